@@ -1,0 +1,68 @@
+using System.Reflection;
+
+namespace Portcullis.Cli;
+
+/// <summary>
+/// The `portcullis` command: a verb and its options, parsed by hand so that errors read the way Linux tools'
+/// do (usage on stderr, exit status 2) and nothing is printed that an admin's script would not expect.
+/// </summary>
+public static class CommandLine
+{
+    /// <summary>Exit status for a usage error, as getopt-based tools use.</summary>
+    public const int UsageError = 2;
+
+    private const string Usage = """
+        Usage: portcullis [--version] [--help] COMMAND [OPTIONS]
+
+        Portcullis is an IPsec VPN (IKEv2, IKEv1, ESP, NAT traversal, L2TP/IPsec) configured in swanctl.conf syntax.
+
+        Commands:
+          algorithms [--all|--default|--legacy]   List every transform with its IANA ID and strongSwan keyword;
+                                                  legacy ones are refused unless a configuration names them.
+          version                                 Same as --version.
+          help                                    Same as --help.
+
+        Options:
+          -h, --help       Show this help and exit.
+          -V, --version    Show the version and exit.
+
+        Exit status: 0 on success, 1 on failure, 2 on a usage error.
+        """;
+
+    /// <summary>Runs the command line; returns the process exit status.</summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        if (args.Length == 0)
+        {
+            stderr.WriteLine(Usage);
+            return UsageError;
+        }
+        string command = args[0];
+        string[] rest = args[1..];
+        switch (command)
+        {
+            case "-h" or "--help" or "help":
+                stdout.WriteLine(Usage);
+                return 0;
+            case "-V" or "--version" or "version":
+                stdout.WriteLine($"portcullis {Version}");
+                return 0;
+            case "algorithms":
+                return AlgorithmsCommand.Run(rest, stdout, stderr);
+            default:
+                stderr.WriteLine($"portcullis: unknown command '{command}'");
+                stderr.WriteLine("Try 'portcullis --help' for more information.");
+                return UsageError;
+        }
+    }
+
+    /// <summary>The informational version (semantic version), without build metadata.</summary>
+    public static string Version
+    {
+        get
+        {
+            string? v = typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+            return v is null ? "0.0.0" : v.Split('+')[0];
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Portcullis.Cli;
+
+return CommandLine.Run(args, Console.Out, Console.Error);

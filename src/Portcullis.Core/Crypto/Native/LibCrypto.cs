@@ -1,0 +1,79 @@
+using System.Runtime.InteropServices;
+
+namespace Portcullis.Core.Crypto.Native;
+
+/// <summary>
+/// Thin P/Invoke into the system OpenSSL (libcrypto.so.3), the same library .NET's own cryptography loads.
+/// Used only for what the BCL lacks: X25519/X448, constant-time MODP exponentiation and Blowfish.
+/// Every function returns a status the callers check; nothing here is reached by untrusted lengths unchecked.
+/// </summary>
+internal static unsafe partial class LibCrypto
+{
+    private const string Lib = "libcrypto.so.3";
+
+    public const int EVP_PKEY_X25519 = 1034;
+    public const int EVP_PKEY_X448 = 1035;
+
+    // --- library contexts and providers (Blowfish lives in OpenSSL 3's "legacy" provider) ---
+    [LibraryImport(Lib)] public static partial nint OSSL_LIB_CTX_new();
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint OSSL_PROVIDER_load(nint libctx, string name);
+    [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint EVP_CIPHER_fetch(nint libctx, string algorithm, string? properties);
+    [LibraryImport(Lib)] public static partial void ERR_clear_error();
+
+    // --- symmetric ciphers ---
+    [LibraryImport(Lib)] public static partial nint EVP_CIPHER_CTX_new();
+    [LibraryImport(Lib)] public static partial void EVP_CIPHER_CTX_free(nint ctx);
+    [LibraryImport(Lib)] public static partial int EVP_CipherInit_ex(nint ctx, nint cipher, nint engine, byte* key, byte* iv, int enc);
+    [LibraryImport(Lib)] public static partial int EVP_CIPHER_CTX_set_key_length(nint ctx, int keylen);
+    [LibraryImport(Lib)] public static partial int EVP_CIPHER_CTX_set_padding(nint ctx, int pad);
+    [LibraryImport(Lib)] public static partial int EVP_CipherUpdate(nint ctx, byte* output, out int outl, byte* input, int inl);
+    [LibraryImport(Lib)] public static partial int EVP_CipherFinal_ex(nint ctx, byte* output, out int outl);
+
+    // --- raw-key public key operations (X25519, X448) ---
+    [LibraryImport(Lib)] public static partial nint EVP_PKEY_new_raw_private_key(int type, nint engine, byte* key, nuint keylen);
+    [LibraryImport(Lib)] public static partial nint EVP_PKEY_new_raw_public_key(int type, nint engine, byte* key, nuint keylen);
+    [LibraryImport(Lib)] public static partial int EVP_PKEY_get_raw_public_key(nint pkey, byte* pub, ref nuint len);
+    [LibraryImport(Lib)] public static partial void EVP_PKEY_free(nint pkey);
+    [LibraryImport(Lib)] public static partial nint EVP_PKEY_CTX_new(nint pkey, nint engine);
+    [LibraryImport(Lib)] public static partial void EVP_PKEY_CTX_free(nint ctx);
+    [LibraryImport(Lib)] public static partial int EVP_PKEY_derive_init(nint ctx);
+    [LibraryImport(Lib)] public static partial int EVP_PKEY_derive_set_peer(nint ctx, nint peer);
+    [LibraryImport(Lib)] public static partial int EVP_PKEY_derive(nint ctx, byte* key, ref nuint keylen);
+
+    // --- big numbers (MODP groups) ---
+    [LibraryImport(Lib)] public static partial nint BN_CTX_new();
+    [LibraryImport(Lib)] public static partial void BN_CTX_free(nint ctx);
+    [LibraryImport(Lib)] public static partial nint BN_bin2bn(byte* s, int len, nint ret);
+    [LibraryImport(Lib)] public static partial int BN_bn2binpad(nint a, byte* to, int tolen);
+    [LibraryImport(Lib)] public static partial nint BN_new();
+    [LibraryImport(Lib)] public static partial void BN_free(nint a);
+    [LibraryImport(Lib)] public static partial void BN_clear_free(nint a);
+    [LibraryImport(Lib)] public static partial int BN_mod_exp_mont_consttime(nint rr, nint a, nint p, nint m, nint ctx, nint inMont);
+    [LibraryImport(Lib)] public static partial nint BN_MONT_CTX_new();
+    [LibraryImport(Lib)] public static partial void BN_MONT_CTX_free(nint mont);
+    [LibraryImport(Lib)] public static partial int BN_MONT_CTX_set(nint mont, nint mod, nint ctx);
+    [LibraryImport(Lib)] public static partial void BN_set_flags(nint b, int n);
+
+    public const int BN_FLG_CONSTTIME = 0x04;
+
+    /// <summary>Throws for a failed call on our own (trusted) inputs: a broken library, not a bad peer.</summary>
+    public static void Check(int rc, string function)
+    {
+        if (rc <= 0)
+        {
+            ERR_clear_error();
+            throw new System.Security.Cryptography.CryptographicException($"libcrypto {function} failed");
+        }
+    }
+
+    /// <summary>Throws for a null handle returned on our own inputs.</summary>
+    public static nint Check(nint handle, string function)
+    {
+        if (handle == 0)
+        {
+            ERR_clear_error();
+            throw new System.Security.Cryptography.CryptographicException($"libcrypto {function} failed");
+        }
+        return handle;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Security.Cryptography;
+using Portcullis.Core.Crypto.KeyExchange;
+using Portcullis.Core.Crypto.MlKem;
+using Portcullis.Core.Crypto.Native;
+using Portcullis.Core.Crypto.Transforms;
+
+namespace Portcullis.Core.Crypto.Registry;
+
+/// <summary>
+/// Every transform Portcullis knows, keyed by IANA ID (and key length), with strongSwan's proposal keywords. This is
+/// the one table where algorithm names and sizes live; everything else looks transforms up here.
+/// </summary>
+public static class TransformRegistry
+{
+    private static readonly Dictionary<(TransformType, ushort, int), Transform> s_byId = [];
+    private static readonly Dictionary<string, Transform> s_byKeyword = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>All transforms, in listing order.</summary>
+    public static IReadOnlyList<Transform> All { get; } = Build();
+
+    private static List<Transform> Build()
+    {
+        var all = new List<Transform>();
+
+        // --- Encryption (IKEv2 Transform Type 1) ---
+        foreach (int bits in (int[])[128, 192, 256])
+        {
+            int key = bits / 8;
+            all.Add(new EncryptionTransform(12, bits, $"aes{bits}", "ENCR_AES_CBC", "RFC 3602", false, key, 0, 16, 16, 0,
+                cipher: k => new CbcCipher(Aes.Create(), k)) { Aliases = bits == 128 ? ["aes"] : [], Ikev1Phase1Id = 7, Ikev1Phase2Id = 12 });
+            all.Add(new EncryptionTransform(13, bits, $"aes{bits}ctr", "ENCR_AES_CTR", "RFC 3686, RFC 5930", false, key, AesCtr.NonceSize, 8, 1, 0,
+                cipher: k => new AesCtr(k)) { Ikev1Phase1Id = 13, Ikev1Phase2Id = 13 });
+            foreach ((ushort id, int icv) in (ReadOnlySpan<(ushort, int)>)[(14, 8), (15, 12), (16, 16)])
+            {
+                int icvSize = icv;
+                all.Add(new EncryptionTransform(id, bits, $"aes{bits}ccm{icv}", $"ENCR_AES_CCM_{icv}", "RFC 4309, RFC 5282", false, key, AesCcmAead.SaltSize, 8, 1, icv,
+                    aead: k => new AesCcmAead(k, icvSize)) { Aliases = [$"aes{bits}ccm{icv * 8}"], Ikev1Phase2Id = id });
+            }
+            foreach ((ushort id, int icv) in (ReadOnlySpan<(ushort, int)>)[(18, 8), (19, 12), (20, 16)])
+            {
+                int icvSize = icv;
+                all.Add(new EncryptionTransform(id, bits, $"aes{bits}gcm{icv}", $"ENCR_AES_GCM_{icv}", "RFC 4106, RFC 5282", false, key, AesGcmAead.SaltSize, 8, 1, icv,
+                    aead: k => new AesGcmAead(k, icvSize)) { Aliases = [$"aes{bits}gcm{icv * 8}"], Ikev1Phase2Id = id });
+            }
+            all.Add(new EncryptionTransform(21, bits, $"aes{bits}gmac", "ENCR_NULL_AUTH_AES_GMAC", "RFC 4543", false, key, AesGmacAead.SaltSize, 8, 1, 16,
+                aead: k => new AesGmacAead(k)) { ForIke = false, Ikev1Phase2Id = 23 });
+        }
+        all.Add(new EncryptionTransform(28, 0, "chacha20poly1305", "ENCR_CHACHA20_POLY1305", "RFC 7634", false, 32, ChaCha20Poly1305Aead.SaltSize, 8, 1, 16,
+            aead: k => new ChaCha20Poly1305Aead(k)));
+        all.Add(new EncryptionTransform(3, 0, "3des", "ENCR_3DES", "RFC 2451", true, 24, 0, 8, 8, 0,
+            cipher: k => new CbcCipher(TripleDES.Create(), k)) { Ikev1Phase1Id = 5, Ikev1Phase2Id = 3 });
+        foreach (int bits in (int[])[128, 192, 256])
+            all.Add(new EncryptionTransform(7, bits, $"blowfish{bits}", "ENCR_BLOWFISH", "RFC 2451", true, bits / 8, 0, 8, 8, 0,
+                cipher: k => new BlowfishCbc(k)) { Aliases = bits == 128 ? ["blowfish"] : [], Ikev1Phase1Id = 3, Ikev1Phase2Id = 7 });
+        all.Add(new EncryptionTransform(2, 0, "des", "ENCR_DES", "RFC 2405", true, 8, 0, 8, 8, 0,
+            cipher: k => new CbcCipher(DES.Create(), k)) { Ikev1Phase1Id = 1, Ikev1Phase2Id = 2 });
+        all.Add(new EncryptionTransform(11, 0, "null", "ENCR_NULL", "RFC 2410", true, 0, 0, 0, 1, 0,
+            cipher: _ => new NullCipher()) { ForIke = false, Ikev1Phase2Id = 11 });
+
+        // --- Integrity (Type 3) ---
+        all.Add(Hmac(1, "md5", "AUTH_HMAC_MD5_96", "RFC 2403", true, HashAlgorithmName.MD5, 16, 12, ikev1: 1));
+        all.Add(Hmac(2, "sha1", "AUTH_HMAC_SHA1_96", "RFC 2404", true, HashAlgorithmName.SHA1, 20, 12, ikev1: 2, aliases: ["sha"]));
+        all.Add(Hmac(12, "sha256", "AUTH_HMAC_SHA2_256_128", "RFC 4868", false, HashAlgorithmName.SHA256, 32, 16, ikev1: 5, aliases: ["sha2_256"]));
+        all.Add(Hmac(13, "sha384", "AUTH_HMAC_SHA2_384_192", "RFC 4868", false, HashAlgorithmName.SHA384, 48, 24, ikev1: 6, aliases: ["sha2_384"]));
+        all.Add(Hmac(14, "sha512", "AUTH_HMAC_SHA2_512_256", "RFC 4868", false, HashAlgorithmName.SHA512, 64, 32, ikev1: 7, aliases: ["sha2_512"]));
+        all.Add(new IntegrityTransform(5, "aesxcbc", "AUTH_AES_XCBC_96", "RFC 3566", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Xcbc(k), 12)) { Ikev1Phase2Id = 9 });
+        all.Add(new IntegrityTransform(8, "aescmac", "AUTH_AES_CMAC_96", "RFC 4494", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Cmac(k), 12)));
+
+        // --- PRF (Type 2) ---
+        all.Add(HmacPrf(1, "prfmd5", "PRF_HMAC_MD5", "RFC 2104", true, HashAlgorithmName.MD5, 16, ikev1: 1));
+        all.Add(HmacPrf(2, "prfsha1", "PRF_HMAC_SHA1", "RFC 2104", false, HashAlgorithmName.SHA1, 20, ikev1: 2));
+        all.Add(HmacPrf(5, "prfsha256", "PRF_HMAC_SHA2_256", "RFC 4868", false, HashAlgorithmName.SHA256, 32, ikev1: 4));
+        all.Add(HmacPrf(6, "prfsha384", "PRF_HMAC_SHA2_384", "RFC 4868", false, HashAlgorithmName.SHA384, 48, ikev1: 5));
+        all.Add(HmacPrf(7, "prfsha512", "PRF_HMAC_SHA2_512", "RFC 4868", false, HashAlgorithmName.SHA512, 64, ikev1: 6));
+        all.Add(new PrfTransform(4, "prfaesxcbc", "PRF_AES128_XCBC", "RFC 4434", false, 16, 16, true, k => AesCbcMacPrf.Xcbc(k)));
+        all.Add(new PrfTransform(8, "prfaescmac", "PRF_AES128_CMAC", "RFC 4615", false, 16, 16, true, k => AesCbcMacPrf.Cmac(k)));
+
+        // --- Key exchange (Type 4) ---
+        all.Add(Modp(1, 768, "modp768", "RFC 2409", true, ModpPrimes.Prime768, 256));
+        all.Add(Modp(2, 1024, "modp1024", "RFC 2409", true, ModpPrimes.Prime1024, 256));
+        all.Add(Modp(5, 1536, "modp1536", "RFC 3526", true, ModpPrimes.Prime1536, 256));
+        all.Add(Modp(14, 2048, "modp2048", "RFC 3526", false, ModpPrimes.Prime2048, 256));
+        all.Add(Modp(15, 3072, "modp3072", "RFC 3526", false, ModpPrimes.Prime3072, 256));
+        all.Add(Modp(16, 4096, "modp4096", "RFC 3526", false, ModpPrimes.Prime4096, 320));
+        all.Add(Modp(17, 6144, "modp6144", "RFC 3526", false, ModpPrimes.Prime6144, 384));
+        all.Add(Modp(18, 8192, "modp8192", "RFC 3526", false, ModpPrimes.Prime8192, 512));
+        all.Add(Ecp(19, "ecp256", "256-bit random ECP group", ECCurve.NamedCurves.nistP256, 32));
+        all.Add(Ecp(20, "ecp384", "384-bit random ECP group", ECCurve.NamedCurves.nistP384, 48));
+        all.Add(Ecp(21, "ecp521", "521-bit random ECP group", ECCurve.NamedCurves.nistP521, 66));
+        all.Add(new KeyExchangeTransform(31, "curve25519", "Curve25519", "RFC 8031", false, 32, 32, false,
+            () => new MontgomeryKeyExchange(LibCrypto.EVP_PKEY_X25519, 32)) { Aliases = ["x25519"], ForEsp = true });
+        all.Add(new KeyExchangeTransform(32, "curve448", "Curve448", "RFC 8031", false, 56, 56, false,
+            () => new MontgomeryKeyExchange(LibCrypto.EVP_PKEY_X448, 56)) { Aliases = ["x448"] });
+        all.Add(MlKemTransform(35, "mlkem512", "ML-KEM-512", MlKemParameterSet.MlKem512));
+        all.Add(MlKemTransform(36, "mlkem768", "ML-KEM-768", MlKemParameterSet.MlKem768));
+        all.Add(MlKemTransform(37, "mlkem1024", "ML-KEM-1024", MlKemParameterSet.MlKem1024));
+
+        // --- Extended sequence numbers (Type 5) ---
+        all.Add(new EsnTransform(0, "noesn", "No Extended Sequence Numbers"));
+        all.Add(new EsnTransform(1, "esn", "Extended Sequence Numbers"));
+
+        foreach (Transform t in all)
+        {
+            s_byId.Add((t.Type, t.Id, t.KeyBits), t);
+            s_byKeyword.Add(t.Keyword, t);
+            foreach (string alias in t.Aliases) s_byKeyword.Add(alias, t);
+        }
+        return all;
+    }
+
+    private static IntegrityTransform Hmac(ushort id, string keyword, string name, string reference, bool legacy, HashAlgorithmName hash, int keySize, int icvSize,
+        ushort ikev1, string[]? aliases = null) =>
+        new(id, keyword, name, reference, legacy, keySize, icvSize, k => new Transforms.Hmac(hash, k, icvSize))
+        {
+            Aliases = aliases ?? [],
+            Ikev1Phase1Id = null,
+            Ikev1Phase2Id = ikev1,
+        };
+
+    private static PrfTransform HmacPrf(ushort id, string keyword, string name, string reference, bool legacy, HashAlgorithmName hash, int size, ushort ikev1) =>
+        new(id, keyword, name, reference, legacy, size, size, false, k => new Transforms.Hmac(hash, k, size)) { Ikev1Phase1Id = ikev1 };
+
+    private static KeyExchangeTransform Modp(ushort id, int bits, string keyword, string reference, bool legacy, string prime, int exponentBits)
+    {
+        var group = new Lazy<ModpGroup>(() => new ModpGroup(prime, exponentBits));
+        return new KeyExchangeTransform(id, keyword, $"{bits}-bit MODP Group", reference, legacy, bits / 8, bits / 8, false,
+            () => new ModpKeyExchange(group.Value)) { Ikev1Phase1Id = id };
+    }
+
+    private static KeyExchangeTransform Ecp(ushort id, string keyword, string name, ECCurve curve, int coordinate) =>
+        new(id, keyword, name, "RFC 5903", false, 2 * coordinate, 2 * coordinate, false,
+            () => new EcpKeyExchange(curve, coordinate)) { Ikev1Phase1Id = id };
+
+    private static KeyExchangeTransform MlKemTransform(ushort id, string keyword, string name, MlKemParameterSet parameters) =>
+        new(id, keyword, name, "FIPS 203, RFC 9370", false, parameters.EncapsulationKeySize, parameters.CiphertextSize, true,
+            () => MlKemKeyExchange.CreateInitiator(parameters), () => MlKemKeyExchange.CreateResponder(parameters));
+
+    /// <summary>Looks a transform up by type, IANA ID and Key Length attribute (0 where the transform takes none).</summary>
+    public static bool TryGet(TransformType type, ushort id, int keyBits, out Transform? transform)
+    {
+        _ = All;
+        return s_byId.TryGetValue((type, id, keyBits), out transform);
+    }
+
+    /// <summary>Looks a transform up by strongSwan keyword or alias, case-insensitively.</summary>
+    public static bool TryGet(string keyword, out Transform? transform)
+    {
+        _ = All;
+        return s_byKeyword.TryGetValue(keyword, out transform);
+    }
+
+    /// <summary>The transform with this keyword; throws when there is none (for code and tests naming a known keyword).</summary>
+    public static T Get<T>(string keyword) where T : Transform =>
+        TryGet(keyword, out Transform? t) && t is T typed ? typed : throw new KeyNotFoundException($"no {typeof(T).Name} named '{keyword}'");
+}
