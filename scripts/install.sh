@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds Portcullis and installs the `portcullis` command on PATH, then runs it.
+# Usage (as root, from a clone):  bash scripts/install.sh [PREFIX]     (PREFIX defaults to /usr/local)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+prefix=${1:-/usr/local}
+libdir="$prefix/lib/portcullis"
+bindir="$prefix/bin"
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh: run as root (it writes to $prefix and, later, brings up tunnels)" >&2
+  exit 1
+fi
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  # Ubuntu ships the .NET SDK in its archive; Debian does not (install it from Microsoft's packages first).
+  echo "install.sh: no .NET SDK found; trying the distribution's dotnet-sdk-10.0 package" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dotnet-sdk-10.0 || {
+    echo "install.sh: please install the .NET 10 SDK (https://learn.microsoft.com/dotnet/core/install/linux) and re-run" >&2
+    exit 1
+  }
+fi
+
+echo "==> building Portcullis (Release)"
+rm -rf "$libdir.new"
+dotnet publish "$here/src/Portcullis.Cli/Portcullis.Cli.csproj" -c Release -o "$libdir.new" --nologo -v quiet
+rm -rf "$libdir"
+mv "$libdir.new" "$libdir"
+
+dotnet_bin=$(readlink -f "$(command -v dotnet)")
+mkdir -p "$bindir"
+cat > "$bindir/portcullis" <<WRAPPER
+#!/bin/sh
+# Installed by Portcullis scripts/install.sh
+exec "$dotnet_bin" "$libdir/portcullis.dll" "\$@"
+WRAPPER
+chmod 755 "$bindir/portcullis"
+
+echo "==> installed $bindir/portcullis ($(portcullis --version))"
+echo "==> portcullis algorithms"
+portcullis algorithms

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs every test of the solution and prints one summary line: "tests: N passed, N failed, N skipped".
+# Usage: bash scripts/test.sh        (CI runs exactly this, through .ci/run)
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+results="$here/artifacts/test-results"
+rm -rf "$results"
+mkdir -p "$results"
+
+bash "$here/scripts/test-deps.sh"
+
+dotnet build Portcullis.slnx -c Release --nologo -v quiet -warnaserror || { echo "tests: build failed"; exit 1; }
+dotnet test Portcullis.slnx -c Release --no-build --nologo \
+  --logger "trx" --results-directory "$results" --logger "console;verbosity=normal"
+status=$?
+
+python3 - "$results" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+passed = failed = skipped = 0
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
+    passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
+    skipped += int(c.get("notExecuted"))
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+PY
+if [ "$status" -ne 0 ]; then exit "$status"; fi
