@@ -13,7 +13,7 @@ bash "$here/scripts/test-deps.sh"
 
 dotnet build Portcullis.slnx -c Release --nologo -v quiet -warnaserror || { echo "tests: build failed"; exit 1; }
 dotnet test Portcullis.slnx -c Release --no-build --nologo \
-  --logger "trx" --results-directory "$results" --logger "console;verbosity=normal"
+  --logger "trx" --results-directory "$results"
 status=$?
 
 python3 - "$results" <<'PY'

@@ -29,7 +29,7 @@ public static class TransformRegistry
             all.Add(new EncryptionTransform(12, bits, $"aes{bits}", "ENCR_AES_CBC", "RFC 3602", false, key, 0, 16, 16, 0,
                 cipher: k => new CbcCipher(Aes.Create(), k)) { Aliases = bits == 128 ? ["aes"] : [], Ikev1Phase1Id = 7, Ikev1Phase2Id = 12 });
             all.Add(new EncryptionTransform(13, bits, $"aes{bits}ctr", "ENCR_AES_CTR", "RFC 3686, RFC 5930", false, key, AesCtr.NonceSize, 8, 1, 0,
-                cipher: k => new AesCtr(k)) { Ikev1Phase1Id = 13, Ikev1Phase2Id = 13 });
+                cipher: k => new AesCtr(k)) { Ikev1Phase2Id = 13 });
             foreach ((ushort id, int icv) in (ReadOnlySpan<(ushort, int)>)[(14, 8), (15, 12), (16, 16)])
             {
                 int icvSize = icv;
