@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the BenchmarkDotNet benchmarks and `openssl speed` for the same algorithms on this machine, in the same run,
+# and prints a table of Portcullis's figures with their ratio to OpenSSL's (ratio > 1: Portcullis is faster).
+# Usage: bash bench/run.sh [--quick]     (--quick: BenchmarkDotNet's dry job, for a smoke test of the script)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+out="$here/artifacts/bench"
+rm -rf "$out"; mkdir -p "$out"
+job=short
+[ "${1:-}" = "--quick" ] && job=dry
+
+dotnet run -c Release --project "$here/bench/Portcullis.Benchmarks" -- \
+  --filter '*' --job "$job" --exporters json --artifacts "$out/bdn" > "$out/bdn.log"
+
+speed() { openssl speed -mr -seconds 2 "$@" 2>/dev/null | grep -E '^\+F' | tail -1; }
+{
+  for size in 64 1400; do
+    for evp in aes-128-gcm aes-256-gcm aes-128-ccm chacha20-poly1305 aes-128-cbc aes-256-cbc; do
+      echo "evp $evp $size $(speed -bytes "$size" -evp "$evp")"
+    done
+    for h in sha256 sha512; do echo "hmac $h $size $(speed -bytes "$size" -hmac "$h")"; done
+  done
+  for alg in ecdhp256 ecdhp384 ecdhx25519 ffdh2048; do echo "pk $alg 0 $(speed "$alg")"; done
+} > "$out/openssl.txt"
+
+python3 "$here/bench/report.py" "$out/bdn" "$out/openssl.txt" | tee "$out/report.md"
