@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Portcullis.Core.Crypto.Transforms;
@@ -8,95 +9,58 @@ namespace Portcullis.Core.Crypto.Transforms;
 /// 8-byte ICV is the leading half of the full tag (GCM truncates by taking the most significant bytes), so it is
 /// sealed with a full tag and opened by decrypting in counter mode and recomputing the full tag.
 /// </summary>
-internal sealed class AesGcmAead : IAead
+internal sealed class AesGcmAead : SaltedAead
 {
     public const int SaltSize = 4;
     private const int FullTagSize = 16;
     private readonly AesGcm _gcm;
     private readonly Aes? _ctr;
-    private readonly byte[] _salt = new byte[SaltSize];
 
-    public AesGcmAead(ReadOnlySpan<byte> keyMaterial, int icvSize)
+    public AesGcmAead(ReadOnlySpan<byte> keyMaterial, int icvSize) : base(keyMaterial[^SaltSize..], icvSize)
     {
         ReadOnlySpan<byte> key = keyMaterial[..^SaltSize];
-        keyMaterial[^SaltSize..].CopyTo(_salt);
-        IcvSize = icvSize;
         bool truncated = icvSize < AesGcm.TagByteSizes.MinSize;
         _gcm = new AesGcm(key, truncated ? FullTagSize : icvSize);
         if (truncated) _ctr = Keys.CreateAes(key);
     }
 
-    public int IvSize => 8;
-    public int IcvSize { get; }
-
-    public void Seal(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> icv)
+    protected override void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        Span<byte> nonce = stackalloc byte[12];
-        Nonce(iv, nonce);
         if (_ctr is null)
         {
-            _gcm.Encrypt(nonce, plaintext, ciphertext[..plaintext.Length], icv[..IcvSize], associatedData);
+            _gcm.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
             return;
         }
-        Span<byte> tag = stackalloc byte[FullTagSize];
-        _gcm.Encrypt(nonce, plaintext, ciphertext[..plaintext.Length], tag, associatedData);
-        tag[..IcvSize].CopyTo(icv);
+        Span<byte> full = stackalloc byte[FullTagSize];
+        _gcm.Encrypt(nonce, plaintext, ciphertext, full, associatedData);
+        full[..tag.Length].CopyTo(tag);
     }
 
-    public bool Open(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> icv, Span<byte> plaintext)
+    protected override bool Decrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        if (icv.Length != IcvSize || iv.Length != IvSize) return false;
-        Span<byte> nonce = stackalloc byte[12];
-        Nonce(iv, nonce);
-        plaintext = plaintext[..ciphertext.Length];
         if (_ctr is null)
         {
-            try
-            {
-                _gcm.Decrypt(nonce, ciphertext, icv, plaintext, associatedData);
-                return true;
-            }
-            catch (AuthenticationTagMismatchException)
-            {
-                // The BCL reports a bad tag by exception; it stops here, as a false.
-                CryptographicOperations.ZeroMemory(plaintext);
-                return false;
-            }
+            _gcm.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
+            return true;
         }
-        return OpenTruncated(nonce, associatedData, ciphertext, icv, plaintext);
-    }
-
-    private bool OpenTruncated(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> icv, Span<byte> plaintext)
-    {
         // GCM encrypts with counter blocks nonce ‖ 2, 3, …; block 1 (J0) masks the tag.
-        CounterMode.Xor(_ctr!, nonce, 2, ciphertext, plaintext);
-        byte[] scratch = System.Buffers.ArrayPool<byte>.Shared.Rent(ciphertext.Length);
-        Span<byte> tag = stackalloc byte[FullTagSize];
+        CounterMode.Xor(_ctr, nonce, 2, ciphertext, plaintext);
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(ciphertext.Length);
+        Span<byte> full = stackalloc byte[FullTagSize];
         try
         {
-            Span<byte> recomputed = scratch.AsSpan(0, ciphertext.Length);
-            _gcm.Encrypt(nonce, plaintext, recomputed, tag, associatedData);
-            bool ok = CryptographicOperations.FixedTimeEquals(tag[..IcvSize], icv);
-            if (!ok) CryptographicOperations.ZeroMemory(plaintext);
-            return ok;
+            _gcm.Encrypt(nonce, plaintext, scratch.AsSpan(0, ciphertext.Length), full, associatedData);
+            return CryptographicOperations.FixedTimeEquals(full[..tag.Length], tag);
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(scratch);
         }
     }
 
-    private void Nonce(ReadOnlySpan<byte> iv, Span<byte> nonce)
-    {
-        if (iv.Length != IvSize) throw new ArgumentException("the IV must be 8 bytes", nameof(iv));
-        _salt.CopyTo(nonce);
-        iv.CopyTo(nonce[SaltSize..]);
-    }
-
-    public void Dispose()
+    protected override void DisposePrimitive()
     {
         _gcm.Dispose();
         _ctr?.Dispose();
-        CryptographicOperations.ZeroMemory(_salt);
     }
 }

@@ -7,43 +7,30 @@ namespace Portcullis.Core.Crypto.Transforms;
 /// ENCR_NULL_AUTH_AES_GMAC (RFC 4543): integrity without confidentiality. The payload travels in the clear; the
 /// ICV is the GCM tag with an empty plaintext over AAD = associated data ‖ IV ‖ payload (RFC 4543 §3.5).
 /// </summary>
-internal sealed class AesGmacAead : IAead
+internal sealed class AesGmacAead(ReadOnlySpan<byte> keyMaterial)
+    : SaltedAead(keyMaterial[^SaltSize..], 16)
 {
     public const int SaltSize = 4;
-    private readonly AesGcm _gcm;
-    private readonly byte[] _salt = new byte[SaltSize];
+    private readonly AesGcm _gcm = new(keyMaterial[..^SaltSize], 16);
 
-    public AesGmacAead(ReadOnlySpan<byte> keyMaterial)
+    protected override void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        _gcm = new AesGcm(keyMaterial[..^SaltSize], 16);
-        keyMaterial[^SaltSize..].CopyTo(_salt);
-    }
-
-    public int IvSize => 8;
-    public int IcvSize => 16;
-
-    public void Seal(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> icv)
-    {
-        Tag(iv, associatedData, plaintext, icv[..IcvSize]);
+        Tag(nonce, associatedData, plaintext, tag);
         plaintext.CopyTo(ciphertext);
     }
 
-    public bool Open(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> icv, Span<byte> plaintext)
+    protected override bool Decrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        if (icv.Length != IcvSize || iv.Length != IvSize) return false;
-        Span<byte> expected = stackalloc byte[IcvSize];
-        Tag(iv, associatedData, ciphertext, expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, icv)) return false;
+        Span<byte> expected = stackalloc byte[tag.Length];
+        Tag(nonce, associatedData, ciphertext, expected);
+        if (!CryptographicOperations.FixedTimeEquals(expected, tag)) return false;
         ciphertext.CopyTo(plaintext);
         return true;
     }
 
-    private void Tag(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> payload, Span<byte> tag)
+    private void Tag(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> payload, Span<byte> tag)
     {
-        if (iv.Length != IvSize) throw new ArgumentException("the IV must be 8 bytes", nameof(iv));
-        Span<byte> nonce = stackalloc byte[12];
-        _salt.CopyTo(nonce);
-        iv.CopyTo(nonce[SaltSize..]);
+        ReadOnlySpan<byte> iv = nonce[SaltSize..];
         int length = associatedData.Length + iv.Length + payload.Length;
         byte[] aad = ArrayPool<byte>.Shared.Rent(length);
         try
@@ -59,9 +46,5 @@ internal sealed class AesGmacAead : IAead
         }
     }
 
-    public void Dispose()
-    {
-        _gcm.Dispose();
-        CryptographicOperations.ZeroMemory(_salt);
-    }
+    protected override void DisposePrimitive() => _gcm.Dispose();
 }
