@@ -157,6 +157,13 @@ public sealed class SignatureScheme
                         }
                         using (w.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 2)))
                             w.WriteInteger(HashLength(hash));
+                        // trailerField [3] INTEGER 1, written out although it is the DEFAULT: RFC 7427 Appendix A.4.3
+                        // prints the RSASSA-PSS identifier with it (72 bytes, "... a2 03 02 01 20 a3 03 02 01 01"),
+                        // and IKEv2 peers that match AlgorithmIdentifiers as byte strings (OpenBSD iked, whose first
+                        // PSS blob is this one) expect exactly those bytes. (RFC 4055 §3.1 would omit it; parsers of
+                        // a peer's identifier must accept both forms.)
+                        using (w.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 3)))
+                            w.WriteInteger(1);
                     }
                     break;
             }
