@@ -23,7 +23,7 @@ rows = []
 for path in glob.glob(bdn_dir + "/**/*.json", recursive=True):
     for b in json.load(open(path)).get("Benchmarks", []):
         params = dict(p.split("=", 1) for p in b["Parameters"].split("&") if "=" in p)
-        mean_ns = b["Statistics"]["Mean"]
+        mean_ns = b["Statistics"]["Median"]  # medians: robust to the VM's scheduling spikes
         alloc = (b.get("Memory") or {}).get("BytesAllocatedPerOperation")
         method = b["Method"]
         if b["Type"] == "AeadBenchmarks" or b["Type"] == "CbcHmacBenchmarks":
@@ -51,7 +51,7 @@ for path in glob.glob(bdn_dir + "/**/*.json", recursive=True):
                          f"{ours / other:.2f}" if other else "n/a", alloc))
 
 rows.sort()
-print("| benchmark | mean | Portcullis | OpenSSL (`openssl speed`) | ratio | allocated B/op |")
+print("| benchmark | median | Portcullis | OpenSSL (`openssl speed`) | ratio | allocated B/op |")
 print("|---|---|---|---|---|---|")
 for r in rows:
     print("| " + " | ".join("-" if c is None else str(c) for c in r) + " |")
