@@ -30,3 +30,24 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
 if [ "$status" -ne 0 ]; then exit "$status"; fi
+
+# The README's set-up command, into a scratch prefix: it must build, install and run `portcullis`.
+if [ "$(id -u)" -eq 0 ]; then
+  prefix=$(mktemp -d)
+  if bash "$here/scripts/install.sh" "$prefix" > "$results/install.log" 2>&1 \
+     && "$prefix/bin/portcullis" --version | grep -q '^portcullis ' \
+     && "$prefix/bin/portcullis" algorithms | grep -q 'aes256gcm16'; then
+    echo "install: scripts/install.sh built, installed and ran portcullis"
+    rm -rf "$prefix"
+  else
+    echo "install: scripts/install.sh failed (log: $results/install.log)"
+    cat "$results/install.log"
+    rm -rf "$prefix"
+    exit 1
+  fi
+elif [ "${CI:-}" = "true" ]; then
+  echo "install: CI must run as root to check scripts/install.sh"
+  exit 1
+else
+  echo "install: skipped (not root; scripts/install.sh needs root)"
+fi
