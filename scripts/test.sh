@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution and prints one summary line: "tests: N passed, N failed, N skipped".
+# Runs every test of the solution and the README's set-up command, then prints one summary line last:
+# "tests: N passed, N failed, N skipped".
 # Usage: bash scripts/test.sh        (CI runs exactly this, through .ci/run)
 set -uo pipefail
 
@@ -9,15 +10,34 @@ results="$here/artifacts/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
-bash "$here/scripts/test-deps.sh"
+bash "$here/scripts/test-deps.sh" || exit 1
 
 # The full 10 000-round ML-KEM known-answer runs (about 30 s) are part of every test run made through this script.
 export PORTCULLIS_FULL_KAT="${PORTCULLIS_FULL_KAT:-1}"
 
 dotnet build Portcullis.slnx -c Release --nologo -v quiet -warnaserror || { echo "tests: build failed"; exit 1; }
-dotnet test Portcullis.slnx -c Release --no-build --nologo \
-  --logger "trx" --results-directory "$results"
+dotnet test Portcullis.slnx -c Release --no-build --nologo --logger "trx" --results-directory "$results"
 status=$?
+
+# The README's set-up command, into a scratch prefix: it must build, install and run `portcullis`.
+if [ "$(id -u)" -eq 0 ]; then
+  prefix=$(mktemp -d)
+  if bash "$here/scripts/install.sh" "$prefix" > "$results/install.log" 2>&1 \
+     && "$prefix/bin/portcullis" --version | grep -q '^portcullis ' \
+     && "$prefix/bin/portcullis" algorithms | grep -q 'aes256gcm16'; then
+    echo "install: scripts/install.sh built, installed and ran portcullis"
+  else
+    echo "install: scripts/install.sh failed; its output:"
+    cat "$results/install.log"
+    status=1
+  fi
+  rm -rf "$prefix"
+elif [ "${CI:-}" = "true" ]; then
+  echo "install: CI must run as root to check scripts/install.sh"
+  status=1
+else
+  echo "install: skipped (not root; scripts/install.sh needs root)"
+fi
 
 python3 - "$results" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
@@ -29,25 +49,4 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     skipped += int(c.get("notExecuted"))
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
 PY
-if [ "$status" -ne 0 ]; then exit "$status"; fi
-
-# The README's set-up command, into a scratch prefix: it must build, install and run `portcullis`.
-if [ "$(id -u)" -eq 0 ]; then
-  prefix=$(mktemp -d)
-  if bash "$here/scripts/install.sh" "$prefix" > "$results/install.log" 2>&1 \
-     && "$prefix/bin/portcullis" --version | grep -q '^portcullis ' \
-     && "$prefix/bin/portcullis" algorithms | grep -q 'aes256gcm16'; then
-    echo "install: scripts/install.sh built, installed and ran portcullis"
-    rm -rf "$prefix"
-  else
-    echo "install: scripts/install.sh failed (log: $results/install.log)"
-    cat "$results/install.log"
-    rm -rf "$prefix"
-    exit 1
-  fi
-elif [ "${CI:-}" = "true" ]; then
-  echo "install: CI must run as root to check scripts/install.sh"
-  exit 1
-else
-  echo "install: skipped (not root; scripts/install.sh needs root)"
-fi
+exit "$status"
