@@ -136,18 +136,12 @@ public static class TransformRegistry
             () => MlKemKeyExchange.CreateInitiator(parameters), () => MlKemKeyExchange.CreateResponder(parameters));
 
     /// <summary>Looks a transform up by type, IANA ID and Key Length attribute (0 where the transform takes none).</summary>
-    public static bool TryGet(TransformType type, ushort id, int keyBits, out Transform? transform)
-    {
-        _ = All;
-        return s_byId.TryGetValue((type, id, keyBits), out transform);
-    }
+    public static bool TryGet(TransformType type, ushort id, int keyBits, out Transform? transform) =>
+        s_byId.TryGetValue((type, id, keyBits), out transform);
 
     /// <summary>Looks a transform up by strongSwan keyword or alias, case-insensitively.</summary>
-    public static bool TryGet(string keyword, out Transform? transform)
-    {
-        _ = All;
-        return s_byKeyword.TryGetValue(keyword, out transform);
-    }
+    public static bool TryGet(string keyword, out Transform? transform) =>
+        s_byKeyword.TryGetValue(keyword, out transform);
 
     /// <summary>The transform with this keyword; throws when there is none (for code and tests naming a known keyword).</summary>
     public static T Get<T>(string keyword) where T : Transform =>
