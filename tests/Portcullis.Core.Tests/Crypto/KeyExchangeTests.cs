@@ -169,17 +169,7 @@ public class KeyExchangeTests
     {
         using MontgomeryKeyExchange alice = X25519(Alice25519);
         using MontgomeryKeyExchange bob = X25519(Bob25519);
-        Assert.Equal(AlicePublic25519, Convert.ToHexStringLower(alice.PublicValue));
-        Assert.Equal(BobPublic25519, Convert.ToHexStringLower(bob.PublicValue));
-
-        Assert.Equal(KeyExchangeError.None, bob.Respond(Hex(AlicePublic25519), out SecretBuffer? atBob));
-        Assert.Equal(KeyExchangeError.None, alice.Complete(Hex(BobPublic25519), out SecretBuffer? atAlice));
-        using (atBob)
-        using (atAlice)
-        {
-            Assert.Equal(Shared25519, Convert.ToHexStringLower(atAlice!.ReadOnlySpan));
-            Assert.Equal(Shared25519, Convert.ToHexStringLower(atBob!.ReadOnlySpan));
-        }
+        AssertAliceAndBobAgree(alice, bob, AlicePublic25519, BobPublic25519, Shared25519);
     }
 
     [Fact]
@@ -187,16 +177,22 @@ public class KeyExchangeTests
     {
         using MontgomeryKeyExchange alice = X448(Alice448);
         using MontgomeryKeyExchange bob = X448(Bob448);
-        Assert.Equal(AlicePublic448, Convert.ToHexStringLower(alice.PublicValue));
-        Assert.Equal(BobPublic448, Convert.ToHexStringLower(bob.PublicValue));
+        AssertAliceAndBobAgree(alice, bob, AlicePublic448, BobPublic448, Shared448);
+    }
 
-        Assert.Equal(KeyExchangeError.None, bob.Respond(Hex(AlicePublic448), out SecretBuffer? atBob));
-        Assert.Equal(KeyExchangeError.None, alice.Complete(Hex(BobPublic448), out SecretBuffer? atAlice));
+    /// <summary>RFC 7748 §6: both public values, and the same shared secret computed on each side.</summary>
+    private static void AssertAliceAndBobAgree(MontgomeryKeyExchange alice, MontgomeryKeyExchange bob, string alicePublic, string bobPublic, string shared)
+    {
+        Assert.Equal(alicePublic, Convert.ToHexStringLower(alice.PublicValue));
+        Assert.Equal(bobPublic, Convert.ToHexStringLower(bob.PublicValue));
+
+        Assert.Equal(KeyExchangeError.None, bob.Respond(Hex(alicePublic), out SecretBuffer? atBob));
+        Assert.Equal(KeyExchangeError.None, alice.Complete(Hex(bobPublic), out SecretBuffer? atAlice));
         using (atBob)
         using (atAlice)
         {
-            Assert.Equal(Shared448, Convert.ToHexStringLower(atAlice!.ReadOnlySpan));
-            Assert.Equal(Shared448, Convert.ToHexStringLower(atBob!.ReadOnlySpan));
+            Assert.Equal(shared, Convert.ToHexStringLower(atAlice!.ReadOnlySpan));
+            Assert.Equal(shared, Convert.ToHexStringLower(atBob!.ReadOnlySpan));
         }
     }
 
