@@ -1,0 +1,186 @@
+using System.Net;
+using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ipsec;
+
+namespace Portcullis.Core.Config;
+
+/// <summary>Where a setting was written.</summary>
+public readonly record struct SourceLocation(string File, int Line)
+{
+    /// <inheritdoc />
+    public override string ToString() => $"{File}:{Line}";
+}
+
+/// <summary>A configuration error: the file, the line and the key it concerns, and why.</summary>
+public sealed record ConfigError(string File, int Line, string Key, string Message)
+{
+    /// <summary><c>/etc/portcullis/swanctl.conf:12: connections.gw.proposals: unknown algorithm 'aes999'</c>.</summary>
+    public override string ToString() => $"{File}:{Line}: {Key}: {Message}";
+}
+
+/// <summary>The whole configuration: connections and secrets, as loaded from swanctl.conf and its includes.</summary>
+public sealed class PortcullisConfig
+{
+    /// <summary>Connections, in file order.</summary>
+    public required IReadOnlyList<ConnectionConfig> Connections { get; init; }
+
+    /// <summary>Shared secrets (the <c>secrets { ike-… { id, secret } }</c> sections).</summary>
+    public required IReadOnlyList<SharedSecret> Secrets { get; init; }
+
+    /// <summary>
+    /// The PSK for a pair of identities, strongSwan's way: the best match among secrets whose ids include the local
+    /// and/or the remote identity; a secret without ids matches any pair, with the lowest preference.
+    /// </summary>
+    public SharedSecret? FindSharedSecret(Identity local, Identity remote)
+    {
+        SharedSecret? best = null;
+        int bestScore = -1;
+        foreach (SharedSecret s in Secrets)
+        {
+            int score;
+            if (s.Ids.Count == 0) score = 0;
+            else
+            {
+                bool l = s.Ids.Any(i => i.Equals(local)), r = s.Ids.Any(i => i.Equals(remote));
+                if (!l && !r) continue;
+                score = (l ? 1 : 0) + (r ? 2 : 0);
+            }
+            if (score > bestScore) { best = s; bestScore = score; }
+        }
+        return best;
+    }
+}
+
+/// <summary>What a CHILD SA's <c>start_action</c> asks for when the config is loaded.</summary>
+public enum StartAction
+{
+    /// <summary>Nothing: wait for the peer or a command.</summary>
+    None,
+    /// <summary>Install a trap policy; initiate on matching traffic.</summary>
+    Trap,
+    /// <summary>Initiate at once.</summary>
+    Start,
+}
+
+/// <summary>What to do when the peer closes a CHILD SA (<c>close_action</c>) or DPD declares it dead.</summary>
+public enum CloseAction
+{
+    /// <summary>Nothing.</summary>
+    None,
+    /// <summary>Install a trap policy.</summary>
+    Trap,
+    /// <summary>Initiate again at once.</summary>
+    Start,
+}
+
+/// <summary>IPsec mode of a CHILD SA.</summary>
+public enum ChildMode
+{
+    /// <summary>Tunnel mode: whole IP packets inside ESP.</summary>
+    Tunnel,
+    /// <summary>Transport mode: only the payload inside ESP.</summary>
+    Transport,
+}
+
+/// <summary>One <c>connections.NAME</c> section.</summary>
+public sealed class ConnectionConfig
+{
+    /// <summary>The section's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where the section starts.</summary>
+    public required SourceLocation Location { get; init; }
+
+    /// <summary>IKE version: 0 (any), 1 or 2. strongSwan's default is 0; Portcullis initiates IKEv2 then.</summary>
+    public int Version { get; init; }
+
+    /// <summary>Local addresses (IP, CIDR, range or <c>%any</c>); empty means any.</summary>
+    public IReadOnlyList<string> LocalAddrs { get; init; } = [];
+
+    /// <summary>Remote addresses (IP, hostname, CIDR, range or <c>%any</c>); empty means any (responder only).</summary>
+    public IReadOnlyList<string> RemoteAddrs { get; init; } = [];
+
+    /// <summary>Local IKE port (default 500).</summary>
+    public int LocalPort { get; init; } = 500;
+
+    /// <summary>Remote IKE port (default 500).</summary>
+    public int RemotePort { get; init; } = 500;
+
+    /// <summary>IKE proposals, in order of preference (strongSwan's <c>default</c> when unset).</summary>
+    public required IReadOnlyList<Proposal> Proposals { get; init; }
+
+    /// <summary>Force UDP encapsulation of ESP by faking NAT detection (<c>encap</c>).</summary>
+    public bool Encap { get; init; }
+
+    /// <summary>IKE SA rekey interval (<c>rekey_time</c>, default 4h).</summary>
+    public TimeSpan RekeyTime { get; init; } = TimeSpan.FromHours(4);
+
+    /// <summary>The <c>local</c> (or first <c>local*</c>) authentication round.</summary>
+    public required AuthConfig Local { get; init; }
+
+    /// <summary>The <c>remote</c> (or first <c>remote*</c>) authentication round.</summary>
+    public required AuthConfig Remote { get; init; }
+
+    /// <summary>The CHILD SA configurations.</summary>
+    public required IReadOnlyList<ChildConfig> Children { get; init; }
+
+    /// <summary>The first configured remote address that is a literal IP, for initiating; null if none.</summary>
+    public IPAddress? RemoteAddress => RemoteAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
+
+    /// <summary>The first configured local address that is a literal IP; null if none.</summary>
+    public IPAddress? LocalAddress => LocalAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
+}
+
+/// <summary>One authentication round (<c>local { auth, id }</c> / <c>remote { auth, id }</c>).</summary>
+public sealed class AuthConfig
+{
+    /// <summary>The method: <c>psk</c> (the only one issue 3 implements), later <c>pubkey</c>, <c>eap-…</c>, <c>xauth</c>.</summary>
+    public string Auth { get; init; } = "pubkey";
+
+    /// <summary>The identity; null means the IP address in use (strongSwan's default) for local, any for remote.</summary>
+    public Identity? Id { get; init; }
+}
+
+/// <summary>One <c>children.NAME</c> section.</summary>
+public sealed class ChildConfig
+{
+    /// <summary>The section's name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where the section starts.</summary>
+    public required SourceLocation Location { get; init; }
+
+    /// <summary>Local traffic selectors; empty means <c>dynamic</c> (the local address in use).</summary>
+    public IReadOnlyList<TrafficSelector> LocalTs { get; init; } = [];
+
+    /// <summary>Remote traffic selectors; empty means <c>dynamic</c> (the remote address in use).</summary>
+    public IReadOnlyList<TrafficSelector> RemoteTs { get; init; } = [];
+
+    /// <summary>ESP proposals, in order of preference (strongSwan's ESP <c>default</c> when unset).</summary>
+    public required IReadOnlyList<Proposal> EspProposals { get; init; }
+
+    /// <summary>Tunnel or transport.</summary>
+    public ChildMode Mode { get; init; } = ChildMode.Tunnel;
+
+    /// <summary>What to do on load.</summary>
+    public StartAction StartAction { get; init; } = StartAction.None;
+
+    /// <summary>What to do when the peer closes the CHILD SA.</summary>
+    public CloseAction CloseAction { get; init; } = CloseAction.None;
+
+    /// <summary>CHILD SA rekey interval (<c>rekey_time</c>, default 1h).</summary>
+    public TimeSpan RekeyTime { get; init; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>One <c>secrets.ike-NAME</c> section.</summary>
+public sealed class SharedSecret
+{
+    /// <summary>The section's name (<c>ike-gw</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Identities the secret belongs to (<c>id</c>, <c>id-*</c>); empty matches any.</summary>
+    public IReadOnlyList<Identity> Ids { get; init; } = [];
+
+    /// <summary>The secret's bytes (<c>0x…</c> and <c>0s…</c> decoded as strongSwan does).</summary>
+    public required byte[] Secret { get; init; }
+}
