@@ -1,0 +1,280 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2.Wire;
+using Portcullis.Core.Ipsec;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>
+/// The IKEv2 engine, sans-IO: datagrams and time go in (<see cref="HandleDatagram"/>, <see cref="HandleTimeout"/>),
+/// datagrams to send and data-plane events come out (<see cref="TryDequeueTransmit"/>, <see cref="TryDequeueEvent"/>).
+/// It owns the IKE SAs and finds the one a message belongs to. Single-threaded: the host calls it from one loop.
+/// </summary>
+public sealed class IkeEngine
+{
+    private readonly Dictionary<ulong, IkeSa> _byLocalSpi = [];
+    private readonly Dictionary<(ulong, IPEndPoint), IkeSa> _halfOpen = [];
+    private readonly HashSet<uint> _espSpis = [];
+    private readonly Queue<IkeTransmit> _transmits = new();
+    private readonly Queue<IkeEvent> _events = new();
+    private uint _uid;
+
+    /// <summary>Creates an engine for a configuration.</summary>
+    public IkeEngine(PortcullisConfig config, IkeEngineOptions options, ILogger logger)
+    {
+        Config = config;
+        Options = options;
+        Logger = logger;
+    }
+
+    /// <summary>The configuration in force. SAs keep the connection they were made with across reloads.</summary>
+    public PortcullisConfig Config { get; private set; }
+
+    /// <summary>Options.</summary>
+    public IkeEngineOptions Options { get; }
+
+    internal ILogger Logger { get; }
+
+    /// <summary>Every IKE SA, half-open ones included.</summary>
+    public IReadOnlyCollection<IkeSa> IkeSas => _byLocalSpi.Values;
+
+    /// <summary>Replaces the configuration; running SAs are left alone.</summary>
+    public void LoadConfig(PortcullisConfig config) => Config = config;
+
+    /// <summary>The next datagram to send, if any.</summary>
+    public bool TryDequeueTransmit(out IkeTransmit? transmit) => _transmits.TryDequeue(out transmit);
+
+    /// <summary>The next event for the data plane, if any.</summary>
+    public bool TryDequeueEvent(out IkeEvent? e) => _events.TryDequeue(out e);
+
+    /// <summary>When <see cref="HandleTimeout"/> must next be called; null when nothing is pending.</summary>
+    public DateTimeOffset? NextTimeout
+    {
+        get
+        {
+            DateTimeOffset? next = null;
+            foreach (IkeSa sa in _byLocalSpi.Values)
+                if (sa.NextTimeout is { } t && (next is null || t < next)) next = t;
+            return next;
+        }
+    }
+
+    /// <summary>Runs retransmissions, keepalives and expiries due at <paramref name="now"/>.</summary>
+    public void HandleTimeout(DateTimeOffset now)
+    {
+        foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.HandleTimeout(now);
+    }
+
+    /// <summary>
+    /// An IKE datagram (non-ESP marker already removed) that arrived at <paramref name="local"/> from
+    /// <paramref name="remote"/>.
+    /// </summary>
+    public void HandleDatagram(DateTimeOffset now, IPEndPoint local, IPEndPoint remote, ReadOnlySpan<byte> datagram)
+    {
+        if (!IkeHeader.TryParse(datagram, out IkeHeader header, out ParseError error))
+        {
+            IkeLog.Dropped(Logger, remote, error.ToString());
+            return;
+        }
+        if (header.MajorVersion != 2)
+        {
+            IkeLog.Dropped(Logger, remote, $"IKE major version {header.MajorVersion}");
+            if (header.MajorVersion > 2 && !header.IsResponse)
+                SendStateless(local, remote, header, ExchangeType.Informational, NotifyPayload.Of(NotifyType.InvalidMajorVersion));
+            return;
+        }
+        if (header.ExchangeType == ExchangeType.IkeSaInit && !header.IsResponse && header.ResponderSpi == 0 && header.FromInitiator)
+        {
+            HandleNewInitRequest(now, local, remote, header, datagram);
+            return;
+        }
+        ulong ours = header.FromInitiator ? header.ResponderSpi : header.InitiatorSpi;
+        if (!_byLocalSpi.TryGetValue(ours, out IkeSa? sa) || (sa.IsInitiator == header.FromInitiator))
+        {
+            IkeLog.Dropped(Logger, remote, $"{header.ExchangeType} {(header.IsResponse ? "response" : "request")} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
+            if (!header.IsResponse && header.ExchangeType != ExchangeType.IkeSaInit)
+                SendStateless(local, remote, header, header.ExchangeType, NotifyPayload.Of(NotifyType.InvalidIkeSpi));
+            return;
+        }
+        sa.HandleMessage(now, header, datagram, local, remote);
+    }
+
+    private void HandleNewInitRequest(DateTimeOffset now, IPEndPoint local, IPEndPoint remote, IkeHeader header, ReadOnlySpan<byte> datagram)
+    {
+        if (_halfOpen.TryGetValue((header.InitiatorSpi, remote), out IkeSa? existing))
+        {
+            existing.HandleMessage(now, header, datagram, local, remote);
+            return;
+        }
+        MessageError result = IkeMessage.TryDecode(datagram, header, null, out IkeMessage? message, out ParseError error, out PayloadType? critical);
+        if (result == MessageError.UnsupportedCriticalPayload)
+        {
+            IkeLog.Dropped(Logger, remote, $"IKE_SA_INIT with unsupported critical payload {(byte)critical!.Value}");
+            SendStateless(local, remote, header, ExchangeType.IkeSaInit, new NotifyPayload(NotifyType.UnsupportedCriticalPayload, [(byte)critical.Value]));
+            return;
+        }
+        if (result != MessageError.None)
+        {
+            IkeLog.Dropped(Logger, remote, $"IKE_SA_INIT: {error}");
+            SendStateless(local, remote, header, ExchangeType.IkeSaInit, NotifyPayload.Of(NotifyType.InvalidSyntax));
+            return;
+        }
+        ConnectionConfig? conn = Config.Connections.FirstOrDefault(c => c.Version is 0 or 2
+            && AddressMatches(c.LocalAddrs, local.Address) && AddressMatches(c.RemoteAddrs, remote.Address));
+        if (conn is null)
+        {
+            IkeLog.NoConnection(Logger, remote, local);
+            SendStateless(local, remote, header, ExchangeType.IkeSaInit, NotifyPayload.Of(NotifyType.NoProposalChosen));
+            return;
+        }
+        var sa = new IkeSa(this, NextUid(), conn, initiator: false, header.InitiatorSpi, AllocateIkeSpi(), local, remote, now);
+        if (sa.HandleInitRequest(now, message!, datagram[..(int)header.Length].ToArray()))
+        {
+            _byLocalSpi[sa.LocalSpi] = sa;
+            _halfOpen[(header.InitiatorSpi, remote)] = sa;
+        }
+        else
+        {
+            sa.Dispose();
+        }
+    }
+
+    private void SendStateless(IPEndPoint local, IPEndPoint remote, IkeHeader request, ExchangeType exchange, NotifyPayload notify)
+    {
+        var header = new IkeHeader(request.InitiatorSpi, request.ResponderSpi, PayloadType.None, IkeHeader.Ikev2Version, exchange,
+            IkeHeaderFlags.Response | (request.FromInitiator ? IkeHeaderFlags.None : IkeHeaderFlags.Initiator), request.MessageId, 0);
+        Transmit(new IkeTransmit(local, remote, new IkeMessage(header, [notify]).Encode(null), local.Port == Options.NatTraversalPort));
+    }
+
+    /// <summary>
+    /// Brings up the CHILD SA <paramref name="childName"/>: over an existing IKE SA of its connection with
+    /// CREATE_CHILD_SA, otherwise with a new IKE SA. False with a reason when it cannot start.
+    /// </summary>
+    public bool Initiate(DateTimeOffset now, string childName, out string? error)
+    {
+        error = null;
+        ConnectionConfig? conn = Config.Connections.FirstOrDefault(c => c.Children.Any(ch => ch.Name == childName));
+        if (conn is null) { error = $"no CHILD_SA configuration named '{childName}'"; return false; }
+        ChildConfig child = conn.Children.First(ch => ch.Name == childName);
+        IkeSa? existing = _byLocalSpi.Values.FirstOrDefault(s => s.Connection?.Name == conn.Name && s.State is IkeSaState.Connecting or IkeSaState.Authenticating or IkeSaState.Established && s.IsInitiator)
+            ?? _byLocalSpi.Values.FirstOrDefault(s => s.Connection?.Name == conn.Name && s.State == IkeSaState.Established);
+        if (existing is not null)
+        {
+            existing.QueueChild(now, child);
+            return true;
+        }
+        IPAddress? remote = conn.RemoteAddress;
+        if (remote is null) { error = $"connection '{conn.Name}' has no literal remote address to initiate to"; return false; }
+        IPAddress? localAddress = conn.LocalAddress ?? Options.SourceAddressFor?.Invoke(remote);
+        if (localAddress is null) { error = $"no local address to reach {remote} (set local_addrs)"; return false; }
+        if (conn.Proposals.Count == 0 || !conn.Proposals.SelectMany(p => p.KeyExchange).Any()) { error = $"connection '{conn.Name}' has no IKE proposal with a key exchange"; return false; }
+        var sa = new IkeSa(this, NextUid(), conn, initiator: true, AllocateIkeSpi(), 0,
+            new IPEndPoint(localAddress, Options.IkePort), new IPEndPoint(remote, conn.RemotePort), now);
+        _byLocalSpi[sa.LocalSpi] = sa;
+        sa.QueueChild(now, child);
+        sa.StartInitiator(now);
+        return true;
+    }
+
+    /// <summary>Deletes every IKE SA of a connection; returns how many.</summary>
+    public int Terminate(DateTimeOffset now, string connectionName)
+    {
+        IkeSa[] sas = _byLocalSpi.Values.Where(s => s.Connection?.Name == connectionName).ToArray();
+        foreach (IkeSa sa in sas) sa.Delete(now, "terminated by command");
+        return sas.Length;
+    }
+
+    /// <summary>Deletes every IKE SA (on shutdown): DELETE requests go out, each SA is removed when answered.</summary>
+    public void TerminateAll(DateTimeOffset now, string reason)
+    {
+        foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.Delete(now, reason);
+    }
+
+    /// <summary>Starts every CHILD SA whose <c>start_action</c> is <c>start</c>.</summary>
+    public void StartConfigured(DateTimeOffset now)
+    {
+        foreach (ConnectionConfig conn in Config.Connections)
+            foreach (ChildConfig child in conn.Children.Where(c => c.StartAction == StartAction.Start))
+                if (!Initiate(now, child.Name, out string? error))
+                    IkeLog.SaWarning(Logger, conn.Name, 0, $"cannot start {child.Name}: {error}");
+    }
+
+    // --- Services for IKE SAs ---
+
+    internal void Transmit(IkeTransmit transmit) => _transmits.Enqueue(transmit);
+
+    internal void Emit(IkeEvent e) => _events.Enqueue(e);
+
+    internal uint NextUid() => ++_uid;
+
+    internal void Forget(IkeSa sa)
+    {
+        _byLocalSpi.Remove(sa.LocalSpi);
+        if (!sa.IsInitiator) _halfOpen.Remove((sa.InitiatorSpi, sa.RemoteEndpoint));
+        foreach (var key in _halfOpen.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _halfOpen.Remove(key);
+        foreach (ChildSa child in sa.Children) _espSpis.Remove(child.InboundSpi);
+    }
+
+    internal byte[] RandomBytes(int length)
+    {
+        var bytes = new byte[length];
+        Fill(bytes);
+        return bytes;
+    }
+
+    private void Fill(Span<byte> bytes)
+    {
+        if (Options.Random is { } random) random(bytes);
+        else RandomNumberGenerator.Fill(bytes);
+    }
+
+    private ulong AllocateIkeSpi()
+    {
+        Span<byte> b = stackalloc byte[8];
+        ulong spi;
+        do { Fill(b); spi = BinaryPrimitives.ReadUInt64BigEndian(b); } while (spi == 0 || _byLocalSpi.ContainsKey(spi));
+        return spi;
+    }
+
+    internal uint AllocateEspSpi()
+    {
+        Span<byte> b = stackalloc byte[4];
+        uint spi;
+        // SPIs 1-255 are reserved by IANA (RFC 4303 §2.1).
+        do { Fill(b); spi = BinaryPrimitives.ReadUInt32BigEndian(b) | 0xC0000000; } while (!_espSpis.Add(spi));
+        return spi;
+    }
+
+    /// <summary>The connection for an IKE_AUTH request: addresses, then the peer's identity and the one it asked us to have.</summary>
+    internal ConnectionConfig? FindConnectionForAuth(IPAddress local, IPAddress remote, Identity peerId, Identity? wantedLocalId, ConnectionConfig initial)
+    {
+        IEnumerable<ConnectionConfig> candidates = new[] { initial }.Concat(Config.Connections.Where(c => c != initial && c.Version is 0 or 2
+            && AddressMatches(c.LocalAddrs, local) && AddressMatches(c.RemoteAddrs, remote)));
+        foreach (ConnectionConfig c in candidates)
+        {
+            if (c.Remote.Id is not null && !c.Remote.Id.Equals(peerId)) continue;
+            Identity ourId = c.Local.Id ?? Identity.FromAddress(local);
+            if (wantedLocalId is not null && !wantedLocalId.Equals(ourId)) continue;
+            return c;
+        }
+        return null;
+    }
+
+    /// <summary>swanctl.conf address matching: empty or %any matches all; literal IPs, CIDR prefixes and ranges.</summary>
+    internal static bool AddressMatches(IReadOnlyList<string> configured, IPAddress address)
+    {
+        if (configured.Count == 0) return true;
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out int n);
+        foreach (string entry in configured)
+        {
+            if (entry is "%any" or "%any4" && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) return true;
+            if (entry is "%any" or "%any6" && address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6) return true;
+            if (TrafficSelector.TryParse(entry, out TrafficSelector ts, out _) && ts.ContainsAddress(bytes[..n])) return true;
+        }
+        return false;
+    }
+}

@@ -1,0 +1,40 @@
+using System.Net;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>The IKE engine's implementation choices (RFC 7296 leaves these to the implementation).</summary>
+public sealed class IkeEngineOptions
+{
+    /// <summary>Local IKE port.</summary>
+    public int IkePort { get; init; } = 500;
+
+    /// <summary>Local NAT-T port: IKE here carries the non-ESP marker, ESP goes inside UDP (RFC 3948).</summary>
+    public int NatTraversalPort { get; init; } = 4500;
+
+    /// <summary>The peer's NAT-T port an initiator moves to after detecting a NAT.</summary>
+    public int RemoteNatTraversalPort { get; init; } = 4500;
+
+    /// <summary>First retransmission timeout (strongSwan's default: 4 s).</summary>
+    public TimeSpan RetransmitTimeout { get; init; } = TimeSpan.FromSeconds(4);
+
+    /// <summary>Backoff base: the n-th retransmission waits timeout·base^n (strongSwan's default: 1.8).</summary>
+    public double RetransmitBase { get; init; } = 1.8;
+
+    /// <summary>Retransmissions before giving up (strongSwan's default: 5, about 165 s in all).</summary>
+    public int RetransmitTries { get; init; } = 5;
+
+    /// <summary>NAT-keepalive interval when this side is behind a NAT (RFC 3948 §2.3; strongSwan's default 20 s).</summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long an IKE SA may stay unauthenticated.</summary>
+    public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The source address the host would use towards a peer (for connections without a literal local address).</summary>
+    public Func<IPAddress, IPAddress?>? SourceAddressFor { get; init; }
+
+    /// <summary>Random bytes for SPIs and nonces; tests pass a seeded source. Defaults to the system CSPRNG.</summary>
+    public Action<Span<byte>>? Random { get; init; }
+
+    /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times.</summary>
+    public TimeSpan RetransmitDelay(int tries) => RetransmitTimeout * Math.Pow(RetransmitBase, tries);
+}

@@ -1,0 +1,28 @@
+using System.Net;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>A datagram for the host to send. IKE on the NAT-T port carries the 4-byte non-ESP marker (RFC 3948 §2.2).</summary>
+public sealed record IkeTransmit(IPEndPoint Local, IPEndPoint Remote, byte[] Data, bool NonEspMarker)
+{
+    /// <summary>A NAT-keepalive (RFC 3948 §2.3): the single byte 0xFF, never with a marker.</summary>
+    public bool IsKeepalive => Data.Length == 1 && Data[0] == 0xFF && !NonEspMarker;
+}
+
+/// <summary>What the IKE engine tells the host: SAs to install in or remove from the data plane.</summary>
+public abstract record IkeEvent;
+
+/// <summary>An IKE SA finished IKE_AUTH.</summary>
+public sealed record IkeSaEstablished(IkeSa IkeSa) : IkeEvent;
+
+/// <summary>An IKE SA is gone (deleted, failed or timed out); its CHILD SAs were removed first.</summary>
+public sealed record IkeSaRemoved(IkeSa IkeSa, string Reason) : IkeEvent;
+
+/// <summary>A CHILD SA is ready: install its two ESP SAs and its policies.</summary>
+public sealed record ChildSaInstalled(ChildSa ChildSa) : IkeEvent;
+
+/// <summary>A CHILD SA is gone: remove its ESP SAs and policies.</summary>
+public sealed record ChildSaRemoved(ChildSa ChildSa) : IkeEvent;
+
+/// <summary>The IKE SA's addresses or ports changed (NAT mapping): ESP goes to the new endpoint.</summary>
+public sealed record ChildSaEndpointsChanged(ChildSa ChildSa) : IkeEvent;

@@ -1,0 +1,71 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>
+/// The IKE engine's log lines: one per event, each with the connection name and the SA's unique id, so that
+/// <c>journalctl | grep '\[3\]'</c> follows one SA. A peer's bad input is a warning with the reason, never a trace.
+/// </summary>
+internal static partial class IkeLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "{Conn}[{Uid}] initiating IKE_SA to {Remote} with proposals {Proposals}")]
+    public static partial void Initiating(ILogger logger, string conn, uint uid, IPEndPoint remote, string proposals);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA_INIT from {Remote}: selected {Proposal}")]
+    public static partial void InitResponded(ILogger logger, string conn, uint uid, IPEndPoint remote, string proposal);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}")]
+    public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "{Conn}[{Uid}] peer wants key exchange {Group} instead of {Sent}; retrying")]
+    public static partial void InvalidKeRetry(ILogger logger, string conn, uint uid, string group, string sent);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Information, Message = "{Conn}[{Uid}] peer asked for a COOKIE; retrying with it")]
+    public static partial void CookieRetry(ILogger logger, string conn, uint uid);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "{Conn}[{Uid}] NAT detected: local {LocalBehindNat}, remote {RemoteBehindNat}; IKE moves to {Local} -> {Remote}")]
+    public static partial void NatDetected(ILogger logger, string conn, uint uid, bool localBehindNat, bool remoteBehindNat, IPEndPoint local, IPEndPoint remote);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA established between {Local}[{LocalId}]...{Remote}[{RemoteId}] with {Proposal}, SPIs {SpiI:x16}_i {SpiR:x16}_r")]
+    public static partial void IkeSaEstablished(ILogger logger, string conn, uint uid, IPEndPoint local, string localId, IPEndPoint remote, string remoteId, string proposal, ulong spiI, ulong spiR);
+
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] authentication of '{PeerId}' with pre-shared key failed (AUTHENTICATION_FAILED)")]
+    public static partial void PeerAuthenticationFailed(ILogger logger, string conn, uint uid, string peerId);
+
+    [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer refused our authentication as '{LocalId}': AUTHENTICATION_FAILED (check the pre-shared key and identities)")]
+    public static partial void WeWereRefused(ILogger logger, string conn, uint uid, string localId);
+
+    [LoggerMessage(EventId = 109, Level = LogLevel.Information, Message = "{Conn}[{Uid}] CHILD_SA {Child}{{{ChildUid}}} established with SPIs {SpiIn:x8}_i {SpiOut:x8}_o and TS {LocalTs} === {RemoteTs}, {Proposal}, {Encap}")]
+    public static partial void ChildSaEstablished(ILogger logger, string conn, uint uid, string child, uint childUid, uint spiIn, uint spiOut, string localTs, string remoteTs, string proposal, string encap);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} not established: {Reason}")]
+    public static partial void ChildSaFailed(ILogger logger, string conn, uint uid, string child, string reason);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "{Conn}[{Uid}] CHILD_SA {Child}{{{ChildUid}}} deleted (SPIs {SpiIn:x8}_i {SpiOut:x8}_o): {Reason}")]
+    public static partial void ChildSaDeleted(ILogger logger, string conn, uint uid, string child, uint childUid, uint spiIn, uint spiOut, string reason);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA deleted: {Reason}")]
+    public static partial void IkeSaDeleted(ILogger logger, string conn, uint uid, string reason);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "dropped IKE message from {Remote}: {Reason}")]
+    public static partial void Dropped(ILogger logger, IPEndPoint remote, string reason);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] dropped {Exchange} message {MessageId} from {Remote}: {Reason}")]
+    public static partial void DroppedForSa(ILogger logger, string conn, uint uid, string exchange, uint messageId, IPEndPoint remote, string reason);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Information, Message = "{Conn}[{Uid}] retransmitting {Exchange} request {MessageId} (try {Try})")]
+    public static partial void Retransmit(ILogger logger, string conn, uint uid, string exchange, uint messageId, int @try);
+
+    [LoggerMessage(EventId = 116, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer answered {Exchange} with {Notify}")]
+    public static partial void PeerError(ILogger logger, string conn, uint uid, string exchange, string notify);
+
+    [LoggerMessage(EventId = 117, Level = LogLevel.Warning, Message = "no connection matches IKE_SA_INIT from {Remote} to {Local}; sending NO_PROPOSAL_CHOSEN")]
+    public static partial void NoConnection(ILogger logger, IPEndPoint remote, IPEndPoint local);
+
+    [LoggerMessage(EventId = 118, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] {Problem}")]
+    public static partial void SaWarning(ILogger logger, string conn, uint uid, string problem);
+
+    [LoggerMessage(EventId = 119, Level = LogLevel.Debug, Message = "{Conn}[{Uid}] {Direction} {Exchange} {Kind} {MessageId} [{Payloads}] {Local} <-> {Remote}")]
+    public static partial void Message(ILogger logger, string conn, uint uid, string direction, string exchange, string kind, uint messageId, string payloads, IPEndPoint local, IPEndPoint remote);
+}

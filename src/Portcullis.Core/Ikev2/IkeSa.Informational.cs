@@ -1,0 +1,67 @@
+using System.Net;
+using Portcullis.Core.Ikev2.Wire;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>INFORMATIONAL (RFC 7296 §1.4): DELETE of CHILD SAs and the IKE SA, liveness checks, error notifies.</summary>
+public sealed partial class IkeSa
+{
+    private void HandleInformationalRequest(DateTimeOffset now, IkeMessage request, IPEndPoint local, IPEndPoint remote)
+    {
+        var response = new List<Payload>();
+        bool deleteIke = false;
+        foreach (DeletePayload delete in request.Payloads.OfType<DeletePayload>())
+        {
+            if (delete.Protocol == ProtocolId.Ike) { deleteIke = true; continue; }
+            var ours = new List<uint>();
+            foreach (uint spi in delete.Spis)
+            {
+                ChildSa? child = _children.FirstOrDefault(c => c.OutboundSpi == spi);
+                if (child is null) continue;
+                // A simultaneous delete (our DELETE crossed theirs) lists nothing in return (RFC 7296 §1.4.1).
+                if (child.State != ChildSaState.Deleting) ours.Add(child.InboundSpi);
+                RemoveChild(child, "deleted by peer");
+            }
+            if (ours.Count > 0) response.Add(new DeletePayload(delete.Protocol, ours));
+        }
+        foreach (NotifyPayload n in request.Payloads.OfType<NotifyPayload>().Where(n => n.NotifyType.IsError()))
+            IkeLog.PeerError(Log, Name, Uid, "INFORMATIONAL", n.NotifyType.RfcName());
+
+        if (deleteIke)
+        {
+            Respond(ExchangeType.Informational, request.Header.MessageId, [], local, remote);
+            Remove(now, "deleted by peer");
+            return;
+        }
+        // An empty request is a liveness check: the empty response is the answer.
+        Respond(ExchangeType.Informational, request.Header.MessageId, response, local, remote);
+    }
+
+    /// <summary>Sends DELETE for the IKE SA (and so every CHILD SA); removes it when answered or given up on.</summary>
+    internal void Delete(DateTimeOffset now, string reason)
+    {
+        if (State is IkeSaState.Deleted or IkeSaState.Deleting) return;
+        if (State != IkeSaState.Established)
+        {
+            Remove(now, reason);
+            return;
+        }
+        State = IkeSaState.Deleting;
+        _queue.Clear();
+        // The DELETE goes out at once, even if another request is outstanding (window size 1 is honoured by
+        // dropping that request: the SA is going away).
+        _outstanding = null;
+        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Ike, [])], (t, _) => Remove(t, reason));
+    }
+
+    /// <summary>Sends DELETE for one CHILD SA.</summary>
+    internal void DeleteChild(DateTimeOffset now, ChildSa child, string reason)
+    {
+        if (child.State != ChildSaState.Installed) return;
+        child.State = ChildSaState.Deleting;
+        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [child.InboundSpi])], (_, _) => RemoveChild(child, reason));
+    }
+
+    /// <summary>Sends an empty INFORMATIONAL request: the peer must answer (RFC 7296 §1.4 liveness check).</summary>
+    internal void CheckLiveness(DateTimeOffset now) => Request(now, ExchangeType.Informational, _ => [], (_, _) => { });
+}
