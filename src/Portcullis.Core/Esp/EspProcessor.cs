@@ -1,0 +1,172 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Portcullis.Core.Crypto;
+
+namespace Portcullis.Core.Esp;
+
+/// <summary>
+/// ESP packet processing in tunnel mode (RFC 4303 §3.3 and §3.4), sans-IO: the host hands in the inner IP packet
+/// and gets back SPI ‖ Sequence Number ‖ IV ‖ encrypted (payload ‖ padding ‖ Pad Length ‖ Next Header) ‖ ICV,
+/// without the outer IP or UDP header, and the reverse. Nothing here allocates per packet, and nothing a peer
+/// sends makes it throw: every defect in a received packet is a <see cref="DecapsulateResult"/>.
+/// </summary>
+public static class EspProcessor
+{
+    private const int HeaderSize = 8; // SPI and Sequence Number
+    private const int TrailerSize = 2; // Pad Length and Next Header
+
+    /// <summary>Next Header for an IPv4 inner packet (IP-in-IP).</summary>
+    public const byte NextHeaderIPv4 = 4;
+
+    /// <summary>Next Header for an IPv6 inner packet.</summary>
+    public const byte NextHeaderIPv6 = 41;
+
+    /// <summary>Next Header of a dummy packet (RFC 4303 §2.6).</summary>
+    public const byte NextHeaderNone = 59;
+
+    /// <summary>The size of the ESP packet <see cref="Encapsulate"/> writes for an inner packet of <paramref name="innerLength"/> bytes.</summary>
+    public static int GetEncapsulatedLength(EspSa sa, int innerLength)
+    {
+        ArgumentNullException.ThrowIfNull(sa);
+        return HeaderSize + sa.IvSize + PaddedLength(innerLength, sa.PaddingUnit) + sa.IcvSize;
+    }
+
+    private static int PaddedLength(int innerLength, int unit) => (innerLength + TrailerSize + unit - 1) / unit * unit;
+
+    /// <summary>
+    /// Encapsulates <paramref name="innerIpPacket"/> for <paramref name="sa"/> (outbound) into
+    /// <paramref name="output"/>, which must not overlap it. The sequence number is taken only when the packet
+    /// is written.
+    /// </summary>
+    public static EncapsulateResult Encapsulate(EspSa sa, ReadOnlySpan<byte> innerIpPacket, Span<byte> output, out int written)
+    {
+        ArgumentNullException.ThrowIfNull(sa);
+        written = 0;
+        if (sa.IsInbound || sa.IsDisposed) return EncapsulateResult.UnusableSa;
+        if (innerIpPacket.IsEmpty) return EncapsulateResult.InvalidInnerPacket;
+        byte nextHeader = (innerIpPacket[0] >> 4) switch
+        {
+            4 => NextHeaderIPv4,
+            6 => NextHeaderIPv6,
+            _ => 0,
+        };
+        if (nextHeader == 0) return EncapsulateResult.InvalidInnerPacket;
+
+        int ivSize = sa.IvSize, icvSize = sa.IcvSize;
+        int encryptedLength = PaddedLength(innerIpPacket.Length, sa.PaddingUnit);
+        int total = HeaderSize + ivSize + encryptedLength + icvSize;
+        if (output.Length < total) return EncapsulateResult.OutputTooSmall;
+        if (!sa.TryNextSequence(out ulong sequence))
+        {
+            Interlocked.Increment(ref sa.ExhaustedCount);
+            return EncapsulateResult.SequenceNumberExhausted;
+        }
+
+        Span<byte> packet = output[..total];
+        BinaryPrimitives.WriteUInt32BigEndian(packet, sa.Spi);
+        BinaryPrimitives.WriteUInt32BigEndian(packet[4..], (uint)sequence);
+        Span<byte> iv = packet.Slice(HeaderSize, ivSize);
+        Span<byte> encrypted = packet.Slice(HeaderSize + ivSize, encryptedLength);
+        Span<byte> icv = packet.Slice(HeaderSize + ivSize + encryptedLength, icvSize);
+
+        // Plaintext first, in place: payload ‖ 1, 2, 3 … ‖ Pad Length ‖ Next Header.
+        innerIpPacket.CopyTo(encrypted);
+        int padLength = encryptedLength - innerIpPacket.Length - TrailerSize;
+        for (int i = 0; i < padLength; i++) encrypted[innerIpPacket.Length + i] = (byte)(i + 1);
+        encrypted[^2] = (byte)padLength;
+        encrypted[^1] = nextHeader;
+
+        if (sa.Aead is { } aead)
+        {
+            // RFC 4106 §3.1 (and 4309, 4543, 7634): any IV unique per key will do; the sequence number is.
+            BinaryPrimitives.WriteUInt64BigEndian(iv, sequence);
+            aead.Seal(iv, packet[..HeaderSize], encrypted, encrypted, icv);
+        }
+        else
+        {
+            ICipher cipher = sa.Cipher!;
+            if (sa.UsesRandomIv) RandomNumberGenerator.Fill(iv); // CBC: unpredictable (RFC 3602 §3)
+            else if (ivSize == 8) BinaryPrimitives.WriteUInt64BigEndian(iv, sequence); // counter mode (RFC 3686 §3.1)
+            cipher.Encrypt(iv, encrypted, encrypted);
+            // Encrypt-then-MAC over SPI ‖ Sequence Number ‖ IV ‖ ciphertext (RFC 4303 §3.3.4).
+            sa.IntegrityPrimitive!.Compute(packet[..^icvSize], icv);
+        }
+
+        sa.PacketCount++;
+        sa.ByteCount += innerIpPacket.Length;
+        written = total;
+        return EncapsulateResult.Ok;
+    }
+
+    /// <summary>
+    /// Verifies and decrypts, in place, an ESP packet (starting at the SPI) received for <paramref name="sa"/>
+    /// (inbound). On <see cref="DecapsulateResult.Ok"/> the inner packet is
+    /// <c>espPacket.Slice(innerOffset, innerLength)</c> and still has to pass <see cref="EspSa.MatchesInbound"/>;
+    /// on anything else the outputs are 0 and the packet must be dropped (its bytes may have been changed). The
+    /// replay window is checked before the ICV and moved only after the ICV verifies.
+    /// </summary>
+    public static DecapsulateResult Decapsulate(EspSa sa, Span<byte> espPacket, out int innerOffset, out int innerLength, out byte nextHeader)
+    {
+        ArgumentNullException.ThrowIfNull(sa);
+        innerOffset = innerLength = 0;
+        nextHeader = 0;
+        if (!sa.IsInbound || sa.IsDisposed) return DecapsulateResult.UnusableSa;
+
+        int ivSize = sa.IvSize, icvSize = sa.IcvSize;
+        int encryptedLength = espPacket.Length - HeaderSize - ivSize - icvSize;
+        if (encryptedLength < TrailerSize || (sa.Cipher is { } c && encryptedLength % c.BlockSize != 0))
+            return Count(ref sa.MalformedCount, DecapsulateResult.Truncated);
+        if (BinaryPrimitives.ReadUInt32BigEndian(espPacket) != sa.Spi)
+            return Count(ref sa.MalformedCount, DecapsulateResult.SpiMismatch);
+
+        ulong sequence = BinaryPrimitives.ReadUInt32BigEndian(espPacket[4..]);
+        ReplayWindow window = sa.ReplayWindow!;
+        if (!window.Check(sequence)) return Count(ref sa.ReplayCount, DecapsulateResult.Replayed);
+
+        ReadOnlySpan<byte> iv = espPacket.Slice(HeaderSize, ivSize);
+        Span<byte> encrypted = espPacket.Slice(HeaderSize + ivSize, encryptedLength);
+        ReadOnlySpan<byte> icv = espPacket.Slice(HeaderSize + ivSize + encryptedLength, icvSize);
+
+        if (sa.Aead is { } aead)
+        {
+            if (!aead.Open(iv, espPacket[..HeaderSize], encrypted, icv, encrypted))
+                return Count(ref sa.AuthenticationFailureCount, DecapsulateResult.AuthenticationFailed);
+        }
+        else
+        {
+            // Verify before decrypting (RFC 4303 §3.4.4.1).
+            if (!sa.IntegrityPrimitive!.Verify(espPacket[..^icvSize], icv))
+                return Count(ref sa.AuthenticationFailureCount, DecapsulateResult.AuthenticationFailed);
+            sa.Cipher!.Decrypt(iv, encrypted, encrypted);
+        }
+
+        // Authentic: now, and only now, the window moves (RFC 4303 §3.4.3).
+        window.Commit(sequence);
+
+        int padLength = encrypted[^2];
+        byte next = encrypted[^1];
+        int payloadLength = encryptedLength - TrailerSize - padLength;
+        if (payloadLength < 0) return Count(ref sa.PaddingErrorCount, DecapsulateResult.BadPadding);
+        // The receiver SHOULD check the padding (RFC 4303 §2.4); accumulate so the check takes the same time for any mismatch.
+        int diff = 0;
+        ReadOnlySpan<byte> padding = encrypted.Slice(payloadLength, padLength);
+        for (int i = 0; i < padding.Length; i++) diff |= padding[i] ^ (i + 1);
+        if (diff != 0) return Count(ref sa.PaddingErrorCount, DecapsulateResult.BadPadding);
+
+        if (next == NextHeaderNone) return Count(ref sa.DummyCount, DecapsulateResult.DummyPacket);
+        if (next != NextHeaderIPv4 && next != NextHeaderIPv6) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
+
+        sa.PacketCount++;
+        sa.ByteCount += payloadLength;
+        innerOffset = HeaderSize + ivSize;
+        innerLength = payloadLength;
+        nextHeader = next;
+        return DecapsulateResult.Ok;
+    }
+
+    private static DecapsulateResult Count(ref long counter, DecapsulateResult result)
+    {
+        Interlocked.Increment(ref counter);
+        return result;
+    }
+}
