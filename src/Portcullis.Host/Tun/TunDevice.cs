@@ -159,8 +159,9 @@ public sealed unsafe class TunDevice : IDisposable
 
     /// <summary>
     /// Starts the reader thread, which reads into one preallocated buffer (no allocation per packet) and calls
-    /// <paramref name="onPacket"/> for each packet until <see cref="Dispose"/>. An exception from the handler, or a
-    /// read error, stops the loop and is reported through <paramref name="onError"/> (if given).
+    /// <paramref name="onPacket"/> for each packet until <see cref="Dispose"/>. With <paramref name="onError"/> given,
+    /// an exception from the handler is reported there and the loop goes on; a read error is reported and stops the
+    /// loop. Without it, either exception is unhandled (and ends the process).
     /// </summary>
     public void Start(TunPacketHandler onPacket, Action<Exception>? onError = null, int bufferSize = MaxPacketSize)
     {
@@ -172,19 +173,28 @@ public sealed unsafe class TunDevice : IDisposable
             var buffer = new byte[bufferSize];
             _reader = new Thread(() =>
             {
-                try
+                while (true)
                 {
-                    while (true)
+                    int n;
+                    try
                     {
-                        int n = Read(buffer);
-                        if (n == 0) return;
-                        Interlocked.Increment(ref _packetsRead);
+                        n = Read(buffer);
+                    }
+                    catch (Exception e) when (onError is not null)
+                    {
+                        onError(e);
+                        return;
+                    }
+                    if (n == 0) return;
+                    Interlocked.Increment(ref _packetsRead);
+                    try
+                    {
                         onPacket(buffer.AsSpan(0, n));
                     }
-                }
-                catch (Exception e) when (onError is not null)
-                {
-                    onError(e);
+                    catch (Exception e) when (onError is not null)
+                    {
+                        onError(e);
+                    }
                 }
             })
             {
