@@ -150,6 +150,32 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int namespaceType);
 
+    // statx(2): architecture-independent layout; stx_mode is a u16 at offset 28, stx_uid a u32 at offset 20.
+    public const int AT_FDCWD = -100;
+    public const int AT_SYMLINK_NOFOLLOW = 0x100;
+    public const uint STATX_TYPE = 0x1;
+    public const uint STATX_MODE = 0x2;
+    public const uint STATX_UID = 0x8;
+    public const int S_IFMT = 0xF000;
+    public const int S_IFSOCK = 0xC000;
+    public const int ENOENT = 2;
+
+    [LibraryImport(Lib, EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int StatX(int dirFd, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>lstat-like: the file type and mode bits and the owner of <paramref name="path"/>, or the errno.</summary>
+    public static int LStat(string path, out int mode, out uint uid)
+    {
+        byte* buffer = stackalloc byte[256];
+        new Span<byte>(buffer, 256).Clear();
+        mode = 0;
+        uid = 0;
+        if (StatX(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_MODE | STATX_UID, buffer) < 0) return Errno;
+        mode = *(ushort*)(buffer + 28);
+        uid = *(uint*)(buffer + 20);
+        return 0;
+    }
+
     /// <summary>The errno of the last P/Invoke on this thread.</summary>
     public static int Errno => Marshal.GetLastPInvokeError();
 
