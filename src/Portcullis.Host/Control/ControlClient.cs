@@ -10,6 +10,17 @@ public sealed class ControlClientException(string message, Exception? inner = nu
 /// <summary>The CLI side of <see cref="ControlSocket"/>: one request, one response.</summary>
 public static class ControlClient
 {
+    /// <summary>The user-facing reason a connect to the control socket failed.</summary>
+    internal static string ExplainConnectFailure(string path, SocketError error, bool missing, string detail) =>
+        missing
+            ? $"cannot reach the daemon: {path} does not exist (is the daemon running?)"
+            : error switch
+            {
+                SocketError.AccessDenied => $"permission denied on {path}: must be root",
+                SocketError.ConnectionRefused => $"nothing is listening on {path} (is the daemon running?)",
+                _ => $"cannot connect to {path}: {detail}",
+            };
+
     /// <summary>
     /// Connects to the control socket at <paramref name="path"/>, sends <paramref name="request"/> and returns the
     /// daemon's response. Throws <see cref="ControlClientException"/> with an explanation when the socket is missing
@@ -27,16 +38,7 @@ public static class ControlClient
         }
         catch (SocketException e)
         {
-            int statErrno = Libc.LStat(path, out _, out _);
-            string message = statErrno == Libc.ENOENT
-                ? $"cannot reach the daemon: {path} does not exist (is the daemon running?)"
-                : e.SocketErrorCode switch
-                {
-                    SocketError.AccessDenied => $"permission denied on {path}: must be root",
-                    SocketError.ConnectionRefused => $"nothing is listening on {path} (is the daemon running?)",
-                    _ => $"cannot connect to {path}: {e.Message}",
-                };
-            throw new ControlClientException(message, e);
+            throw new ControlClientException(ExplainConnectFailure(path, e.SocketErrorCode, Libc.LStat(path, out _, out _) == Libc.ENOENT, e.Message), e);
         }
 
         await using var stream = new NetworkStream(socket, ownsSocket: false);

@@ -133,16 +133,18 @@ public sealed class ControlSocket : IAsyncDisposable
             try
             {
                 var uid = PeerUid(client);
-                if (uid is null || !AuthorizePeer(uid.Value))
+                bool authorised = uid is not null && AuthorizePeer(uid.Value);
+                // Read the request even from a refused peer, so closing does not reset the connection under its answer.
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+                timeout.CancelAfter(RequestTimeout);
+                var line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
+                if (!authorised)
                 {
                     Interlocked.Increment(ref _refused);
                     response = ControlResponse.Failure($"permission denied (peer uid {uid?.ToString() ?? "unknown"}): must be root", 77);
                 }
                 else
                 {
-                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-                    timeout.CancelAfter(RequestTimeout);
-                    var line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
                     response = line is null
                         ? ControlResponse.Failure($"request too long or not terminated by a newline (limit {MaxRequestBytes} bytes)", 64)
                         : await DispatchAsync(line, stopping).ConfigureAwait(false);
