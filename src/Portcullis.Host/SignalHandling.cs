@@ -64,8 +64,8 @@ public sealed class SignalHandling : IDisposable
     /// <summary>Feeds a signal in as if it had arrived (tests, and a "stop" control command).</summary>
     public void Deliver(HostSignal signal)
     {
+        Received?.Invoke(signal); // handlers first, so a channel reader sees their effects
         _signals.Writer.TryWrite(signal);
-        Received?.Invoke(signal);
         if (signal == HostSignal.Shutdown && !_shutdown.IsCancellationRequested)
         {
             try { _shutdown.Cancel(); } catch (ObjectDisposedException) { }
