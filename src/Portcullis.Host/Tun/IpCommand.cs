@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Portcullis.Host.Tun;
+
+/// <summary>The outcome of an <see cref="IpCommand"/> call: success, or the exit code and what the command printed.</summary>
+public readonly record struct IpResult(bool Ok, int ExitCode, string Error)
+{
+    public static readonly IpResult Success = new(true, 0, "");
+
+    public static IpResult Failure(int exitCode, string error) => new(false, exitCode, error);
+
+    public override string ToString() => Ok ? "ok" : $"failed (exit {ExitCode}): {Error}";
+}
+
+/// <summary>
+/// Configures interfaces and routes by running iproute2's <c>ip</c> with an argument list (never a shell string).
+/// Failures come back as <see cref="IpResult"/> values, not exceptions.
+/// </summary>
+public static class IpCommand
+{
+    /// <summary>The <c>ip</c> binary; <c>ip</c> on PATH by default.</summary>
+    public static string IpPath { get; set; } = File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : File.Exists("/sbin/ip") ? "/sbin/ip" : "ip";
+
+    /// <summary>Runs <c>ip</c> with <paramref name="arguments"/> and waits for it (at most <paramref name="timeout"/>, 10 s by default).</summary>
+    public static IpResult Run(IReadOnlyList<string> arguments, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(IpPath)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException("Process.Start returned null");
+        }
+        catch (Exception e)
+        {
+            return IpResult.Failure(-1, $"cannot run {IpPath}: {e.Message}");
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout ?? TimeSpan.FromSeconds(10)))
+            {
+                try { process.Kill(); } catch (InvalidOperationException) { }
+                return IpResult.Failure(-1, $"{IpPath} {string.Join(' ', arguments)}: timed out");
+            }
+            process.WaitForExit();
+            if (process.ExitCode == 0) return IpResult.Success;
+            string message = stderr.Result.Trim();
+            if (message.Length == 0) message = stdout.Result.Trim();
+            return IpResult.Failure(process.ExitCode, $"ip {string.Join(' ', arguments)}: {message}");
+        }
+    }
+
+    /// <summary><c>ip link set dev DEV [mtu MTU] up|down</c>.</summary>
+    public static IpResult LinkSet(string device, bool up, int? mtu = null)
+    {
+        var args = new List<string> { "link", "set", "dev", device };
+        if (mtu is int m) { args.Add("mtu"); args.Add(m.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        args.Add(up ? "up" : "down");
+        return Run(args);
+    }
+
+    /// <summary><c>ip address replace ADDR/PREFIX dev DEV</c> (idempotent).</summary>
+    public static IpResult AddressReplace(string device, IPAddress address, int prefixLength) =>
+        Run(["address", "replace", $"{address}/{prefixLength}", "dev", device]);
+
+    /// <summary><c>ip address del ADDR/PREFIX dev DEV</c>.</summary>
+    public static IpResult AddressDelete(string device, IPAddress address, int prefixLength) =>
+        Run(["address", "del", $"{address}/{prefixLength}", "dev", device]);
+
+    /// <summary><c>ip route replace PREFIX dev DEV [src SRC] [table TABLE]</c>; <paramref name="prefix"/> is e.g. <c>198.18.1.0/24</c>.</summary>
+    public static IpResult RouteReplace(string prefix, string device, IPAddress? source = null, int? table = null)
+    {
+        var args = new List<string> { "route", "replace", prefix, "dev", device };
+        if (source is not null) { args.Add("src"); args.Add(source.ToString()); }
+        if (table is int t) { args.Add("table"); args.Add(t.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        return Run(args);
+    }
+
+    /// <summary><c>ip route del PREFIX [dev DEV] [table TABLE]</c>.</summary>
+    public static IpResult RouteDelete(string prefix, string? device = null, int? table = null)
+    {
+        var args = new List<string> { "route", "del", prefix };
+        if (device is not null) { args.Add("dev"); args.Add(device); }
+        if (table is int t) { args.Add("table"); args.Add(t.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
+        return Run(args);
+    }
+
+    /// <summary>
+    /// Turns IPv6 off on <paramref name="device"/> (<c>/proc/sys/net/ipv6/conf/DEV/disable_ipv6</c>), so the kernel
+    /// sends no router solicitations or DAD through it. Applies to the calling thread's network namespace.
+    /// Succeeds when the kernel has no IPv6 at all.
+    /// </summary>
+    public static IpResult DisableIpv6(string device)
+    {
+        if (device.Contains('/') || device is "." or "..") return IpResult.Failure(-1, $"invalid interface name '{device}'");
+        if (!Directory.Exists("/proc/sys/net/ipv6")) return IpResult.Success;
+        string path = $"/proc/sys/net/ipv6/conf/{device}/disable_ipv6";
+        try
+        {
+            File.WriteAllText(path, "1\n");
+            return IpResult.Success;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return IpResult.Failure(-1, $"{path}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The usual set-up of a fresh TUN device: IPv6 off, MTU, up, and optionally an address.
+    /// Stops at the first failure and returns it.
+    /// </summary>
+    public static IpResult ConfigureTun(string device, int mtu, IPAddress? address = null, int prefixLength = 32)
+    {
+        var result = DisableIpv6(device);
+        if (!result.Ok) return result;
+        result = LinkSet(device, up: true, mtu: mtu);
+        if (!result.Ok) return result;
+        return address is null ? result : AddressReplace(device, address, prefixLength);
+    }
+}

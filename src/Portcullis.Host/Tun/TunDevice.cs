@@ -1,0 +1,230 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+using Portcullis.Host.Native;
+
+namespace Portcullis.Host.Tun;
+
+/// <summary>Called by the reader thread for each packet read from the TUN device; the span is valid only during the call.</summary>
+public delegate void TunPacketHandler(ReadOnlySpan<byte> packet);
+
+/// <summary>
+/// A layer-3 TUN device (IFF_TUN | IFF_NO_PI): every read is one IP packet, every write injects one.
+/// One file handle lives as long as the device. Reads block in poll() on the TUN fd and an eventfd, so
+/// <see cref="Dispose"/> can wake them (closing the fd would not). Configure the device with <see cref="IpCommand"/>.
+/// </summary>
+public sealed unsafe class TunDevice : IDisposable
+{
+    /// <summary>Largest packet a read can return (the largest IPv4/IPv6 packet).</summary>
+    public const int MaxPacketSize = 65535;
+
+    private readonly SafeFileHandle _tun;
+    private readonly SafeFileHandle _wake;
+    private readonly object _gate = new();
+    private Thread? _reader;
+    private int _disposed;
+
+    private TunDevice(SafeFileHandle tun, SafeFileHandle wake, string name)
+    {
+        _tun = tun;
+        _wake = wake;
+        Name = name;
+    }
+
+    /// <summary>The interface name the kernel gave the device (the requested one, or e.g. <c>tun0</c> for <c>tun%d</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Packets the reader loop has delivered.</summary>
+    public long PacketsRead => Interlocked.Read(ref _packetsRead);
+    private long _packetsRead;
+
+    /// <summary>
+    /// Creates (or attaches to) the TUN interface <paramref name="name"/> in the calling thread's network namespace.
+    /// Needs CAP_NET_ADMIN. The device disappears when this object is disposed (unless made persistent elsewhere).
+    /// </summary>
+    public static TunDevice Open(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var nameBytes = Encoding.ASCII.GetBytes(name);
+        if (nameBytes.Length >= Libc.IFNAMSIZ)
+            throw new ArgumentException($"interface name '{name}' is longer than {Libc.IFNAMSIZ - 1} characters", nameof(name));
+
+        int fd = Libc.Open("/dev/net/tun", Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
+        if (fd < 0) throw Libc.Error("open /dev/net/tun");
+        var tun = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            // struct ifreq: char ifr_name[16]; union { short ifr_flags; ... } — 40 bytes in all.
+            byte* ifr = stackalloc byte[40];
+            new Span<byte>(ifr, 40).Clear();
+            nameBytes.CopyTo(new Span<byte>(ifr, Libc.IFNAMSIZ));
+            *(short*)(ifr + Libc.IFNAMSIZ) = Libc.IFF_TUN | Libc.IFF_NO_PI;
+            if (Libc.Ioctl(fd, Libc.TUNSETIFF, ifr) < 0) throw Libc.Error($"ioctl TUNSETIFF {name}");
+            var actual = new ReadOnlySpan<byte>(ifr, Libc.IFNAMSIZ);
+            int end = actual.IndexOf((byte)0);
+            string actualName = Encoding.ASCII.GetString(end < 0 ? actual : actual[..end]);
+
+            int efd = Libc.EventFd(0, Libc.EFD_NONBLOCK | Libc.EFD_CLOEXEC);
+            if (efd < 0) throw Libc.Error("eventfd");
+            return new TunDevice(tun, new SafeFileHandle(efd, ownsHandle: true), actualName);
+        }
+        catch
+        {
+            tun.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Blocks until a packet arrives and copies it into <paramref name="buffer"/> (which should hold
+    /// <see cref="MaxPacketSize"/> bytes, or the MTU). Returns its length, or 0 once the device is being disposed.
+    /// A packet longer than the buffer is truncated by the kernel.
+    /// </summary>
+    public int Read(Span<byte> buffer)
+    {
+        bool tunRef = false, wakeRef = false;
+        try
+        {
+            _tun.DangerousAddRef(ref tunRef);
+            _wake.DangerousAddRef(ref wakeRef);
+        }
+        catch (ObjectDisposedException)
+        {
+            if (tunRef) _tun.DangerousRelease();
+            return 0;
+        }
+        try
+        {
+            int tunFd = (int)_tun.DangerousGetHandle();
+            Libc.PollFd* fds = stackalloc Libc.PollFd[2];
+            while (true)
+            {
+                if (Volatile.Read(ref _disposed) != 0) return 0;
+                fixed (byte* p = buffer)
+                {
+                    nint n = Libc.Read(tunFd, p, (nuint)buffer.Length);
+                    if (n >= 0) return (int)n;
+                    int errno = Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    if (errno != Libc.EAGAIN) throw Libc.Error($"read {Name}", errno);
+                }
+                fds[0] = new Libc.PollFd { Fd = tunFd, Events = Libc.POLLIN };
+                fds[1] = new Libc.PollFd { Fd = (int)_wake.DangerousGetHandle(), Events = Libc.POLLIN };
+                int r = Libc.Poll(fds, 2, -1);
+                if (r < 0)
+                {
+                    int errno = Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    throw Libc.Error($"poll {Name}", errno);
+                }
+                if (fds[1].REvents != 0) return 0; // shutdown requested: the eventfd stays readable for every reader
+                if ((fds[0].REvents & (Libc.POLLERR | Libc.POLLHUP | Libc.POLLNVAL)) != 0 && (fds[0].REvents & Libc.POLLIN) == 0)
+                    throw new IOException($"TUN device {Name} reported poll events 0x{fds[0].REvents:x}");
+            }
+        }
+        finally
+        {
+            _wake.DangerousRelease();
+            _tun.DangerousRelease();
+        }
+    }
+
+    /// <summary>Injects one IP packet into the kernel as if received on this interface.</summary>
+    public void Write(ReadOnlySpan<byte> packet)
+    {
+        bool added = false;
+        _tun.DangerousAddRef(ref added);
+        try
+        {
+            int fd = (int)_tun.DangerousGetHandle();
+            fixed (byte* p = packet)
+            {
+                while (true)
+                {
+                    nint n = Libc.Write(fd, p, (nuint)packet.Length);
+                    if (n >= 0)
+                    {
+                        if (n != packet.Length) throw new IOException($"short write to {Name}: {n} of {packet.Length} bytes");
+                        return;
+                    }
+                    int errno = Libc.Errno;
+                    if (errno != Libc.EINTR) throw Libc.Error($"write {Name}", errno);
+                }
+            }
+        }
+        finally
+        {
+            _tun.DangerousRelease();
+        }
+    }
+
+    /// <summary>
+    /// Starts the reader thread, which reads into one preallocated buffer (no allocation per packet) and calls
+    /// <paramref name="onPacket"/> for each packet until <see cref="Dispose"/>. With <paramref name="onError"/> given,
+    /// an exception from the handler is reported there and the loop goes on; a read error is reported and stops the
+    /// loop. Without it, either exception is unhandled (and ends the process).
+    /// </summary>
+    public void Start(TunPacketHandler onPacket, Action<Exception>? onError = null, int bufferSize = MaxPacketSize)
+    {
+        ArgumentNullException.ThrowIfNull(onPacket);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        lock (_gate)
+        {
+            if (_reader is not null) throw new InvalidOperationException($"the reader of {Name} is already running");
+            var buffer = new byte[bufferSize];
+            _reader = new Thread(() =>
+            {
+                while (true)
+                {
+                    int n;
+                    try
+                    {
+                        n = Read(buffer);
+                    }
+                    catch (Exception e) when (onError is not null)
+                    {
+                        onError(e);
+                        return;
+                    }
+                    if (n == 0) return;
+                    Interlocked.Increment(ref _packetsRead);
+                    try
+                    {
+                        onPacket(buffer.AsSpan(0, n));
+                    }
+                    catch (Exception e) when (onError is not null)
+                    {
+                        onError(e);
+                    }
+                }
+            })
+            {
+                IsBackground = true,
+                Name = $"tun-reader {Name}",
+            };
+            _reader.Start();
+        }
+    }
+
+    /// <summary>Wakes and joins the reader thread, then closes the device (which removes a non-persistent interface).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        ulong one = 1;
+        bool added = false;
+        _wake.DangerousAddRef(ref added);
+        try
+        {
+            Libc.Write((int)_wake.DangerousGetHandle(), &one, sizeof(ulong));
+        }
+        finally
+        {
+            _wake.DangerousRelease();
+        }
+        Thread? reader;
+        lock (_gate) reader = _reader;
+        if (reader is not null && reader != Thread.CurrentThread) reader.Join();
+        // A Read still running on a caller's own thread holds a reference; the fds close when it returns.
+        _tun.Dispose();
+        _wake.Dispose();
+    }
+}
