@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>The daemon's own log lines (the engines have theirs).</summary>
+internal static partial class DaemonLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "portcullis {Version} started: config {ConfigPath}, {Connections} connections, IKE on {IkePort}/{NatTPort}, TUN {Tun}, control {Socket}")]
+    public static partial void Started(ILogger logger, string version, string configPath, int connections, int ikePort, int natTPort, string tun, string socket);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Error, Message = "configuration error: {Error}")]
+    public static partial void ConfigError(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "configuration reloaded from {ConfigPath}: {Connections} connections")]
+    public static partial void Reloaded(ILogger logger, string configPath, int connections);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "configuration reload from {ConfigPath} refused, running SAs and the old configuration stay: {Errors}")]
+    public static partial void ReloadRefused(ILogger logger, string configPath, string errors);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Information, Message = "shutting down ({Signal}): deleting {Count} IKE SAs")]
+    public static partial void ShuttingDown(ILogger logger, string signal, int count);
+
+    [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "stopped")]
+    public static partial void Stopped(ILogger logger);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "route {Prefix} via {Tun} failed: {Error}")]
+    public static partial void RouteFailed(ILogger logger, string prefix, string tun, string error);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} negotiated without UDP encapsulation; plain ESP (IP protocol 50) is not supported yet, sending ESP in UDP 4500 (set encap = yes on both sides)")]
+    public static partial void PlainEspUnsupported(ILogger logger, string conn, uint uid, string child);
+
+    [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
+    public static partial void Failure(ILogger logger, string what, string error);
+}

@@ -1,0 +1,160 @@
+using System.Buffers.Binary;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Esp;
+using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ipsec;
+using Portcullis.Host.Net;
+using Portcullis.Host.Tun;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>Where a CHILD SA's ESP goes; swapped as a whole when a NAT mapping changes, so readers see a consistent pair.</summary>
+internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote);
+
+/// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
+internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, SecurityPolicy policy, IReadOnlyList<string> routes)
+{
+    public ChildSa Child { get; } = child;
+    public EspSa Inbound { get; } = inbound;
+    public EspSa Outbound { get; } = outbound;
+    public SecurityPolicy Policy { get; } = policy;
+    public IReadOnlyList<string> Routes { get; } = routes;
+}
+
+/// <summary>
+/// User-space ESP over a TUN device (RFC 4303 tunnel mode, RFC 3948 UDP encapsulation): the TUN reader thread looks
+/// up the SPD and encapsulates, the UDP receive thread looks up the SAD and decapsulates. Each thread owns one
+/// preallocated buffer; nothing is allocated per packet. SAs are installed and removed from the daemon's loop.
+/// </summary>
+internal sealed class EspDataPlane : IDisposable
+{
+    private readonly SecurityAssociationDatabase _sad = new();
+    private readonly SecurityPolicyDatabase _spd = new();
+    private readonly Dictionary<uint, InstalledChild> _children = [];
+    private readonly TunDevice _tun;
+    private readonly UdpEndpoint _natT;
+    private readonly ILogger _logger;
+    private readonly byte[] _outBuffer = new byte[TunDevice.MaxPacketSize + 512];
+    private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
+    private long _noPolicy, _noSa, _badInbound, _sendErrors;
+
+    public EspDataPlane(TunDevice tun, UdpEndpoint natT, ILogger logger)
+    {
+        _tun = tun;
+        _natT = natT;
+        _logger = logger;
+    }
+
+    public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
+    public long InboundUnknownSpiDrops => Interlocked.Read(ref _noSa);
+
+    /// <summary>Counters of a CHILD SA, if installed.</summary>
+    public InstalledChild? Find(uint childUid)
+    {
+        lock (_children) return _children.GetValueOrDefault(childUid);
+    }
+
+    public void Install(ChildSa child)
+    {
+        EspSa inbound = EspSa.CreateInbound(child.InboundSpi, child.Proposal.Encryption, child.Proposal.Integrity,
+            child.InboundEncryptionKey.ReadOnlySpan, child.InboundIntegrityKey.ReadOnlySpan);
+        EspSa outbound = EspSa.CreateOutbound(child.OutboundSpi, child.Proposal.Encryption, child.Proposal.Integrity,
+            child.OutboundEncryptionKey.ReadOnlySpan, child.OutboundIntegrityKey.ReadOnlySpan);
+        inbound.LocalSelectors = new SelectorSet(child.LocalTs);
+        inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
+        // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
+        child.Dispose();
+        if (!child.UdpEncapsulation)
+            DaemonLog.PlainEspUnsupported(_logger, child.IkeSa.Name, child.IkeSa.Uid, child.Name);
+        var policy = new SecurityPolicy(child.LocalTs, child.RemoteTs, outbound, new EspRoute(child.LocalEndpoint, child.RemoteEndpoint));
+        var routes = new List<string>();
+        IPAddress? source = child.LocalTs.Count == 1 && child.LocalTs[0].StartAddress.Equals(child.LocalTs[0].EndAddress) ? child.LocalTs[0].StartAddress : null;
+        foreach (TrafficSelector ts in child.RemoteTs)
+        {
+            if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
+            string prefix = $"{network}/{length}";
+            IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, source);
+            if (!r.Ok && source is not null) r = IpCommand.RouteReplace(prefix, _tun.Name);
+            if (r.Ok) routes.Add(prefix);
+            else DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
+        }
+        _sad.TryAdd(inbound);
+        _spd.Add(policy);
+        lock (_children) _children[child.Uid] = new InstalledChild(child, inbound, outbound, policy, routes);
+    }
+
+    public void UpdateEndpoints(ChildSa child)
+    {
+        InstalledChild? installed = Find(child.Uid);
+        if (installed is not null) installed.Policy.Tag = new EspRoute(child.LocalEndpoint, child.RemoteEndpoint);
+    }
+
+    public void Remove(ChildSa child)
+    {
+        InstalledChild? installed;
+        lock (_children)
+        {
+            if (!_children.Remove(child.Uid, out installed)) return;
+        }
+        _spd.Remove(installed.Policy);
+        _sad.Remove(installed.Inbound.Spi);
+        foreach (string prefix in installed.Routes)
+        {
+            bool stillUsed;
+            lock (_children) stillUsed = _children.Values.Any(c => c.Routes.Contains(prefix));
+            if (!stillUsed) IpCommand.RouteDelete(prefix, _tun.Name);
+        }
+        // Let in-flight packets on the other threads finish with the SA before its keys are wiped.
+        Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => { installed.Inbound.Dispose(); installed.Outbound.Dispose(); });
+    }
+
+    /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
+    public void OnTunPacket(ReadOnlySpan<byte> packet)
+    {
+        SecurityPolicy? policy = _spd.Lookup(packet);
+        if (policy?.OutboundSa is not { } sa || policy.Tag is not EspRoute route)
+        {
+            Interlocked.Increment(ref _noPolicy);
+            return;
+        }
+        EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
+        if (result != EncapsulateResult.Ok) return;
+        UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
+        if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
+    }
+
+    /// <summary>UDP receive thread: an ESP packet (SPI first) from the NAT-T socket.</summary>
+    public void OnEspDatagram(ReadOnlySpan<byte> esp)
+    {
+        if (esp.Length > _inBuffer.Length) return;
+        EspSa? sa = _sad.Lookup(esp);
+        if (sa is null)
+        {
+            Interlocked.Increment(ref _noSa);
+            return;
+        }
+        Span<byte> buffer = _inBuffer.AsSpan(0, esp.Length);
+        esp.CopyTo(buffer);
+        if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
+        Span<byte> inner = buffer.Slice(offset, length);
+        // Trim TFC padding: the inner IP header knows the packet's real length.
+        int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])
+            : inner.Length >= 40 && inner[0] >> 4 == 6 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(inner[4..]) : inner.Length;
+        if (total > inner.Length || total == 0) return;
+        inner = inner[..total];
+        if (!sa.MatchesInbound(inner))
+        {
+            Interlocked.Increment(ref _badInbound);
+            return;
+        }
+        _tun.Write(inner);
+    }
+
+    public void Dispose()
+    {
+        InstalledChild[] all;
+        lock (_children) all = [.. _children.Values];
+        foreach (InstalledChild c in all) Remove(c.Child);
+    }
+}
