@@ -1,0 +1,388 @@
+using System.Globalization;
+using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ipsec;
+
+namespace Portcullis.Core.Config;
+
+/// <summary>
+/// Loads swanctl.conf into a <see cref="PortcullisConfig"/>. Only the keys Portcullis implements are accepted; every
+/// other key or section is reported as an error naming its file, line and dotted key, never silently ignored.
+/// Supported: <c>connections.NAME.{version, local_addrs, remote_addrs, local_port, remote_port, proposals, encap,
+/// rekey_time, local*{auth, id}, remote*{auth, id}, children.NAME.{local_ts, remote_ts, esp_proposals, mode,
+/// start_action, close_action, rekey_time}}</c> and <c>secrets.ike*.{id, id*, secret}</c>.
+/// </summary>
+public static class SwanctlConfigLoader
+{
+    private const string NotSupported = "is not supported by Portcullis yet";
+
+    /// <summary>Loads a file (and its includes) from disk. The config is null when there is any error.</summary>
+    public static (PortcullisConfig? Config, IReadOnlyList<ConfigError> Errors) Load(string path) =>
+        Load(path, PhysicalConfigFileSystem.Instance);
+
+    /// <summary>Loads a file (and its includes) through <paramref name="fileSystem"/>. The config is null when there is any error.</summary>
+    public static (PortcullisConfig? Config, IReadOnlyList<ConfigError> Errors) Load(string path, IConfigFileSystem fileSystem)
+    {
+        (SettingsSection root, IReadOnlyList<ConfigError> syntaxErrors) = SettingsParser.ParseFile(path, fileSystem);
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = Load(root);
+        if (syntaxErrors.Count == 0) return (config, errors);
+        return (null, [.. syntaxErrors, .. errors]);
+    }
+
+    /// <summary>Builds the configuration from an already parsed settings tree. The config is null when there is any error.</summary>
+    public static (PortcullisConfig? Config, IReadOnlyList<ConfigError> Errors) Load(SettingsSection root)
+    {
+        var ctx = new Context();
+        var connections = new List<ConnectionConfig>();
+        var secrets = new List<SharedSecret>();
+
+        foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
+        foreach (SettingsSection section in root.Sections)
+        {
+            switch (section.Name)
+            {
+                case "connections":
+                    foreach (SettingsValue v in section.Values) ctx.Unsupported(v, section.PathOf(v.Key));
+                    foreach (SettingsSection conn in section.Sections)
+                    {
+                        ConnectionConfig? c = LoadConnection(conn, ctx);
+                        if (c is not null) connections.Add(c);
+                    }
+                    break;
+                case "secrets":
+                    foreach (SettingsValue v in section.Values) ctx.Unsupported(v, section.PathOf(v.Key));
+                    foreach (SettingsSection secret in section.Sections)
+                    {
+                        if (secret.Name.StartsWith("ike", StringComparison.Ordinal))
+                        {
+                            SharedSecret? s = LoadSecret(secret, ctx);
+                            if (s is not null) secrets.Add(s);
+                        }
+                        else ctx.Unsupported(secret);
+                    }
+                    break;
+                default:
+                    ctx.Unsupported(section);
+                    break;
+            }
+        }
+
+        if (ctx.Errors.Count > 0) return (null, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets }, ctx.Errors);
+    }
+
+    private sealed class Context
+    {
+        public List<ConfigError> Errors { get; } = [];
+
+        public void Error(SourceLocation at, string key, string message) => Errors.Add(new ConfigError(at.File, at.Line, key, message));
+
+        public void Error(SettingsValue v, string key, string message) => Error(v.Location, key, message);
+
+        public void Unsupported(SettingsValue v, string key) => Error(v, key, $"the key '{v.Key}' {NotSupported}");
+
+        public void Unsupported(SettingsSection s) => Error(s.Location, s.Path, $"the section '{s.Name}' {NotSupported}");
+
+        /// <summary>Dispatches each key of <paramref name="section"/> to its handler; unknown keys are errors, empty values keep the default.</summary>
+        public void ApplyValues<T>(SettingsSection section, T target, IReadOnlyDictionary<string, Action<T, SettingsValue, string, Context>> handlers)
+        {
+            foreach (SettingsValue v in section.Values)
+            {
+                string key = section.PathOf(v.Key);
+                if (!handlers.TryGetValue(v.Key, out Action<T, SettingsValue, string, Context>? handler)) Unsupported(v, key);
+                else if (v.Value.Length > 0) handler(target, v, key, this);
+            }
+        }
+
+        public IReadOnlyList<string>? List(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TrySplitList(v.Value, out IReadOnlyList<string> items, out string? error)) return items;
+            Error(v, key, error!);
+            return null;
+        }
+
+        public IReadOnlyList<Proposal>? Proposals(SettingsValue v, string key, ProposalKind kind)
+        {
+            (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse(v.Value, kind);
+            foreach (string e in errors) Error(v, key, e);
+            return errors.Count == 0 ? proposals : null;
+        }
+
+        public TimeSpan? Duration(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TryParseDuration(v.Value, out TimeSpan d, out string? error)) return d;
+            Error(v, key, error!);
+            return null;
+        }
+
+        public int? Port(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TryParsePort(v.Value, out int port, out string? error)) return port;
+            Error(v, key, error!);
+            return null;
+        }
+    }
+
+    // ---- connections.NAME ----
+
+    private sealed class ConnectionBuilder
+    {
+        public int Version;
+        public IReadOnlyList<string> LocalAddrs = [];
+        public IReadOnlyList<string> RemoteAddrs = [];
+        public int LocalPort = 500;
+        public int RemotePort = 500;
+        public IReadOnlyList<Proposal>? Proposals;
+        public bool Encap;
+        public TimeSpan RekeyTime = TimeSpan.FromHours(4);
+    }
+
+    private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
+    {
+        ["version"] = (b, v, key, ctx) =>
+        {
+            if (v.Value is "0" or "1" or "2") b.Version = int.Parse(v.Value, CultureInfo.InvariantCulture);
+            else ctx.Error(v, key, $"'{v.Value}' is not an IKE version (0, 1 or 2)");
+        },
+        ["local_addrs"] = (b, v, key, ctx) => b.LocalAddrs = ctx.List(v, key) ?? b.LocalAddrs,
+        ["remote_addrs"] = (b, v, key, ctx) => b.RemoteAddrs = ctx.List(v, key) ?? b.RemoteAddrs,
+        ["local_port"] = (b, v, key, ctx) => b.LocalPort = ctx.Port(v, key) ?? b.LocalPort,
+        ["remote_port"] = (b, v, key, ctx) => b.RemotePort = ctx.Port(v, key) ?? b.RemotePort,
+        ["proposals"] = (b, v, key, ctx) => b.Proposals = ctx.Proposals(v, key, ProposalKind.Ike),
+        ["encap"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool encap, out string? error)) b.Encap = encap;
+            else ctx.Error(v, key, error!);
+        },
+        ["rekey_time"] = (b, v, key, ctx) => b.RekeyTime = ctx.Duration(v, key) ?? b.RekeyTime,
+    };
+
+    private static ConnectionConfig? LoadConnection(SettingsSection section, Context ctx)
+    {
+        int before = ctx.Errors.Count;
+        var b = new ConnectionBuilder();
+        ctx.ApplyValues(section, b, s_connectionKeys);
+
+        AuthConfig? local = null, remote = null;
+        bool sawLocal = false, sawRemote = false;
+        var children = new List<ChildConfig>();
+        foreach (SettingsSection sub in section.Sections)
+        {
+            if (sub.Name.StartsWith("local", StringComparison.Ordinal) || sub.Name.StartsWith("remote", StringComparison.Ordinal))
+            {
+                bool isLocal = sub.Name.StartsWith("local", StringComparison.Ordinal);
+                ref bool saw = ref isLocal ? ref sawLocal : ref sawRemote;
+                if (saw)
+                {
+                    ctx.Error(sub.Location, sub.Path, "multiple authentication rounds are not supported yet");
+                    continue;
+                }
+                saw = true;
+                AuthConfig? auth = LoadAuth(sub, ctx);
+                if (isLocal) local = auth;
+                else remote = auth;
+            }
+            else if (sub.Name == "children")
+            {
+                foreach (SettingsValue v in sub.Values) ctx.Unsupported(v, sub.PathOf(v.Key));
+                foreach (SettingsSection child in sub.Sections)
+                {
+                    ChildConfig? c = LoadChild(child, ctx);
+                    if (c is not null) children.Add(c);
+                }
+            }
+            else ctx.Unsupported(sub);
+        }
+        if (!sawLocal)
+            ctx.Error(section.Location, section.PathOf("local"), $"no 'local' section: strongSwan's default (auth = pubkey) {NotSupported}; add local {{ auth = psk }}");
+        if (!sawRemote)
+            ctx.Error(section.Location, section.PathOf("remote"), $"no 'remote' section: strongSwan's default (auth = pubkey) {NotSupported}; add remote {{ auth = psk }}");
+
+        if (ctx.Errors.Count > before || local is null || remote is null) return null;
+        return new ConnectionConfig
+        {
+            Name = section.Name,
+            Location = section.Location,
+            Version = b.Version,
+            LocalAddrs = b.LocalAddrs,
+            RemoteAddrs = b.RemoteAddrs,
+            LocalPort = b.LocalPort,
+            RemotePort = b.RemotePort,
+            Proposals = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike),
+            Encap = b.Encap,
+            RekeyTime = b.RekeyTime,
+            Local = local,
+            Remote = remote,
+            Children = children,
+        };
+    }
+
+    // ---- connections.NAME.local* / remote* ----
+
+    private sealed class AuthBuilder
+    {
+        public string? Auth;
+        public Identity? Id;
+    }
+
+    /// <summary>Authentication methods strongSwan has that later issues bring (prefixes: <c>eap-md5</c>, <c>xauth-pam</c>, <c>rsa/pss</c>).</summary>
+    private static readonly string[] s_laterAuthMethods = ["pubkey", "rsa", "ecdsa", "ed25519", "ed448", "bliss", "eap", "xauth"];
+
+    private static readonly Dictionary<string, Action<AuthBuilder, SettingsValue, string, Context>> s_authKeys = new()
+    {
+        ["auth"] = (b, v, key, ctx) =>
+        {
+            string method = v.Value.ToLowerInvariant();
+            if (method == "psk") b.Auth = method;
+            else if (s_laterAuthMethods.Any(m => method.StartsWith(m, StringComparison.Ordinal)))
+                ctx.Error(v, key, $"authentication method '{v.Value}' {NotSupported} (only psk)");
+            else ctx.Error(v, key, $"unknown authentication method '{v.Value}'");
+        },
+        ["id"] = (b, v, key, ctx) =>
+        {
+            if (v.Value is "%any" or "%any6") { b.Id = null; return; }
+            if (Identity.TryParse(v.Value, out Identity? id, out string? error)) b.Id = id;
+            else ctx.Error(v, key, error ?? $"'{v.Value}' is not an identity");
+        },
+    };
+
+    private static AuthConfig? LoadAuth(SettingsSection section, Context ctx)
+    {
+        int before = ctx.Errors.Count;
+        var b = new AuthBuilder();
+        ctx.ApplyValues(section, b, s_authKeys);
+        foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
+        if (section.Value("auth") is not { Value.Length: > 0 })
+            ctx.Error(section.Location, section.PathOf("auth"), $"no 'auth' key: strongSwan's default (pubkey) {NotSupported}; set auth = psk");
+        if (ctx.Errors.Count > before || b.Auth is null) return null;
+        return new AuthConfig { Auth = b.Auth, Id = b.Id };
+    }
+
+    // ---- connections.NAME.children.NAME ----
+
+    private sealed class ChildBuilder
+    {
+        public IReadOnlyList<TrafficSelector> LocalTs = [];
+        public IReadOnlyList<TrafficSelector> RemoteTs = [];
+        public IReadOnlyList<Proposal>? EspProposals;
+        public ChildMode Mode = ChildMode.Tunnel;
+        public StartAction StartAction = StartAction.None;
+        public CloseAction CloseAction = CloseAction.None;
+        public TimeSpan RekeyTime = TimeSpan.FromHours(1);
+    }
+
+    private static readonly Dictionary<string, Action<ChildBuilder, SettingsValue, string, Context>> s_childKeys = new()
+    {
+        ["local_ts"] = (b, v, key, ctx) => b.LocalTs = TrafficSelectors(v, key, ctx) ?? b.LocalTs,
+        ["remote_ts"] = (b, v, key, ctx) => b.RemoteTs = TrafficSelectors(v, key, ctx) ?? b.RemoteTs,
+        ["esp_proposals"] = (b, v, key, ctx) => b.EspProposals = ctx.Proposals(v, key, ProposalKind.Esp),
+        ["mode"] = (b, v, key, ctx) =>
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "tunnel": b.Mode = ChildMode.Tunnel; break;
+                case "transport": b.Mode = ChildMode.Transport; break;
+                case "beet" or "pass" or "drop" or "transport_proxy":
+                    ctx.Error(v, key, $"mode '{v.Value}' {NotSupported} (tunnel or transport)"); break;
+                default: ctx.Error(v, key, $"unknown mode '{v.Value}' (tunnel or transport)"); break;
+            }
+        },
+        ["start_action"] = (b, v, key, ctx) =>
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "none": b.StartAction = StartAction.None; break;
+                case "trap": b.StartAction = StartAction.Trap; break;
+                case "start": b.StartAction = StartAction.Start; break;
+                case "trap|start" or "start|trap":
+                    ctx.Error(v, key, $"start_action '{v.Value}' {NotSupported} (none, trap or start)"); break;
+                default: ctx.Error(v, key, $"unknown start_action '{v.Value}' (none, trap or start)"); break;
+            }
+        },
+        ["close_action"] = (b, v, key, ctx) =>
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "none" or "clear": b.CloseAction = CloseAction.None; break;
+                case "trap" or "hold": b.CloseAction = CloseAction.Trap; break;
+                case "start" or "restart": b.CloseAction = CloseAction.Start; break;
+                default: ctx.Error(v, key, $"unknown close_action '{v.Value}' (none, trap or start)"); break;
+            }
+        },
+        ["rekey_time"] = (b, v, key, ctx) => b.RekeyTime = ctx.Duration(v, key) ?? b.RekeyTime,
+    };
+
+    private static IReadOnlyList<TrafficSelector>? TrafficSelectors(SettingsValue v, string key, Context ctx)
+    {
+        IReadOnlyList<string>? items = ctx.List(v, key);
+        if (items is null) return null;
+        var selectors = new List<TrafficSelector>();
+        bool dynamic = false, ok = true;
+        foreach (string item in items)
+        {
+            if (item.Equals("dynamic", StringComparison.OrdinalIgnoreCase)) { dynamic = true; continue; }
+            if (TrafficSelector.TryParse(item, out TrafficSelector ts, out string? error)) selectors.Add(ts);
+            else
+            {
+                ctx.Error(v, key, error ?? $"'{item}' is not a traffic selector");
+                ok = false;
+            }
+        }
+        if (dynamic && selectors.Count > 0)
+        {
+            ctx.Error(v, key, $"combining 'dynamic' with other traffic selectors {NotSupported}");
+            ok = false;
+        }
+        return ok ? selectors : null;
+    }
+
+    private static ChildConfig? LoadChild(SettingsSection section, Context ctx)
+    {
+        int before = ctx.Errors.Count;
+        var b = new ChildBuilder();
+        ctx.ApplyValues(section, b, s_childKeys);
+        foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
+        if (ctx.Errors.Count > before) return null;
+        return new ChildConfig
+        {
+            Name = section.Name,
+            Location = section.Location,
+            LocalTs = b.LocalTs,
+            RemoteTs = b.RemoteTs,
+            EspProposals = b.EspProposals ?? ProposalParser.Default(ProposalKind.Esp),
+            Mode = b.Mode,
+            StartAction = b.StartAction,
+            CloseAction = b.CloseAction,
+            RekeyTime = b.RekeyTime,
+        };
+    }
+
+    // ---- secrets.ike* ----
+
+    private static SharedSecret? LoadSecret(SettingsSection section, Context ctx)
+    {
+        int before = ctx.Errors.Count;
+        var ids = new List<Identity>();
+        byte[]? secret = null;
+        foreach (SettingsValue v in section.Values)
+        {
+            string key = section.PathOf(v.Key);
+            if (v.Key == "secret")
+            {
+                if (SwanctlValues.TryDecodeSecret(v.Value, out byte[] bytes, out string? error)) secret = bytes;
+                else ctx.Error(v, key, error!);
+            }
+            else if (v.Key.StartsWith("id", StringComparison.Ordinal))
+            {
+                if (v.Value.Length == 0 || v.Value is "%any" or "%any6") continue;
+                if (Identity.TryParse(v.Value, out Identity? id, out string? error)) ids.Add(id!);
+                else ctx.Error(v, key, error ?? $"'{v.Value}' is not an identity");
+            }
+            else ctx.Unsupported(v, key);
+        }
+        foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
+        if (section.Value("secret") is null)
+            ctx.Error(section.Location, section.PathOf("secret"), "missing 'secret'");
+        if (ctx.Errors.Count > before || secret is null) return null;
+        return new SharedSecret { Name = section.Name, Ids = ids, Secret = secret };
+    }
+}

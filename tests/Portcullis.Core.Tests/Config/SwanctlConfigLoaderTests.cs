@@ -1,0 +1,344 @@
+using System.Net;
+using System.Text;
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ipsec;
+
+namespace Portcullis.Core.Tests.Config;
+
+public class SwanctlConfigLoaderTests
+{
+    private const string Main = "/etc/swanctl/swanctl.conf";
+
+    private const string SiteToSite = """
+        # Site-to-site tunnel between two gateways
+        connections {
+            gw-gw {
+                version = 2
+                local_addrs = 192.0.2.1
+                remote_addrs = 198.51.100.2, 198.51.100.3
+                local_port = 4500
+                remote_port = 4500
+                proposals = aes256gcm16-prfsha384-ecp384, aes256-sha256-modp2048
+                encap = yes
+                rekey_time = 2h
+                local {
+                    auth = psk
+                    id = gw1.example.org
+                }
+                remote {
+                    auth = psk
+                    id = "@gw2.example.org"
+                }
+                children {
+                    net-net {
+                        local_ts = 10.1.0.0/16
+                        remote_ts = 10.2.0.0/16, 10.3.0.0/24
+                        esp_proposals = aes128gcm16-ecp256, default
+                        mode = tunnel
+                        start_action = trap
+                        close_action = restart
+                        rekey_time = 45m
+                    }
+                    host {
+                        mode = transport
+                    }
+                }
+            }
+            roadwarrior {
+                local {
+                    auth = psk
+                }
+                remote {
+                    auth = psk
+                    id = %any
+                }
+            }
+        }
+
+        secrets {
+            ike-gw {
+                id = gw1.example.org
+                id-peer = @gw2.example.org
+                secret = "correct horse battery staple"
+            }
+            ike {
+                secret = 0x0102:0304
+            }
+            ike-b64 {
+                id = 198.51.100.2
+                secret = 0sAAEC/w==
+            }
+        }
+        """;
+
+    private static PortcullisConfig LoadOk(string text, InMemoryConfigFileSystem? fs = null)
+    {
+        fs ??= new InMemoryConfigFileSystem();
+        fs.Add(Main, text);
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(Main, fs);
+        Assert.Empty(errors);
+        return config!;
+    }
+
+    private static IReadOnlyList<ConfigError> LoadErrors(string text, InMemoryConfigFileSystem? fs = null)
+    {
+        fs ??= new InMemoryConfigFileSystem();
+        fs.Add(Main, text);
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(Main, fs);
+        Assert.Null(config);
+        Assert.NotEmpty(errors);
+        return errors;
+    }
+
+    private static Identity Id(string text)
+    {
+        Assert.True(Identity.TryParse(text, out Identity? id, out _));
+        return id!;
+    }
+
+    [Fact]
+    public void SiteToSiteConfigLoadsToTheExpectedModel()
+    {
+        PortcullisConfig config = LoadOk(SiteToSite);
+
+        Assert.Equal(["gw-gw", "roadwarrior"], config.Connections.Select(c => c.Name));
+        ConnectionConfig gw = config.Connections[0];
+        Assert.Equal(new SourceLocation(Main, 3), gw.Location);
+        Assert.Equal(2, gw.Version);
+        Assert.Equal(["192.0.2.1"], gw.LocalAddrs);
+        Assert.Equal(["198.51.100.2", "198.51.100.3"], gw.RemoteAddrs);
+        Assert.Equal(IPAddress.Parse("198.51.100.2"), gw.RemoteAddress);
+        Assert.Equal(4500, gw.LocalPort);
+        Assert.Equal(4500, gw.RemotePort);
+        Assert.Equal(["aes256gcm16-prfsha384-ecp384", "aes256-sha256-modp2048-prfsha256"], gw.Proposals.Select(p => p.ToString()));
+        Assert.True(gw.Encap);
+        Assert.Equal(TimeSpan.FromHours(2), gw.RekeyTime);
+        Assert.Equal("psk", gw.Local.Auth);
+        Assert.Equal(IdType.Fqdn, gw.Local.Id!.Type);
+        Assert.Equal("gw1.example.org", gw.Local.Id.ToString());
+        Assert.Equal(Id("@gw2.example.org"), gw.Remote.Id);
+
+        Assert.Equal(["net-net", "host"], gw.Children.Select(c => c.Name));
+        ChildConfig net = gw.Children[0];
+        Assert.Equal(new SourceLocation(Main, 21), net.Location);
+        Assert.Equal([TrafficSelector.ForPrefix(IPAddress.Parse("10.1.0.0"), 16)], net.LocalTs);
+        Assert.Equal([TrafficSelector.ForPrefix(IPAddress.Parse("10.2.0.0"), 16), TrafficSelector.ForPrefix(IPAddress.Parse("10.3.0.0"), 24)], net.RemoteTs);
+        Assert.Equal(["aes128gcm16-ecp256-noesn", "aes128gcm16-aes192gcm16-aes256gcm16-noesn", "aes128-aes192-aes256-sha256-sha384-sha512-aesxcbc-noesn"],
+            net.EspProposals.Select(p => p.ToString()));
+        Assert.Equal(ChildMode.Tunnel, net.Mode);
+        Assert.Equal(StartAction.Trap, net.StartAction);
+        Assert.Equal(CloseAction.Start, net.CloseAction);
+        Assert.Equal(TimeSpan.FromMinutes(45), net.RekeyTime);
+
+        ChildConfig host = gw.Children[1];
+        Assert.Equal(ChildMode.Transport, host.Mode);
+        Assert.Empty(host.LocalTs);   // dynamic
+        Assert.Empty(host.RemoteTs);
+        Assert.Equal(2, host.EspProposals.Count);
+        Assert.Equal(StartAction.None, host.StartAction);
+        Assert.Equal(CloseAction.None, host.CloseAction);
+        Assert.Equal(TimeSpan.FromHours(1), host.RekeyTime);
+
+        // strongSwan's defaults
+        ConnectionConfig rw = config.Connections[1];
+        Assert.Equal(0, rw.Version);
+        Assert.Empty(rw.LocalAddrs);
+        Assert.Empty(rw.RemoteAddrs);
+        Assert.Equal(500, rw.LocalPort);
+        Assert.Equal(500, rw.RemotePort);
+        Assert.False(rw.Encap);
+        Assert.Equal(TimeSpan.FromHours(4), rw.RekeyTime);
+        Assert.Equal(2, rw.Proposals.Count);
+        Assert.Null(rw.Local.Id);
+        Assert.Null(rw.Remote.Id);   // %any
+        Assert.Empty(rw.Children);
+
+        Assert.Equal(["ike-gw", "ike", "ike-b64"], config.Secrets.Select(s => s.Name));
+        Assert.Equal(Encoding.UTF8.GetBytes("correct horse battery staple"), config.Secrets[0].Secret);
+        Assert.Equal([Id("gw1.example.org"), Id("@gw2.example.org")], config.Secrets[0].Ids);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, config.Secrets[1].Secret);
+        Assert.Empty(config.Secrets[1].Ids);
+        Assert.Equal(new byte[] { 0, 1, 2, 255 }, config.Secrets[2].Secret);
+        Assert.Equal([Id("198.51.100.2")], config.Secrets[2].Ids);
+
+        Assert.Same(config.Secrets[0], config.FindSharedSecret(Id("gw1.example.org"), Id("@gw2.example.org")));
+        Assert.Same(config.Secrets[1], config.FindSharedSecret(Id("a.example"), Id("b.example")));
+    }
+
+    [Fact]
+    public void IncludedFilesAreLoadedWithTheirOwnLocations()
+    {
+        var fs = new InMemoryConfigFileSystem()
+            .Add("/etc/swanctl/conf.d/a.conf", "connections {\n  a {\n    local {\n      auth = psk\n    }\n    remote {\n      auth = psk\n    }\n  }\n}\n")
+            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    dpd_delay = 30s\n  }\n}\n");
+        IReadOnlyList<ConfigError> errors = LoadErrors("include conf.d/*.conf\n", fs);
+        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.dpd_delay" } && e.Message.Contains("not supported by Portcullis yet"));
+
+        fs.Add("/etc/swanctl/conf.d/b.conf", "# nothing\n");
+        PortcullisConfig config = LoadOk("include conf.d/*.conf\n", fs);
+        Assert.Equal(new SourceLocation("/etc/swanctl/conf.d/a.conf", 2), Assert.Single(config.Connections).Location);
+    }
+
+    private const string Valid = """
+        connections {
+            c {
+                local {
+                    auth = psk
+                }
+                remote {
+                    auth = psk
+                }
+                children {
+                    ch {
+                        local_ts = dynamic
+                    }
+                }
+            }
+        }
+        """;
+
+    /// <summary><see cref="Valid"/> with <paramref name="text"/> inserted after line <paramref name="afterLine"/>
+    /// (2: in connection c, 7: in its remote section after auth, 10: in child ch).</summary>
+    private static string With(int afterLine, string text)
+    {
+        List<string> lines = Valid.Split('\n').ToList();
+        lines.Insert(afterLine, text);
+        return string.Join('\n', lines);
+    }
+
+    [Fact]
+    public void ValidBaseConfigLoads() => Assert.Single(LoadOk(Valid).Connections);
+
+    [Theory]
+    // unsupported keys and sections, at every level
+    [InlineData("pools {\n}\nconnections {\n}\n", 1, "pools", "not supported by Portcullis yet")]
+    [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
+    [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    dpd_delay = 30s\n  }\n}\n", 3, "connections.c.dpd_delay", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    pools = p\n  }\n}\n", 3, "connections.c.pools", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    local {\n      certs = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.certs", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  x = 1\n}\n", 2, "connections.x", "not supported by Portcullis yet")]
+    [InlineData("secrets {\n  eap-u {\n    secret = x\n  }\n}\n", 2, "secrets.eap-u", "not supported by Portcullis yet")]
+    [InlineData("secrets {\n  ike-a {\n    secret = x\n    foo = y\n  }\n}\n", 4, "secrets.ike-a.foo", "not supported by Portcullis yet")]
+    [InlineData("secrets {\n  ike-a {\n    id = x\n  }\n}\n", 2, "secrets.ike-a.secret", "missing 'secret'")]
+    [InlineData("secrets {\n  ike-a {\n    secret = 0xZZ\n  }\n}\n", 3, "secrets.ike-a.secret", "not hexadecimal")]
+    [InlineData("secrets {\n  ike-a {\n    secret = 0s!!\n  }\n}\n", 3, "secrets.ike-a.secret", "not base64")]
+    public void RefusalsNameFileLineAndDottedKey(string text, int line, string key, string message)
+    {
+        IReadOnlyList<ConfigError> errors = LoadErrors(text);
+        Assert.Contains(errors, e => e.File == Main && e.Line == line && e.Key == key && e.Message.Contains(message));
+    }
+
+    [Theory]
+    [InlineData(2, "    version = 3", 3, "connections.c.version", "not an IKE version")]
+    [InlineData(2, "    local_port = 0", 3, "connections.c.local_port", "not a port")]
+    [InlineData(2, "    remote_port = 65536", 3, "connections.c.remote_port", "not a port")]
+    [InlineData(2, "    encap = maybe", 3, "connections.c.encap", "not a boolean")]
+    [InlineData(2, "    rekey_time = 4w", 3, "connections.c.rekey_time", "not a duration")]
+    [InlineData(2, "    proposals = aes999-sha256-modp2048", 3, "connections.c.proposals", "unknown algorithm 'aes999' in proposal 'aes999-sha256-modp2048'")]
+    [InlineData(2, "    proposals = aes128gcm16", 3, "connections.c.proposals", "a PRF is mandatory")]
+    [InlineData(2, "    remote_addrs = a,,b", 3, "connections.c.remote_addrs", "empty element")]
+    [InlineData(8, "local-2 {\n auth = psk\n}", 9, "connections.c.local-2", "multiple authentication rounds are not supported yet")]
+    [InlineData(8, "remote-b {\n auth = psk\n}", 9, "connections.c.remote-b", "multiple authentication rounds are not supported yet")]
+    [InlineData(7, "auth = pubkey", 8, "connections.c.remote.auth", "not supported by Portcullis yet")]
+    [InlineData(7, "auth = eap-mschapv2", 8, "connections.c.remote.auth", "not supported by Portcullis yet")]
+    [InlineData(7, "auth = xauth", 8, "connections.c.remote.auth", "not supported by Portcullis yet")]
+    [InlineData(7, "auth = magic", 8, "connections.c.remote.auth", "unknown authentication method")]
+    [InlineData(7, "id = \"@#zz\"", 8, "connections.c.remote.id", "not hexadecimal")]
+    [InlineData(10, "                        mode = beet", 11, "connections.c.children.ch.mode", "not supported by Portcullis yet")]
+    [InlineData(10, "                        mode = pass", 11, "connections.c.children.ch.mode", "not supported by Portcullis yet")]
+    [InlineData(10, "                        mode = drop", 11, "connections.c.children.ch.mode", "not supported by Portcullis yet")]
+    [InlineData(10, "                        mode = tunel", 11, "connections.c.children.ch.mode", "unknown mode")]
+    [InlineData(10, "                        start_action = trap|start", 11, "connections.c.children.ch.start_action", "not supported by Portcullis yet")]
+    [InlineData(10, "                        start_action = route", 11, "connections.c.children.ch.start_action", "unknown start_action")]
+    [InlineData(10, "                        close_action = reboot", 11, "connections.c.children.ch.close_action", "unknown close_action")]
+    [InlineData(10, "                        remote_ts = 10.0.0.0/33", 11, "connections.c.children.ch.remote_ts", "")]
+    [InlineData(10, "                        remote_ts = dynamic, 10.0.0.0/8", 11, "connections.c.children.ch.remote_ts", "combining 'dynamic'")]
+    [InlineData(10, "                        esp_proposals = aes128-prfsha256", 11, "connections.c.children.ch.esp_proposals", "cannot be used in ESP proposals")]
+    [InlineData(10, "                        rekey_time = soon", 11, "connections.c.children.ch.rekey_time", "not a duration")]
+    [InlineData(10, "                        updown = /usr/lib/updown", 11, "connections.c.children.ch.updown", "not supported by Portcullis yet")]
+    public void InvalidValuesNameFileLineAndDottedKey(int afterLine, string line, int expectedLine, string key, string message)
+    {
+        string text = With(afterLine, line);
+        IReadOnlyList<ConfigError> errors = LoadErrors(text);
+        ConfigError e = Assert.Single(errors);
+        Assert.Equal((Main, expectedLine, key), (e.File, e.Line, e.Key));
+        Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void MissingAuthRoundsAndAuthKeysAreRefusedNotDefaultedToPubkey()
+    {
+        IReadOnlyList<ConfigError> errors = LoadErrors("connections {\n  c {\n    local {\n      id = a\n    }\n  }\n}\n");
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e is { Line: 3, Key: "connections.c.local.auth" } && e.Message.Contains("pubkey"));
+        Assert.Contains(errors, e => e is { Line: 2, Key: "connections.c.remote" } && e.Message.Contains("pubkey"));
+    }
+
+    [Theory]
+    [InlineData("none", StartAction.None)]
+    [InlineData("trap", StartAction.Trap)]
+    [InlineData("start", StartAction.Start)]
+    public void StartActions(string value, StartAction expected) =>
+        Assert.Equal(expected, LoadOk(With(10, $"start_action = {value}")).Connections[0].Children[0].StartAction);
+
+    [Theory]
+    [InlineData("none", CloseAction.None)]
+    [InlineData("clear", CloseAction.None)]
+    [InlineData("trap", CloseAction.Trap)]
+    [InlineData("hold", CloseAction.Trap)]
+    [InlineData("start", CloseAction.Start)]
+    [InlineData("restart", CloseAction.Start)]
+    public void CloseActionsAndTheirAliases(string value, CloseAction expected) =>
+        Assert.Equal(expected, LoadOk(With(10, $"close_action = {value}")).Connections[0].Children[0].CloseAction);
+
+    [Theory]
+    [InlineData("3600", 3600)]
+    [InlineData("60s", 60)]
+    [InlineData("15m", 900)]
+    [InlineData("4h", 14400)]
+    [InlineData("1d", 86400)]
+    [InlineData("0", 0)]
+    public void Durations(string value, int seconds) =>
+        Assert.Equal(TimeSpan.FromSeconds(seconds), LoadOk(With(2, $"rekey_time = {value}")).Connections[0].RekeyTime);
+
+    [Theory]
+    [InlineData("yes", true)]
+    [InlineData("true", true)]
+    [InlineData("no", false)]
+    [InlineData("false", false)]
+    public void Booleans(string value, bool expected) =>
+        Assert.Equal(expected, LoadOk(With(2, $"encap = {value}")).Connections[0].Encap);
+
+    [Fact]
+    public void EmptyValueKeepsTheDefault()
+    {
+        ConnectionConfig c = LoadOk(With(2, "rekey_time =\nlocal_port = ")).Connections[0];
+        Assert.Equal(TimeSpan.FromHours(4), c.RekeyTime);
+        Assert.Equal(500, c.LocalPort);
+    }
+
+    [Fact]
+    public void LaterDefinitionWinsAcrossMergedSections()
+    {
+        string text = With(2, "version = 1") + "connections {\n  c {\n    version = 2\n  }\n}\n";
+        Assert.Equal(2, LoadOk(text).Connections[0].Version);
+    }
+
+    [Fact]
+    public void SyntaxErrorsComeBackAsConfigErrorsWithoutAConfig()
+    {
+        IReadOnlyList<ConfigError> errors = LoadErrors("connections {\n  c {\n    version = \"2\n  }\n}\n");
+        Assert.Contains(errors, e => e is { File: Main, Line: 3, Key: "connections.c.version" } && e.Message == "unterminated quoted string");
+    }
+
+    [Fact]
+    public void MissingMainFileIsAnError()
+    {
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load("/nonexistent/swanctl.conf", new InMemoryConfigFileSystem());
+        Assert.Null(config);
+        Assert.Equal("/nonexistent/swanctl.conf", Assert.Single(errors).File);
+    }
+}
