@@ -19,12 +19,22 @@ public static class CommandLine
         Commands:
           algorithms [--all|--default|--legacy]   List every transform with its IANA ID and strongSwan keyword;
                                                   legacy ones are refused unless a configuration names them.
+          daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug]
+                                                  Run the IKE daemon in the foreground (default config
+                                                  /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
+                                                  SIGHUP reloads the configuration.
+          load-all                                Reload the daemon's configuration; a bad file changes nothing.
+          initiate --child NAME                   Bring up a CHILD SA (and its IKE SA) and wait for it.
+          terminate --ike NAME                    Delete the IKE SAs of a connection.
+          list-sas                                Show IKE and CHILD SAs: peers, SPIs, algorithms, NAT, traffic.
+          list-conns                              Show the loaded connections.
           version                                 Same as --version.
           help                                    Same as --help.
 
         Options:
           -h, --help       Show this help and exit.
           -V, --version    Show the version and exit.
+          --socket PATH    Control socket (default /run/portcullis/portcullis.sock, or $PORTCULLIS_SOCKET).
 
         Exit status: 0 on success, 1 on failure, 2 on a usage error.
         """;
@@ -49,6 +59,10 @@ public static class CommandLine
                 return 0;
             case "algorithms":
                 return AlgorithmsCommand.Run(rest, stdout, stderr);
+            case "daemon":
+                return DaemonCommands.RunDaemon(rest, stdout, stderr);
+            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns":
+                return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
                 stderr.WriteLine($"portcullis: unknown command '{command}'");
                 stderr.WriteLine("Try 'portcullis --help' for more information.");

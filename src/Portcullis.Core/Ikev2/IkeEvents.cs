@@ -26,3 +26,6 @@ public sealed record ChildSaRemoved(ChildSa ChildSa) : IkeEvent;
 
 /// <summary>The IKE SA's addresses or ports changed (NAT mapping): ESP goes to the new endpoint.</summary>
 public sealed record ChildSaEndpointsChanged(ChildSa ChildSa) : IkeEvent;
+
+/// <summary>A CHILD SA could not be created (the IKE SA may still be up).</summary>
+public sealed record ChildSaFailed(IkeSa IkeSa, string ChildName, string Reason) : IkeEvent;

@@ -91,12 +91,12 @@ public sealed partial class IkeSa
         {
             if (response.ErrorNotify is { } childError)
             {
-                IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, $"peer answered {childError.NotifyType.RfcName()}");
+                ChildFailed(child.Name, $"peer answered {childError.NotifyType.RfcName()}");
             }
             else
             {
                 string? problem = InstallInitiatedChild(now, child, response, _authChildSpi, _authTsI, _authTsR, ReadOnlySpan<byte>.Empty, _nonceI, _nonceR, ignoreKeyExchange: true);
-                if (problem is not null) IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, problem);
+                if (problem is not null) ChildFailed(child.Name, problem);
             }
         }
         foreach (ChildConfig pending in _pendingChildren) InitiateChild(now, pending);

@@ -72,13 +72,13 @@ public sealed partial class IkeSa
             using IKeyExchange? exchange = ke;
             if (response.ErrorNotify is { } error)
             {
-                IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, $"peer answered {error.NotifyType.RfcName()}");
+                ChildFailed(child.Name, $"peer answered {error.NotifyType.RfcName()}");
                 return;
             }
             NoncePayload? nr = response.Get<NoncePayload>();
             if (nr is null)
             {
-                IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, "CREATE_CHILD_SA response without Nonce");
+                ChildFailed(child.Name, "CREATE_CHILD_SA response without Nonce");
                 return;
             }
             SecretBuffer? shared = null;
@@ -89,13 +89,13 @@ public sealed partial class IkeSa
                     KePayload? ker = response.Get<KePayload>();
                     if (ker is null || exchange.Complete(ker.Data, out shared) != KeyExchangeError.None)
                     {
-                        IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, "missing or invalid KE payload in CREATE_CHILD_SA response");
+                        ChildFailed(child.Name, "missing or invalid KE payload in CREATE_CHILD_SA response");
                         return;
                     }
                 }
                 string? problem = InstallInitiatedChild(t, child, response, spi, tsI, tsR, shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan,
                     nonce, nr.Nonce, ignoreKeyExchange: false);
-                if (problem is not null) IkeLog.ChildSaFailed(Log, Name, Uid, child.Name, problem);
+                if (problem is not null) ChildFailed(child.Name, problem);
             }
             finally
             {
@@ -177,6 +177,12 @@ public sealed partial class IkeSa
         using SecretBuffer keymat = Ikev2KeyDerivation.ChildSaKeyMaterial(Proposal!.Prf!, Keys!.SkD.ReadOnlySpan, sharedSecret, nonceI, nonceR, length);
         // KEYMAT is taken i→r first, where i is the initiator of this exchange (RFC 7296 §2.17).
         return new ChildSa(_engine.NextUid(), this, config, proposal, inboundSpi, outboundSpi, local, remote, keymat, exchangeInitiator, now);
+    }
+
+    private void ChildFailed(string child, string reason)
+    {
+        IkeLog.ChildSaFailed(Log, Name, Uid, child, reason);
+        _engine.Emit(new ChildSaFailed(this, child, reason));
     }
 
     private void Install(ChildSa child)

@@ -1,0 +1,86 @@
+using Microsoft.Extensions.Logging;
+using Portcullis.Host.Control;
+using Portcullis.Host.Daemon;
+
+namespace Portcullis.Cli;
+
+/// <summary>
+/// <c>portcullis daemon</c> and the commands that talk to it over the control socket (<c>load-all</c>,
+/// <c>initiate</c>, <c>terminate</c>, <c>list-sas</c>, <c>list-conns</c>).
+/// </summary>
+public static class DaemonCommands
+{
+    /// <summary>Environment variable naming the control socket (for several daemons on one machine, as in tests).</summary>
+    public const string SocketVariable = "PORTCULLIS_SOCKET";
+
+    /// <summary><c>portcullis daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug]</c>.</summary>
+    public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
+        for (int i = 0; i < args.Length; i++)
+        {
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (args[i])
+            {
+                case "--config" or "-c": options = options with { ConfigPath = Next() ?? "" }; break;
+                case "--socket": options = options with { SocketPath = Next() ?? "" }; break;
+                case "--tun": options = options with { TunName = Next() ?? "" }; break;
+                case "--debug": options = options with { LogLevel = LogLevel.Debug }; break;
+                default:
+                    stderr.WriteLine($"portcullis daemon: unknown option '{args[i]}'");
+                    return CommandLine.UsageError;
+            }
+        }
+        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0)
+        {
+            stderr.WriteLine("portcullis daemon: an option is missing its value");
+            return CommandLine.UsageError;
+        }
+        // Under systemd, journald adds the time; on a terminal, the lines carry it.
+        bool timestamps = Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null;
+        using var loggers = new LineLoggerFactory(new LineLoggerProvider(stdout, options.LogLevel, timestamps));
+        return new PortcullisDaemon(options, loggers).RunAsync(CommandLine.Version).GetAwaiter().GetResult();
+    }
+
+    /// <summary>A command sent to the running daemon.</summary>
+    public static int RunControl(string command, string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        string socket = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath;
+        var arguments = new Dictionary<string, string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string? Next() => i + 1 < args.Length ? args[++i] : null;
+            switch (args[i])
+            {
+                case "--socket": socket = Next() ?? socket; break;
+                case "--child" when command == "initiate": arguments["child"] = Next() ?? ""; break;
+                case "--ike" when command == "terminate": arguments["ike"] = Next() ?? ""; break;
+                default:
+                    stderr.WriteLine($"portcullis {command}: unknown option '{args[i]}'");
+                    return CommandLine.UsageError;
+            }
+        }
+        if (command == "initiate" && string.IsNullOrEmpty(arguments.GetValueOrDefault("child")))
+        {
+            stderr.WriteLine("portcullis initiate: --child NAME is required");
+            return CommandLine.UsageError;
+        }
+        if (command == "terminate" && string.IsNullOrEmpty(arguments.GetValueOrDefault("ike")))
+        {
+            stderr.WriteLine("portcullis terminate: --ike NAME is required");
+            return CommandLine.UsageError;
+        }
+        try
+        {
+            ControlResponse response = ControlClient.SendAsync(socket, new ControlRequest { Command = command, Args = arguments }).GetAwaiter().GetResult();
+            if (response.Output is { Length: > 0 } output) stdout.Write(output);
+            if (response.Error is { Length: > 0 } error) stderr.WriteLine($"portcullis {command}: {error}");
+            return response.ExitCode;
+        }
+        catch (ControlClientException e)
+        {
+            stderr.WriteLine($"portcullis {command}: {e.Message}");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2;
+using Portcullis.Host.Control;
+using Portcullis.Host.Net;
+using Portcullis.Host.Tun;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>Settings of <c>portcullis daemon</c>.</summary>
+public sealed record DaemonOptions
+{
+    /// <summary>The swanctl.conf to load.</summary>
+    public string ConfigPath { get; init; } = "/etc/portcullis/swanctl.conf";
+
+    /// <summary>The control socket.</summary>
+    public string SocketPath { get; init; } = ControlSocket.DefaultPath;
+
+    /// <summary>Name of the TUN device carrying cleartext traffic.</summary>
+    public string TunName { get; init; } = "pcl0";
+
+    /// <summary>MTU of the TUN device (room for ESP, UDP and IP headers within 1500).</summary>
+    public int TunMtu { get; init; } = 1400;
+
+    /// <summary>IKE port.</summary>
+    public int IkePort { get; init; } = 500;
+
+    /// <summary>NAT-T port.</summary>
+    public int NatTraversalPort { get; init; } = 4500;
+
+    /// <summary>Log level.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Information;
+}
+
+/// <summary>
+/// The daemon: binds the IKE and NAT-T sockets, opens the TUN device, and runs the IKE engine on one loop that
+/// receives IKE datagrams, control commands and timeouts. ESP is handled on the socket and TUN threads by
+/// <see cref="EspDataPlane"/>. On SIGTERM/SIGINT it deletes its SAs and exits; SIGHUP reloads the configuration.
+/// </summary>
+public sealed class PortcullisDaemon
+{
+    private readonly DaemonOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _log;
+    private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly List<(string Child, TaskCompletionSource<string?> Done)> _initiateWaiters = [];
+    private IkeEngine? _engine;
+    private EspDataPlane? _dataPlane;
+    private UdpEndpoint? _ike, _natT;
+
+    /// <summary>Creates the daemon; nothing is opened until <see cref="RunAsync"/>.</summary>
+    public PortcullisDaemon(DaemonOptions options, ILoggerFactory loggers)
+    {
+        _options = options;
+        _loggers = loggers;
+        _log = loggers.CreateLogger("daemon");
+    }
+
+    /// <summary>Runs until a shutdown signal; returns the process exit code.</summary>
+    public async Task<int> RunAsync(string version)
+    {
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        if (config is null)
+        {
+            foreach (ConfigError e in errors) DaemonLog.ConfigError(_log, e.ToString());
+            return 1;
+        }
+        using var signals = new SignalHandling();
+        TunDevice tun;
+        try
+        {
+            _ike = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.IkePort), natTraversal: false);
+            _natT = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.NatTraversalPort), natTraversal: true);
+            tun = TunDevice.Open(_options.TunName);
+        }
+        catch (Exception e) when (e is SocketException or IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
+        {
+            DaemonLog.Failure(_log, "opening sockets and the TUN device (root needed)", e.Message);
+            _ike?.Dispose();
+            _natT?.Dispose();
+            return 1;
+        }
+        using UdpEndpoint ikeSocket = _ike, natTSocket = _natT;
+        using TunDevice tunDevice = tun;
+        IpResult configured = IpCommand.ConfigureTun(tun.Name, _options.TunMtu);
+        if (!configured.Ok) DaemonLog.Failure(_log, $"configuring {tun.Name}", configured.ToString());
+
+        var engineOptions = new IkeEngineOptions
+        {
+            IkePort = _options.IkePort,
+            NatTraversalPort = _options.NatTraversalPort,
+            SourceAddressFor = SourceAddressFor,
+        };
+        _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike"));
+        using var dataPlane = new EspDataPlane(tun, natTSocket, _loggers.CreateLogger("esp"));
+        _dataPlane = dataPlane;
+
+        ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
+        natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
+        tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
+
+        await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
+        control.Start();
+        DaemonLog.Started(_log, version, _options.ConfigPath, config.Connections.Count, _options.IkePort, _options.NatTraversalPort, tun.Name, _options.SocketPath);
+
+        _engine.StartConfigured(DateTimeOffset.UtcNow);
+        Flush();
+
+        string stopSignal = await RunLoopAsync(signals);
+
+        // Shutdown: DELETE every IKE SA, wait briefly for the answers, then go.
+        DaemonLog.ShuttingDown(_log, stopSignal, _engine.IkeSas.Count);
+        _engine.TerminateAll(DateTimeOffset.UtcNow, $"daemon stopping ({stopSignal})");
+        Flush();
+        DateTimeOffset deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
+        while (_engine.IkeSas.Count > 0 && DateTimeOffset.UtcNow < deadline)
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
+            try { await _work.Reader.WaitToReadAsync(wait.Token); } catch (OperationCanceledException) { }
+            while (_work.Reader.TryRead(out Action? item)) item();
+            Flush();
+        }
+        dataPlane.Dispose();
+        DaemonLog.Stopped(_log);
+        return 0;
+    }
+
+    private async Task<string> RunLoopAsync(SignalHandling signals)
+    {
+        Task<bool> signalWait = signals.Signals.WaitToReadAsync().AsTask();
+        while (true)
+        {
+            DateTimeOffset now = DateTimeOffset.UtcNow;
+            TimeSpan delay = _engine!.NextTimeout is { } t ? t - now : TimeSpan.FromSeconds(1);
+            if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
+            if (delay > TimeSpan.FromSeconds(1)) delay = TimeSpan.FromSeconds(1);
+            Task<bool> workWait = _work.Reader.WaitToReadAsync().AsTask();
+            await Task.WhenAny(workWait, signalWait, Task.Delay(delay));
+            while (_work.Reader.TryRead(out Action? item)) item();
+            _engine.HandleTimeout(DateTimeOffset.UtcNow);
+            Flush();
+            if (signalWait.IsCompleted)
+            {
+                while (signals.Signals.TryRead(out HostSignal signal))
+                {
+                    if (signal == HostSignal.Reload) Reload();
+                    else return signal.ToString();
+                }
+                signalWait = signals.Signals.WaitToReadAsync().AsTask();
+            }
+        }
+    }
+
+    private void OnDatagram(UdpDatagram datagram)
+    {
+        if (datagram.Kind == UdpPayloadKind.Esp)
+        {
+            _dataPlane?.OnEspDatagram(datagram.Payload);
+            return;
+        }
+        byte[] copy = datagram.Payload.ToArray();
+        IPEndPoint local = datagram.Local, remote = datagram.Remote;
+        _work.Writer.TryWrite(() => _engine!.HandleDatagram(DateTimeOffset.UtcNow, local, remote, copy));
+    }
+
+    /// <summary>Sends what the engine queued and applies its events to the data plane. Loop thread only.</summary>
+    private void Flush()
+    {
+        IkeEngine engine = _engine!;
+        while (engine.TryDequeueTransmit(out IkeTransmit? t))
+        {
+            UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
+            UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
+            if (!r.Ok) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
+        }
+        while (engine.TryDequeueEvent(out IkeEvent? e))
+        {
+            switch (e)
+            {
+                case ChildSaInstalled installed:
+                    try { _dataPlane!.Install(installed.ChildSa); }
+                    catch (System.Security.Cryptography.CryptographicException ex) { DaemonLog.Failure(_log, $"keying CHILD_SA {installed.ChildSa.Name}", ex.Message); }
+                    CompleteWaiters(installed.ChildSa.Name, null);
+                    break;
+                case ChildSaRemoved removed:
+                    _dataPlane!.Remove(removed.ChildSa);
+                    break;
+                case ChildSaEndpointsChanged changed:
+                    _dataPlane!.UpdateEndpoints(changed.ChildSa);
+                    break;
+                case ChildSaFailed failed:
+                    CompleteWaiters(failed.ChildName, failed.Reason);
+                    break;
+                case IkeSaRemoved gone:
+                    foreach (ChildConfig child in gone.IkeSa.Connection?.Children ?? []) CompleteWaiters(child.Name, gone.Reason);
+                    break;
+            }
+        }
+    }
+
+    private void CompleteWaiters(string child, string? error)
+    {
+        for (int i = _initiateWaiters.Count - 1; i >= 0; i--)
+        {
+            if (_initiateWaiters[i].Child != child) continue;
+            _initiateWaiters[i].Done.TrySetResult(error);
+            _initiateWaiters.RemoveAt(i);
+        }
+    }
+
+    private static IPAddress? SourceAddressFor(IPAddress remote)
+    {
+        try
+        {
+            using var probe = new Socket(remote.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            probe.Connect(new IPEndPoint(remote, 9));
+            return (probe.LocalEndPoint as IPEndPoint)?.Address;
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private string? Reload()
+    {
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        if (config is null)
+        {
+            string all = string.Join("; ", errors);
+            DaemonLog.ReloadRefused(_log, _options.ConfigPath, all);
+            return string.Join('\n', errors);
+        }
+        _engine!.LoadConfig(config);
+        DaemonLog.Reloaded(_log, _options.ConfigPath, config.Connections.Count);
+        return null;
+    }
+
+    /// <summary>Control commands run on the loop thread; <c>initiate</c> waits for the CHILD SA (or its failure).</summary>
+    private async Task<ControlResponse> HandleControlAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        var result = new TaskCompletionSource<Task<ControlResponse>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _work.Writer.TryWrite(() =>
+        {
+            try { result.SetResult(Execute(request)); }
+            catch (Exception e) { result.SetResult(Task.FromResult(ControlResponse.Failure($"{request.Command} failed: {e.Message}"))); }
+        });
+        Task<ControlResponse> inner = await result.Task.WaitAsync(cancellationToken);
+        return await inner.WaitAsync(cancellationToken);
+    }
+
+    private Task<ControlResponse> Execute(ControlRequest request)
+    {
+        IkeEngine engine = _engine!;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        string? Arg(string name) => request.Args?.GetValueOrDefault(name);
+        switch (request.Command)
+        {
+            case "list-sas":
+                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now)));
+            case "list-conns":
+                return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
+            case "load-all":
+            {
+                string? errors = Reload();
+                if (errors is not null) return Task.FromResult(ControlResponse.Failure($"configuration not loaded, running SAs unchanged:\n{errors}"));
+                return Task.FromResult(ControlResponse.Success($"loaded {engine.Config.Connections.Count} connections, {engine.Config.Secrets.Count} secrets from {_options.ConfigPath}\n"));
+            }
+            case "initiate":
+            {
+                string? child = Arg("child");
+                if (child is null) return Task.FromResult(ControlResponse.Failure("initiate needs --child NAME", 2));
+                if (!engine.Initiate(now, child, out string? error)) return Task.FromResult(ControlResponse.Failure(error!));
+                var done = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                _initiateWaiters.Add((child, done));
+                Flush();
+                return WaitForChildAsync(child, done);
+            }
+            case "terminate":
+            {
+                string? ike = Arg("ike");
+                if (ike is null) return Task.FromResult(ControlResponse.Failure("terminate needs --ike NAME", 2));
+                int n = engine.Terminate(now, ike);
+                Flush();
+                return Task.FromResult(n == 0 ? ControlResponse.Failure($"no IKE SA of connection '{ike}'") : ControlResponse.Success($"terminating {n} IKE SA(s) of '{ike}'\n"));
+            }
+            default:
+                return Task.FromResult(ControlResponse.Failure($"unknown command '{request.Command}'", 2));
+        }
+    }
+
+    private static async Task<ControlResponse> WaitForChildAsync(string child, TaskCompletionSource<string?> done)
+    {
+        Task finished = await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (finished != done.Task) return ControlResponse.Failure($"CHILD_SA '{child}' not established within 60 s (still trying)");
+        string? error = await done.Task;
+        return error is null ? ControlResponse.Success($"CHILD_SA '{child}' established\n") : ControlResponse.Failure($"CHILD_SA '{child}' failed: {error}");
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text;
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>The text of <c>portcullis list-sas</c> and <c>list-conns</c>, modelled on <c>swanctl --list-sas</c>.</summary>
+internal static class SaListing
+{
+    public static string ListSas(IEnumerable<IkeSa> sas, EspDataPlane? dataPlane, DateTimeOffset now)
+    {
+        var text = new StringBuilder();
+        foreach (IkeSa sa in sas.OrderBy(s => s.Uid))
+        {
+            text.Append($"{sa.Name}: #{sa.Uid}, {sa.State.ToString().ToUpperInvariant()}, IKEv2, {sa.InitiatorSpi:x16}_i{(sa.IsInitiator ? "*" : "")} {sa.ResponderSpi:x16}_r{(sa.IsInitiator ? "" : "*")}\n");
+            text.Append($"  local  '{sa.LocalId?.ToString() ?? "-"}' @ {sa.LocalEndpoint.Address}[{sa.LocalEndpoint.Port}]{(sa.LocalBehindNat ? " (behind NAT)" : "")}\n");
+            text.Append($"  remote '{sa.RemoteId?.ToString() ?? "-"}' @ {sa.RemoteEndpoint.Address}[{sa.RemoteEndpoint.Port}]{(sa.RemoteBehindNat ? " (behind NAT)" : "")}\n");
+            if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
+            string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
+            text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}\n");
+            if (sa.EstablishedAt is { } est)
+                text.Append($"  established {Age(now - est)} ago, rekeying in {Age(sa.RekeyAt!.Value - now)}\n");
+            foreach (ChildSa child in sa.Children)
+            {
+                text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, ESP SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
+                text.Append($"    {child.Proposal}\n");
+                InstalledChild? installed = dataPlane?.Find(child.Uid);
+                long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
+                long outBytes = installed?.Outbound.Bytes ?? 0, outPackets = installed?.Outbound.Packets ?? 0;
+                text.Append($"    installed {Age(now - child.EstablishedAt)} ago, rekeying in {Age(child.RekeyAt - now)}\n");
+                text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets\n");
+                text.Append($"    out {child.OutboundSpi:x8}, {outBytes} bytes, {outPackets} packets\n");
+                text.Append($"    local  {string.Join(", ", child.LocalTs)}\n");
+                text.Append($"    remote {string.Join(", ", child.RemoteTs)}\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    public static string ListConns(PortcullisConfig config)
+    {
+        var text = new StringBuilder();
+        foreach (ConnectionConfig c in config.Connections)
+        {
+            text.Append($"{c.Name}: IKEv{(c.Version == 0 ? "1/2" : c.Version.ToString())}, {Addrs(c.LocalAddrs)}...{Addrs(c.RemoteAddrs)}, rekey {Age(c.RekeyTime)}\n");
+            text.Append($"  proposals: {string.Join(", ", c.Proposals)}\n");
+            text.Append($"  local:  {c.Local.Auth} '{c.Local.Id?.ToString() ?? "%local"}'\n");
+            text.Append($"  remote: {c.Remote.Auth} '{c.Remote.Id?.ToString() ?? "%any"}'\n");
+            foreach (ChildConfig ch in c.Children)
+            {
+                text.Append($"  {ch.Name}: {ch.Mode.ToString().ToUpperInvariant()}, start {ch.StartAction.ToString().ToLowerInvariant()}, close {ch.CloseAction.ToString().ToLowerInvariant()}, rekey {Age(ch.RekeyTime)}\n");
+                text.Append($"    esp proposals: {string.Join(", ", ch.EspProposals)}\n");
+                text.Append($"    local:  {(ch.LocalTs.Count == 0 ? "dynamic" : string.Join(", ", ch.LocalTs))}\n");
+                text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? "dynamic" : string.Join(", ", ch.RemoteTs))}\n");
+            }
+        }
+        return text.ToString();
+    }
+
+    private static string Addrs(IReadOnlyList<string> a) => a.Count == 0 ? "%any" : string.Join(",", a);
+
+    private static string Age(TimeSpan t)
+    {
+        if (t < TimeSpan.Zero) t = TimeSpan.Zero;
+        if (t.TotalSeconds < 60) return $"{(int)t.TotalSeconds}s";
+        if (t.TotalMinutes < 60) return $"{(int)t.TotalMinutes}m{t.Seconds:00}s";
+        if (t.TotalHours < 24) return $"{(int)t.TotalHours}h{t.Minutes:00}m";
+        return $"{(int)t.TotalDays}d{t.Hours:00}h";
+    }
+}
