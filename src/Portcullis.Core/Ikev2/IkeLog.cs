@@ -18,6 +18,9 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}")]
     public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType);
 
+    [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): configured {Configured}; the peer's log names its own list")]
+    public static partial void PeerChoseNoProposal(ILogger logger, string conn, uint uid, string configured);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "{Conn}[{Uid}] peer wants key exchange {Group} instead of {Sent}; retrying")]
     public static partial void InvalidKeRetry(ILogger logger, string conn, uint uid, string group, string sent);
 

@@ -88,9 +88,10 @@ public sealed partial class IkeSa
         }
         if (response.ErrorNotify is { } error)
         {
-            IkeLog.PeerError(Log, Name, Uid, "IKE_SA_INIT", error.NotifyType.RfcName());
             if (error.NotifyType == NotifyType.NoProposalChosen)
-                IkeLog.NoProposalChosen(Log, Name, Uid, "(the peer's, not shown to us)", ProposalMatcher.Describe(Connection!.Proposals), "the peer accepted none of ours");
+                IkeLog.PeerChoseNoProposal(Log, Name, Uid, ProposalMatcher.Describe(Connection!.Proposals));
+            else
+                IkeLog.PeerError(Log, Name, Uid, "IKE_SA_INIT", error.NotifyType.RfcName());
             Remove(now, $"IKE_SA_INIT failed: {error.NotifyType.RfcName()}");
             return;
         }

@@ -1,0 +1,184 @@
+# Interop harness: Portcullis and strongSwan in network namespaces this script creates. Sourced by run-case.sh.
+# Only documentation addresses: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 outside, 198.18.0.0/15 inside.
+# Everything started here is recorded and stopped by pc_cleanup (trap EXIT); nothing else is touched.
+
+PC_TAG="pc$$$RANDOM"
+PC_NAMESPACES=()
+PC_PIDS=()
+PC_WORK=$(mktemp -d /tmp/portcullis-interop.XXXXXX)
+PC_KEEP=${PC_KEEP:-0}
+
+pc_log() { echo "[$(date +%T.%3N)] $*"; }
+pc_fail() { echo "FAIL: $*"; exit 1; }
+
+pc_cleanup() {
+  local pid
+  for pid in "${PC_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  sleep 0.3
+  for pid in "${PC_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+  local ns
+  for ns in "${PC_NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null; done
+  [ "$PC_KEEP" = 1 ] || rm -rf "$PC_WORK"
+}
+trap pc_cleanup EXIT
+
+# pc_ns VAR SUFFIX: creates a namespace and sets VAR to its name (no subshell, so cleanup knows of it).
+pc_ns() { local ns="$PC_TAG-$2"; ip netns add "$ns" || pc_fail "ip netns add $ns"; PC_NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; printf -v "$1" '%s' "$ns"; }
+
+# pc_link NS1 ADDR1/LEN NS2 ADDR2/LEN: a veth pair between two namespaces.
+pc_link() {
+  local a="v$RANDOM" b="v$RANDOM"
+  ip link add "$a" type veth peer name "$b" || pc_fail "veth"
+  ip link set "$a" netns "$1"; ip link set "$b" netns "$3"
+  ip -n "$1" addr add "$2" dev "$a"; ip -n "$3" addr add "$4" dev "$b"
+  ip -n "$1" link set "$a" up; ip -n "$3" link set "$b" up
+  PC_LINK_A=$a; PC_LINK_B=$b
+}
+
+# Two hosts on one link: LEFT 192.0.2.1 (inner 198.18.1.1), RIGHT 192.0.2.2 (inner 198.18.2.1).
+pc_topology_pair() {
+  pc_ns LEFT l; pc_ns RIGHT r
+  pc_link "$LEFT" 192.0.2.1/24 "$RIGHT" 192.0.2.2/24
+  LEFT_IF=$PC_LINK_A; RIGHT_IF=$PC_LINK_B
+  LEFT_ADDR=192.0.2.1; RIGHT_ADDR=192.0.2.2
+  ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+}
+
+# Client 198.51.100.2 behind a NAT (masquerade to 203.0.113.1 with source ports rewritten to 30000-40000) and a
+# server 203.0.113.2 with no route back to the client's network. LEFT is the client, RIGHT the server.
+pc_topology_nat() {
+  local nat; pc_ns LEFT c; pc_ns nat n; pc_ns RIGHT s; NAT_NS=$nat
+  pc_link "$LEFT" 198.51.100.2/24 "$nat" 198.51.100.1/24
+  LEFT_IF=$PC_LINK_A
+  pc_link "$nat" 203.0.113.1/24 "$RIGHT" 203.0.113.2/24
+  RIGHT_IF=$PC_LINK_B
+  ip -n "$LEFT" route add default via 198.51.100.1
+  ip netns exec "$nat" sysctl -qw net.ipv4.ip_forward=1
+  ip netns exec "$nat" nft -f - <<NFT || pc_fail "nft"
+table ip pcnat {
+  chain post { type nat hook postrouting priority srcnat; policy accept;
+    ip saddr 198.51.100.0/24 meta l4proto udp masquerade to :30000-40000
+    ip saddr 198.51.100.0/24 masquerade
+  }
+}
+NFT
+  LEFT_ADDR=198.51.100.2; RIGHT_ADDR=203.0.113.2
+  ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+}
+
+# pc_conf ME PEER MY_INNER PEER_INNER IKE_PROPOSAL ESP_PROPOSAL SECRET: a site-to-site swanctl.conf both implementations read.
+pc_conf() {
+  cat <<CONF
+connections {
+  gw {
+    version = 2
+    local_addrs = $1
+    remote_addrs = $2
+    proposals = $5
+    local {
+      auth = psk
+      id = $1
+    }
+    remote {
+      auth = psk
+      id = $2
+    }
+    children {
+      net {
+        local_ts = $3/32
+        remote_ts = $4/32
+        esp_proposals = $6
+      }
+    }
+  }
+}
+secrets {
+  ike-gw {
+    id-1 = $1
+    id-2 = $2
+    secret = "$7"
+  }
+}
+CONF
+}
+
+# pc_start_strongswan NS NAME: charon with userspace ESP (kernel-libipsec) in NS, private /run and VICI socket.
+pc_start_strongswan() {
+  local ns=$1 dir="$PC_WORK/$2"
+  mkdir -p "$dir/run" "$dir/conf"
+  cat > "$dir/strongswan.conf" <<CONF
+charon {
+  load = random nonce openssl pem pkcs1 x509 pubkey curve25519 gmp sha1 sha2 hmac aes gcm chapoly kdf kernel-libipsec kernel-netlink socket-default vici
+  filelog {
+    interop {
+      path = $dir/charon.log
+      default = 1
+      ike = 2
+      cfg = 2
+      flush_line = yes
+    }
+  }
+  plugins {
+    vici { socket = unix://$dir/run/charon.vici }
+    socket-default { fwmark = 0x42 }
+    kernel-netlink { fwmark = !0x42 }
+  }
+}
+swanctl { socket = unix://$dir/run/charon.vici }
+CONF
+  ip netns exec "$ns" unshare --mount bash -c "mount --bind '$dir/run' /run && STRONGSWAN_CONF='$dir/strongswan.conf' exec /usr/lib/ipsec/charon" \
+    > "$dir/charon.out" 2>&1 &
+  PC_PIDS+=($!)
+  local i
+  for i in $(seq 50); do [ -S "$dir/run/charon.vici" ] && return 0; sleep 0.1; done
+  cat "$dir/charon.out"; pc_fail "charon did not start in $ns"
+}
+
+pc_swanctl() { local ns=$1 dir="$PC_WORK/$2"; shift 2; STRONGSWAN_CONF="$dir/strongswan.conf" ip netns exec "$ns" swanctl "$@"; }
+
+pc_strongswan_load() { cp "$3" "$PC_WORK/$2/conf/swanctl.conf"; pc_swanctl "$1" "$2" --load-all --file "$PC_WORK/$2/conf/swanctl.conf" > "$PC_WORK/$2/load.out" 2>&1 || { cat "$PC_WORK/$2/load.out"; pc_fail "swanctl --load-all"; }; }
+
+# pc_start_portcullis NS NAME CONF: the daemon in NS with its own control socket and log.
+pc_start_portcullis() {
+  local ns=$1 dir="$PC_WORK/$2"
+  mkdir -p "$dir"
+  cp "$3" "$dir/swanctl.conf"
+  ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" --debug > "$dir/portcullis.log" 2>&1 &
+  PC_PIDS+=($!)
+  eval "PID_$2=$!"
+  local i
+  for i in $(seq 100); do [ -S "$dir/portcullis.sock" ] && return 0; sleep 0.1; done
+  cat "$dir/portcullis.log"; pc_fail "portcullis daemon did not start in $ns"
+}
+
+pc_portcullis() { local ns=$1 dir="$PC_WORK/$2"; shift 2; ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" "$@"; }
+
+# pc_capture_start NS IFACE NAME / pc_capture_check NAME: tshark must decode every frame without a malformed packet.
+pc_capture_start() {
+  ip netns exec "$1" tshark -q -i "$2" -f 'udp port 500 or udp port 4500 or ip proto 50' -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
+  PC_PIDS+=($!); eval "CAPTURE_$3=$!"
+  local i
+  for i in $(seq 50); do grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$PC_WORK/$3.tshark.out"; pc_fail "tshark did not start"
+}
+
+pc_capture_check() {
+  local pid; eval "pid=\$CAPTURE_$1"; sleep 0.5; kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+  local frames; frames=$(tshark -r "$PC_WORK/$1.pcap" 2>/dev/null | wc -l)
+  [ "$frames" -gt 0 ] || pc_fail "capture $1 is empty"
+  local bad; bad=$(tshark -r "$PC_WORK/$1.pcap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null)
+  if [ -n "$bad" ]; then echo "$bad"; tshark -r "$PC_WORK/$1.pcap" -V -Y '_ws.malformed || _ws.expert.severity == error' | head -80; pc_fail "tshark found malformed frames"; fi
+  pc_log "tshark decoded $frames frames of $1, none malformed: $(tshark -r "$PC_WORK/$1.pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
+}
+
+pc_ping() { ip netns exec "$1" ping -c 3 -i 0.2 -W 2 -I "$2" "$3" > "$PC_WORK/ping.out" 2>&1 || { cat "$PC_WORK/ping.out"; return 1; }; grep -E 'packets transmitted' "$PC_WORK/ping.out"; }
+
+# strongSwan's names for our proposal keywords, to compare both sides' listings.
+pc_strongswan_name() {
+  case "$1" in
+    aes128gcm16) echo AES_GCM_16-128 ;; aes256gcm16) echo AES_GCM_16-256 ;; aes128) echo AES_CBC-128 ;; aes256) echo AES_CBC-256 ;;
+    chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;;
+    prfsha1) echo PRF_HMAC_SHA1 ;; prfsha256) echo PRF_HMAC_SHA2_256 ;; prfsha384) echo PRF_HMAC_SHA2_384 ;;
+    ecp256) echo ECP_256 ;; ecp384) echo ECP_384 ;; modp2048) echo MODP_2048 ;; curve25519) echo CURVE_25519 ;; *) echo "?$1" ;;
+  esac
+}

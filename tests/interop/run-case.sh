@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# One interop case between Portcullis and Debian's strongSwan, in namespaces it creates and removes.
+# Usage (root):
+#   run-case.sh tunnel portcullis|strongswan IKE_PROPOSAL ESP_PROPOSAL   who initiates; ping both ways; same SPIs and algorithms
+#   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
+#   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
+#   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
+# PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+PORTCULLIS_BIN=${PORTCULLIS_BIN:-$root/src/Portcullis.Cli/bin/Release/net10.0/portcullis}
+[ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
+source "$here/lib.sh"
+
+case_name=$1; initiator=${2:-portcullis}
+[ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan"
+SECRET="interop-$RANDOM-secret"
+
+setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
+  if [ "$1" = nat ]; then
+    pc_topology_nat
+    if [ "$initiator" = strongswan ]; then
+      # strongSwan is the client behind the NAT: swap the roles of the two ends.
+      local t=$LEFT; LEFT=$RIGHT; RIGHT=$t; t=$LEFT_ADDR; LEFT_ADDR=$RIGHT_ADDR; RIGHT_ADDR=$t; t=$LEFT_IF; LEFT_IF=$RIGHT_IF; RIGHT_IF=$t
+      PC_INNER=198.18.2.1; SS_INNER=198.18.1.1
+    fi
+  else
+    pc_topology_pair
+  fi
+  PC_INNER=${PC_INNER:-198.18.1.1}; SS_INNER=${SS_INNER:-198.18.2.1}
+  # The NAT rewrites the client's address: the server knows it only by its ID, so it accepts any address.
+  local pc_remote=$RIGHT_ADDR ss_remote=$LEFT_ADDR
+  [ "$1" = nat ] && [ "$initiator" = strongswan ] && pc_remote=%any
+  [ "$1" = nat ] && [ "$initiator" = portcullis ] && ss_remote=%any
+  pc_conf "$LEFT_ADDR" "$pc_remote" "$PC_INNER" "$SS_INNER" "${6:-$2}" "${7:-$3}" "$4" | sed "s/id = %any/id = $RIGHT_ADDR/" > "$PC_WORK/pc.conf"
+  pc_conf "$RIGHT_ADDR" "$ss_remote" "$SS_INNER" "$PC_INNER" "$2" "$3" "$5" | sed "s/id = %any/id = $LEFT_ADDR/" > "$PC_WORK/ss.conf"
+  pc_start_strongswan "$RIGHT" ss
+  pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+  pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+  pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+}
+
+initiate() { # expect: ok|fail
+  local rc
+  if [ "$initiator" = portcullis ]; then pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1; rc=$?
+  else pc_swanctl "$RIGHT" ss --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1; rc=$?; fi
+  if [ "$1" = ok ] && [ $rc -ne 0 ]; then show_logs; pc_fail "initiate by $initiator failed"; fi
+  if [ "$1" = fail ] && [ $rc -eq 0 ]; then show_logs; pc_fail "initiate by $initiator succeeded but should fail"; fi
+  pc_log "initiate by $initiator: exit $rc"
+}
+
+show_logs() {
+  echo "--- initiate output"; cat "$PC_WORK/initiate.out" 2>/dev/null | grep -v x509 | tail -20
+  echo "--- portcullis log"; tail -40 "$PC_WORK/pc/portcullis.log"
+  echo "--- charon log"; grep -E '\[(IKE|CFG|ENC)\]' "$PC_WORK/ss/charon.log" | tail -40
+}
+
+check_listings() { # IKE ESP
+  local pcl ssl
+  pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
+  echo "--- portcullis list-sas"; echo "$pcl"; echo "--- swanctl --list-sas"; echo "$ssl"
+  local spi_in spi_out
+  read -r spi_in spi_out < <(echo "$pcl" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p' | head -1)
+  [ -n "$spi_in" ] || pc_fail "portcullis lists no CHILD SA"
+  echo "$ssl" | grep -Eq "in  +$spi_out," || pc_fail "strongSwan's inbound SPI is not our outbound $spi_out"
+  echo "$ssl" | grep -Eq "out +$spi_in," || pc_fail "strongSwan's outbound SPI is not our inbound $spi_in"
+  local ike_line esp_line kw
+  ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
+  for kw in $(echo "$1" | tr '-' ' '); do echo "$ike_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's IKE SA lacks $kw: $ike_line"; done
+  for kw in $(echo "$2" | tr '-' ' '); do echo "$esp_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's CHILD SA lacks $kw: $esp_line"; done
+  local ours_ike ours_esp
+  ours_ike=$(echo "$pcl" | sed -n '4p'); ours_esp=$(echo "$pcl" | grep -A1 'ESP SPIs' | tail -1)
+  for kw in $(echo "$1" | tr '-' ' '); do echo "-$ours_ike-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's IKE SA ($ours_ike) lacks $kw"; done
+  for kw in $(echo "$2" | tr '-' ' '); do echo "-$ours_esp-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's CHILD SA ($ours_esp) lacks $kw"; done
+  pc_log "both sides list SPIs ${spi_in}_i ${spi_out}_o (ours) and $1 / $2"
+}
+
+case "$case_name" in
+  tunnel)
+    ike=$3; esp=$4
+    setup pair "$ike" "$esp" "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    check_listings "$ike" "$esp"
+    pc_capture_check wire
+    # SIGTERM: the daemon deletes its SAs before it exits.
+    kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
+    [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
+    grep -q "stopped" "$PC_WORK/pc/portcullis.log" || pc_fail "no 'stopped' line"
+    pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
+    ;;
+  nat)
+    setup nat aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
+    echo "$pcl"; echo "$ssl"
+    echo "$pcl" | grep -Eq "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
+    echo "$pcl" | grep -q "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
+    if [ "$initiator" = portcullis ]; then
+      echo "$pcl" | grep -q "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
+      echo "$ssl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
+    else
+      echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
+    fi
+    pc_capture_check wire
+    ;;
+  wrong-psk)
+    setup pair aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "other-$SECRET"
+    initiate fail
+    sleep 0.5
+    n=$(grep -Ec '(WARN|ERROR).*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log")
+    grep -E '(WARN|ERROR).*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log"
+    [ "$n" -eq 1 ] || { show_logs; pc_fail "Portcullis logged $n AUTHENTICATION_FAILED lines, want exactly 1"; }
+    grep -E 'WARN .*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log" | grep -q "Uid=" || pc_fail "the line is not a warning with the SA's id"
+    if [ "$initiator" = portcullis ]; then pattern='MAC mismatched|AUTHENTICATION_FAILED'; else pattern='received AUTHENTICATION_FAILED'; fi
+    grep -E "$pattern" "$PC_WORK/ss/charon.log" | head -3
+    grep -Eq "$pattern" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not log the failure"; }
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+    pc_capture_check wire
+    ;;
+  proposal-mismatch)
+    setup pair aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$SECRET" aes256-sha256-modp2048 aes256-sha256
+    initiate fail
+    sleep 0.5
+    line=$(grep -E 'WARN .*(no proposal chosen|NO_PROPOSAL_CHOSEN)' "$PC_WORK/pc/portcullis.log" | head -1)
+    echo "$line"
+    [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
+    echo "$line" | grep -q "configured aes256-sha256-modp2048-prfsha256" || pc_fail "our list is missing from the line"
+    if [ "$initiator" = strongswan ]; then
+      echo "$line" | grep -q "received aes128gcm16-prfsha256-ecp256" || pc_fail "the peer's list is missing from the line"
+      echo "$line" | grep -q "no match for ENCRYPTION_ALGORITHM" || pc_fail "the transform type is missing from the line"
+      grep -q "received NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not get NO_PROPOSAL_CHOSEN"
+    else
+      grep -E "received proposals|configured proposals|NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" | head -4
+      grep -q "received proposals unacceptable" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not refuse our proposals"
+    fi
+    pc_capture_check wire
+    ;;
+  *) pc_fail "unknown case '$case_name'" ;;
+esac
+pc_log "PASS $*"
