@@ -6,11 +6,20 @@ need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)   # Host root tests: netns, TUN set-up
+# Interop tests (tests/interop): strongSwan from Debian with userspace ESP (kernel-libipsec, in
+# libcharon-extra-plugins), tshark to check our wire format, nftables for the NAT namespace, ping.
+interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
+         libstrongswan-extra-plugins tshark nftables iputils-ping)
+if [ "$(id -u)" -eq 0 ]; then
+  for p in "${interop[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
+fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "test-deps: missing ${need[*]}; run as root or install them" >&2
     exit 1
   fi
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  echo "test-deps: installing ${need[*]}"
+  apt-get update -qq || { echo "test-deps: apt-get update failed" >&2; exit 1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" > /tmp/portcullis-test-deps.log 2>&1 \
+    || { cat /tmp/portcullis-test-deps.log >&2; echo "test-deps: apt-get install failed" >&2; exit 1; }
 fi

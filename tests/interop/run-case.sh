@@ -84,6 +84,15 @@ case "$case_name" in
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
     check_listings "$ike" "$esp"
+    # A broken file on reload is refused with file, line and key, and the running SA keeps carrying traffic.
+    cp "$PC_WORK/pc/swanctl.conf" "$PC_WORK/pc/good.conf"
+    sed -i 's/esp_proposals = .*/esp_proposals = aes999/' "$PC_WORK/pc/swanctl.conf"
+    if pc_portcullis "$LEFT" pc load-all > "$PC_WORK/reload.out" 2>&1; then cat "$PC_WORK/reload.out"; pc_fail "a broken configuration was loaded"; fi
+    grep -q "swanctl.conf:[0-9]*: connections.gw.children.net.esp_proposals: .*aes999" "$PC_WORK/reload.out" || { cat "$PC_WORK/reload.out"; pc_fail "the reload error does not name file, line and key"; }
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "traffic stopped after a refused reload"; }
+    pc_log "refused reload: $(head -2 "$PC_WORK/reload.out" | tail -1)"
+    cp "$PC_WORK/pc/good.conf" "$PC_WORK/pc/swanctl.conf"
+    pc_portcullis "$LEFT" pc list-conns | grep -q "esp proposals: $esp" || pc_fail "list-conns does not show the connection"
     pc_capture_check wire
     # SIGTERM: the daemon deletes its SAs before it exits.
     kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?

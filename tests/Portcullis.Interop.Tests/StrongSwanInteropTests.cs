@@ -1,0 +1,50 @@
+using Xunit.Abstractions;
+
+namespace Portcullis.Interop.Tests;
+
+/// <summary>
+/// Portcullis against Debian's strongSwan (userspace ESP via kernel-libipsec), each case in fresh namespaces.
+/// The cases run one at a time: each starts two daemons and a capture, and the machine has few cores.
+/// </summary>
+[Collection("interop")]
+public sealed class StrongSwanInteropTests(ITestOutputHelper output)
+{
+    /// <summary>The proposal pairs issue 3 names; each is run with either side initiating.</summary>
+    public static TheoryData<string, string, string> Tunnels()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string initiator in (string[])["portcullis", "strongswan"])
+        {
+            data.Add(initiator, "aes128gcm16-prfsha256-ecp256", "aes128gcm16");
+            data.Add(initiator, "aes256-sha256-modp2048", "aes256-sha256");
+            data.Add(initiator, "chacha20poly1305-prfsha256-curve25519", "chacha20poly1305");
+            data.Add(initiator, "aes256gcm16-prfsha384-ecp384", "aes256gcm16");
+            data.Add(initiator, "aes128-sha1-modp2048", "aes128-sha1");
+        }
+        return data;
+    }
+
+    /// <summary>Establishes, pings both ways, compares both listings, checks the capture with tshark, stops with SIGTERM.</summary>
+    [InteropTheory]
+    [MemberData(nameof(Tunnels))]
+    public void SiteToSiteTunnel(string initiator, string ikeProposal, string espProposal) =>
+        InteropEnvironment.RunCase(output, "tunnel", initiator, ikeProposal, espProposal);
+
+    /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void BehindNatWithPortRewriting(string initiator) => InteropEnvironment.RunCase(output, "nat", initiator);
+
+    /// <summary>Different secrets: AUTHENTICATION_FAILED and one warning line on Portcullis's side.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "wrong-psk", initiator);
+
+    /// <summary>No common proposal: NO_PROPOSAL_CHOSEN, with the lists and the transform type in the log.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void ProposalMismatch(string initiator) => InteropEnvironment.RunCase(output, "proposal-mismatch", initiator);
+}
