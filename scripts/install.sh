@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds Portcullis and installs the `portcullis` command on PATH, then runs it.
+# Builds Portcullis, installs the `portcullis` command on PATH and its systemd unit, then brings up a demo tunnel
+# between two network namespaces (Portcullis and strongSwan) and pings through it; the demo cleans up after itself.
 # Usage (as root, from a clone):  bash scripts/install.sh [PREFIX]     (PREFIX defaults to /usr/local)
+#                                  PORTCULLIS_NO_DEMO=1 skips the demo.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +39,18 @@ exec "$dotnet_bin" "$libdir/portcullis.dll" "\$@"
 WRAPPER
 chmod 755 "$bindir/portcullis"
 
-echo "==> installed $bindir/portcullis ($(portcullis --version))"
-echo "==> portcullis algorithms"
-portcullis algorithms
+unitdir="$prefix/lib/systemd/system"
+mkdir -p "$unitdir"
+sed "s|@BINDIR@|$bindir|" "$here/packaging/portcullis.service" > "$unitdir/portcullis.service"
+mkdir -p "$prefix/share/portcullis"
+cp "$here/packaging/swanctl.conf.example" "$prefix/share/portcullis/swanctl.conf.example"
+
+echo "==> installed $bindir/portcullis ($("$bindir/portcullis" --version)), $unitdir/portcullis.service"
+echo "==> portcullis algorithms --default"
+"$bindir/portcullis" algorithms --default
+
+if [ "${PORTCULLIS_NO_DEMO:-0}" != 1 ]; then
+  echo "==> demo tunnel (installs strongSwan, tshark and nftables from Debian if missing)"
+  bash "$here/scripts/test-deps.sh"
+  bash "$here/scripts/demo.sh" "$bindir/portcullis"
+fi
