@@ -47,4 +47,11 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("portcullis")]
     [InlineData("strongswan")]
     public void ProposalMismatch(string initiator) => InteropEnvironment.RunCase(output, "proposal-mismatch", initiator);
+
+    /// <summary>Two Portcullis daemons without NAT: plain ESP (IP protocol 50) in both directions.</summary>
+    [InteropTheory]
+    [InlineData("aes128gcm16-prfsha256-ecp256", "aes128gcm16")]
+    [InlineData("aes256-sha256-modp2048", "aes256-sha256")]
+    public void PortcullisPairPlainEsp(string ikeProposal, string espProposal) =>
+        InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", ikeProposal, espProposal);
 }

@@ -5,6 +5,7 @@
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
+#   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -149,6 +150,28 @@ case "$case_name" in
       grep -q "received proposals unacceptable" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not refuse our proposals"
     fi
     pc_capture_check wire
+    ;;
+  portcullis-pair)
+    ike=$3; esp=$4
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+    pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ping left to right"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left"
+    l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
+    echo "$l"; echo "$r"
+    read -r li lo < <(echo "$l" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
+    echo "$r" | grep -q "ESP SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on SPIs"
+    echo "$l" | grep -q "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
+    pc_capture_check wire
+    esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+    udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500' 2>/dev/null | wc -l)
+    [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 on UDP 4500"
+    pc_log "plain ESP: $esp50 packets of IP protocol 50, none on UDP 4500"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

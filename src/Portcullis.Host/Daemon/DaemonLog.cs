@@ -26,7 +26,7 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 7, Level = LogLevel.Warning, Message = "route {Prefix} via {Tun} failed: {Error}")]
     public static partial void RouteFailed(ILogger logger, string prefix, string tun, string error);
 
-    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} negotiated without UDP encapsulation; plain ESP (IP protocol 50) is not supported yet, sending ESP in UDP 4500 (set encap = yes on both sides)")]
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} negotiated without UDP encapsulation; the raw ESP socket (IP protocol 50) could not be opened, sending ESP in UDP 4500 instead (set encap = yes on both sides)")]
     public static partial void PlainEspUnsupported(ILogger logger, string conn, uint uid, string child);
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]

@@ -10,7 +10,7 @@ using Portcullis.Host.Tun;
 namespace Portcullis.Host.Daemon;
 
 /// <summary>Where a CHILD SA's ESP goes; swapped as a whole when a NAT mapping changes, so readers see a consistent pair.</summary>
-internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote);
+internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEncapsulation);
 
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
 internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, SecurityPolicy policy, IReadOnlyList<string> routes)
@@ -34,15 +34,17 @@ internal sealed class EspDataPlane : IDisposable
     private readonly Dictionary<uint, InstalledChild> _children = [];
     private readonly TunDevice _tun;
     private readonly UdpEndpoint _natT;
+    private readonly RawEspSocket? _raw;
     private readonly ILogger _logger;
     private readonly byte[] _outBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private long _noPolicy, _noSa, _badInbound, _sendErrors;
 
-    public EspDataPlane(TunDevice tun, UdpEndpoint natT, ILogger logger)
+    public EspDataPlane(TunDevice tun, UdpEndpoint natT, RawEspSocket? raw, ILogger logger)
     {
         _tun = tun;
         _natT = natT;
+        _raw = raw;
         _logger = logger;
     }
 
@@ -65,9 +67,9 @@ internal sealed class EspDataPlane : IDisposable
         inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
-        if (!child.UdpEncapsulation)
+        if (!child.UdpEncapsulation && _raw is null)
             DaemonLog.PlainEspUnsupported(_logger, child.IkeSa.Name, child.IkeSa.Uid, child.Name);
-        var policy = new SecurityPolicy(child.LocalTs, child.RemoteTs, outbound, new EspRoute(child.LocalEndpoint, child.RemoteEndpoint));
+        var policy = new SecurityPolicy(child.LocalTs, child.RemoteTs, outbound, Route(child));
         var routes = new List<string>();
         IPAddress? source = child.LocalTs.Count == 1 && child.LocalTs[0].StartAddress.Equals(child.LocalTs[0].EndAddress) ? child.LocalTs[0].StartAddress : null;
         foreach (TrafficSelector ts in child.RemoteTs)
@@ -87,8 +89,11 @@ internal sealed class EspDataPlane : IDisposable
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);
-        if (installed is not null) installed.Policy.Tag = new EspRoute(child.LocalEndpoint, child.RemoteEndpoint);
+        if (installed is not null) installed.Policy.Tag = Route(child);
     }
+
+    private EspRoute Route(ChildSa child) =>
+        new(child.LocalEndpoint, child.RemoteEndpoint, child.UdpEncapsulation || _raw is null);
 
     public void Remove(ChildSa child)
     {
@@ -120,11 +125,18 @@ internal sealed class EspDataPlane : IDisposable
         }
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
-        UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
-        if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
+        if (route.UdpEncapsulation)
+        {
+            UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
+            if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
+        }
+        else if (!_raw!.Send(route.Remote.Address, _outBuffer.AsSpan(0, written)))
+        {
+            Interlocked.Increment(ref _sendErrors);
+        }
     }
 
-    /// <summary>UDP receive thread: an ESP packet (SPI first) from the NAT-T socket.</summary>
+    /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
     public void OnEspDatagram(ReadOnlySpan<byte> esp)
     {
         if (esp.Length > _inBuffer.Length) return;

@@ -95,12 +95,17 @@ public sealed class PortcullisDaemon
             SourceAddressFor = SourceAddressFor,
         };
         _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike"));
-        using var dataPlane = new EspDataPlane(tun, natTSocket, _loggers.CreateLogger("esp"));
+        RawEspSocket? raw = null;
+        try { raw = RawEspSocket.Open(); }
+        catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw ESP socket (plain ESP unavailable)", e.Message); }
+        using RawEspSocket? rawSocket = raw;
+        using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"));
         _dataPlane = dataPlane;
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
         tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
+        raw?.Start((esp, _) => dataPlane.OnEspDatagram(esp), e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
 
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
         control.Start();

@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Sockets;
+using Portcullis.Host.Native;
+
+namespace Portcullis.Host.Net;
+
+/// <summary>Receives one ESP packet (SPI first, the IPv4 header already removed) and its source.</summary>
+public delegate void RawEspHandler(ReadOnlySpan<byte> esp, IPAddress source);
+
+/// <summary>
+/// Plain ESP, IP protocol 50 (RFC 4303), for CHILD SAs without UDP encapsulation. .NET refuses to create a raw socket
+/// for protocol 50, so the descriptor comes from libc's socket() (lab notes) and is wrapped. IPv4 reads include the IP
+/// header, which is skipped; sends leave the header to the kernel. One receive thread with one buffer.
+/// </summary>
+public sealed class RawEspSocket : IDisposable
+{
+    private const int IpProtoEsp = 50;
+    private readonly Socket _socket;
+    private readonly byte[] _buffer = new byte[65535];
+    private Thread? _thread;
+    private volatile bool _disposed;
+
+    private RawEspSocket(Socket socket) => _socket = socket;
+
+    /// <summary>Opens the socket (root or CAP_NET_RAW needed).</summary>
+    public static RawEspSocket Open()
+    {
+        int fd = Libc.Socket((int)AddressFamily.InterNetwork, (int)SocketType.Raw, IpProtoEsp);
+        if (fd < 0) throw Libc.Error("socket(AF_INET, SOCK_RAW, IPPROTO_ESP)");
+        return new RawEspSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
+    }
+
+    /// <summary>Starts the receive thread.</summary>
+    public void Start(RawEspHandler onPacket, Action<Exception>? onError = null)
+    {
+        _thread = new Thread(() => ReceiveLoop(onPacket, onError)) { IsBackground = true, Name = "esp-raw-rx" };
+        _thread.Start();
+    }
+
+    private void ReceiveLoop(RawEspHandler onPacket, Action<Exception>? onError)
+    {
+        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        while (!_disposed)
+        {
+            int n;
+            try { n = _socket.ReceiveFrom(_buffer, ref any); }
+            catch (SocketException) when (_disposed) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e) { onError?.Invoke(e); continue; }
+            if (n < 20) continue;
+            int headerLength = (_buffer[0] & 0x0F) * 4;
+            if (headerLength < 20 || headerLength >= n) continue;
+            try { onPacket(_buffer.AsSpan(headerLength, n - headerLength), ((IPEndPoint)any).Address); }
+            catch (Exception e) when (onError is not null) { onError(e); }
+        }
+    }
+
+    /// <summary>Sends one ESP packet to <paramref name="remote"/>; false on a send error (counted by the caller).</summary>
+    public bool Send(IPAddress remote, ReadOnlySpan<byte> esp)
+    {
+        try
+        {
+            _socket.SendTo(esp, SocketFlags.None, new IPEndPoint(remote, 0));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Closes the socket; the receive thread ends.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        try { _socket.Shutdown(SocketShutdown.Both); } catch (SocketException) { }
+        _socket.Dispose();
+    }
+}
