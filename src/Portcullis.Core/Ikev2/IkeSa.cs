@@ -64,7 +64,8 @@ public sealed partial class IkeSa : IDisposable
         LocalEndpoint = local;
         RemoteEndpoint = remote;
         CreatedAt = now;
-        _halfOpenDeadline = now + engine.Options.HalfOpenTimeout;
+        // A responder drops an SA that never authenticates; an initiator gives up through its retransmissions.
+        if (!initiator) _halfOpenDeadline = now + engine.Options.HalfOpenTimeout;
     }
 
     /// <summary>Unique ID within this daemon, as in every log line.</summary>
