@@ -243,6 +243,23 @@ public class Ikev2ExchangeTests
     }
 
     [Fact]
+    public void Simultaneous_terminate_removes_both_without_retransmissions()
+    {
+        var pair = Create();
+        pair.Establish();
+        pair.Left.Terminate(pair.Now, "net");
+        pair.Right.Terminate(pair.Now, "net");
+        pair.Drive(TimeSpan.FromMinutes(5));
+        Assert.Single(pair.Events<IkeSaRemoved>(Side.Left));
+        Assert.Single(pair.Events<IkeSaRemoved>(Side.Right));
+        Assert.Single(pair.Events<ChildSaRemoved>(Side.Left));
+        Assert.Single(pair.Events<ChildSaRemoved>(Side.Right));
+        Assert.Empty(pair.Left.IkeSas);
+        Assert.Empty(pair.Right.IkeSas);
+        Assert.False(pair.LeftLog.Has("retransmitting") || pair.RightLog.Has("retransmitting"), pair.Dump());
+    }
+
+    [Fact]
     public void Delete_of_a_child_removes_it_on_both_sides_and_keeps_the_ike_sa()
     {
         var pair = Create();
