@@ -26,7 +26,7 @@ public sealed class IkeEngineOptions
     /// <summary>NAT-keepalive interval when this side is behind a NAT (RFC 3948 §2.3; strongSwan's default 20 s).</summary>
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
 
-    /// <summary>How long an IKE SA may stay unauthenticated.</summary>
+    /// <summary>How long an IKE SA this side responds to may stay unauthenticated (initiators are bounded by retransmission).</summary>
     public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The source address the host would use towards a peer (for connections without a literal local address).</summary>

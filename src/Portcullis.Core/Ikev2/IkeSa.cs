@@ -64,8 +64,9 @@ public sealed partial class IkeSa : IDisposable
         LocalEndpoint = local;
         RemoteEndpoint = remote;
         CreatedAt = now;
-        // A responder drops an SA that never authenticates; an initiator gives up through its retransmissions.
-        if (!initiator) _halfOpenDeadline = now + engine.Options.HalfOpenTimeout;
+        // Only a responder needs the half-open timeout (strongSwan's half_open_timeout): an initiator's connecting SA
+        // is bounded by its retransmissions, which would otherwise be cut short (30 s < the ~165 s of 5 retries).
+        _halfOpenDeadline = initiator ? null : now + engine.Options.HalfOpenTimeout;
     }
 
     /// <summary>Unique ID within this daemon, as in every log line.</summary>
