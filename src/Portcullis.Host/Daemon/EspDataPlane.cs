@@ -10,7 +10,11 @@ using Portcullis.Host.Tun;
 namespace Portcullis.Host.Daemon;
 
 /// <summary>Where a CHILD SA's ESP goes; swapped as a whole when a NAT mapping changes, so readers see a consistent pair.</summary>
-internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEncapsulation);
+internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEncapsulation)
+{
+    /// <summary>The peer as a raw socket address, serialised once for plain ESP.</summary>
+    public System.Net.SocketAddress RawRemote { get; } = RawEspSocket.AddressOf(Remote.Address);
+}
 
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
 internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, SecurityPolicy policy, IReadOnlyList<string> routes)
@@ -130,7 +134,7 @@ internal sealed class EspDataPlane : IDisposable
             UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
             if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
         }
-        else if (!_raw!.Send(route.Remote.Address, _outBuffer.AsSpan(0, written)))
+        else if (!_raw!.Send(route.RawRemote, _outBuffer.AsSpan(0, written)))
         {
             Interlocked.Increment(ref _sendErrors);
         }

@@ -105,7 +105,7 @@ public sealed class PortcullisDaemon
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
         tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
-        raw?.Start((esp, _) => dataPlane.OnEspDatagram(esp), e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
+        raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
 
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
         control.Start();

@@ -4,8 +4,8 @@ using Portcullis.Host.Native;
 
 namespace Portcullis.Host.Net;
 
-/// <summary>Receives one ESP packet (SPI first, the IPv4 header already removed) and its source.</summary>
-public delegate void RawEspHandler(ReadOnlySpan<byte> esp, IPAddress source);
+/// <summary>Receives one ESP packet (SPI first, the IPv4 header already removed); the SA is found by its SPI.</summary>
+public delegate void RawEspHandler(ReadOnlySpan<byte> esp);
 
 /// <summary>
 /// Plain ESP, IP protocol 50 (RFC 4303), for CHILD SAs without UDP encapsulation. .NET refuses to create a raw socket
@@ -39,28 +39,32 @@ public sealed class RawEspSocket : IDisposable
 
     private void ReceiveLoop(RawEspHandler onPacket, Action<Exception>? onError)
     {
-        EndPoint any = new IPEndPoint(IPAddress.Any, 0);
+        // A SocketAddress filled in place: no EndPoint is allocated per packet.
+        var from = new SocketAddress(AddressFamily.InterNetwork);
         while (!_disposed)
         {
             int n;
-            try { n = _socket.ReceiveFrom(_buffer, ref any); }
+            try { n = _socket.ReceiveFrom(_buffer, SocketFlags.None, from); }
             catch (SocketException) when (_disposed) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException e) { onError?.Invoke(e); continue; }
             if (n < 20) continue;
             int headerLength = (_buffer[0] & 0x0F) * 4;
             if (headerLength < 20 || headerLength >= n) continue;
-            try { onPacket(_buffer.AsSpan(headerLength, n - headerLength), ((IPEndPoint)any).Address); }
+            try { onPacket(_buffer.AsSpan(headerLength, n - headerLength)); }
             catch (Exception e) when (onError is not null) { onError(e); }
         }
     }
 
+    /// <summary>The socket address to pass to <see cref="Send"/> for a peer (made once per SA, not per packet).</summary>
+    public static SocketAddress AddressOf(IPAddress remote) => new IPEndPoint(remote, 0).Serialize();
+
     /// <summary>Sends one ESP packet to <paramref name="remote"/>; false on a send error (counted by the caller).</summary>
-    public bool Send(IPAddress remote, ReadOnlySpan<byte> esp)
+    public bool Send(SocketAddress remote, ReadOnlySpan<byte> esp)
     {
         try
         {
-            _socket.SendTo(esp, SocketFlags.None, new IPEndPoint(remote, 0));
+            _socket.SendTo(esp, SocketFlags.None, remote);
             return true;
         }
         catch (SocketException)
