@@ -103,25 +103,12 @@ public sealed class EnginePair
     public static Identity Id(string text) =>
         Identity.TryParse(text, out Identity? id, out string? error) ? id! : throw new ArgumentException(error);
 
-    /// <summary>
-    /// A proposal in strongSwan's notation. In an IKE proposal an integrity algorithm also implies the PRF of the
-    /// same hash when no PRF is named (as strongSwan does); "noesn" is added to ESP proposals without an ESN transform.
-    /// </summary>
+    /// <summary>One proposal in strongSwan's notation, through the configuration's own proposal parser.</summary>
     public static Proposal P(string text, bool ike)
     {
-        var list = new List<Transform>();
-        foreach (string keyword in text.Split('-'))
-        {
-            Transform t = TransformRegistry.All.FirstOrDefault(x => x.Keyword == keyword && (ike ? x.ForIke : x.ForEsp))
-                ?? throw new ArgumentException($"unknown transform '{keyword}'");
-            list.Add(t);
-        }
-        if (ike && !list.Any(t => t.Type == TransformType.Prf))
-            foreach (Transform integ in list.Where(t => t.Type == TransformType.Integrity).ToList())
-                list.Add(TransformRegistry.All.First(x => x.Type == TransformType.Prf && x.Keyword == "prf" + integ.Keyword));
-        if (!ike && !list.Any(t => t.Type == TransformType.ExtendedSequenceNumbers))
-            list.Add(TransformRegistry.Get<EsnTransform>("noesn"));
-        return new Proposal(list);
+        (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse(text, ike ? ProposalKind.Ike : ProposalKind.Esp);
+        if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors));
+        return Assert.Single(proposals);
     }
 
     /// <summary>A connection config with one child "net" (and optional extra children).</summary>
