@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
@@ -147,19 +146,10 @@ public readonly record struct TrafficSelector(IPAddress StartAddress, IPAddress 
         return address.SequenceCompareTo(start[..n]) >= 0 && address.SequenceCompareTo(end[..n]) <= 0;
     }
 
-    /// <summary>True when the selector covers a packet with these fields (ports ignored for protocols without ports).</summary>
-    public bool Matches(ReadOnlySpan<byte> address, byte protocol, ushort port)
-    {
-        if (!ContainsAddress(address)) return false;
-        if (Protocol != 0 && Protocol != protocol) return false;
-        return port >= StartPort && port <= EndPort || (StartPort == 0 && EndPort == 65535);
-    }
-
     /// <summary>A prefix covering exactly this address range, if there is one (for routes).</summary>
     public bool TryGetPrefix(out IPAddress network, out int prefixLength)
     {
-        byte[] s = StartAddress.GetAddressBytes(), e = EndAddress.GetAddressBytes();
-        int bits = s.Length * 8;
+        int bits = StartAddress.GetAddressBytes().Length * 8;
         for (prefixLength = 0; prefixLength <= bits; prefixLength++)
         {
             if (ForPrefix(StartAddress, prefixLength) is var p && p.StartAddress.Equals(StartAddress) && p.EndAddress.Equals(EndAddress))
@@ -170,7 +160,6 @@ public readonly record struct TrafficSelector(IPAddress StartAddress, IPAddress 
         }
         network = StartAddress;
         prefixLength = bits;
-        _ = e;
         return false;
     }
 
@@ -189,12 +178,9 @@ public readonly record struct TrafficSelector(IPAddress StartAddress, IPAddress 
     {
         string addr = TryGetPrefix(out IPAddress net, out int len)
             ? (len == StartAddress.GetAddressBytes().Length * 8 ? net.ToString() : $"{net}/{len}")
-            : $"{StartAddress}..{EndAddress}";
+            : $"{StartAddress}-{EndAddress}";
         if (Protocol == 0 && StartPort == 0 && EndPort == 65535) return addr;
         string port = StartPort == 0 && EndPort == 65535 ? "" : StartPort == EndPort ? $"/{StartPort}" : $"/{StartPort}-{EndPort}";
         return $"{addr}[{Protocol}{port}]";
     }
-
-    /// <summary>Reads an unsigned 16-bit big-endian port (for callers parsing packet headers).</summary>
-    internal static ushort ReadPort(ReadOnlySpan<byte> b) => BinaryPrimitives.ReadUInt16BigEndian(b);
 }
