@@ -43,6 +43,8 @@ internal static unsafe partial class Libc
     public const int IP_PKTINFO = 8;
     public const int IPV6_PKTINFO = 50;
     public const int MSG_NOSIGNAL = 0x4000;
+    public const int MSG_TRUNC = 0x20;
+    public const int SHUT_RDWR = 2;
 
     // TUN.
     public const nuint TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
@@ -137,6 +139,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "sendmsg", SetLastError = true)]
     public static partial nint SendMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
+    public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
+    public static partial int Shutdown(int fd, int how);
 
     [LibraryImport(Lib, EntryPoint = "geteuid")]
     public static partial uint GetEUid();

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Portcullis.Host.Native;
 
@@ -147,30 +148,63 @@ public sealed unsafe class UdpEndpoint : IDisposable
 
     private void ReceiveLoop(UdpDatagramHandler onDatagram, Action<Exception>? onError)
     {
-        var buffer = new byte[65535];
-        var any = new IPEndPoint(LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-        IPEndPoint? lastLocal = null;
+        var buffer = GC.AllocateArray<byte>(65535, pinned: true);
+        bool v6 = LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
+        // recvmsg directly (not ReceiveMessageFrom, which allocates an EndPoint per datagram): the local and remote
+        // endpoints are reused while they stay the same, so a steady flow of ESP allocates nothing.
+        IPEndPoint? lastLocal = null, lastRemote = null;
+        byte* name = stackalloc byte[28];
+        byte* control = stackalloc byte[128];
+        Span<byte> address = stackalloc byte[16];
+        var iov = new Libc.IoVec { Base = Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer)), Length = (nuint)buffer.Length };
         while (!_disposed)
         {
-            SocketFlags flags = SocketFlags.None;
-            EndPoint remote = any;
-            int n;
-            IPPacketInformation info;
+            var message = new Libc.MsgHdr { Name = name, NameLength = 28, Iov = &iov, IovLength = 1, Control = control, ControlLength = 128 };
+            nint received;
+            bool added = false;
             try
             {
-                n = _socket.ReceiveMessageFrom(buffer, ref flags, ref remote, out info);
+                _socket.SafeHandle.DangerousAddRef(ref added);
+                received = Libc.RecvMsg((int)_socket.SafeHandle.DangerousGetHandle(), &message, 0);
             }
-            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            catch (ObjectDisposedException)
             {
-                if (_disposed) return;
-                Interlocked.Increment(ref _receiveErrors);
-                if (e is ObjectDisposedException) return;
-                continue;
+                return;
+            }
+            finally
+            {
+                if (added) _socket.SafeHandle.DangerousRelease();
             }
             if (_disposed) return;
+            if (received < 0)
+            {
+                if (Libc.Errno != Libc.EINTR) Interlocked.Increment(ref _receiveErrors);
+                continue;
+            }
+            int n = (int)received;
+            SocketFlags flags = (message.Flags & Libc.MSG_TRUNC) != 0 ? SocketFlags.Truncated : SocketFlags.None;
 
-            // The local address the datagram was sent to; reuse the endpoint object while it does not change.
-            var localAddress = info.Address ?? LocalEndPoint.Address;
+            // Remote: sockaddr_in (port at 2, address at 4) or sockaddr_in6 (port at 2, address at 8).
+            int addressLength = v6 ? 16 : 4;
+            new ReadOnlySpan<byte>(name + (v6 ? 8 : 4), addressLength).CopyTo(address);
+            int port = BinaryPrimitives.ReadUInt16BigEndian(new ReadOnlySpan<byte>(name + 2, 2));
+            if (lastRemote is null || lastRemote.Port != port || !SameAddress(lastRemote.Address, address[..addressLength]))
+                lastRemote = new IPEndPoint(new IPAddress(address[..addressLength]), port);
+
+            // Local: the destination address from IP_PKTINFO (in_pktinfo.ipi_addr at 8, in6_pktinfo.ipi6_addr at 0).
+            IPAddress? localAddress = null;
+            for (byte* c = control; c + sizeof(Libc.CMsgHdr) <= control + message.ControlLength;)
+            {
+                var header = (Libc.CMsgHdr*)c;
+                if (header->Length < (nuint)sizeof(Libc.CMsgHdr)) break;
+                byte* value = c + Libc.CmsgAlign((nuint)sizeof(Libc.CMsgHdr));
+                if (!v6 && header->Level == Libc.IPPROTO_IP && header->Type == Libc.IP_PKTINFO)
+                    localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value + 8, 4));
+                else if (v6 && header->Level == Libc.IPPROTO_IPV6 && header->Type == Libc.IPV6_PKTINFO)
+                    localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value, 16));
+                c += Libc.CmsgAlign(header->Length);
+            }
+            localAddress ??= LocalEndPoint.Address;
             if (lastLocal is null || !lastLocal.Address.Equals(localAddress)) lastLocal = new IPEndPoint(localAddress, LocalEndPoint.Port);
 
             if ((flags & SocketFlags.Truncated) != 0 || n == 0)
@@ -211,7 +245,7 @@ public sealed unsafe class UdpEndpoint : IDisposable
 
             try
             {
-                onDatagram(new UdpDatagram(kind, lastLocal, (IPEndPoint)remote, data));
+                onDatagram(new UdpDatagram(kind, lastLocal, lastRemote, data));
             }
             catch (Exception e) when (onError is not null)
             {
@@ -219,6 +253,16 @@ public sealed unsafe class UdpEndpoint : IDisposable
             }
         }
     }
+
+    private static bool SameAddress(IPAddress address, ReadOnlySpan<byte> bytes)
+    {
+        Span<byte> current = stackalloc byte[16];
+        return address.TryWriteBytes(current, out int written) && current[..written].SequenceEqual(bytes);
+    }
+
+    /// <summary>The cached local address when it matches, a new one otherwise.</summary>
+    private static IPAddress LocalFrom(ref IPEndPoint? last, ReadOnlySpan<byte> bytes) =>
+        last is not null && SameAddress(last.Address, bytes) ? last.Address : new IPAddress(bytes);
 
     /// <summary>
     /// Sends an IKE message to <paramref name="remote"/>, with the four-byte non-ESP marker in front when
@@ -347,6 +391,18 @@ public sealed unsafe class UdpEndpoint : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
+        // shutdown() wakes a thread blocked in recvmsg on this socket; close() alone would not.
+        bool added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            Libc.Shutdown((int)_socket.SafeHandle.DangerousGetHandle(), Libc.SHUT_RDWR);
+        }
+        catch (ObjectDisposedException) { }
+        finally
+        {
+            if (added) _socket.SafeHandle.DangerousRelease();
+        }
         _socket.Dispose();
         Thread? receiver;
         lock (_gate) receiver = _receiver;
