@@ -139,13 +139,20 @@ public sealed partial class IkeSa
         if (sa is null || tsI is null || tsR is null)
             return (null, [NotifyPayload.Of(NotifyType.InvalidSyntax)]);
 
+        // The child configured with exactly the proposed selectors wins, then one that takes them without narrowing,
+        // then the first that overlaps at all (two children may overlap, e.g. a host pair inside a subnet pair).
         ChildConfig? matched = null;
         List<TrafficSelector> narrowedI = [], narrowedR = [];
+        int best = -1;
         foreach (ChildConfig candidate in Connection!.Children)
         {
-            narrowedI = Narrow(tsI.Selectors, RemoteSelectors(candidate));
-            narrowedR = Narrow(tsR.Selectors, LocalSelectors(candidate));
-            if (narrowedI.Count > 0 && narrowedR.Count > 0) { matched = candidate; break; }
+            List<TrafficSelector> i = Narrow(tsI.Selectors, RemoteSelectors(candidate));
+            List<TrafficSelector> r = Narrow(tsR.Selectors, LocalSelectors(candidate));
+            if (i.Count == 0 || r.Count == 0) continue;
+            int score = (i.SequenceEqual(tsI.Selectors) ? 1 : 0) + (r.SequenceEqual(tsR.Selectors) ? 1 : 0)
+                + (RemoteSelectors(candidate).SequenceEqual(tsI.Selectors) && LocalSelectors(candidate).SequenceEqual(tsR.Selectors) ? 2 : 0);
+            if (score <= best) continue;
+            (matched, narrowedI, narrowedR, best) = (candidate, i, r, score);
         }
         if (matched is null)
         {

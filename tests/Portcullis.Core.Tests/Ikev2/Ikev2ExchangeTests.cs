@@ -1,6 +1,7 @@
 using System.Net;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ipsec;
 using Portcullis.Core.Ikev2.Wire;
 using static Portcullis.Core.Tests.Ikev2.EnginePair;
 using static Portcullis.Core.Tests.Ikev2.Ikev2EstablishTests;
@@ -174,6 +175,23 @@ public class Ikev2ExchangeTests
         AssertIkePair(pair);
         AssertChildPair(pair);
     }
+
+    [Fact]
+    public void The_responder_picks_the_child_whose_selectors_match_exactly_over_a_wider_one()
+    {
+        // "net" covers the subnets; "host" is one address pair inside them, configured after it.
+        ConnectionConfig Conn(bool left) => Connection(left, extraChildren:
+            [Child("host", left, [HostIn(LeftNet)], [HostIn(RightNet)])]);
+        var pair = new EnginePair(MakeConfig(Conn(true)), MakeConfig(Conn(false)));
+        pair.Establish();
+        Assert.True(pair.Left.Initiate(pair.Now, "host", out string? error), error);
+        pair.Drive();
+        ChildSa right = pair.Events<ChildSaInstalled>(Side.Right).Last().ChildSa;
+        Assert.Equal("host", right.Name);
+        Assert.Equal([HostIn(RightNet)], right.LocalTs);
+    }
+
+    private static TrafficSelector HostIn(TrafficSelector net) => TrafficSelector.ForHost(net.StartAddress);
 
     [Theory]
     [InlineData("aes128gcm16")]
