@@ -54,4 +54,8 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("aes256-sha256-modp2048", "aes256-sha256")]
     public void PortcullisPairPlainEsp(string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", ikeProposal, espProposal);
+
+    /// <summary>start_action = trap brings the tunnel up on traffic; close_action = start restores it after the peer's DELETE.</summary>
+    [InteropFact]
+    public void TrapAndCloseAction() => InteropEnvironment.RunCase(output, "trap", "portcullis");
 }

@@ -66,7 +66,8 @@ NFT
   ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
 }
 
-# pc_conf ME PEER MY_INNER PEER_INNER IKE_PROPOSAL ESP_PROPOSAL SECRET: a site-to-site swanctl.conf both implementations read.
+# pc_conf ME PEER MY_INNER PEER_INNER IKE_PROPOSAL ESP_PROPOSAL SECRET [CHILD_EXTRA]: a site-to-site swanctl.conf both
+# implementations read; CHILD_EXTRA is added to the child section (e.g. "start_action = trap").
 pc_conf() {
   cat <<CONF
 connections {
@@ -88,6 +89,7 @@ connections {
         local_ts = $3/32
         remote_ts = $4/32
         esp_proposals = $6
+        ${8:-}
       }
     }
   }

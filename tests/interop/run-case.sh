@@ -6,6 +6,8 @@
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
+#   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
+#                                                                        close_action = start: a peer's DELETE brings it back
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -172,6 +174,35 @@ case "$case_name" in
     udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500' 2>/dev/null | wc -l)
     [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 on UDP 4500"
     pc_log "plain ESP: $esp50 packets of IP protocol 50, none on UDP 4500"
+    ;;
+  trap)
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "start_action = trap
+        close_action = start" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/ss.conf"
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc list-sas | grep -q ESTABLISHED && pc_fail "an SA exists before any traffic"
+    # The first packet triggers the exchange and is dropped; the ones after it go through the new tunnel.
+    ip netns exec "$LEFT" ping -c 6 -i 0.3 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/ping.out" 2>&1
+    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$PC_WORK/ping.out")
+    cat "$PC_WORK/ping.out" | tail -2
+    [ "${received:-0}" -ge 4 ] || { show_logs; pc_fail "traffic did not bring the tunnel up (only ${received:-0} of 6 replies)"; }
+    grep -q "traffic matched its trap policy" "$PC_WORK/pc/portcullis.log" || pc_fail "no acquire logged"
+    n=$(grep -c "initiating IKE_SA" "$PC_WORK/pc/portcullis.log")
+    [ "$n" -eq 1 ] || pc_fail "$n IKE SAs initiated for one trap, want 1"
+    # strongSwan deletes the IKE SA: close_action = start brings it up again at once.
+    pc_swanctl "$RIGHT" ss --terminate --ike gw > /dev/null 2>&1
+    for i in $(seq 50); do pc_swanctl "$RIGHT" ss --list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
+    grep -q "close_action = start brings it up again" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "close_action = start did not act"; }
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "no traffic after the restart"; }
+    n=$(grep -c "initiating IKE_SA" "$PC_WORK/pc/portcullis.log")
+    [ "$n" -eq 2 ] || pc_fail "$n IKE SAs initiated in all, want 2"
+    pc_capture_check wire
+    pc_log "trap brought the tunnel up on traffic; close_action = start restored it after the peer's DELETE"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

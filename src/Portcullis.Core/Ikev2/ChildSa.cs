@@ -83,6 +83,9 @@ public sealed class ChildSa : IDisposable
     /// <summary>State.</summary>
     public ChildSaState State { get; internal set; }
 
+    /// <summary>The peer deleted it (or its IKE SA): <c>close_action</c> applies.</summary>
+    public bool ClosedByPeer { get; internal set; }
+
     /// <summary>ESP goes inside UDP (RFC 3948): NAT was detected, or encapsulation was forced.</summary>
     public bool UdpEncapsulation => IkeSa.UdpEncapsulation;
 

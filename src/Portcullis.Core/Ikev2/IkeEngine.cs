@@ -193,6 +193,19 @@ public sealed class IkeEngine
         foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.Delete(now, reason);
     }
 
+    /// <summary>
+    /// Traffic hit the trap policy of <paramref name="childName"/> (<c>start_action = trap</c>): initiate it unless
+    /// an IKE or CHILD SA for it is already on its way.
+    /// </summary>
+    public void Acquire(DateTimeOffset now, string childName)
+    {
+        bool pending = _byLocalSpi.Values.Any(s => s.State != IkeSaState.Deleted
+            && (s.Children.Any(c => c.Name == childName) || s.State is IkeSaState.Connecting or IkeSaState.Authenticating && s.Connection?.Children.Any(c => c.Name == childName) == true));
+        if (pending) return;
+        IkeLog.Acquire(Logger, childName);
+        if (!Initiate(now, childName, out string? error)) IkeLog.SaWarning(Logger, childName, 0, $"cannot initiate on traffic: {error}");
+    }
+
     /// <summary>Starts every CHILD SA whose <c>start_action</c> is <c>start</c>.</summary>
     public void StartConfigured(DateTimeOffset now)
     {
@@ -200,6 +213,19 @@ public sealed class IkeEngine
             foreach (ChildConfig child in conn.Children.Where(c => c.StartAction == StartAction.Start))
                 if (!Initiate(now, child.Name, out string? error))
                     IkeLog.SaWarning(Logger, conn.Name, 0, $"cannot start {child.Name}: {error}");
+    }
+
+    /// <summary>
+    /// <c>close_action = start</c>: CHILD SAs the peer closed are brought up again (over the remaining IKE SA, or
+    /// a new one when the peer deleted the IKE SA).
+    /// </summary>
+    internal void RestartClosed(DateTimeOffset now, IReadOnlyList<ChildConfig> children)
+    {
+        foreach (ChildConfig child in children)
+        {
+            IkeLog.CloseActionRestart(Logger, child.Name);
+            if (!Initiate(now, child.Name, out string? error)) IkeLog.SaWarning(Logger, child.Name, 0, $"cannot restart: {error}");
+        }
     }
 
     // --- Services for IKE SAs ---

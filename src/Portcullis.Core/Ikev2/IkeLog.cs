@@ -21,6 +21,12 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): configured {Configured}; the peer's log names its own list")]
     public static partial void PeerChoseNoProposal(ILogger logger, string conn, uint uid, string configured);
 
+    [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "CHILD_SA {Child} was closed by the peer; close_action = start brings it up again")]
+    public static partial void CloseActionRestart(ILogger logger, string child);
+
+    [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "CHILD_SA {Child}: traffic matched its trap policy; initiating")]
+    public static partial void Acquire(ILogger logger, string child);
+
     [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "{Conn}[{Uid}] peer wants key exchange {Group} instead of {Sent}; retrying")]
     public static partial void InvalidKeRetry(ILogger logger, string conn, uint uid, string group, string sent);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2.Wire;
 
 namespace Portcullis.Core.Ikev2;
@@ -9,6 +10,7 @@ public sealed partial class IkeSa
     private void HandleInformationalRequest(DateTimeOffset now, IkeMessage request, IPEndPoint local, IPEndPoint remote)
     {
         var response = new List<Payload>();
+        var closed = new List<ChildConfig>();
         bool deleteIke = false;
         foreach (DeletePayload delete in request.Payloads.OfType<DeletePayload>())
         {
@@ -20,7 +22,8 @@ public sealed partial class IkeSa
                 if (child is null) continue;
                 // A simultaneous delete (our DELETE crossed theirs) lists nothing in return (RFC 7296 §1.4.1).
                 if (child.State != ChildSaState.Deleting) ours.Add(child.InboundSpi);
-                RemoveChild(child, "deleted by peer");
+                RemoveChild(child, "deleted by peer", byPeer: true);
+                closed.Add(child.Config);
             }
             if (ours.Count > 0) response.Add(new DeletePayload(delete.Protocol, ours));
         }
@@ -30,11 +33,14 @@ public sealed partial class IkeSa
         if (deleteIke)
         {
             Respond(ExchangeType.Informational, request.Header.MessageId, [], local, remote);
-            Remove(now, "deleted by peer");
+            ChildConfig[] restart = _children.Select(c => c.Config).Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray();
+            Remove(now, "deleted by peer", byPeer: true);
+            _engine.RestartClosed(now, restart);
             return;
         }
         // An empty request is a liveness check: the empty response is the answer.
         Respond(ExchangeType.Informational, request.Header.MessageId, response, local, remote);
+        _engine.RestartClosed(now, closed.Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray());
     }
 
     /// <summary>Sends DELETE for the IKE SA (and so every CHILD SA); removes it when answered or given up on.</summary>

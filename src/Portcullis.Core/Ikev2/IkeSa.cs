@@ -336,10 +336,10 @@ public sealed partial class IkeSa : IDisposable
     // --- Removal ---
 
     /// <summary>Removes the SA and its children at once, without telling the peer.</summary>
-    internal void Remove(DateTimeOffset now, string reason)
+    internal void Remove(DateTimeOffset now, string reason, bool byPeer = false)
     {
         if (State == IkeSaState.Deleted) return;
-        foreach (ChildSa child in _children.ToArray()) RemoveChild(child, reason);
+        foreach (ChildSa child in _children.ToArray()) RemoveChild(child, reason, byPeer);
         State = IkeSaState.Deleted;
         _outstanding = null;
         _queue.Clear();
@@ -349,10 +349,11 @@ public sealed partial class IkeSa : IDisposable
         Dispose();
     }
 
-    private void RemoveChild(ChildSa child, string reason)
+    private void RemoveChild(ChildSa child, string reason, bool byPeer = false)
     {
         if (!_children.Remove(child)) return;
         child.State = ChildSaState.Deleted;
+        child.ClosedByPeer = byPeer;
         IkeLog.ChildSaDeleted(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi, reason);
         _engine.Emit(new ChildSaRemoved(child));
     }

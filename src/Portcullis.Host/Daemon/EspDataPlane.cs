@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Config;
 using Portcullis.Core.Esp;
 using Portcullis.Core.Ikev2;
 using Portcullis.Core.Ipsec;
@@ -36,6 +37,9 @@ internal sealed class EspDataPlane : IDisposable
     private readonly SecurityAssociationDatabase _sad = new();
     private readonly SecurityPolicyDatabase _spd = new();
     private readonly Dictionary<uint, InstalledChild> _children = [];
+    private readonly SecurityPolicyDatabase _traps = new();
+    private readonly Dictionary<string, int> _routes = [];
+    private Action<string>? _onAcquire;
     private readonly TunDevice _tun;
     private readonly UdpEndpoint _natT;
     private readonly RawEspSocket? _raw;
@@ -74,17 +78,7 @@ internal sealed class EspDataPlane : IDisposable
         if (!child.UdpEncapsulation && _raw is null)
             DaemonLog.PlainEspUnsupported(_logger, child.IkeSa.Name, child.IkeSa.Uid, child.Name);
         var policy = new SecurityPolicy(child.LocalTs, child.RemoteTs, outbound, Route(child));
-        var routes = new List<string>();
-        IPAddress? source = child.LocalTs.Count == 1 && child.LocalTs[0].StartAddress.Equals(child.LocalTs[0].EndAddress) ? child.LocalTs[0].StartAddress : null;
-        foreach (TrafficSelector ts in child.RemoteTs)
-        {
-            if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
-            string prefix = $"{network}/{length}";
-            IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, source);
-            if (!r.Ok && source is not null) r = IpCommand.RouteReplace(prefix, _tun.Name);
-            if (r.Ok) routes.Add(prefix);
-            else DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
-        }
+        List<string> routes = AddRoutes(child.LocalTs, child.RemoteTs);
         _sad.TryAdd(inbound);
         _spd.Add(policy);
         lock (_children) _children[child.Uid] = new InstalledChild(child, inbound, outbound, policy, routes);
@@ -99,6 +93,94 @@ internal sealed class EspDataPlane : IDisposable
     private EspRoute Route(ChildSa child) =>
         new(child.LocalEndpoint, child.RemoteEndpoint, child.UdpEncapsulation || _raw is null);
 
+    /// <summary>
+    /// Routes the remote selectors into the TUN device (with the local host address as source when there is one);
+    /// routes are counted, so CHILD SAs and trap policies may share them.
+    /// </summary>
+    private List<string> AddRoutes(IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
+    {
+        var added = new List<string>();
+        IPAddress? source = local.Count == 1 && local[0].StartAddress.Equals(local[0].EndAddress) ? local[0].StartAddress : null;
+        foreach (TrafficSelector ts in remote)
+        {
+            if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
+            string prefix = $"{network}/{length}";
+            lock (_routes)
+            {
+                if (_routes.TryGetValue(prefix, out int count)) { _routes[prefix] = count + 1; added.Add(prefix); continue; }
+                IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, source);
+                if (!r.Ok && source is not null) r = IpCommand.RouteReplace(prefix, _tun.Name);
+                if (!r.Ok) { DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString()); continue; }
+                _routes[prefix] = 1;
+                added.Add(prefix);
+            }
+        }
+        return added;
+    }
+
+    private void ReleaseRoutes(IEnumerable<string> prefixes)
+    {
+        lock (_routes)
+        {
+            foreach (string prefix in prefixes)
+            {
+                if (!_routes.TryGetValue(prefix, out int count)) continue;
+                if (count > 1) { _routes[prefix] = count - 1; continue; }
+                _routes.Remove(prefix);
+                IpCommand.RouteDelete(prefix, _tun.Name);
+            }
+        }
+    }
+
+    /// <summary>A trap policy: traffic for a CHILD SA that is not up asks the IKE engine to bring it up (once).</summary>
+    private sealed class Trap(string child, IReadOnlyList<string> routes)
+    {
+        public string Child { get; } = child;
+        public IReadOnlyList<string> Routes { get; } = routes;
+        public int Pending;
+    }
+
+    /// <summary>Installs trap policies for every <c>start_action = trap</c> child, replacing the previous set.</summary>
+    public void SetTraps(PortcullisConfig config, Action<string> onAcquire)
+    {
+        _onAcquire = onAcquire;
+        foreach (SecurityPolicy old in _traps.Policies.ToArray())
+        {
+            _traps.Remove(old);
+            ReleaseRoutes(((Trap)old.Tag!).Routes);
+        }
+        foreach (ConnectionConfig conn in config.Connections)
+        {
+            foreach (ChildConfig child in conn.Children.Where(c => c.StartAction == StartAction.Trap))
+            {
+                // dynamic selectors stand for the IKE addresses, known here only when they are literal.
+                IReadOnlyList<TrafficSelector> local = child.LocalTs.Count > 0 ? child.LocalTs
+                    : conn.LocalAddress is { } l ? [TrafficSelector.ForHost(l)] : [];
+                IReadOnlyList<TrafficSelector> remote = child.RemoteTs.Count > 0 ? child.RemoteTs
+                    : conn.RemoteAddress is { } r ? [TrafficSelector.ForHost(r)] : [];
+                if (local.Count == 0 || remote.Count == 0)
+                {
+                    DaemonLog.Failure(_logger, $"trap policy for {child.Name}", "dynamic selectors need literal local_addrs and remote_addrs");
+                    continue;
+                }
+                InstallTrap(child, local, remote);
+            }
+        }
+    }
+
+    private void InstallTrap(ChildConfig child, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
+    {
+        if (_traps.Policies.Any(p => ((Trap)p.Tag!).Child == child.Name)) return;
+        _traps.Add(new SecurityPolicy(local, remote, null, new Trap(child.Name, AddRoutes(local, remote))));
+    }
+
+    /// <summary>The CHILD SA came up or its attempt ended: the next matching packet may trigger again.</summary>
+    public void ResetTrap(string child)
+    {
+        foreach (SecurityPolicy p in _traps.Policies)
+            if (p.Tag is Trap t && t.Child == child) Volatile.Write(ref t.Pending, 0);
+    }
+
     public void Remove(ChildSa child)
     {
         InstalledChild? installed;
@@ -108,12 +190,9 @@ internal sealed class EspDataPlane : IDisposable
         }
         _spd.Remove(installed.Policy);
         _sad.Remove(installed.Inbound.Spi);
-        foreach (string prefix in installed.Routes)
-        {
-            bool stillUsed;
-            lock (_children) stillUsed = _children.Values.Any(c => c.Routes.Contains(prefix));
-            if (!stillUsed) IpCommand.RouteDelete(prefix, _tun.Name);
-        }
+        ReleaseRoutes(installed.Routes);
+        if (child.Config.CloseAction == CloseAction.Trap && child.ClosedByPeer)
+            InstallTrap(child.Config, child.LocalTs, child.RemoteTs);
         // Let in-flight packets on the other threads finish with the SA before its keys are wiped.
         Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => { installed.Inbound.Dispose(); installed.Outbound.Dispose(); });
     }
@@ -124,6 +203,8 @@ internal sealed class EspDataPlane : IDisposable
         SecurityPolicy? policy = _spd.Lookup(packet);
         if (policy?.OutboundSa is not { } sa || policy.Tag is not EspRoute route)
         {
+            // No SA: a trap policy asks for one (the packet itself is dropped, as strongSwan's kernel does).
+            if (_traps.Lookup(packet)?.Tag is Trap trap && Interlocked.Exchange(ref trap.Pending, 1) == 0) _onAcquire?.Invoke(trap.Child);
             Interlocked.Increment(ref _noPolicy);
             return;
         }
@@ -172,5 +253,10 @@ internal sealed class EspDataPlane : IDisposable
         InstalledChild[] all;
         lock (_children) all = [.. _children.Values];
         foreach (InstalledChild c in all) Remove(c.Child);
+        foreach (SecurityPolicy trap in _traps.Policies.ToArray())
+        {
+            _traps.Remove(trap);
+            ReleaseRoutes(((Trap)trap.Tag!).Routes);
+        }
     }
 }

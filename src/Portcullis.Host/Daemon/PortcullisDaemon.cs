@@ -111,6 +111,7 @@ public sealed class PortcullisDaemon
         control.Start();
         DaemonLog.Started(_log, version, _options.ConfigPath, config.Connections.Count, _options.IkePort, _options.NatTraversalPort, tun.Name, _options.SocketPath);
 
+        dataPlane.SetTraps(config, Acquire);
         _engine.StartConfigured(DateTimeOffset.UtcNow);
         Flush();
 
@@ -159,6 +160,9 @@ public sealed class PortcullisDaemon
         }
     }
 
+    /// <summary>TUN thread: traffic hit a trap policy; the loop initiates the CHILD SA.</summary>
+    private void Acquire(string child) => _work.Writer.TryWrite(() => _engine!.Acquire(DateTimeOffset.UtcNow, child));
+
     private void OnDatagram(UdpDatagram datagram)
     {
         if (datagram.Kind == UdpPayloadKind.Esp)
@@ -189,6 +193,7 @@ public sealed class PortcullisDaemon
                     try { _dataPlane!.Install(installed.ChildSa); }
                     catch (System.Security.Cryptography.CryptographicException ex) { DaemonLog.Failure(_log, $"keying CHILD_SA {installed.ChildSa.Name}", ex.Message); }
                     CompleteWaiters(installed.ChildSa.Name, null);
+                    _dataPlane!.ResetTrap(installed.ChildSa.Name);
                     break;
                 case ChildSaRemoved removed:
                     _dataPlane!.Remove(removed.ChildSa);
@@ -198,9 +203,14 @@ public sealed class PortcullisDaemon
                     break;
                 case ChildSaFailed failed:
                     CompleteWaiters(failed.ChildName, failed.Reason);
+                    _dataPlane!.ResetTrap(failed.ChildName);
                     break;
                 case IkeSaRemoved gone:
-                    foreach (ChildConfig child in gone.IkeSa.Connection?.Children ?? []) CompleteWaiters(child.Name, gone.Reason);
+                    foreach (ChildConfig child in gone.IkeSa.Connection?.Children ?? [])
+                    {
+                        CompleteWaiters(child.Name, gone.Reason);
+                        _dataPlane!.ResetTrap(child.Name);
+                    }
                     break;
             }
         }
@@ -240,6 +250,7 @@ public sealed class PortcullisDaemon
             return string.Join('\n', errors);
         }
         _engine!.LoadConfig(config);
+        _dataPlane!.SetTraps(config, Acquire);
         DaemonLog.Reloaded(_log, _options.ConfigPath, config.Connections.Count);
         return null;
     }

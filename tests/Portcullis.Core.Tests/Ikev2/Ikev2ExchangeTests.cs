@@ -293,6 +293,71 @@ public class Ikev2ExchangeTests
         Assert.Equal(IkeSaState.Established, r.IkeSa.State);
     }
 
+    private static ConnectionConfig CloseActionStart(ConnectionConfig c) => new()
+    {
+        Name = c.Name, Location = c.Location, LocalAddrs = c.LocalAddrs, RemoteAddrs = c.RemoteAddrs, Proposals = c.Proposals,
+        Local = c.Local, Remote = c.Remote,
+        Children = c.Children.Select(ch => new ChildConfig
+        {
+            Name = ch.Name, Location = ch.Location, LocalTs = ch.LocalTs, RemoteTs = ch.RemoteTs, EspProposals = ch.EspProposals,
+            CloseAction = CloseAction.Start,
+        }).ToList(),
+    };
+
+    [Fact]
+    public void Close_action_start_brings_a_child_the_peer_deleted_back_over_the_same_ike_sa()
+    {
+        var pair = new EnginePair(MakeConfig(CloseActionStart(Connection(true))), MakeConfig(Connection(false)));
+        pair.Establish();
+        (ChildSa l, ChildSa r) = AssertChildPair(pair);
+        r.IkeSa.DeleteChild(pair.Now, r, "test");
+        pair.Drive();
+        Assert.True(l.ClosedByPeer);
+        Assert.Single(pair.Sent, p => Is(p, Side.Left, ExchangeType.CreateChildSa, false));
+        Assert.Equal(2, pair.Events<ChildSaInstalled>(Side.Left).Count());
+        Assert.Single(l.IkeSa.Children);
+        Assert.Contains(pair.LeftLog.Lines, x => x.Text.Contains("close_action = start"));
+    }
+
+    [Fact]
+    public void Close_action_start_makes_a_new_ike_sa_when_the_peer_deleted_the_old_one()
+    {
+        var pair = new EnginePair(MakeConfig(CloseActionStart(Connection(true))), MakeConfig(Connection(false)));
+        pair.Establish();
+        (IkeSa li, IkeSa ri) = AssertIkePair(pair);
+        ri.Delete(pair.Now, "test");
+        pair.Drive();
+        Assert.Equal(IkeSaState.Deleted, li.State);
+        Assert.Equal(2, pair.Events<IkeSaEstablished>(Side.Left).Count());
+        Assert.Equal(2, pair.Events<ChildSaInstalled>(Side.Left).Count());
+    }
+
+    [Fact]
+    public void Without_close_action_a_deleted_child_stays_deleted()
+    {
+        var pair = Create();
+        pair.Establish();
+        (ChildSa l, ChildSa r) = AssertChildPair(pair);
+        r.IkeSa.DeleteChild(pair.Now, r, "test");
+        pair.Drive();
+        Assert.Single(pair.Events<ChildSaInstalled>(Side.Left));
+        Assert.DoesNotContain(pair.Sent, p => Is(p, Side.Left, ExchangeType.CreateChildSa, false));
+    }
+
+    [Fact]
+    public void Acquire_initiates_once_while_the_first_attempt_is_on_its_way()
+    {
+        var pair = Create();
+        pair.Left.Acquire(pair.Now, "net");
+        pair.Left.Acquire(pair.Now, "net");
+        pair.Drive();
+        Assert.Single(pair.Events<IkeSaEstablished>(Side.Left));
+        pair.Left.Acquire(pair.Now, "net"); // the child is up: nothing to do
+        pair.Drive();
+        Assert.Single(pair.Events<ChildSaInstalled>(Side.Left));
+        Assert.Single(pair.LeftLog.Lines, x => x.Text.Contains("matched its trap policy"));
+    }
+
     [Fact]
     public void An_empty_informational_is_answered()
     {
