@@ -126,8 +126,8 @@ public sealed class PortcullisDaemon
         {
             using var wait = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
             try { await _work.Reader.WaitToReadAsync(wait.Token); } catch (OperationCanceledException) { }
-            while (_work.Reader.TryRead(out Action? item)) item();
-            Flush();
+            while (_work.Reader.TryRead(out Action? item)) Guarded(item);
+            Guarded(Flush);
         }
         dataPlane.Dispose();
         DaemonLog.Stopped(_log);
@@ -145,9 +145,9 @@ public sealed class PortcullisDaemon
             if (delay > TimeSpan.FromSeconds(1)) delay = TimeSpan.FromSeconds(1);
             Task<bool> workWait = _work.Reader.WaitToReadAsync().AsTask();
             await Task.WhenAny(workWait, signalWait, Task.Delay(delay));
-            while (_work.Reader.TryRead(out Action? item)) item();
-            _engine.HandleTimeout(DateTimeOffset.UtcNow);
-            Flush();
+            while (_work.Reader.TryRead(out Action? item)) Guarded(item);
+            Guarded(() => _engine.HandleTimeout(DateTimeOffset.UtcNow));
+            Guarded(Flush);
             if (signalWait.IsCompleted)
             {
                 while (signals.Signals.TryRead(out HostSignal signal))
@@ -157,6 +157,19 @@ public sealed class PortcullisDaemon
                 }
                 signalWait = signals.Signals.WaitToReadAsync().AsTask();
             }
+        }
+    }
+
+    /// <summary>
+    /// One step of the loop. The engines answer bad input with results, not exceptions; should one escape all the
+    /// same (a bug), it is logged and the daemon goes on with every other SA untouched.
+    /// </summary>
+    private void Guarded(Action step)
+    {
+        try { step(); }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            DaemonLog.Failure(_log, "a daemon step (bug: please report)", $"{e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
         }
     }
 
