@@ -15,7 +15,8 @@ public readonly record struct SourceLocation(string File, int Line)
 public sealed record ConfigError(string File, int Line, string Key, string Message)
 {
     /// <summary><c>/etc/portcullis/swanctl.conf:12: connections.gw.proposals: unknown algorithm 'aes999'</c>.</summary>
-    public override string ToString() => $"{File}:{Line}: {Key}: {Message}";
+    public override string ToString() =>
+        (Line > 0 ? $"{File}:{Line}: " : $"{File}: ") + (Key.Length > 0 ? $"{Key}: " : "") + Message;
 }
 
 /// <summary>The whole configuration: connections and secrets, as loaded from swanctl.conf and its includes.</summary>
