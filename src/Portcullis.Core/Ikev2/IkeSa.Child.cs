@@ -131,7 +131,7 @@ public sealed partial class IkeSa
     /// SA; returns it (not yet installed) with the payloads of the response, or null with an error notify.
     /// </summary>
     private (ChildSa? Child, List<Payload> Payloads) RespondChild(DateTimeOffset now, IkeMessage request, ReadOnlySpan<byte> sharedSecret,
-        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ikeAuth, NegotiatedProposal? preselected = null)
+        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ignoreKeyExchange)
     {
         SaPayload? sa = request.Get<SaPayload>();
         TsPayload? tsI = request.Get<TsPayload>(PayloadType.TrafficSelectorInitiator);
@@ -159,8 +159,7 @@ public sealed partial class IkeSa
             IkeLog.ChildSaFailed(Log, Name, Uid, "-", $"traffic selectors {string.Join(",", tsI.Selectors)} === {string.Join(",", tsR.Selectors)} match no child of the connection; sending TS_UNACCEPTABLE");
             return (null, [NotifyPayload.Of(NotifyType.TsUnacceptable)]);
         }
-        string? mismatch = null;
-        NegotiatedProposal? chosen = preselected ?? ProposalMatcher.Select(matched.EspProposals, sa.Proposals, ProtocolId.Esp, ikeAuth, out mismatch);
+        NegotiatedProposal? chosen = ProposalMatcher.Select(matched.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
         if (chosen is null || chosen.Spi.Length != 4)
         {
             IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"));
@@ -247,7 +246,7 @@ public sealed partial class IkeSa
                 }
             }
             (ChildSa? child, List<Payload> payloads) = RespondChild(now, request, shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan,
-                ni.Nonce, nr, ikeAuth: kei is null);
+                ni.Nonce, nr, ignoreKeyExchange: kei is null);
             if (child is null)
             {
                 Respond(ExchangeType.CreateChildSa, id, payloads, local, remote);
