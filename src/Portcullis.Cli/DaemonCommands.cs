@@ -13,7 +13,7 @@ public static class DaemonCommands
     /// <summary>Environment variable naming the control socket (for several daemons on one machine, as in tests).</summary>
     public const string SocketVariable = "PORTCULLIS_SOCKET";
 
-    /// <summary><c>portcullis daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug]</c>.</summary>
+    /// <summary><c>portcullis daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
@@ -26,12 +26,13 @@ public static class DaemonCommands
                 case "--socket": options = options with { SocketPath = Next() ?? "" }; break;
                 case "--tun": options = options with { TunName = Next() ?? "" }; break;
                 case "--debug": options = options with { LogLevel = LogLevel.Debug }; break;
+                case "--keylog": options = options with { KeyLogPath = Next() ?? "" }; break;
                 default:
                     stderr.WriteLine($"portcullis daemon: unknown option '{args[i]}'");
                     return CommandLine.UsageError;
             }
         }
-        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0)
+        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0 || options.KeyLogPath is "")
         {
             stderr.WriteLine("portcullis daemon: an option is missing its value");
             return CommandLine.UsageError;

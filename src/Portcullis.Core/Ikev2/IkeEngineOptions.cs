@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.Crypto.Kdf;
 
 namespace Portcullis.Core.Ikev2;
 
@@ -34,6 +35,12 @@ public sealed class IkeEngineOptions
 
     /// <summary>Random bytes for SPIs and nonces; tests pass a seeded source. Defaults to the system CSPRNG.</summary>
     public Action<Span<byte>>? Random { get; init; }
+
+    /// <summary>
+    /// Called with an IKE SA's keys as soon as they are derived, for debugging with Wireshark (as strongSwan's
+    /// save-keys plugin does). Null, the default, exports nothing.
+    /// </summary>
+    public Action<IkeSa, IkeSaKeys>? KeyLog { get; init; }
 
     /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times.</summary>
     public TimeSpan RetransmitDelay(int tries) => RetransmitTimeout * Math.Pow(RetransmitBase, tries);

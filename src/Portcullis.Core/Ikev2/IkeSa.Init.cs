@@ -160,6 +160,7 @@ public sealed partial class IkeSa
         NegotiatedProposal p = Proposal!;
         using SecretBuffer skeyseed = Ikev2KeyDerivation.SkeySeed(p.Prf!, _nonceI, _nonceR, shared.ReadOnlySpan);
         Keys = Ikev2KeyDerivation.IkeSaKeys(p.Prf!, p.Encryption, p.Integrity, skeyseed.ReadOnlySpan, _nonceI, _nonceR, InitiatorSpi, ResponderSpi);
+        _engine.Options.KeyLog?.Invoke(this, Keys);
         Protection = IsInitiator
             ? new EncryptedPayload(p.Encryption, p.Integrity, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan)
             : new EncryptedPayload(p.Encryption, p.Integrity, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan);

@@ -31,6 +31,9 @@ public sealed record DaemonOptions
     /// <summary>NAT-T port.</summary>
     public int NatTraversalPort { get; init; } = 4500;
 
+    /// <summary>File to append IKE SA keys to, for decrypting captures (debugging only; null: none).</summary>
+    public string? KeyLogPath { get; init; }
+
     /// <summary>Log level.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 }
@@ -93,7 +96,9 @@ public sealed class PortcullisDaemon
             IkePort = _options.IkePort,
             NatTraversalPort = _options.NatTraversalPort,
             SourceAddressFor = SourceAddressFor,
+            KeyLog = _options.KeyLogPath is { } keyLog ? (sa, keys) => KeyLogWriter.Append(keyLog, sa, keys) : null,
         };
+        if (_options.KeyLogPath is not null) DaemonLog.KeyLogEnabled(_log, _options.KeyLogPath);
         _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike"));
         RawEspSocket? raw = null;
         try { raw = RawEspSocket.Open(); }
@@ -192,12 +197,7 @@ public sealed class PortcullisDaemon
     private void Flush()
     {
         IkeEngine engine = _engine!;
-        while (engine.TryDequeueTransmit(out IkeTransmit? t))
-        {
-            UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
-            UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
-            if (!r.Ok) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
-        }
+        // Events first: a CHILD SA is installed before the response that lets the peer use it leaves.
         while (engine.TryDequeueEvent(out IkeEvent? e))
         {
             switch (e)
@@ -226,6 +226,12 @@ public sealed class PortcullisDaemon
                     }
                     break;
             }
+        }
+        while (engine.TryDequeueTransmit(out IkeTransmit? t))
+        {
+            UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
+            UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
+            if (!r.Ok) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
         }
     }
 
