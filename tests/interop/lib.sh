@@ -146,7 +146,8 @@ pc_start_portcullis() {
   local ns=$1 dir="$PC_WORK/$2"
   mkdir -p "$dir"
   cp "$3" "$dir/swanctl.conf"
-  ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" --debug > "$dir/portcullis.log" 2>&1 &
+  ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" --debug \
+    --keylog "$PC_WORK/keys.log" > "$dir/portcullis.log" 2>&1 &
   PC_PIDS+=($!)
   eval "PID_$2=$!"
   local i
@@ -165,13 +166,60 @@ pc_capture_start() {
   cat "$PC_WORK/$3.tshark.out"; pc_fail "tshark did not start"
 }
 
+# Wireshark's names for IKE transforms (its ikev2_decryption_table); it cannot decrypt IKE with ChaCha20-Poly1305.
+pc_wireshark_encr() {
+  case "$1" in
+    aes128|aes192|aes256) echo "AES-CBC-${1#aes} [RFC3602]" ;;
+    aes128ctr|aes192ctr|aes256ctr) local k=${1#aes}; echo "AES-CTR-${k%ctr} [RFC5930]" ;;
+    aes*gcm16|aes*gcm12|aes*gcm8) local k=${1#aes}; echo "AES-GCM-${k%gcm*} with ${k#*gcm} octet ICV [RFC5282]" ;;
+    3des) echo "3DES [RFC2451]" ;;
+    *) return 1 ;;
+  esac
+}
+pc_wireshark_integ() {
+  case "$1" in
+    -) echo "NONE [RFC4306]" ;; md5) echo "HMAC_MD5_96 [RFC2403]" ;; sha1) echo "HMAC_SHA1_96 [RFC2404]" ;;
+    sha256) echo "HMAC_SHA2_256_128 [RFC4868]" ;; sha384) echo "HMAC_SHA2_384_192 [RFC4868]" ;; sha512) echo "HMAC_SHA2_512_256 [RFC4868]" ;;
+    *) return 1 ;;
+  esac
+}
+
+# pc_capture_check NAME: tshark must decode every frame without a malformed packet or an expert error. When the
+# Portcullis daemons wrote their IKE keys (--keylog) and Wireshark knows the algorithms, tshark decrypts every
+# Encrypted payload too, checks its integrity, and dissects the payloads inside (an independent check of our SK
+# encoding and of every inner payload).
 pc_capture_check() {
   local pid; eval "pid=\$CAPTURE_$1"; sleep 0.5; kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
-  local frames; frames=$(tshark -r "$PC_WORK/$1.pcap" 2>/dev/null | wc -l)
+  local pcap="$PC_WORK/$1.pcap" home="$PC_WORK/wireshark-home" decrypt=0
+  mkdir -p "$home/.config/wireshark"; : > "$home/.config/wireshark/ikev2_decryption_table"
+  if [ -s "$PC_WORK/keys.log" ]; then
+    decrypt=1
+    local kind spii spir enc integ ei er ai ar wenc winteg
+    while read -r kind spii spir enc integ ei er ai ar; do
+      [ "$kind" = ike ] || continue
+      if wenc=$(pc_wireshark_encr "$enc") && winteg=$(pc_wireshark_integ "$integ"); then
+        [ "$ai" = - ] && ai=""; [ "$ar" = - ] && ar=""
+        printf '%s,%s,%s,%s,"%s",%s,%s,"%s"\n' "$spii" "$spir" "$ei" "$er" "$wenc" "$ai" "$ar" "$winteg" >> "$home/.config/wireshark/ikev2_decryption_table"
+      else
+        decrypt=0
+      fi
+    done < "$PC_WORK/keys.log"
+  fi
+  local frames; frames=$(HOME=$home tshark -r "$pcap" 2>/dev/null | wc -l)
   [ "$frames" -gt 0 ] || pc_fail "capture $1 is empty"
-  local bad; bad=$(tshark -r "$PC_WORK/$1.pcap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null)
-  if [ -n "$bad" ]; then echo "$bad"; tshark -r "$PC_WORK/$1.pcap" -V -Y '_ws.malformed || _ws.expert.severity == error' | head -80; pc_fail "tshark found malformed frames"; fi
-  pc_log "tshark decoded $frames frames of $1, none malformed: $(tshark -r "$PC_WORK/$1.pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
+  local bad; bad=$(HOME=$home tshark -r "$pcap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null)
+  if [ -n "$bad" ]; then echo "$bad"; HOME=$home tshark -r "$pcap" -V -Y '_ws.malformed || _ws.expert.severity == error' | head -80; pc_fail "tshark found malformed frames"; fi
+  local note="keys not usable by Wireshark, SK payloads not decrypted"
+  if [ "$decrypt" = 1 ]; then
+    local sk decrypted incorrect
+    sk=$(HOME=$home tshark -r "$pcap" -Y 'isakmp.nextpayload == 46' 2>/dev/null | wc -l)
+    decrypted=$(HOME=$home tshark -r "$pcap" -V -Y 'isakmp.nextpayload == 46' 2>/dev/null | grep -c 'Decrypted Data (')
+    incorrect=$(HOME=$home tshark -r "$pcap" -V 2>/dev/null | grep -ci '\[incorrect')
+    [ "$sk" -eq "$decrypted" ] || pc_fail "tshark decrypted $decrypted of $sk Encrypted payloads with the daemon's keys"
+    [ "$incorrect" -eq 0 ] || pc_fail "tshark found $incorrect incorrect integrity checksums"
+    note="all $sk Encrypted payloads decrypted and dissected, integrity correct"
+  fi
+  pc_log "tshark decoded $frames frames of $1, none malformed; $note: $(tshark -r "$pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 }
 
 # pc_ping NS FROM TO: three pings, every one answered (ping itself succeeds on partial loss).

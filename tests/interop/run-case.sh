@@ -96,13 +96,13 @@ case "$case_name" in
     pc_log "refused reload: $(head -2 "$PC_WORK/reload.out" | tail -1)"
     cp "$PC_WORK/pc/good.conf" "$PC_WORK/pc/swanctl.conf"
     pc_portcullis "$LEFT" pc list-conns | grep -q "esp proposals: $esp" || pc_fail "list-conns does not show the connection"
-    pc_capture_check wire
     # SIGTERM: the daemon deletes its SAs before it exits.
     kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
     [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
     grep -q "stopped" "$PC_WORK/pc/portcullis.log" || pc_fail "no 'stopped' line"
     pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
+    pc_capture_check wire
     ;;
   nat)
     setup nat aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$SECRET"

@@ -1,0 +1,31 @@
+using Portcullis.Core.Crypto.Kdf;
+using Portcullis.Core.Ikev2;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>
+/// Appends one line per IKE SA to a key log (<c>portcullis daemon --keylog FILE</c>), for decrypting captures:
+/// <c>ike SPIi SPIr ENCR INTEG SK_ei SK_er SK_ai SK_ar</c>, transforms by keyword, keys in hex, "-" for none. The test
+/// harness turns it into Wireshark's ikev2_decryption_table. The file is created 0600.
+/// </summary>
+internal static class KeyLogWriter
+{
+    private static readonly Lock s_lock = new();
+
+    public static void Append(string path, IkeSa sa, IkeSaKeys keys)
+    {
+        NegotiatedProposal p = sa.Proposal!;
+        static string Hex(ReadOnlySpan<byte> b) => b.IsEmpty ? "-" : Convert.ToHexStringLower(b);
+        string line = $"ike {sa.InitiatorSpi:x16} {sa.ResponderSpi:x16} {p.Encryption.Keyword} {p.Integrity?.Keyword ?? "-"} " +
+            $"{Hex(keys.SkEi.ReadOnlySpan)} {Hex(keys.SkEr.ReadOnlySpan)} {Hex(keys.SkAi.ReadOnlySpan)} {Hex(keys.SkAr.ReadOnlySpan)}\n";
+        lock (s_lock)
+        {
+            if (!File.Exists(path))
+            {
+                using (File.Create(path, 1, FileOptions.None)) { }
+                if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            File.AppendAllText(path, line);
+        }
+    }
+}
