@@ -87,6 +87,10 @@ case "$case_name" in
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
     check_listings "$ike" "$esp"
+    # A packet routed into the tunnel device but outside the selectors (wrong source) is dropped and counted.
+    ip netns exec "$LEFT" ping -c 2 -i 0.2 -W 1 -I "$LEFT_ADDR" "$SS_INNER" > /dev/null 2>&1 && pc_fail "a packet outside the selectors got through"
+    pc_portcullis "$LEFT" pc list-sas | grep -q "data plane: dropped 2 outbound packets matching no policy" \
+      || { pc_portcullis "$LEFT" pc list-sas | tail -1; pc_fail "the no-policy drops were not counted"; }
     # A broken file on reload is refused with file, line and key, and the running SA keeps carrying traffic.
     cp "$PC_WORK/pc/swanctl.conf" "$PC_WORK/pc/good.conf"
     sed -i 's/esp_proposals = .*/esp_proposals = aes999/' "$PC_WORK/pc/swanctl.conf"

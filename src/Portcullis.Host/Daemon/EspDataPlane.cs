@@ -56,8 +56,14 @@ internal sealed class EspDataPlane : IDisposable
         _logger = logger;
     }
 
+    /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
     public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
+    /// <summary>ESP packets with an SPI of no inbound SA (dropped).</summary>
     public long InboundUnknownSpiDrops => Interlocked.Read(ref _noSa);
+    /// <summary>Decrypted packets whose addresses lie outside the SA's selectors (dropped, RFC 4301 §5.2).</summary>
+    public long InboundPolicyDrops => Interlocked.Read(ref _badInbound);
+    /// <summary>ESP packets the socket refused to send.</summary>
+    public long SendErrors => Interlocked.Read(ref _sendErrors);
 
     /// <summary>Counters of a CHILD SA, if installed.</summary>
     public InstalledChild? Find(uint childUid)

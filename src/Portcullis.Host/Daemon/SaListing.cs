@@ -28,12 +28,17 @@ internal static class SaListing
                 long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
                 long outBytes = installed?.Outbound.Bytes ?? 0, outPackets = installed?.Outbound.Packets ?? 0;
                 text.Append($"    installed {Age(now - child.EstablishedAt)} ago, rekeying in {Age(child.RekeyAt - now)}\n");
-                text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets\n");
+                text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets");
+                if (installed is { } i && i.Inbound.ReplayDrops + i.Inbound.AuthenticationFailures + i.Inbound.PaddingErrors + i.Inbound.MalformedPackets > 0)
+                    text.Append($", dropped: {i.Inbound.ReplayDrops} replayed, {i.Inbound.AuthenticationFailures} failed integrity, {i.Inbound.PaddingErrors} bad padding, {i.Inbound.MalformedPackets} malformed");
+                text.Append('\n');
                 text.Append($"    out {child.OutboundSpi:x8}, {outBytes} bytes, {outPackets} packets\n");
                 text.Append($"    local  {string.Join(", ", child.LocalTs)}\n");
                 text.Append($"    remote {string.Join(", ", child.RemoteTs)}\n");
             }
         }
+        if (dataPlane is not null)
+            text.Append($"data plane: dropped {dataPlane.OutboundNoPolicyDrops} outbound packets matching no policy, {dataPlane.InboundUnknownSpiDrops} inbound with an unknown SPI, {dataPlane.InboundPolicyDrops} inbound outside their selectors; {dataPlane.SendErrors} send errors\n");
         return text.ToString();
     }
 
