@@ -5,13 +5,7 @@ namespace Portcullis.Cli.Tests;
 
 public class CommandLineTests
 {
-    private static (int Status, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int status = CommandLine.Run(args, stdout, stderr);
-        return (status, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Status, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Theory]
     [InlineData("--version")]
