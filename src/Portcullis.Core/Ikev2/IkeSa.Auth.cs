@@ -149,7 +149,7 @@ public sealed partial class IkeSa
         ChildSa? child = null;
         if (request.Get<SaPayload>() is not null)
         {
-            (child, List<Payload> childPayloads) = RespondChild(now, request, ReadOnlySpan<byte>.Empty, _nonceI, _nonceR, ignoreKeyExchange: true);
+            (child, List<Payload> childPayloads) = RespondChild(now, request, _nonceI, _nonceR, ignoreKeyExchange: true);
             payloads.AddRange(childPayloads);
         }
         Respond(ExchangeType.IkeAuth, request.Header.MessageId, payloads, local, remote);

@@ -127,11 +127,17 @@ public sealed partial class IkeSa
     // --- Responder (IKE_AUTH and CREATE_CHILD_SA) ---
 
     /// <summary>
+    /// The PFS step of CREATE_CHILD_SA on the proposal RespondChild selected: the shared secret, or the notify that
+    /// refuses the request.
+    /// </summary>
+    private delegate NotifyPayload? ChildKeyExchange(NegotiatedProposal chosen, out SecretBuffer? shared);
+
+    /// <summary>
     /// Picks a child configuration by traffic selectors, an ESP proposal, narrows the selectors and builds the CHILD
     /// SA; returns it (not yet installed) with the payloads of the response, or null with an error notify.
     /// </summary>
-    private (ChildSa? Child, List<Payload> Payloads) RespondChild(DateTimeOffset now, IkeMessage request, ReadOnlySpan<byte> sharedSecret,
-        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ignoreKeyExchange)
+    private (ChildSa? Child, List<Payload> Payloads) RespondChild(DateTimeOffset now, IkeMessage request,
+        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ignoreKeyExchange, ChildKeyExchange? keyExchange = null)
     {
         SaPayload? sa = request.Get<SaPayload>();
         TsPayload? tsI = request.Get<TsPayload>(PayloadType.TrafficSelectorInitiator);
@@ -165,8 +171,12 @@ public sealed partial class IkeSa
             IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"));
             return (null, [NotifyPayload.Of(NotifyType.NoProposalChosen)]);
         }
+        SecretBuffer? shared = null;
+        if (keyExchange?.Invoke(chosen, out shared) is { } keError) return (null, [keError]);
         uint spi = _engine.AllocateEspSpi();
-        ChildSa child = CreateChild(now, matched, chosen, spi, chosen.Spi32, narrowedR, narrowedI, sharedSecret, nonceI, nonceR, exchangeInitiator: false);
+        ChildSa child;
+        using (shared)
+            child = CreateChild(now, matched, chosen, spi, chosen.Spi32, narrowedR, narrowedI, shared is null ? default : shared.ReadOnlySpan, nonceI, nonceR, exchangeInitiator: false);
         var payloads = new List<Payload>();
         if (matched.Mode == ChildMode.Transport && request.Notify(NotifyType.UseTransportMode) is not null) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
         payloads.Add(new SaPayload([chosen.ToWire(SpiBytes(spi))]));
@@ -218,35 +228,23 @@ public sealed partial class IkeSa
         }
         byte[] nr = _engine.RandomBytes(32);
         KePayload? kei = request.Get<KePayload>();
-        // A first selection tells whether PFS is wanted and with which group; RespondChild selects again per child.
-        NegotiatedProposal? chosen = null;
-        foreach (ChildConfig c in Connection!.Children)
-        {
-            chosen = ProposalMatcher.Select(c.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange: kei is null, out _);
-            if (chosen is not null) break;
-        }
-        SecretBuffer? shared = null;
         IKeyExchange? ke = null;
         try
         {
-            if (chosen?.KeyExchange is { } group && kei is not null)
-            {
-                if (kei.Group != group.Id)
+            (ChildSa? child, List<Payload> payloads) = RespondChild(now, request, ni.Nonce, nr, ignoreKeyExchange: kei is null,
+                (NegotiatedProposal chosen, out SecretBuffer? shared) =>
                 {
-                    var data = new byte[2];
-                    BinaryPrimitives.WriteUInt16BigEndian(data, group.Id);
-                    Respond(ExchangeType.CreateChildSa, id, [new NotifyPayload(NotifyType.InvalidKePayload, data)], local, remote);
-                    return;
-                }
-                ke = group.CreateResponder();
-                if (ke.Respond(kei.Data, out shared) != KeyExchangeError.None)
-                {
-                    Respond(ExchangeType.CreateChildSa, id, [NotifyPayload.Of(NotifyType.InvalidSyntax)], local, remote);
-                    return;
-                }
-            }
-            (ChildSa? child, List<Payload> payloads) = RespondChild(now, request, shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan,
-                ni.Nonce, nr, ignoreKeyExchange: kei is null);
+                    shared = null;
+                    if (chosen.KeyExchange is not { } group || kei is null) return null;
+                    if (kei.Group != group.Id)
+                    {
+                        var data = new byte[2];
+                        BinaryPrimitives.WriteUInt16BigEndian(data, group.Id);
+                        return new NotifyPayload(NotifyType.InvalidKePayload, data);
+                    }
+                    ke = group.CreateResponder();
+                    return ke.Respond(kei.Data, out shared) == KeyExchangeError.None ? null : NotifyPayload.Of(NotifyType.InvalidSyntax);
+                });
             if (child is null)
             {
                 Respond(ExchangeType.CreateChildSa, id, payloads, local, remote);
@@ -256,13 +254,12 @@ public sealed partial class IkeSa
             var response = new List<Payload>(payloads);
             int after = response.FindIndex(p => p is SaPayload) + 1;
             response.Insert(after, new NoncePayload(nr));
-            if (ke is not null) response.Insert(after + 1, new KePayload(chosen!.KeyExchange!.Id, ke.PublicValue));
+            if (ke is not null) response.Insert(after + 1, new KePayload(child.Proposal.KeyExchange!.Id, ke.PublicValue));
             Respond(ExchangeType.CreateChildSa, id, response, local, remote);
             Install(child);
         }
         finally
         {
-            shared?.Dispose();
             ke?.Dispose();
         }
     }
