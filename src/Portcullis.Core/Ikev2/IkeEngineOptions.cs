@@ -4,7 +4,7 @@ using Portcullis.Core.Crypto.Kdf;
 namespace Portcullis.Core.Ikev2;
 
 /// <summary>The IKE engine's implementation choices (RFC 7296 leaves these to the implementation).</summary>
-public sealed class IkeEngineOptions
+public sealed record IkeEngineOptions
 {
     /// <summary>Local IKE port.</summary>
     public int IkePort { get; init; } = 500;

@@ -162,19 +162,7 @@ public sealed class EnginePair
     {
         var random = new Random(seed);
         o ??= new IkeEngineOptions();
-        return new IkeEngineOptions
-        {
-            IkePort = o.IkePort,
-            NatTraversalPort = o.NatTraversalPort,
-            RemoteNatTraversalPort = o.RemoteNatTraversalPort,
-            RetransmitTimeout = o.RetransmitTimeout,
-            RetransmitBase = o.RetransmitBase,
-            RetransmitTries = o.RetransmitTries,
-            KeepaliveInterval = o.KeepaliveInterval,
-            HalfOpenTimeout = o.HalfOpenTimeout,
-            SourceAddressFor = o.SourceAddressFor,
-            Random = o.Random ?? (span => random.NextBytes(span)),
-        };
+        return o with { Random = o.Random ?? (span => random.NextBytes(span)) };
     }
 
     /// <summary>Left initiates the child and the pair is driven until quiet.</summary>
