@@ -113,8 +113,35 @@ public sealed class ConnectionConfig
     /// <summary>Force UDP encapsulation of ESP by faking NAT detection (<c>encap</c>).</summary>
     public bool Encap { get; init; }
 
-    /// <summary>IKE SA rekey interval (<c>rekey_time</c>, default 4h).</summary>
+    /// <summary>IKE SA rekey interval (<c>rekey_time</c>, default 4h; zero: never).</summary>
     public TimeSpan RekeyTime { get; init; } = TimeSpan.FromHours(4);
+
+    /// <summary>Reauthentication interval: a new IKE SA from scratch (<c>reauth_time</c>, default 0: never).</summary>
+    public TimeSpan ReauthTime { get; init; }
+
+    /// <summary>
+    /// Hard lifetime beyond the later of rekey and reauth time (<c>over_time</c>; null: strongSwan's default, 10 % of
+    /// that time).
+    /// </summary>
+    public TimeSpan? OverTime { get; init; }
+
+    /// <summary>Range of the random time taken off rekey/reauth times so both ends do not rekey at once (<c>rand_time</c>; null: over_time).</summary>
+    public TimeSpan? RandTime { get; init; }
+
+    /// <summary>Interval of liveness checks when nothing arrived from the peer (<c>dpd_delay</c>; zero: off).</summary>
+    public TimeSpan DpdDelay { get; init; }
+
+    /// <summary>
+    /// How long a liveness check may go unanswered before the peer is declared dead (<c>dpd_timeout</c>; zero: the
+    /// retransmission schedule decides, as strongSwan does for IKEv2).
+    /// </summary>
+    public TimeSpan DpdTimeout { get; init; }
+
+    /// <summary>The hard lifetime after rekey/reauth time, with strongSwan's default.</summary>
+    public TimeSpan EffectiveOverTime => OverTime ?? (RekeyTime > ReauthTime ? RekeyTime : ReauthTime) / 10;
+
+    /// <summary>The jitter range, with strongSwan's default.</summary>
+    public TimeSpan EffectiveRandTime => RandTime ?? EffectiveOverTime;
 
     /// <summary>The <c>local</c> (or first <c>local*</c>) authentication round.</summary>
     public required AuthConfig Local { get; init; }
@@ -169,8 +196,47 @@ public sealed class ChildConfig
     /// <summary>What to do when the peer closes the CHILD SA.</summary>
     public CloseAction CloseAction { get; init; } = CloseAction.None;
 
-    /// <summary>CHILD SA rekey interval (<c>rekey_time</c>, default 1h).</summary>
+    /// <summary>What to do when DPD or a retransmission timeout declares the peer dead (<c>dpd_action</c>: clear, trap, restart).</summary>
+    public CloseAction DpdAction { get; init; } = CloseAction.None;
+
+    /// <summary>CHILD SA rekey interval (<c>rekey_time</c>, default 1h; zero: never).</summary>
     public TimeSpan RekeyTime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>Hard lifetime (<c>life_time</c>; null: rekey_time + 10 %).</summary>
+    public TimeSpan? LifeTime { get; init; }
+
+    /// <summary>Random time taken off rekey_time (<c>rand_time</c>; null: life_time − rekey_time).</summary>
+    public TimeSpan? RandTime { get; init; }
+
+    /// <summary>Rekey after this many bytes in either direction (<c>rekey_bytes</c>; 0: off).</summary>
+    public ulong RekeyBytes { get; init; }
+
+    /// <summary>Hard byte limit (<c>life_bytes</c>; null: rekey_bytes + 10 %).</summary>
+    public ulong? LifeBytes { get; init; }
+
+    /// <summary>Random bytes taken off rekey_bytes (<c>rand_bytes</c>; null: life_bytes − rekey_bytes).</summary>
+    public ulong? RandBytes { get; init; }
+
+    /// <summary>Rekey after this many packets in either direction (<c>rekey_packets</c>; 0: off).</summary>
+    public ulong RekeyPackets { get; init; }
+
+    /// <summary>Hard packet limit (<c>life_packets</c>; null: rekey_packets + 10 %).</summary>
+    public ulong? LifePackets { get; init; }
+
+    /// <summary>Random packets taken off rekey_packets (<c>rand_packets</c>; null: life_packets − rekey_packets).</summary>
+    public ulong? RandPackets { get; init; }
+
+    /// <summary>The hard lifetime, with strongSwan's default.</summary>
+    public TimeSpan EffectiveLifeTime => LifeTime ?? RekeyTime + RekeyTime / 10;
+
+    /// <summary>The jitter range of the rekey time, with strongSwan's default.</summary>
+    public TimeSpan EffectiveRandTime => RandTime ?? (EffectiveLifeTime > RekeyTime ? EffectiveLifeTime - RekeyTime : TimeSpan.Zero);
+
+    /// <summary>The hard byte limit, with strongSwan's default.</summary>
+    public ulong EffectiveLifeBytes => LifeBytes ?? RekeyBytes + RekeyBytes / 10;
+
+    /// <summary>The hard packet limit, with strongSwan's default.</summary>
+    public ulong EffectiveLifePackets => LifePackets ?? RekeyPackets + RekeyPackets / 10;
 }
 
 /// <summary>One <c>secrets.ike-NAME</c> section.</summary>

@@ -114,6 +114,24 @@ public static class SwanctlConfigLoader
             return null;
         }
 
+        public ulong? Volume(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TryParseVolume(v.Value, out ulong n, out string? error)) return n;
+            Error(v, key, error!);
+            return null;
+        }
+
+        public CloseAction? Action(SettingsValue v, string key)
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "none" or "clear": return CloseAction.None;
+                case "trap" or "hold": return CloseAction.Trap;
+                case "start" or "restart": return CloseAction.Start;
+                default: Error(v, key, $"unknown action '{v.Value}' (clear, trap or restart)"); return null;
+            }
+        }
+
         public int? Port(SettingsValue v, string key)
         {
             if (SwanctlValues.TryParsePort(v.Value, out int port, out string? error)) return port;
@@ -134,6 +152,9 @@ public static class SwanctlConfigLoader
         public IReadOnlyList<Proposal>? Proposals;
         public bool Encap;
         public TimeSpan RekeyTime = TimeSpan.FromHours(4);
+        public TimeSpan ReauthTime;
+        public TimeSpan? OverTime, RandTime;
+        public TimeSpan DpdDelay, DpdTimeout;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -154,6 +175,11 @@ public static class SwanctlConfigLoader
             else ctx.Error(v, key, error!);
         },
         ["rekey_time"] = (b, v, key, ctx) => b.RekeyTime = ctx.Duration(v, key) ?? b.RekeyTime,
+        ["reauth_time"] = (b, v, key, ctx) => b.ReauthTime = ctx.Duration(v, key) ?? b.ReauthTime,
+        ["over_time"] = (b, v, key, ctx) => b.OverTime = ctx.Duration(v, key) ?? b.OverTime,
+        ["rand_time"] = (b, v, key, ctx) => b.RandTime = ctx.Duration(v, key) ?? b.RandTime,
+        ["dpd_delay"] = (b, v, key, ctx) => b.DpdDelay = ctx.Duration(v, key) ?? b.DpdDelay,
+        ["dpd_timeout"] = (b, v, key, ctx) => b.DpdTimeout = ctx.Duration(v, key) ?? b.DpdTimeout,
     };
 
     private static ConnectionConfig? LoadConnection(SettingsSection section, Context ctx)
@@ -210,6 +236,11 @@ public static class SwanctlConfigLoader
             Proposals = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike),
             Encap = b.Encap,
             RekeyTime = b.RekeyTime,
+            ReauthTime = b.ReauthTime,
+            OverTime = b.OverTime,
+            RandTime = b.RandTime,
+            DpdDelay = b.DpdDelay,
+            DpdTimeout = b.DpdTimeout,
             Local = local,
             Remote = remote,
             Children = children,
@@ -268,6 +299,10 @@ public static class SwanctlConfigLoader
         public StartAction StartAction = StartAction.None;
         public CloseAction CloseAction = CloseAction.None;
         public TimeSpan RekeyTime = TimeSpan.FromHours(1);
+        public TimeSpan? LifeTime, RandTime;
+        public ulong RekeyBytes, RekeyPackets;
+        public ulong? LifeBytes, RandBytes, LifePackets, RandPackets;
+        public CloseAction DpdAction = CloseAction.None;
     }
 
     private static readonly Dictionary<string, Action<ChildBuilder, SettingsValue, string, Context>> s_childKeys = new()
@@ -298,17 +333,17 @@ public static class SwanctlConfigLoader
                 default: ctx.Error(v, key, $"unknown start_action '{v.Value}' (none, trap or start)"); break;
             }
         },
-        ["close_action"] = (b, v, key, ctx) =>
-        {
-            switch (v.Value.ToLowerInvariant())
-            {
-                case "none" or "clear": b.CloseAction = CloseAction.None; break;
-                case "trap" or "hold": b.CloseAction = CloseAction.Trap; break;
-                case "start" or "restart": b.CloseAction = CloseAction.Start; break;
-                default: ctx.Error(v, key, $"unknown close_action '{v.Value}' (none, trap or start)"); break;
-            }
-        },
+        ["close_action"] = (b, v, key, ctx) => b.CloseAction = ctx.Action(v, key) ?? b.CloseAction,
+        ["dpd_action"] = (b, v, key, ctx) => b.DpdAction = ctx.Action(v, key) ?? b.DpdAction,
         ["rekey_time"] = (b, v, key, ctx) => b.RekeyTime = ctx.Duration(v, key) ?? b.RekeyTime,
+        ["life_time"] = (b, v, key, ctx) => b.LifeTime = ctx.Duration(v, key) ?? b.LifeTime,
+        ["rand_time"] = (b, v, key, ctx) => b.RandTime = ctx.Duration(v, key) ?? b.RandTime,
+        ["rekey_bytes"] = (b, v, key, ctx) => b.RekeyBytes = ctx.Volume(v, key) ?? b.RekeyBytes,
+        ["life_bytes"] = (b, v, key, ctx) => b.LifeBytes = ctx.Volume(v, key) ?? b.LifeBytes,
+        ["rand_bytes"] = (b, v, key, ctx) => b.RandBytes = ctx.Volume(v, key) ?? b.RandBytes,
+        ["rekey_packets"] = (b, v, key, ctx) => b.RekeyPackets = ctx.Volume(v, key) ?? b.RekeyPackets,
+        ["life_packets"] = (b, v, key, ctx) => b.LifePackets = ctx.Volume(v, key) ?? b.LifePackets,
+        ["rand_packets"] = (b, v, key, ctx) => b.RandPackets = ctx.Volume(v, key) ?? b.RandPackets,
     };
 
     private static IReadOnlyList<TrafficSelector>? TrafficSelectors(SettingsValue v, string key, Context ctx)
@@ -352,7 +387,16 @@ public static class SwanctlConfigLoader
             Mode = b.Mode,
             StartAction = b.StartAction,
             CloseAction = b.CloseAction,
+            DpdAction = b.DpdAction,
             RekeyTime = b.RekeyTime,
+            LifeTime = b.LifeTime,
+            RandTime = b.RandTime,
+            RekeyBytes = b.RekeyBytes,
+            LifeBytes = b.LifeBytes,
+            RandBytes = b.RandBytes,
+            RekeyPackets = b.RekeyPackets,
+            LifePackets = b.LifePackets,
+            RandPackets = b.RandPackets,
         };
     }
 

@@ -77,6 +77,39 @@ public static class SwanctlValues
         return true;
     }
 
+    /// <summary>
+    /// A byte or packet count for lifetimes: a number, optionally with <c>k</c>, <c>m</c> or <c>g</c> (powers of 1024,
+    /// as strongSwan reads <c>rekey_bytes = 500m</c>).
+    /// </summary>
+    public static bool TryParseVolume(string value, out ulong result, out string? error)
+    {
+        result = 0;
+        string text = value.Trim();
+        int digits = 0;
+        while (digits < text.Length && char.IsAsciiDigit(text[digits])) digits++;
+        ulong factor = text[digits..].Trim() switch
+        {
+            "" => 1,
+            "k" or "K" => 1UL << 10,
+            "m" or "M" => 1UL << 20,
+            "g" or "G" => 1UL << 30,
+            _ => 0,
+        };
+        if (digits == 0 || factor == 0 || !ulong.TryParse(text.AsSpan(0, digits), NumberStyles.None, CultureInfo.InvariantCulture, out ulong number))
+        {
+            error = $"'{value}' is not a count (e.g. 1000000, 500k, 2m, 1g)";
+            return false;
+        }
+        if (number > ulong.MaxValue / factor)
+        {
+            error = $"count '{value}' is too large";
+            return false;
+        }
+        result = number * factor;
+        error = null;
+        return true;
+    }
+
     /// <summary>A UDP port, 1 to 65535.</summary>
     public static bool TryParsePort(string value, out int port, out string? error)
     {

@@ -115,6 +115,9 @@ public sealed class EspSa : IDisposable
     /// <summary>The remote side's selectors (sources of inbound traffic). Empty until set: nothing matches.</summary>
     public SelectorSet RemoteSelectors { get; set; } = SelectorSet.Empty;
 
+    /// <summary>The CHILD SA's byte and packet limits (shared by both directions); null: none.</summary>
+    public SaLifetimeLimits? Limits { get; set; }
+
     /// <summary>Packets sent, or received and verified.</summary>
     public long Packets => Volatile.Read(ref PacketCount);
 

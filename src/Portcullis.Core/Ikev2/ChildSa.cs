@@ -34,6 +34,7 @@ public sealed class ChildSa : IDisposable
         LocalTs = localTs;
         RemoteTs = remoteTs;
         EstablishedAt = now;
+        CreatedByUs = initiator;
         int enc = proposal.Encryption.KeyMaterialSize, integ = proposal.Integrity?.KeySize ?? 0;
         ReadOnlySpan<byte> k = keymat.ReadOnlySpan;
         var encIr = new SecretBuffer(k[..enc]);
@@ -47,8 +48,8 @@ public sealed class ChildSa : IDisposable
     /// <summary>Unique ID (as strongSwan's reqid-like unique id, for logs and list-sas).</summary>
     public uint Uid { get; }
 
-    /// <summary>The IKE SA it belongs to.</summary>
-    public IkeSa IkeSa { get; }
+    /// <summary>The IKE SA it belongs to (the successor, once that IKE SA was rekeyed).</summary>
+    public IkeSa IkeSa { get; internal set; }
 
     /// <summary>The configuration it was made from.</summary>
     public ChildConfig Config { get; }
@@ -77,14 +78,62 @@ public sealed class ChildSa : IDisposable
     /// <summary>When it was installed.</summary>
     public DateTimeOffset EstablishedAt { get; }
 
-    /// <summary>When it is due for rekeying (rekeying itself comes with issue 4).</summary>
-    public DateTimeOffset RekeyAt => EstablishedAt + Config.RekeyTime;
+    /// <summary>When it is due for rekeying (rekey_time less a random part of rand_time); null: never.</summary>
+    public DateTimeOffset? RekeyAt { get; internal set; }
+
+    /// <summary>When it expires for good (life_time); null: never.</summary>
+    public DateTimeOffset? ExpireAt { get; internal set; }
+
+    /// <summary>Soft byte limit (rekey_bytes less a random part of rand_bytes) in either direction; 0: none.</summary>
+    public ulong RekeyBytes { get; internal set; }
+
+    /// <summary>Hard byte limit (life_bytes); 0: none.</summary>
+    public ulong LifeBytes { get; internal set; }
+
+    /// <summary>Soft packet limit; 0: none.</summary>
+    public ulong RekeyPackets { get; internal set; }
+
+    /// <summary>Hard packet limit; 0: none.</summary>
+    public ulong LifePackets { get; internal set; }
+
+    /// <summary>The CHILD SA this one rekeyed (or replaced on reauthentication): it shares its policy in the data plane.</summary>
+    public ChildSa? Replaces { get; internal set; }
+
+    /// <summary>The CHILD SA that took this one's place after a rekey.</summary>
+    public ChildSa? ReplacedBy { get; internal set; }
+
+    /// <summary>
+    /// Outbound traffic uses this SA. A rekey responder holds the new outbound SA back until the peer deletes the old
+    /// one or sends on the new one (make-before-break); the loser of a rekey collision never activates its redundant SA.
+    /// </summary>
+    public bool OutboundActive { get; internal set; }
+
+    /// <summary>A CREATE_CHILD_SA rekeying this SA is under way from our side.</summary>
+    internal bool Rekeying { get; set; }
+
+    /// <summary>Nonces of the exchange that created this SA (for the lowest-nonce rule of RFC 7296 §2.8.1).</summary>
+    internal byte[] NonceI { get; set; } = [];
+
+    /// <summary>The responder's nonce of that exchange.</summary>
+    internal byte[] NonceR { get; set; } = [];
+
+    /// <summary>This side initiated the exchange that created the SA.</summary>
+    public bool CreatedByUs { get; }
+
+    /// <summary>What follows its removal: set from close_action when the peer closed it, from dpd_action when the peer died.</summary>
+    public CloseAction AfterRemoval { get; internal set; }
 
     /// <summary>State.</summary>
     public ChildSaState State { get; internal set; }
 
     /// <summary>The peer deleted it (or its IKE SA): <c>close_action</c> applies.</summary>
     public bool ClosedByPeer { get; internal set; }
+
+    /// <summary>It was removed because a successor took over (rekeyed), not closed.</summary>
+    public bool Superseded => ReplacedBy is not null;
+
+    /// <summary>The losing new SA of a simultaneous rekey: another successor took its predecessor's place (RFC 7296 §2.8.1).</summary>
+    public bool IsRedundant => Replaces is { } previous && previous.ReplacedBy != this;
 
     /// <summary>ESP goes inside UDP (RFC 3948): NAT was detected, or encapsulation was forced.</summary>
     public bool UdpEncapsulation => IkeSa.UdpEncapsulation;

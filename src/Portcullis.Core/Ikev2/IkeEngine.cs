@@ -219,16 +219,65 @@ public sealed class IkeEngine
     /// <c>close_action = start</c>: CHILD SAs the peer closed are brought up again (over the remaining IKE SA, or
     /// a new one when the peer deleted the IKE SA).
     /// </summary>
-    internal void RestartClosed(DateTimeOffset now, IReadOnlyList<ChildConfig> children)
+    internal void RestartClosed(DateTimeOffset now, IReadOnlyList<ChildConfig> children, string why = "close_action = start")
     {
         foreach (ChildConfig child in children)
         {
-            IkeLog.CloseActionRestart(Logger, child.Name);
+            IkeLog.Restarting(Logger, child.Name, why);
             if (!Initiate(now, child.Name, out string? error)) IkeLog.SaWarning(Logger, child.Name, 0, $"cannot restart: {error}");
         }
     }
 
+    /// <summary>
+    /// The data plane saw the first packet arrive on a CHILD SA's inbound SA: a rekey responder starts sending on the
+    /// new SA (make-before-break).
+    /// </summary>
+    public void ChildSaInboundUsed(DateTimeOffset now, uint inboundSpi)
+    {
+        if (FindChild(inboundSpi) is { } child) child.IkeSa.ActivateOutbound(child);
+    }
+
+    /// <summary>
+    /// A CHILD SA crossed its byte or packet limit (<c>rekey_bytes</c>/<c>rekey_packets</c>: rekey; <c>life_*</c>
+    /// with <paramref name="hard"/>: delete).
+    /// </summary>
+    public void ChildSaLimitReached(DateTimeOffset now, uint inboundSpi, bool hard)
+    {
+        if (FindChild(inboundSpi) is not { State: ChildSaState.Installed } child) return;
+        if (hard) child.IkeSa.DeleteChild(now, child, "life_bytes/life_packets reached");
+        else child.IkeSa.RekeyChild(now, child);
+    }
+
+    private ChildSa? FindChild(uint inboundSpi)
+    {
+        foreach (IkeSa sa in _byLocalSpi.Values)
+            foreach (ChildSa child in sa.Children)
+                if (child.InboundSpi == inboundSpi) return child;
+        return null;
+    }
+
     // --- Services for IKE SAs ---
+
+    internal void ReleaseEspSpi(uint spi) => _espSpis.Remove(spi);
+
+    internal void Register(IkeSa sa) => _byLocalSpi[sa.LocalSpi] = sa;
+
+    /// <summary>Another IKE SA of the same connection to the same peer address exists (so this is no first contact).</summary>
+    internal bool HasOtherIkeSa(IkeSa sa) => _byLocalSpi.Values.Any(s => s != sa && s.State is IkeSaState.Established or IkeSaState.Deleting
+        && s.Connection?.Name == sa.Connection?.Name && s.RemoteEndpoint.Address.Equals(sa.RemoteEndpoint.Address));
+
+    /// <summary>A new IKE SA for the reauthentication of <paramref name="old"/>, bringing up <paramref name="children"/>.</summary>
+    internal IkeSa? StartReauthentication(DateTimeOffset now, IkeSa old, IReadOnlyList<ChildConfig> children)
+    {
+        ConnectionConfig conn = old.Connection!;
+        if (conn.RemoteAddress is null) return null;
+        var sa = new IkeSa(this, NextUid(), conn, initiator: true, AllocateIkeSpi(), 0,
+            new IPEndPoint(old.LocalEndpoint.Address, Options.IkePort), new IPEndPoint(old.RemoteEndpoint.Address, conn.RemotePort), now);
+        _byLocalSpi[sa.LocalSpi] = sa;
+        foreach (ChildConfig child in children) sa.QueueChild(now, child);
+        sa.StartInitiator(now);
+        return sa;
+    }
 
     internal void Transmit(IkeTransmit transmit) => _transmits.Enqueue(transmit);
 
@@ -244,6 +293,14 @@ public sealed class IkeEngine
         foreach (ChildSa child in sa.Children) _espSpis.Remove(child.InboundSpi);
     }
 
+    /// <summary>A random number in [0, 1), from the engine's random source (jitter of rekey times).</summary>
+    internal double RandomFraction()
+    {
+        Span<byte> b = stackalloc byte[8];
+        Fill(b);
+        return (BinaryPrimitives.ReadUInt64BigEndian(b) >> 11) * (1.0 / (1UL << 53));
+    }
+
     internal byte[] RandomBytes(int length)
     {
         var bytes = new byte[length];
@@ -257,7 +314,7 @@ public sealed class IkeEngine
         else RandomNumberGenerator.Fill(bytes);
     }
 
-    private ulong AllocateIkeSpi()
+    internal ulong AllocateIkeSpi()
     {
         Span<byte> b = stackalloc byte[8];
         ulong spi;

@@ -18,10 +18,21 @@ public sealed record IkeSaEstablished(IkeSa IkeSa) : IkeEvent;
 /// <summary>An IKE SA is gone (deleted, failed or timed out); its CHILD SAs were removed first.</summary>
 public sealed record IkeSaRemoved(IkeSa IkeSa, string Reason) : IkeEvent;
 
-/// <summary>A CHILD SA is ready: install its two ESP SAs and its policies.</summary>
+/// <summary>
+/// A CHILD SA is ready: install its two ESP SAs. A fresh CHILD SA gets its own policies; one that rekeys another
+/// (<see cref="ChildSa.Replaces"/>) takes over its predecessor's policies, and its outbound SA carries traffic only
+/// when <see cref="ChildSa.OutboundActive"/> (or after <see cref="ChildSaOutboundActivated"/>).
+/// </summary>
 public sealed record ChildSaInstalled(ChildSa ChildSa) : IkeEvent;
 
-/// <summary>A CHILD SA is gone: remove its ESP SAs and policies.</summary>
+/// <summary>Outbound traffic of the CHILD SA's policies moves to this SA (make-before-break after a rekey).</summary>
+public sealed record ChildSaOutboundActivated(ChildSa ChildSa) : IkeEvent;
+
+/// <summary>
+/// A CHILD SA is gone: remove its ESP SAs, and its policies unless a successor holds them. After a rekey
+/// (<see cref="ChildSa.Superseded"/>) the inbound SA may linger briefly for packets in flight. A trap policy follows
+/// when <see cref="ChildSa.AfterRemoval"/> says so.
+/// </summary>
 public sealed record ChildSaRemoved(ChildSa ChildSa) : IkeEvent;
 
 /// <summary>The IKE SA's addresses or ports changed (NAT mapping): ESP goes to the new endpoint.</summary>

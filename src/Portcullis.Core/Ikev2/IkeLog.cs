@@ -21,8 +21,8 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): configured {Configured}; the peer's log names its own list")]
     public static partial void PeerChoseNoProposal(ILogger logger, string conn, uint uid, string configured);
 
-    [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "CHILD_SA {Child} was closed by the peer; close_action = start brings it up again")]
-    public static partial void CloseActionRestart(ILogger logger, string child);
+    [LoggerMessage(EventId = 121, Level = LogLevel.Information, Message = "CHILD_SA {Child} is gone; {Why} brings it up again")]
+    public static partial void Restarting(ILogger logger, string child, string why);
 
     [LoggerMessage(EventId = 122, Level = LogLevel.Information, Message = "CHILD_SA {Child}: traffic matched its trap policy; initiating")]
     public static partial void Acquire(ILogger logger, string child);
@@ -77,4 +77,31 @@ internal static partial class IkeLog
 
     [LoggerMessage(EventId = 119, Level = LogLevel.Debug, Message = "{Conn}[{Uid}] {Direction} {Exchange} {Kind} {MessageId} [{Payloads}] {Local} <-> {Remote}")]
     public static partial void Message(ILogger logger, string conn, uint uid, string direction, string exchange, string kind, uint messageId, string payloads, IPEndPoint local, IPEndPoint remote);
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "{Conn}[{Uid}] CHILD_SA {Child}{{{OldUid}}} rekeyed to {{{NewUid}}} with SPIs {SpiIn:x8}_i {SpiOut:x8}_o, initiated {By}")]
+    public static partial void ChildSaRekeyed(ILogger logger, string conn, uint uid, string child, uint oldUid, uint newUid, uint spiIn, uint spiOut, string by);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA rekeyed to {Conn}[{NewUid}] with SPIs {SpiI:x16}_i {SpiR:x16}_r, initiated {By}")]
+    public static partial void IkeSaRekeyed(ILogger logger, string conn, uint uid, uint newUid, ulong spiI, ulong spiR, string by);
+
+    [LoggerMessage(EventId = 132, Level = LogLevel.Information, Message = "{Conn}[{Uid}] simultaneous rekey of {What}: {Outcome} (lowest nonce rule, RFC 7296 §2.8.1)")]
+    public static partial void RekeyCollision(ILogger logger, string conn, uint uid, string what, string outcome);
+
+    [LoggerMessage(EventId = 133, Level = LogLevel.Information, Message = "{Conn}[{Uid}] {What} rekey refused by the peer ({Notify}); retrying in {Seconds:0} s")]
+    public static partial void RekeyRetry(ILogger logger, string conn, uint uid, string what, string notify, double seconds);
+
+    [LoggerMessage(EventId = 134, Level = LogLevel.Information, Message = "{Conn}[{Uid}] nothing from the peer for {Seconds:0} s; sending a DPD liveness check")]
+    public static partial void DpdCheck(ILogger logger, string conn, uint uid, double seconds);
+
+    [LoggerMessage(EventId = 135, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer is dead: {Reason}")]
+    public static partial void PeerDead(ILogger logger, string conn, uint uid, string reason);
+
+    [LoggerMessage(EventId = 136, Level = LogLevel.Information, Message = "{Conn}[{Uid}] INITIAL_CONTACT from '{PeerId}': removing its stale IKE_SA {Conn}[{StaleUid}]")]
+    public static partial void InitialContact(ILogger logger, string conn, uint uid, string peerId, uint staleUid);
+
+    [LoggerMessage(EventId = 137, Level = LogLevel.Information, Message = "{Conn}[{Uid}] reauthenticating: a new IKE_SA {Conn}[{NewUid}] replaces this one")]
+    public static partial void Reauthenticating(ILogger logger, string conn, uint uid, uint newUid);
+
+    [LoggerMessage(EventId = 138, Level = LogLevel.Information, Message = "{Conn}[{Uid}] answering {Notify} to the peer's {What}: {Why}")]
+    public static partial void CollisionRefused(ILogger logger, string conn, uint uid, string notify, string what, string why);
 }

@@ -36,6 +36,8 @@ public sealed partial class IkeSa
         var idi = new IdPayload(PayloadType.IdInitiator, LocalId);
         byte[] auth = PskAuthentication.Compute(Proposal!.Prf!, secret.Secret, _initRequest, _nonceR, Keys!.SkPi.ReadOnlySpan, idi.BodyBytes());
         var payloads = new List<Payload> { idi };
+        // First contact with this peer (and not a reauthentication): let it drop whatever it kept from before (§2.4).
+        if (_reauthOf is null && !_engine.HasOtherIkeSa(this)) payloads.Add(NotifyPayload.Of(NotifyType.InitialContact));
         if (conn.Remote.Id is not null) payloads.Add(new IdPayload(PayloadType.IdResponder, conn.Remote.Id));
         payloads.Add(new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, auth));
         if (_authChild is { } child)
@@ -86,6 +88,7 @@ public sealed partial class IkeSa
         }
         RemoteId = idr.Identity;
         Established(now);
+        HandleInitialContact(now, response);
 
         if (_authChild is { } child)
         {
@@ -95,12 +98,15 @@ public sealed partial class IkeSa
             }
             else
             {
-                string? problem = InstallInitiatedChild(now, child, response, _authChildSpi, _authTsI, _authTsR, ReadOnlySpan<byte>.Empty, _nonceI, _nonceR, ignoreKeyExchange: true);
+                string? problem = CreateInitiatedChild(now, child, response, _authChildSpi, _authTsI, _authTsR, ReadOnlySpan<byte>.Empty, _nonceI, _nonceR,
+                    ignoreKeyExchange: true, out ChildSa? created);
                 if (problem is not null) ChildFailed(child.Name, problem);
+                else Install(created!);
             }
         }
         foreach (ChildConfig pending in _pendingChildren) InitiateChild(now, pending);
         _pendingChildren.Clear();
+        FinishReauthentication(now);
     }
 
     private void Established(DateTimeOffset now)
@@ -108,6 +114,7 @@ public sealed partial class IkeSa
         State = IkeSaState.Established;
         EstablishedAt = now;
         _halfOpenDeadline = null;
+        ScheduleIkeLifetimes(now);
         IkeLog.IkeSaEstablished(Log, Name, Uid, LocalEndpoint, LocalId!.ToString(), RemoteEndpoint, RemoteId!.ToString(), Proposal!.ToString(), InitiatorSpi, ResponderSpi);
         _engine.Emit(new IkeSaEstablished(this));
     }
@@ -143,6 +150,7 @@ public sealed partial class IkeSa
         Connection = conn;
         LocalId = localId;
         RemoteId = idi.Identity;
+        HandleInitialContact(now, request);
         var ourId = new IdPayload(PayloadType.IdResponder, localId);
         byte[] ourAuth = PskAuthentication.Compute(Proposal!.Prf!, secret!.Secret, _initResponse, _nonceI, Keys!.SkPr.ReadOnlySpan, ourId.BodyBytes());
         var payloads = new List<Payload> { ourId, new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, ourAuth) };

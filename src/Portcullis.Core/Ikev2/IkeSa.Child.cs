@@ -93,22 +93,24 @@ public sealed partial class IkeSa
                         return;
                     }
                 }
-                string? problem = InstallInitiatedChild(t, child, response, spi, tsI, tsR, shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan,
-                    nonce, nr.Nonce, ignoreKeyExchange: false);
+                string? problem = CreateInitiatedChild(t, child, response, spi, tsI, tsR, shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan,
+                    nonce, nr.Nonce, ignoreKeyExchange: false, out ChildSa? created);
                 if (problem is not null) ChildFailed(child.Name, problem);
+                else Install(created!);
             }
             finally
             {
                 shared?.Dispose();
             }
-        });
+        }, RequestKind.ChildCreate);
     }
 
-    /// <summary>Checks the responder's choice against what was offered and installs the CHILD SA; returns a problem or null.</summary>
-    private string? InstallInitiatedChild(DateTimeOffset now, ChildConfig child, IkeMessage response, uint inboundSpi,
+    /// <summary>Checks the responder's choice against what was offered and builds the CHILD SA (not yet installed); returns a problem or null.</summary>
+    private string? CreateInitiatedChild(DateTimeOffset now, ChildConfig child, IkeMessage response, uint inboundSpi,
         IReadOnlyList<TrafficSelector> tsI, IReadOnlyList<TrafficSelector> tsR, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR,
-        bool ignoreKeyExchange)
+        bool ignoreKeyExchange, out ChildSa? created)
     {
+        created = null;
         SaPayload? sa = response.Get<SaPayload>();
         TsPayload? rtsI = response.Get<TsPayload>(PayloadType.TrafficSelectorInitiator);
         TsPayload? rtsR = response.Get<TsPayload>(PayloadType.TrafficSelectorResponder);
@@ -119,8 +121,7 @@ public sealed partial class IkeSa
         if (chosen.Spi.Length != 4) return $"peer's ESP SPI has {chosen.Spi.Length} bytes";
         if (!Within(rtsI.Selectors, tsI) || !Within(rtsR.Selectors, tsR))
             return $"peer narrowed the traffic selectors to {string.Join(",", rtsI.Selectors)} === {string.Join(",", rtsR.Selectors)}, outside what we proposed";
-        ChildSa created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, rtsI.Selectors, rtsR.Selectors, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
-        Install(created);
+        created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, rtsI.Selectors, rtsR.Selectors, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
         return null;
     }
 
@@ -137,7 +138,8 @@ public sealed partial class IkeSa
     /// SA; returns it (not yet installed) with the payloads of the response, or null with an error notify.
     /// </summary>
     private (ChildSa? Child, List<Payload> Payloads) RespondChild(DateTimeOffset now, IkeMessage request,
-        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ignoreKeyExchange, ChildKeyExchange? keyExchange = null)
+        ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool ignoreKeyExchange, ChildKeyExchange? keyExchange = null,
+        IReadOnlyList<ChildConfig>? candidates = null)
     {
         SaPayload? sa = request.Get<SaPayload>();
         TsPayload? tsI = request.Get<TsPayload>(PayloadType.TrafficSelectorInitiator);
@@ -150,7 +152,7 @@ public sealed partial class IkeSa
         ChildConfig? matched = null;
         List<TrafficSelector> narrowedI = [], narrowedR = [];
         int best = -1;
-        foreach (ChildConfig candidate in Connection!.Children)
+        foreach (ChildConfig candidate in candidates ?? Connection!.Children)
         {
             List<TrafficSelector> i = Narrow(tsI.Selectors, RemoteSelectors(candidate));
             List<TrafficSelector> r = Narrow(tsR.Selectors, LocalSelectors(candidate));
@@ -192,7 +194,15 @@ public sealed partial class IkeSa
         int length = 2 * (proposal.Encryption.KeyMaterialSize + (proposal.Integrity?.KeySize ?? 0));
         using SecretBuffer keymat = Ikev2KeyDerivation.ChildSaKeyMaterial(Proposal!.Prf!, Keys!.SkD.ReadOnlySpan, sharedSecret, nonceI, nonceR, length);
         // KEYMAT is taken i→r first, where i is the initiator of this exchange (RFC 7296 §2.17).
-        return new ChildSa(_engine.NextUid(), this, config, proposal, inboundSpi, outboundSpi, local, remote, keymat, exchangeInitiator, now);
+        var child = new ChildSa(_engine.NextUid(), this, config, proposal, inboundSpi, outboundSpi, local, remote, keymat, exchangeInitiator, now)
+        {
+            NonceI = nonceI.ToArray(),
+            NonceR = nonceR.ToArray(),
+            // The initiator of the exchange sends on the new SA at once; a responder waits (see ChildSa.OutboundActive).
+            OutboundActive = exchangeInitiator,
+        };
+        ScheduleChildLifetimes(child, now);
+        return child;
     }
 
     private void ChildFailed(string child, string reason)
@@ -203,6 +213,13 @@ public sealed partial class IkeSa
 
     private void Install(ChildSa child)
     {
+        // Reauthentication: a CHILD SA of the new IKE SA takes over from its namesake on the old one, as a rekey would.
+        if (child.Replaces is null && _reauthOf?.Children.FirstOrDefault(c => c.Name == child.Name && c.ReplacedBy is null && c.State == ChildSaState.Installed) is { } predecessor)
+        {
+            child.Replaces = predecessor;
+            predecessor.ReplacedBy = child;
+        }
+        if (child.Replaces is null) child.OutboundActive = true;
         _children.Add(child);
         IkeLog.ChildSaEstablished(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi,
             string.Join(",", child.LocalTs), string.Join(",", child.RemoteTs), child.Proposal.ToString(), child.UdpEncapsulation ? "UDP-encapsulated" : "plain ESP");
@@ -213,11 +230,23 @@ public sealed partial class IkeSa
     {
         uint id = request.Header.MessageId;
         SaPayload? sa = request.Get<SaPayload>();
-        if (request.Notify(NotifyType.RekeySa) is not null || sa?.Proposals.Any(p => p.Protocol == ProtocolId.Ike) == true)
+        if (sa?.Proposals.Any(p => p.Protocol == ProtocolId.Ike) == true)
         {
-            // Rekeying arrives with issue 4; until then say so in the RFC's words rather than misbehave.
-            IkeLog.SaWarning(Log, Name, Uid, "peer asked to rekey; rekeying is not supported yet, answering NO_ADDITIONAL_SAS");
-            Respond(ExchangeType.CreateChildSa, id, [NotifyPayload.Of(NotifyType.NoAdditionalSas)], local, remote);
+            HandleIkeRekeyRequest(now, request, sa, local, remote);
+            return;
+        }
+        NotifyPayload? rekey = request.Notify(NotifyType.RekeySa);
+        ChildSa? old = null;
+        if (rekey is not null)
+        {
+            old = FindChildToRekey(rekey, id, local, remote);
+            if (old is null) return;
+        }
+        else if (IkeRekeyInProgress)
+        {
+            // RFC 7296 §2.25.2: no new CHILD SAs while this IKE SA is being rekeyed; the peer retries on the new one.
+            IkeLog.CollisionRefused(Log, Name, Uid, "TEMPORARY_FAILURE", "CREATE_CHILD_SA", "we are rekeying the IKE_SA");
+            Respond(ExchangeType.CreateChildSa, id, [NotifyPayload.Of(NotifyType.TemporaryFailure)], local, remote);
             return;
         }
         NoncePayload? ni = request.Get<NoncePayload>();
@@ -244,7 +273,7 @@ public sealed partial class IkeSa
                     }
                     ke = group.CreateResponder();
                     return ke.Respond(kei.Data, out shared) == KeyExchangeError.None ? null : NotifyPayload.Of(NotifyType.InvalidSyntax);
-                });
+                }, old is null ? null : [old.Config]);
             if (child is null)
             {
                 Respond(ExchangeType.CreateChildSa, id, payloads, local, remote);
@@ -255,6 +284,7 @@ public sealed partial class IkeSa
             int after = response.FindIndex(p => p is SaPayload) + 1;
             response.Insert(after, new NoncePayload(nr));
             if (ke is not null) response.Insert(after + 1, new KePayload(child.Proposal.KeyExchange!.Id, ke.PublicValue));
+            if (old is not null) AcceptChildRekey(old, child);
             Respond(ExchangeType.CreateChildSa, id, response, local, remote);
             Install(child);
         }

@@ -18,12 +18,18 @@ public sealed partial class IkeSa
             var ours = new List<uint>();
             foreach (uint spi in delete.Spis)
             {
-                ChildSa? child = _children.FirstOrDefault(c => c.OutboundSpi == spi);
+                // The CHILD SA may have moved to the IKE SA that replaced this one (RFC 7296 §1.4).
+                ChildSa? child = _children.FirstOrDefault(c => c.OutboundSpi == spi)
+                    ?? _rekeyedBy?.Children.FirstOrDefault(c => c.OutboundSpi == spi);
                 if (child is null) continue;
                 // A simultaneous delete (our DELETE crossed theirs) lists nothing in return (RFC 7296 §1.4.1).
                 if (child.State != ChildSaState.Deleting) ours.Add(child.InboundSpi);
-                RemoveChild(child, "deleted by peer", byPeer: true);
-                closed.Add(child.Config);
+                IkeSa owner = child.IkeSa;
+                // The peer finished rekeying it: its successor now carries our outbound traffic too (make-before-break).
+                if (child.ReplacedBy is { } successor) owner.ActivateOutbound(successor);
+                bool closing = !child.Superseded && !child.IsRedundant;
+                owner.RemoveChild(child, closing ? "deleted by peer" : child.Superseded ? "rekeyed" : "redundant after a simultaneous rekey", byPeer: closing);
+                if (closing) closed.Add(child.Config);
             }
             if (ours.Count > 0) response.Add(new DeletePayload(delete.Protocol, ours));
         }
@@ -57,7 +63,7 @@ public sealed partial class IkeSa
         // The DELETE goes out at once, even if another request is outstanding (window size 1 is honoured by
         // dropping that request: the SA is going away).
         _outstanding = null;
-        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Ike, [])], (t, _) => Remove(t, reason));
+        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Ike, [])], (t, _) => Remove(t, reason), RequestKind.IkeDelete);
     }
 
     /// <summary>Sends DELETE for one CHILD SA.</summary>
@@ -65,9 +71,7 @@ public sealed partial class IkeSa
     {
         if (child.State != ChildSaState.Installed) return;
         child.State = ChildSaState.Deleting;
-        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [child.InboundSpi])], (_, _) => RemoveChild(child, reason));
+        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [child.InboundSpi])],
+            (_, _) => child.IkeSa.RemoveChild(child, reason), RequestKind.ChildDelete);
     }
-
-    /// <summary>Sends an empty INFORMATIONAL request: the peer must answer (RFC 7296 §1.4 liveness check).</summary>
-    internal void CheckLiveness(DateTimeOffset now) => Request(now, ExchangeType.Informational, _ => [], (_, _) => { });
 }

@@ -157,8 +157,14 @@ public sealed partial class IkeSa
 
     private void DeriveKeys(SecretBuffer shared)
     {
+        using SecretBuffer skeyseed = Ikev2KeyDerivation.SkeySeed(Proposal!.Prf!, _nonceI, _nonceR, shared.ReadOnlySpan);
+        InstallKeys(skeyseed);
+    }
+
+    /// <summary>The seven keys from SKEYSEED (RFC 7296 §2.14) and the SK payload protection in our direction.</summary>
+    private void InstallKeys(SecretBuffer skeyseed)
+    {
         NegotiatedProposal p = Proposal!;
-        using SecretBuffer skeyseed = Ikev2KeyDerivation.SkeySeed(p.Prf!, _nonceI, _nonceR, shared.ReadOnlySpan);
         Keys = Ikev2KeyDerivation.IkeSaKeys(p.Prf!, p.Encryption, p.Integrity, skeyseed.ReadOnlySpan, _nonceI, _nonceR, InitiatorSpi, ResponderSpi);
         _engine.Options.KeyLog?.Invoke(this, Keys);
         Protection = IsInitiator

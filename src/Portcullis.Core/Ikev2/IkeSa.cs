@@ -40,7 +40,10 @@ public sealed partial class IkeSa : IDisposable
     private DateTimeOffset? _halfOpenDeadline;
     private byte[] _lastReceived = [];
 
-    private sealed record QueuedRequest(ExchangeType Exchange, Func<DateTimeOffset, List<Payload>?> Build, Action<DateTimeOffset, IkeMessage> OnResponse);
+    /// <summary>What a request of ours is for: the collision rules of RFC 7296 §2.25 depend on it.</summary>
+    private enum RequestKind { Other, ChildCreate, ChildRekey, ChildDelete, IkeRekey, IkeDelete, Liveness }
+
+    private sealed record QueuedRequest(ExchangeType Exchange, Func<DateTimeOffset, List<Payload>?> Build, Action<DateTimeOffset, IkeMessage> OnResponse, RequestKind Kind);
 
     private sealed class OutstandingRequest
     {
@@ -48,6 +51,8 @@ public sealed partial class IkeSa : IDisposable
         public required uint MessageId { get; init; }
         public required byte[] Data { get; set; }
         public required Action<DateTimeOffset, IkeMessage> OnResponse { get; init; }
+        public required RequestKind Kind { get; init; }
+        public required DateTimeOffset FirstSent { get; init; }
         public int Tries { get; set; }
         public DateTimeOffset NextRetransmit { get; set; }
     }
@@ -123,8 +128,14 @@ public sealed partial class IkeSa : IDisposable
     /// <summary>When IKE_AUTH completed.</summary>
     public DateTimeOffset? EstablishedAt { get; private set; }
 
-    /// <summary>When the IKE SA is due for rekeying (rekeying itself comes with issue 4).</summary>
-    public DateTimeOffset? RekeyAt => EstablishedAt + Connection?.RekeyTime;
+    /// <summary>When the IKE SA is due for rekeying (rekey_time less a random part of rand_time); null: not scheduled.</summary>
+    public DateTimeOffset? RekeyAt => _ikeRekeyAt;
+
+    /// <summary>When it is due for reauthentication; null: not scheduled.</summary>
+    public DateTimeOffset? ReauthAt => _reauthAt;
+
+    /// <summary>The IKE SA that took over after a rekey; this one only waits for its DELETE.</summary>
+    public IkeSa? RekeyedTo => _rekeyedBy;
 
     /// <summary>The CHILD SAs.</summary>
     public IReadOnlyList<ChildSa> Children => _children;
@@ -141,6 +152,7 @@ public sealed partial class IkeSa : IDisposable
             DateTimeOffset? t = _outstanding?.NextRetransmit;
             if (_nextKeepalive is { } k && (t is null || k < t)) t = k;
             if (_halfOpenDeadline is { } h && (t is null || h < t)) t = h;
+            if (LifetimeTimeout is { } l && (t is null || l < t)) t = l;
             return t;
         }
     }
@@ -157,7 +169,7 @@ public sealed partial class IkeSa : IDisposable
         {
             if (o.Tries >= _engine.Options.RetransmitTries)
             {
-                Remove(now, $"giving up after {o.Tries} retransmits of {o.Exchange} request {o.MessageId}: peer not responding");
+                PeerDead(now, $"giving up after {o.Tries} retransmits of {o.Exchange} request {o.MessageId}: peer not responding");
                 return;
             }
             o.Tries++;
@@ -170,14 +182,16 @@ public sealed partial class IkeSa : IDisposable
             _engine.Transmit(new IkeTransmit(LocalEndpoint, RemoteEndpoint, [0xFF], false));
             _nextKeepalive = now + _engine.Options.KeepaliveInterval;
         }
+        HandleLifetimes(now);
     }
 
     // --- Requests this side initiates ---
 
     /// <summary>Queues a request; it goes out when no other request of ours is outstanding (window size 1).</summary>
-    private void Request(DateTimeOffset now, ExchangeType exchange, Func<DateTimeOffset, List<Payload>?> build, Action<DateTimeOffset, IkeMessage> onResponse)
+    private void Request(DateTimeOffset now, ExchangeType exchange, Func<DateTimeOffset, List<Payload>?> build, Action<DateTimeOffset, IkeMessage> onResponse,
+        RequestKind kind = RequestKind.Other)
     {
-        _queue.Enqueue(new QueuedRequest(exchange, build, onResponse));
+        _queue.Enqueue(new QueuedRequest(exchange, build, onResponse, kind));
         SendNextRequest(now);
     }
 
@@ -190,7 +204,11 @@ public sealed partial class IkeSa : IDisposable
             if (payloads is null) continue;
             uint id = _nextRequestId++;
             byte[] data = Encode(q.Exchange, id, response: false, payloads);
-            _outstanding = new OutstandingRequest { Exchange = q.Exchange, MessageId = id, Data = data, OnResponse = q.OnResponse, NextRetransmit = now + _engine.Options.RetransmitDelay(0) };
+            _outstanding = new OutstandingRequest
+            {
+                Exchange = q.Exchange, MessageId = id, Data = data, OnResponse = q.OnResponse, Kind = q.Kind, FirstSent = now,
+                NextRetransmit = now + _engine.Options.RetransmitDelay(0),
+            };
             LogMessage("sending", q.Exchange, "request", id, payloads);
             Send(data);
         }
@@ -283,7 +301,11 @@ public sealed partial class IkeSa : IDisposable
         }
 
         LogMessage("received", header.ExchangeType, header.IsResponse ? "response" : "request", header.MessageId, message!.Payloads);
-        if (protection is not null) UpdateEndpoints(now, local, remote);
+        if (protection is not null)
+        {
+            UpdateEndpoints(now, local, remote);
+            _lastInbound = now;
+        }
 
         if (header.IsResponse)
         {
@@ -354,7 +376,10 @@ public sealed partial class IkeSa : IDisposable
         if (!_children.Remove(child)) return;
         child.State = ChildSaState.Deleted;
         child.ClosedByPeer = byPeer;
+        // close_action applies to a CHILD SA the peer closed, never to one a rekey replaced.
+        if (byPeer && !child.Superseded) child.AfterRemoval = child.Config.CloseAction;
         IkeLog.ChildSaDeleted(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi, reason);
+        _engine.ReleaseEspSpi(child.InboundSpi);
         _engine.Emit(new ChildSaRemoved(child));
     }
 

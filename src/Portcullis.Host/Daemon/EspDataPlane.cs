@@ -17,14 +17,22 @@ internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEnc
     public System.Net.SocketAddress RawRemote { get; } = RawEspSocket.AddressOf(Remote.Address);
 }
 
+/// <summary>A PROTECT policy and its routes, shared by a CHILD SA and the CHILD SAs that rekey it.</summary>
+internal sealed class PolicyHandle(SecurityPolicy policy, IReadOnlyList<string> routes)
+{
+    public SecurityPolicy Policy { get; } = policy;
+    public IReadOnlyList<string> Routes { get; } = routes;
+    public int Users;
+}
+
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
-internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, SecurityPolicy policy, IReadOnlyList<string> routes)
+internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, PolicyHandle handle)
 {
     public ChildSa Child { get; } = child;
     public EspSa Inbound { get; } = inbound;
     public EspSa Outbound { get; } = outbound;
-    public SecurityPolicy Policy { get; } = policy;
-    public IReadOnlyList<string> Routes { get; } = routes;
+    public PolicyHandle Handle { get; } = handle;
+    public SecurityPolicy Policy => Handle.Policy;
 }
 
 /// <summary>
@@ -40,6 +48,11 @@ internal sealed class EspDataPlane : IDisposable
     private readonly SecurityPolicyDatabase _traps = new();
     private readonly Dictionary<string, int> _routes = [];
     private Action<string>? _onAcquire;
+    private readonly Action<uint> _onInboundUsed;
+    private readonly Action<uint, bool> _onLimit;
+
+    /// <summary>How long the inbound SA of a rekeyed CHILD SA keeps accepting after its DELETE, for packets in flight.</summary>
+    internal static readonly TimeSpan RekeyedInboundLinger = TimeSpan.FromSeconds(3);
     private readonly TunDevice _tun;
     private readonly UdpEndpoint _natT;
     private readonly RawEspSocket? _raw;
@@ -48,8 +61,12 @@ internal sealed class EspDataPlane : IDisposable
     private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private long _noPolicy, _noSa, _badInbound, _sendErrors;
 
-    public EspDataPlane(TunDevice tun, UdpEndpoint natT, RawEspSocket? raw, ILogger logger)
+    /// <param name="onInboundUsed">Called (on a packet thread) with a CHILD SA's inbound SPI when its first packet arrived.</param>
+    /// <param name="onLimit">Called (on a packet thread) with a CHILD SA's inbound SPI when it crossed a soft or (true) hard volume limit.</param>
+    public EspDataPlane(TunDevice tun, UdpEndpoint natT, RawEspSocket? raw, ILogger logger, Action<uint> onInboundUsed, Action<uint, bool> onLimit)
     {
+        _onInboundUsed = onInboundUsed;
+        _onLimit = onLimit;
         _tun = tun;
         _natT = natT;
         _raw = raw;
@@ -79,21 +96,42 @@ internal sealed class EspDataPlane : IDisposable
             child.OutboundEncryptionKey.ReadOnlySpan, child.OutboundIntegrityKey.ReadOnlySpan);
         inbound.LocalSelectors = new SelectorSet(child.LocalTs);
         inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
+        inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
         if (!child.UdpEncapsulation && _raw is null)
             DaemonLog.PlainEspUnsupported(_logger, child.IkeSa.Name, child.IkeSa.Uid, child.Name);
-        var policy = new SecurityPolicy(child.LocalTs, child.RemoteTs, outbound, Route(child));
-        List<string> routes = AddRoutes(child.LocalTs, child.RemoteTs);
+        // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
+        PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
+        bool fresh = handle is null;
+        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), AddRoutes(child.LocalTs, child.RemoteTs));
+        var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
-        _spd.Add(policy);
-        lock (_children) _children[child.Uid] = new InstalledChild(child, inbound, outbound, policy, routes);
+        lock (_children)
+        {
+            handle.Users++;
+            _children[child.Uid] = installed;
+        }
+        if (child.OutboundActive) Activate(installed);
+        if (fresh) _spd.Add(handle.Policy);
+    }
+
+    /// <summary>Outbound traffic of the policy goes through this CHILD SA from now on.</summary>
+    public void ActivateOutbound(ChildSa child)
+    {
+        if (Find(child.Uid) is { } installed) Activate(installed);
+    }
+
+    private void Activate(InstalledChild installed)
+    {
+        installed.Policy.Tag = Route(installed.Child);
+        installed.Policy.OutboundSa = installed.Outbound;
     }
 
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);
-        if (installed is not null) installed.Policy.Tag = Route(child);
+        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child);
     }
 
     private EspRoute Route(ChildSa child) =>
@@ -189,18 +227,35 @@ internal sealed class EspDataPlane : IDisposable
 
     public void Remove(ChildSa child)
     {
-        InstalledChild? installed;
+        InstalledChild? installed, successor = null;
+        bool lastUser;
         lock (_children)
         {
             if (!_children.Remove(child.Uid, out installed)) return;
+            lastUser = --installed.Handle.Users == 0;
+            // Normally the successor was activated before the old SA goes; if not, hand the policy to a sibling.
+            if (!lastUser && installed.Policy.OutboundSa == installed.Outbound)
+                successor = _children.Values.Where(c => c.Handle == installed.Handle)
+                    .OrderByDescending(c => c.Child.OutboundActive).ThenByDescending(c => c.Child.Uid).FirstOrDefault();
         }
-        _spd.Remove(installed.Policy);
-        _sad.Remove(installed.Inbound.Spi);
-        ReleaseRoutes(installed.Routes);
-        if (child.Config.CloseAction == CloseAction.Trap && child.ClosedByPeer)
+        if (successor is not null) Activate(successor);
+        if (lastUser)
+        {
+            _spd.Remove(installed.Policy);
+            ReleaseRoutes(installed.Handle.Routes);
+        }
+        // A rekeyed SA's inbound side keeps accepting a moment longer: the peer's last packets on it may still be on the way.
+        TimeSpan linger = child.Superseded || child.IsRedundant ? RekeyedInboundLinger : TimeSpan.Zero;
+        if (linger == TimeSpan.Zero) _sad.Remove(installed.Inbound.Spi);
+        if (child.AfterRemoval == CloseAction.Trap)
             InstallTrap(child.Config, child.LocalTs, child.RemoteTs);
         // Let in-flight packets on the other threads finish with the SA before its keys are wiped.
-        Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => { installed.Inbound.Dispose(); installed.Outbound.Dispose(); });
+        Task.Delay(linger + TimeSpan.FromSeconds(1)).ContinueWith(_ =>
+        {
+            if (linger > TimeSpan.Zero && _sad.TryGet(installed.Inbound.Spi, out EspSa? current) && current == installed.Inbound) _sad.Remove(installed.Inbound.Spi);
+            installed.Inbound.Dispose();
+            installed.Outbound.Dispose();
+        });
     }
 
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
@@ -216,6 +271,7 @@ internal sealed class EspDataPlane : IDisposable
         }
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
+        if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         if (route.UdpEncapsulation)
         {
             UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
@@ -240,6 +296,11 @@ internal sealed class EspDataPlane : IDisposable
         Span<byte> buffer = _inBuffer.AsSpan(0, esp.Length);
         esp.CopyTo(buffer);
         if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
+        if (sa.Limits is { } limits)
+        {
+            if (limits.FirstInboundUse()) _onInboundUsed(limits.Key);
+            if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
+        }
         Span<byte> inner = buffer.Slice(offset, length);
         // Trim TFC padding: the inner IP header knows the packet's real length.
         int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])

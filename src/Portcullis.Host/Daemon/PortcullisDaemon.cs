@@ -104,7 +104,9 @@ public sealed class PortcullisDaemon
         try { raw = RawEspSocket.Open(); }
         catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw ESP socket (plain ESP unavailable)", e.Message); }
         using RawEspSocket? rawSocket = raw;
-        using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"));
+        using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"),
+            spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
+            (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)));
         _dataPlane = dataPlane;
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
@@ -208,6 +210,9 @@ public sealed class PortcullisDaemon
                     CompleteWaiters(installed.ChildSa.Name, null);
                     _dataPlane!.ResetTrap(installed.ChildSa.Name);
                     break;
+                case ChildSaOutboundActivated activated:
+                    _dataPlane!.ActivateOutbound(activated.ChildSa);
+                    break;
                 case ChildSaRemoved removed:
                     _dataPlane!.Remove(removed.ChildSa);
                     break;
@@ -218,7 +223,7 @@ public sealed class PortcullisDaemon
                     CompleteWaiters(failed.ChildName, failed.Reason);
                     _dataPlane!.ResetTrap(failed.ChildName);
                     break;
-                case IkeSaRemoved gone:
+                case IkeSaRemoved gone when gone.IkeSa.RekeyedTo is null:
                     foreach (ChildConfig child in gone.IkeSa.Connection?.Children ?? [])
                     {
                         CompleteWaiters(child.Name, gone.Reason);

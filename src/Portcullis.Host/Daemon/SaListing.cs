@@ -19,7 +19,7 @@ internal static class SaListing
             string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
             text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}\n");
             if (sa.EstablishedAt is { } est)
-                text.Append($"  established {Age(now - est)} ago, rekeying in {Age(sa.RekeyAt!.Value - now)}\n");
+                text.Append($"  established {Age(now - est)} ago{Due(", rekeying in ", sa.RekeyAt, now)}{Due(", reauthenticating in ", sa.ReauthAt, now)}{(sa.RekeyedTo is { } next ? $", rekeyed to #{next.Uid}" : "")}\n");
             foreach (ChildSa child in sa.Children)
             {
                 text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, ESP SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
@@ -27,7 +27,7 @@ internal static class SaListing
                 InstalledChild? installed = dataPlane?.Find(child.Uid);
                 long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
                 long outBytes = installed?.Outbound.Bytes ?? 0, outPackets = installed?.Outbound.Packets ?? 0;
-                text.Append($"    installed {Age(now - child.EstablishedAt)} ago, rekeying in {Age(child.RekeyAt - now)}\n");
+                text.Append($"    installed {Age(now - child.EstablishedAt)} ago{Due(", rekeying in ", child.RekeyAt, now)}{Due(", expires in ", child.ExpireAt, now)}{(child.OutboundActive ? "" : ", outbound on hold")}\n");
                 text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets");
                 if (installed is { } i && i.Inbound.ReplayDrops + i.Inbound.AuthenticationFailures + i.Inbound.PaddingErrors + i.Inbound.MalformedPackets > 0)
                     text.Append($", dropped: {i.Inbound.ReplayDrops} replayed, {i.Inbound.AuthenticationFailures} failed integrity, {i.Inbound.PaddingErrors} bad padding, {i.Inbound.MalformedPackets} malformed");
@@ -63,6 +63,8 @@ internal static class SaListing
     }
 
     private static string Addrs(IReadOnlyList<string> a) => a.Count == 0 ? "%any" : string.Join(",", a);
+
+    private static string Due(string label, DateTimeOffset? at, DateTimeOffset now) => at is { } t ? label + Age(t - now) : "";
 
     private static string Age(TimeSpan t)
     {

@@ -171,9 +171,9 @@ public class SwanctlConfigLoaderTests
     {
         var fs = new InMemoryConfigFileSystem()
             .Add("/etc/swanctl/conf.d/a.conf", "connections {\n  a {\n    local {\n      auth = psk\n    }\n    remote {\n      auth = psk\n    }\n  }\n}\n")
-            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    dpd_delay = 30s\n  }\n}\n");
+            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    mobike = no\n  }\n}\n");
         IReadOnlyList<ConfigError> errors = LoadErrors("include conf.d/*.conf\n", fs);
-        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.dpd_delay" } && e.Message.Contains("not supported by Portcullis yet"));
+        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.mobike" } && e.Message.Contains("not supported by Portcullis yet"));
 
         fs.Add("/etc/swanctl/conf.d/b.conf", "# nothing\n");
         PortcullisConfig config = LoadOk("include conf.d/*.conf\n", fs);
@@ -215,7 +215,7 @@ public class SwanctlConfigLoaderTests
     [InlineData("pools {\n}\nconnections {\n}\n", 1, "pools", "not supported by Portcullis yet")]
     [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
     [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
-    [InlineData("connections {\n  c {\n    dpd_delay = 30s\n  }\n}\n", 3, "connections.c.dpd_delay", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    mobike = no\n  }\n}\n", 3, "connections.c.mobike", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    pools = p\n  }\n}\n", 3, "connections.c.pools", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    local {\n      certs = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.certs", "not supported by Portcullis yet")]
@@ -253,7 +253,7 @@ public class SwanctlConfigLoaderTests
     [InlineData(10, "                        mode = tunel", 11, "connections.c.children.ch.mode", "unknown mode")]
     [InlineData(10, "                        start_action = trap|start", 11, "connections.c.children.ch.start_action", "not supported by Portcullis yet")]
     [InlineData(10, "                        start_action = route", 11, "connections.c.children.ch.start_action", "unknown start_action")]
-    [InlineData(10, "                        close_action = reboot", 11, "connections.c.children.ch.close_action", "unknown close_action")]
+    [InlineData(10, "                        close_action = reboot", 11, "connections.c.children.ch.close_action", "unknown action")]
     [InlineData(10, "                        remote_ts = 10.0.0.0/33", 11, "connections.c.children.ch.remote_ts", "")]
     [InlineData(10, "                        remote_ts = dynamic, 10.0.0.0/8", 11, "connections.c.children.ch.remote_ts", "combining 'dynamic'")]
     [InlineData(10, "                        esp_proposals = aes128-prfsha256", 11, "connections.c.children.ch.esp_proposals", "cannot be used in ESP proposals")]

@@ -251,6 +251,12 @@ public sealed class EnginePair
         target.HandleDatagram(Now, destination, source, p.Data);
     }
 
+    /// <summary>No retransmission or other short timer is pending: the next timeout, if any, is a lifetime (rekey) far ahead.</summary>
+    public void AssertNothingPending(IkeEngine engine)
+    {
+        if (engine.NextTimeout is { } next) Assert.True(next > Now + TimeSpan.FromMinutes(30), $"a timeout is pending at {next - Now} from now");
+    }
+
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) =>
         a is null ? b : b is null ? a : a < b ? a : b;
 

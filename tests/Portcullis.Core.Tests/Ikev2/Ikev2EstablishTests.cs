@@ -78,8 +78,8 @@ public class Ikev2EstablishTests
         Assert.True(pair.LeftLog.Has("IKE_SA established"), pair.Dump());
         Assert.True(pair.RightLog.Has("CHILD_SA net{"), pair.Dump());
         Assert.All(pair.Sent, p => Assert.False(p.NonEspMarker));
-        Assert.Null(pair.Left.NextTimeout);
-        Assert.Null(pair.Right.NextTimeout);
+        pair.AssertNothingPending(pair.Left);
+        pair.AssertNothingPending(pair.Right);
     }
 
     /// <summary>A configured single-choice proposal in NegotiatedProposal's notation (enc-integ-prf-ke, noesn left out).</summary>

@@ -134,7 +134,7 @@ public class Ikev2ExchangeTests
         pair.Establish(horizon: TimeSpan.FromMinutes(10));
         Assert.Equal(6, pair.Sent.Count);
         Assert.Contains("giving up", Assert.Single(pair.Events<IkeSaRemoved>(Side.Left)).Reason);
-        Assert.Null(pair.Left.NextTimeout);
+        pair.AssertNothingPending(pair.Left);
     }
 
     [Fact]
@@ -371,8 +371,8 @@ public class Ikev2ExchangeTests
         Assert.Single(pair.Sent, p => Is(p, Side.Left, ExchangeType.Informational, true));
         Assert.Equal(IkeSaState.Established, li.State);
         Assert.Equal(IkeSaState.Established, ri.State);
-        Assert.Null(pair.Left.NextTimeout);
-        Assert.Null(pair.Right.NextTimeout);
+        pair.AssertNothingPending(pair.Left);
+        pair.AssertNothingPending(pair.Right);
         Assert.Empty(pair.LeftLog.Warnings);
         Assert.Empty(pair.RightLog.Warnings);
         // A second check uses the next message ID and is answered as well.

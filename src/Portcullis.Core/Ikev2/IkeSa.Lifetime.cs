@@ -1,0 +1,149 @@
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2.Wire;
+
+namespace Portcullis.Core.Ikev2;
+
+/// <summary>
+/// Lifetimes and liveness (RFC 7296 §2.4, §2.8): when the IKE SA and its CHILD SAs rekey, reauthenticate or expire,
+/// dead peer detection with <c>dpd_delay</c>/<c>dpd_timeout</c>, and what <c>dpd_action</c> does once the peer is dead.
+/// </summary>
+public sealed partial class IkeSa
+{
+    private DateTimeOffset? _ikeRekeyAt, _reauthAt, _ikeExpireAt;
+    private DateTimeOffset _lastInbound;
+
+    /// <summary>Last time an authenticated message arrived from the peer.</summary>
+    public DateTimeOffset LastInbound => _lastInbound;
+
+    /// <summary>rekey_time less a random part of rand_time, so that both ends rarely rekey at once (§2.8.1).</summary>
+    private DateTimeOffset? Jittered(DateTimeOffset now, TimeSpan interval, TimeSpan rand)
+    {
+        if (interval <= TimeSpan.Zero) return null;
+        if (rand > interval) rand = interval;
+        return now + interval - rand * _engine.RandomFraction();
+    }
+
+    private ulong JitteredVolume(ulong limit, ulong rand)
+    {
+        if (limit == 0) return 0;
+        if (rand > limit) rand = limit;
+        return limit - (ulong)(rand * _engine.RandomFraction());
+    }
+
+    /// <summary>Schedules rekeying, reauthentication and the hard expiry of a freshly established IKE SA.</summary>
+    private void ScheduleIkeLifetimes(DateTimeOffset now)
+    {
+        ConnectionConfig conn = Connection!;
+        _lastInbound = now;
+        _ikeRekeyAt = Jittered(now, conn.RekeyTime, conn.EffectiveRandTime);
+        _reauthAt = Jittered(now, conn.ReauthTime, conn.EffectiveRandTime);
+        TimeSpan longest = conn.RekeyTime > conn.ReauthTime ? conn.RekeyTime : conn.ReauthTime;
+        _ikeExpireAt = longest > TimeSpan.Zero ? now + longest + conn.EffectiveOverTime : null;
+    }
+
+    /// <summary>Schedules the soft and hard limits of a new CHILD SA from its configuration.</summary>
+    private void ScheduleChildLifetimes(ChildSa child, DateTimeOffset now)
+    {
+        ChildConfig c = child.Config;
+        child.RekeyAt = Jittered(now, c.RekeyTime, c.EffectiveRandTime);
+        child.ExpireAt = c.EffectiveLifeTime > TimeSpan.Zero ? now + c.EffectiveLifeTime : null;
+        child.RekeyBytes = JitteredVolume(c.RekeyBytes, c.RandBytes ?? c.EffectiveLifeBytes - c.RekeyBytes);
+        child.LifeBytes = c.EffectiveLifeBytes;
+        child.RekeyPackets = JitteredVolume(c.RekeyPackets, c.RandPackets ?? c.EffectiveLifePackets - c.RekeyPackets);
+        child.LifePackets = c.EffectiveLifePackets;
+    }
+
+    /// <summary>The earliest lifetime or liveness event; null when none is pending.</summary>
+    private DateTimeOffset? LifetimeTimeout
+    {
+        get
+        {
+            if (State is not (IkeSaState.Established or IkeSaState.Deleting)) return null;
+            DateTimeOffset? t = null;
+            void Min(DateTimeOffset? x) { if (x is { } v && (t is null || v < t)) t = v; }
+            if (_outstanding is { } o && Connection!.DpdTimeout > TimeSpan.Zero) Min(o.FirstSent + Connection.DpdTimeout);
+            if (State != IkeSaState.Established) return t;
+            Min(_ikeExpireAt);
+            if (_rekeyedBy is not null) return t;
+            Min(_ikeRekeyAt);
+            Min(_reauthAt);
+            if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0) Min(_lastInbound + Connection.DpdDelay);
+            foreach (ChildSa child in _children)
+            {
+                if (child.State != ChildSaState.Installed) continue;
+                Min(child.ExpireAt);
+                if (!child.Rekeying && child.ReplacedBy is null) Min(child.RekeyAt);
+            }
+            return t;
+        }
+    }
+
+    private void HandleLifetimes(DateTimeOffset now)
+    {
+        if (State is not (IkeSaState.Established or IkeSaState.Deleting)) return;
+        if (_outstanding is { } o && Connection!.DpdTimeout > TimeSpan.Zero && now >= o.FirstSent + Connection.DpdTimeout)
+        {
+            PeerDead(now, $"no answer to {o.Exchange} request {o.MessageId} within dpd_timeout ({Connection.DpdTimeout.TotalSeconds:0} s)");
+            return;
+        }
+        if (State != IkeSaState.Established) return;
+        if (_ikeExpireAt is { } expire && now >= expire)
+        {
+            _ikeExpireAt = null;
+            Delete(now, _rekeyedBy is null ? "IKE_SA lifetime expired" : "the peer never deleted the rekeyed IKE_SA");
+            return;
+        }
+        if (_rekeyedBy is not null) return;
+        if (_reauthAt is { } reauth && now >= reauth)
+        {
+            _reauthAt = null;
+            Reauthenticate(now);
+        }
+        if (_ikeRekeyAt is { } rekey && now >= rekey)
+        {
+            _ikeRekeyAt = null;
+            RekeyIke(now);
+        }
+        foreach (ChildSa child in _children.ToArray())
+        {
+            if (child.State != ChildSaState.Installed) continue;
+            if (child.ExpireAt is { } hard && now >= hard)
+            {
+                child.ExpireAt = null;
+                DeleteChild(now, child, "life_time expired");
+            }
+            else if (child.RekeyAt is { } soft && now >= soft && !child.Rekeying && child.ReplacedBy is null)
+            {
+                child.RekeyAt = null;
+                RekeyChild(now, child);
+            }
+        }
+        if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0 && now >= _lastInbound + Connection.DpdDelay)
+        {
+            // Nothing heard for dpd_delay: an empty INFORMATIONAL must be answered (RFC 7296 §1.4).
+            IkeLog.DpdCheck(Log, Name, Uid, (now - _lastInbound).TotalSeconds);
+            Request(now, ExchangeType.Informational, _ => [], (_, _) => { }, RequestKind.Liveness);
+        }
+    }
+
+    /// <summary>
+    /// The peer stopped answering: the SA goes without a DELETE, and each CHILD SA's <c>dpd_action</c> follows
+    /// (clear, trap, or restart). An SA that was being deleted anyway just goes.
+    /// </summary>
+    private void PeerDead(DateTimeOffset now, string reason)
+    {
+        if (State != IkeSaState.Established || _rekeyedBy is not null)
+        {
+            Remove(now, reason);
+            return;
+        }
+        IkeLog.PeerDead(Log, Name, Uid, reason);
+        ChildConfig[] restart = _children.Select(c => c.Config).Where(c => c.DpdAction == CloseAction.Start).Distinct().ToArray();
+        foreach (ChildSa child in _children) child.AfterRemoval = child.Config.DpdAction;
+        Remove(now, reason);
+        _engine.RestartClosed(now, restart, "dpd_action = restart");
+    }
+
+    /// <summary>A liveness check on demand (also what <c>dpd_delay</c> sends).</summary>
+    internal void CheckLiveness(DateTimeOffset now) => Request(now, ExchangeType.Informational, _ => [], (_, _) => { }, RequestKind.Liveness);
+}
