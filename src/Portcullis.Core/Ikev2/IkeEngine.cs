@@ -244,7 +244,7 @@ public sealed class IkeEngine
     public void ChildSaLimitReached(DateTimeOffset now, uint inboundSpi, bool hard)
     {
         if (FindChild(inboundSpi) is not { State: ChildSaState.Installed } child) return;
-        if (hard) child.IkeSa.DeleteChild(now, child, "life_bytes/life_packets reached");
+        if (hard) child.IkeSa.ExpireChild(now, child, "life_bytes/life_packets reached");
         else child.IkeSa.RekeyChild(now, child);
     }
 

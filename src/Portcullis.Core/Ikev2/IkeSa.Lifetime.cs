@@ -110,7 +110,7 @@ public sealed partial class IkeSa
             if (child.ExpireAt is { } hard && now >= hard)
             {
                 child.ExpireAt = null;
-                DeleteChild(now, child, "life_time expired");
+                ExpireChild(now, child, "life_time expired");
             }
             else if (child.RekeyAt is { } soft && now >= soft && !child.Rekeying && child.ReplacedBy is null)
             {
@@ -142,6 +142,18 @@ public sealed partial class IkeSa
         foreach (ChildSa child in _children) child.AfterRemoval = child.Config.DpdAction;
         Remove(now, reason);
         _engine.RestartClosed(now, restart, "dpd_action = restart");
+    }
+
+    /// <summary>
+    /// A hard lifetime ran out: the SA must not carry another packet, so it goes at once, whatever exchange is under
+    /// way; the DELETE that tells the peer follows in turn.
+    /// </summary>
+    internal void ExpireChild(DateTimeOffset now, ChildSa child, string reason)
+    {
+        if (child.State == ChildSaState.Deleted) return;
+        uint spi = child.InboundSpi;
+        RemoveChild(child, reason);
+        if (State == IkeSaState.Established) Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [spi])], (_, _) => { }, RequestKind.ChildDelete);
     }
 
     /// <summary>A liveness check on demand (also what <c>dpd_delay</c> sends).</summary>

@@ -371,7 +371,7 @@ public sealed partial class IkeSa : IDisposable
         Dispose();
     }
 
-    private void RemoveChild(ChildSa child, string reason, bool byPeer = false)
+    internal void RemoveChild(ChildSa child, string reason, bool byPeer = false)
     {
         if (!_children.Remove(child)) return;
         child.State = ChildSaState.Deleted;
