@@ -66,8 +66,24 @@ NFT
   ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
 }
 
-# pc_conf ME PEER MY_INNER PEER_INNER IKE_PROPOSAL ESP_PROPOSAL SECRET [CHILD_EXTRA]: a site-to-site swanctl.conf both
-# implementations read; CHILD_EXTRA is added to the child section (e.g. "start_action = trap").
+# Client 198.51.100.2 and server 203.0.113.2 with a router between them (no NAT): LEFT is the client, RIGHT the
+# server, ROUTER_NS the router, where a test can add nftables rules (e.g. to drop packets at random).
+pc_topology_routed() {
+  local router; pc_ns LEFT c; pc_ns router m; pc_ns RIGHT s; ROUTER_NS=$router
+  pc_link "$LEFT" 198.51.100.2/24 "$router" 198.51.100.1/24
+  LEFT_IF=$PC_LINK_A
+  pc_link "$router" 203.0.113.1/24 "$RIGHT" 203.0.113.2/24
+  RIGHT_IF=$PC_LINK_B
+  ip -n "$LEFT" route add 203.0.113.0/24 via 198.51.100.1
+  ip -n "$RIGHT" route add 198.51.100.0/24 via 203.0.113.1
+  ip netns exec "$router" sysctl -qw net.ipv4.ip_forward=1
+  LEFT_ADDR=198.51.100.2; RIGHT_ADDR=203.0.113.2
+  ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+}
+
+# pc_conf ME PEER MY_INNER PEER_INNER IKE_PROPOSAL ESP_PROPOSAL SECRET [CHILD_EXTRA [CONN_EXTRA]]: a site-to-site
+# swanctl.conf both implementations read; CHILD_EXTRA is added to the child section (e.g. "start_action = trap"),
+# CONN_EXTRA to the connection (e.g. "rekey_time = 10s").
 pc_conf() {
   cat <<CONF
 connections {
@@ -76,6 +92,7 @@ connections {
     local_addrs = $1
     remote_addrs = $2
     proposals = $5
+    ${9:-}
     local {
       auth = psk
       id = $1

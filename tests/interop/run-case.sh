@@ -8,6 +8,12 @@
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
 #   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
 #                                                                        close_action = start: a peer's DELETE brings it back
+#   run-case.sh rekey portcullis                                         rekey_time = 10s both sides, a 90 s ping stream:
+#                                                                        5+ CHILD and 2+ IKE rekeys started by each side, no loss
+#   run-case.sh dpd portcullis                                           strongSwan killed: DPD clears the SA within dpd_timeout and
+#                                                                        dpd_action = restart brings it back; a restarted strongSwan's
+#                                                                        INITIAL_CONTACT removes our stale SA
+#   run-case.sh lossy portcullis                                         a router drops 30 % of UDP 500/4500: it establishes and rekeys
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -207,6 +213,135 @@ case "$case_name" in
     [ "$n" -eq 2 ] || pc_fail "$n IKE SAs initiated in all, want 2"
     pc_capture_check wire
     pc_log "trap brought the tunnel up on traffic; close_action = start restored it after the peer's DELETE"
+    ;;
+  rekey)
+    # Both sides rekey every 10 s (less strongSwan's and our 1 s of jitter); life times leave room for a retry.
+    # strongSwan's userspace ESP rekeys its CHILD SAs about 8 s after they are made; a wider jitter on our side lets us
+    # start about half of them, and a wider one on strongSwan's IKE SA lets it start some IKE rekeys too.
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16-ecp256 "$SECRET" "rekey_time = 10s
+        life_time = 60s
+        rand_time = 4s" "rekey_time = 10s
+    over_time = 30s
+    rand_time = 1s" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16-ecp256 "$SECRET" "rekey_time = 10s
+        life_time = 60s
+        rand_time = 1s" "rekey_time = 10s
+    over_time = 30s
+    rand_time = 2s" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate"; }
+    # A numbered stream: 900 echo requests 0.1 s apart, each answered through the tunnel; ping counts losses and duplicates.
+    ip netns exec "$LEFT" ping -c 900 -i 0.1 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream.out" 2>&1
+    tail -3 "$PC_WORK/stream.out"
+    log="$PC_WORK/pc/portcullis.log"
+    child_us=$(grep -c "rekeying CHILD_SA" "$log"); child_peer=$(grep -c "CHILD_SA .* rekeyed to .* initiated by the peer" "$log")
+    ike_us=$(grep -c "rekeying IKE_SA" "$log"); ike_peer=$(grep -c "IKE_SA rekeyed to .* initiated by the peer" "$log")
+    child_done=$(grep -c "CHILD_SA .* rekeyed to " "$log"); ike_done=$(grep -c "IKE_SA rekeyed to " "$log")
+    collisions=$(grep -c "simultaneous rekey" "$log")
+    pc_log "CHILD rekeys: $child_done completed, started by us $child_us, by strongSwan $child_peer; IKE rekeys: $ike_done completed, by us $ike_us, by strongSwan $ike_peer; $collisions collisions"
+    grep -E "rekey|TEMPORARY|simultaneous" "$log" | grep -v DEBUG | tail -12
+    grep -q " 900 received" "$PC_WORK/stream.out" || { show_logs; pc_fail "inner packets were lost during rekeying"; }
+    grep -q "duplicates" "$PC_WORK/stream.out" && pc_fail "inner packets were duplicated during rekeying"
+    [ "$child_done" -ge 5 ] && [ "$ike_done" -ge 2 ] || pc_fail "too few rekeys: $child_done CHILD, $ike_done IKE"
+    [ "$child_us" -ge 1 ] && [ "$child_peer" -ge 1 ] && [ "$ike_us" -ge 1 ] && [ "$ike_peer" -ge 1 ] || pc_fail "each side must start CHILD and IKE rekeys"
+    grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA's keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    # Both still agree on one IKE SA and one CHILD SA.
+    [ "$(pc_swanctl "$RIGHT" ss --list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan does not have exactly one IKE SA"; }
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "Portcullis does not have exactly one IKE SA"; }
+    pc_capture_check wire
+    ;;
+  dpd)
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "dpd_action = restart" "dpd_delay = 2s
+    dpd_timeout = 10s" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/ss.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "start_action = start" > "$PC_WORK/ss-start.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    ss_pid=${PC_PIDS[-1]}
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic before the peer died"
+    log="$PC_WORK/pc/portcullis.log"
+    # 1. strongSwan dies without a word: DPD notices, clears the SA within dpd_delay + dpd_timeout, and restarts it.
+    kill -9 "$ss_pid"; t0=$(date +%s.%N)
+    for i in $(seq 200); do grep -q "peer is dead" "$log" && break; sleep 0.1; done
+    t1=$(date +%s.%N)
+    grep "peer is dead" "$log" | head -1
+    grep -q "peer is dead: no answer to Informational request .* within dpd_timeout" "$log" || { tail -20 "$log"; pc_fail "DPD did not declare the peer dead"; }
+    took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    pc_log "DPD cleared the SA ${took}s after the peer died (dpd_delay 2 s + dpd_timeout 10 s)"
+    awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
+    pc_portcullis "$LEFT" pc list-sas | grep -q "ESTABLISHED" && pc_fail "the dead peer's SA is still listed"
+    grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
+    # strongSwan comes back (nothing configured to start): our retransmitted IKE_SA_INIT reaches it and the tunnel is back.
+    rm -rf "$PC_WORK/ss/run"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    ss_pid=${PC_PIDS[-1]}
+    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
+    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
+    pc_log "the tunnel came back by itself after strongSwan returned"
+    # 2. strongSwan restarts at once and connects itself: its INITIAL_CONTACT makes us drop the stale SA before DPD would.
+    kill -9 "$ss_pid"
+    rm -rf "$PC_WORK/ss/run"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-start.conf"
+    for i in $(seq 100); do grep -q "INITIAL_CONTACT from" "$log" && break; sleep 0.1; done
+    grep "INITIAL_CONTACT from" "$log" | head -1
+    grep -q "removing its stale IKE_SA" "$log" || { tail -20 "$log"; pc_fail "INITIAL_CONTACT did not remove the stale SA"; }
+    [ "$(grep -c "peer is dead" "$log")" -eq 1 ] || pc_fail "DPD acted before INITIAL_CONTACT could"
+    sleep 0.5
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "not exactly one IKE SA after INITIAL_CONTACT"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after INITIAL_CONTACT"
+    pc_log "INITIAL_CONTACT replaced the stale SA; ping goes through"
+    ;;
+  lossy)
+    # A router between the two drops 30 % of UDP 500/4500 (IKE and ESP-in-UDP) in each direction, at random.
+    pc_topology_routed
+    ip netns exec "$ROUTER_NS" nft -f - <<NFT || pc_fail "nft"
+table ip pcloss {
+  chain lossy { type filter hook forward priority filter; policy accept;
+    udp dport { 500, 4500 } numgen random mod 100 < 30 counter drop
+  }
+}
+NFT
+    child_extra="rekey_time = 10s
+        life_time = 120s
+        rand_time = 1s"
+    conn_extra="rekey_time = 10s
+    over_time = 120s
+    rand_time = 1s"
+    pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$child_extra" "$conn_extra" > "$PC_WORK/pc.conf"
+    pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$child_extra" "$conn_extra" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate through the lossy router"; }
+    pc_log "established through the lossy router ($(grep -c retransmitting "$PC_WORK/pc/portcullis.log") retransmissions so far)"
+    log="$PC_WORK/pc/portcullis.log"
+    # Traffic through the tunnel meanwhile (its ESP-in-UDP packets lose 30 % too).
+    ip netns exec "$LEFT" ping -i 0.2 -W 1 -I 198.18.1.1 198.18.2.1 > /dev/null 2>&1 &
+    PC_PIDS+=($!)
+    for i in $(seq 120); do
+      [ "$(grep -c "CHILD_SA .* rekeyed to " "$log")" -ge 3 ] && [ "$(grep -c "IKE_SA rekeyed to " "$log")" -ge 2 ] && break
+      sleep 1
+    done
+    child_done=$(grep -c "CHILD_SA .* rekeyed to " "$log"); ike_done=$(grep -c "IKE_SA rekeyed to " "$log")
+    dropped=$(ip netns exec "$ROUTER_NS" nft list table ip pcloss | sed -n 's/.*counter packets \([0-9]*\).*/\1/p')
+    pc_log "rekeys through the lossy router: $child_done CHILD, $ike_done IKE; the router dropped $dropped packets; $(grep -c retransmitting "$log") retransmissions by us, $(grep -c "retransmit " "$PC_WORK/ss/charon.log") by strongSwan"
+    retransmits=$(( $(grep -c retransmitting "$log") + $(grep -c "retransmit " "$PC_WORK/ss/charon.log") ))
+    [ "$child_done" -ge 3 ] && [ "$ike_done" -ge 2 ] || { tail -30 "$log"; pc_fail "too few rekeys through the lossy router"; }
+    [ "${dropped:-0}" -gt 0 ] && [ "$retransmits" -gt 0 ] || pc_fail "no IKE message was lost ($dropped dropped, $retransmits retransmissions): the test proves nothing"
+    ip netns exec "$ROUTER_NS" nft delete table ip pcloss
+    sleep 1
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { show_logs; pc_fail "no traffic after the lossy period"; }
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -ge 1 ] || pc_fail "no IKE SA left"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

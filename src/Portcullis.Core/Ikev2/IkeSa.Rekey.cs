@@ -74,6 +74,7 @@ public sealed partial class IkeSa
                 if (old.State == ChildSaState.Installed && old.ReplacedBy is null) old.RekeyAt = t;
                 return null;
             }
+            IkeLog.Rekeying(Log, Name, Uid, $"CHILD_SA {old.Name}{{{old.Uid}}}");
             spi = _engine.AllocateEspSpi();
             nonce = _engine.RandomBytes(32);
             var payloads = new List<Payload> { new NotifyPayload(NotifyType.RekeySa, [], ProtocolId.Esp, SpiBytes(old.InboundSpi)) };
@@ -267,6 +268,7 @@ public sealed partial class IkeSa
                 _ikeRekeying = false;
                 return null;
             }
+            IkeLog.Rekeying(Log, Name, Uid, "IKE_SA");
             spi = _engine.AllocateIkeSpi();
             nonce = _engine.RandomBytes(32);
             ke = kex.CreateInitiator();
