@@ -245,6 +245,12 @@ public sealed partial class IkeSa : IDisposable
                 Send(last.Data, last.Local, last.Remote);
                 return;
             }
+            if (header.ExchangeType == ExchangeType.IkeSaInit)
+            {
+                // Only the first message is IKE_SA_INIT, and its retransmissions were answered above; this one is unauthenticated.
+                IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, "IKE_SA_INIT request for an existing IKE SA");
+                return;
+            }
             if (header.MessageId != _expectedRequestId)
             {
                 IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, $"message ID outside the window (expected {_expectedRequestId})");
