@@ -84,7 +84,7 @@ public enum FragmentStatus
     IntegrityCheckFailed,
     /// <summary>Total Fragments is below that of the fragments kept (an outdated fragmentation); dropped.</summary>
     Inconsistent,
-    /// <summary>The message would need more fragments or bytes than allowed; dropped (and what was kept of it).</summary>
+    /// <summary>Total Fragments is above the limit (the fragment is dropped), or the message grows beyond the byte limit (all of it is discarded).</summary>
     LimitExceeded,
 }
 

@@ -559,6 +559,34 @@ public class Ikev2FragmentationTests
         Assert.Contains(fragments, p => p.Data.Length + 4 + 28 > SmallSize - 16);
     }
 
+    [Theory]
+    [InlineData(31)]
+    [InlineData(32)]
+    public void Mutated_fragments_never_throw_and_never_break_the_sa(int seed)
+    {
+        var rng = new Random(seed);
+        EnginePair pair = SmallPair();
+        pair.Establish();
+        Assert.True(pair.Left.Initiate(pair.Now, "net", out _)); // a fragmented CREATE_CHILD_SA too
+        pair.Drive();
+        Packet[] fragments = pair.Sent.Where(IsFragment).ToArray();
+        Assert.True(fragments.Length >= 8, pair.Dump());
+        for (int i = 0; i < 2000; i++)
+        {
+            Packet p = fragments[rng.Next(fragments.Length)];
+            pair.Inject(p with { Data = Ikev2FuzzTests.Mutate(p.Data, rng) });
+            if (i % 50 == 0) pair.Drive(TimeSpan.Zero);
+        }
+        pair.Drive(TimeSpan.FromMinutes(1));
+        IkeSa left = Assert.Single(pair.Left.IkeSas);
+        Assert.Equal(IkeSaState.Established, left.State);
+        // Still answering: a fragmented CREATE_CHILD_SA goes through.
+        int children = pair.Events<ChildSaInstalled>(Side.Right).Count();
+        Assert.True(pair.Left.Initiate(pair.Now, "net", out _));
+        pair.Drive();
+        Assert.Equal(children + 1, pair.Events<ChildSaInstalled>(Side.Right).Count());
+    }
+
     [Fact]
     public void Retransmit_limit_caps_each_delay()
     {
