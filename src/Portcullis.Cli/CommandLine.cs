@@ -19,11 +19,13 @@ public static class CommandLine
         Commands:
           algorithms [--all|--default|--legacy]   List every transform with its IANA ID and strongSwan keyword;
                                                   legacy ones are refused unless a configuration names them.
-          daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
+          daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
                                                   Run the IKE daemon in the foreground (default config
                                                   /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
-                                                  SIGHUP reloads the configuration. --keylog appends IKE SA
-                                                  keys to FILE for decrypting captures (debugging only).
+                                                  SIGHUP reloads the configuration. --settings reads the charon
+                                                  section of a strongswan.conf (default
+                                                  /etc/portcullis/strongswan.conf, if present). --keylog appends
+                                                  IKE SA keys to FILE for decrypting captures (debugging only).
           load-all                                Reload the daemon's configuration; a bad file changes nothing.
           initiate --child NAME                   Bring up a CHILD SA (and its IKE SA) and wait for it.
           terminate --ike NAME                    Delete the IKE SAs of a connection.

@@ -13,7 +13,7 @@ public static class DaemonCommands
     /// <summary>Environment variable naming the control socket (for several daemons on one machine, as in tests).</summary>
     public const string SocketVariable = "PORTCULLIS_SOCKET";
 
-    /// <summary><c>portcullis daemon [--config FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]</c>.</summary>
+    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
@@ -23,6 +23,7 @@ public static class DaemonCommands
             switch (args[i])
             {
                 case "--config" or "-c": options = options with { ConfigPath = Next() ?? "" }; break;
+                case "--settings": options = options with { SettingsPath = Next() ?? "" }; break;
                 case "--socket": options = options with { SocketPath = Next() ?? "" }; break;
                 case "--tun": options = options with { TunName = Next() ?? "" }; break;
                 case "--debug": options = options with { LogLevel = LogLevel.Debug }; break;
@@ -32,7 +33,7 @@ public static class DaemonCommands
                     return CommandLine.UsageError;
             }
         }
-        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0 || options.KeyLogPath is "")
+        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0 || options.KeyLogPath is "" || options.SettingsPath is "")
         {
             stderr.WriteLine("portcullis daemon: an option is missing its value");
             return CommandLine.UsageError;

@@ -57,10 +57,34 @@ public class DaemonCommandTests
     }
 
     [Fact]
+    public void The_daemon_refuses_a_missing_or_bad_settings_file_with_file_line_and_key()
+    {
+        string dir = Directory.CreateTempSubdirectory("portcullis-cli-").FullName;
+        try
+        {
+            string conf = Path.Combine(dir, "swanctl.conf"), settings = Path.Combine(dir, "strongswan.conf");
+            File.WriteAllText(conf, "");
+            var (status, output, _) = Run("daemon", "--config", conf, "--settings", settings, "--socket", Path.Combine(dir, "s.sock"), "--tun", "pctest0");
+            Assert.Equal(1, status);
+            Assert.Contains($"{settings}: cannot read the file", output);
+
+            File.WriteAllText(settings, "charon {\n  plugins {\n  }\n  fragment_size = tiny\n}\n");
+            (status, output, _) = Run("daemon", "--config", conf, "--settings", settings, "--socket", Path.Combine(dir, "s.sock"), "--tun", "pctest0");
+            Assert.Equal(1, status);
+            Assert.Contains($"{settings}:4: charon.fragment_size:", output);
+            Assert.Contains($"{settings}:2: charon.plugins: ignored", output);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Help_lists_the_daemon_commands()
     {
         var (_, output, _) = Run("--help");
-        foreach (string command in (string[])["daemon", "load-all", "initiate --child", "terminate --ike", "list-sas", "list-conns"])
+        foreach (string command in (string[])["daemon", "--settings FILE", "load-all", "initiate --child", "terminate --ike", "list-sas", "list-conns"])
             Assert.Contains(command, output);
     }
 }

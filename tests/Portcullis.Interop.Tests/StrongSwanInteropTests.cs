@@ -58,4 +58,13 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// <summary>start_action = trap brings the tunnel up on traffic; close_action = start restores it after the peer's DELETE.</summary>
     [InteropFact]
     public void TrapAndCloseAction() => InteropEnvironment.RunCase(output, "trap", "portcullis");
+
+    /// <summary>
+    /// RFC 7383 with both sides at fragment_size = 256 (Portcullis through --settings): IKE_AUTH goes in SKF fragments
+    /// both ways, each side reassembles the other's, tshark verifies every fragment, the tunnel carries pings.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void IkeFragmentation(string initiator) => InteropEnvironment.RunCase(output, "fragmentation", initiator);
 }

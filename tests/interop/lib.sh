@@ -121,9 +121,10 @@ secrets {
 CONF
 }
 
-# pc_start_strongswan NS NAME: charon with userspace ESP (kernel-libipsec) in NS, private /run and VICI socket.
+# pc_start_strongswan NS NAME [CHARON_SETTINGS]: charon with userspace ESP (kernel-libipsec) in NS, private /run and
+# VICI socket; CHARON_SETTINGS (lines such as "fragment_size = 576") go into its strongswan.conf's charon section.
 pc_start_strongswan() {
-  local ns=$1 dir="$PC_WORK/$2"
+  local ns=$1 dir="$PC_WORK/$2" extra=${3:-}
   mkdir -p "$dir/run" "$dir/conf"
   cat > "$dir/strongswan.conf" <<CONF
 charon {
@@ -138,6 +139,7 @@ charon {
       flush_line = yes
     }
   }
+  $extra
   plugins {
     vici { socket = unix://$dir/run/charon.vici }
     socket-default { fwmark = 0x42 }
@@ -158,15 +160,17 @@ pc_swanctl() { local ns=$1 dir="$PC_WORK/$2"; shift 2; STRONGSWAN_CONF="$dir/str
 
 pc_strongswan_load() { cp "$3" "$PC_WORK/$2/conf/swanctl.conf"; pc_swanctl "$1" "$2" --load-all --file "$PC_WORK/$2/conf/swanctl.conf" > "$PC_WORK/$2/load.out" 2>&1 || { cat "$PC_WORK/$2/load.out"; pc_fail "swanctl --load-all"; }; }
 
-# pc_start_portcullis NS NAME CONF: the daemon in NS with its own control socket and log.
+# pc_start_portcullis NS NAME CONF [DAEMON_ARGS…]: the daemon in NS with its own control socket and log; DAEMON_ARGS
+# are added to its command line (e.g. --settings FILE).
 pc_start_portcullis() {
-  local ns=$1 dir="$PC_WORK/$2"
+  local ns=$1 name=$2 dir="$PC_WORK/$2"
   mkdir -p "$dir"
   cp "$3" "$dir/swanctl.conf"
+  shift 3
   ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" --debug \
-    --keylog "$PC_WORK/keys.log" > "$dir/portcullis.log" 2>&1 &
+    --keylog "$PC_WORK/keys.log" "$@" > "$dir/portcullis.log" 2>&1 &
   PC_PIDS+=($!)
-  eval "PID_$2=$!"
+  eval "PID_$name=$!"
   local i
   for i in $(seq 100); do [ -S "$dir/portcullis.sock" ] && return 0; sleep 0.1; done
   cat "$dir/portcullis.log"; pc_fail "portcullis daemon did not start in $ns"
@@ -229,12 +233,13 @@ pc_capture_check() {
   local note="keys not usable by Wireshark, SK payloads not decrypted"
   if [ "$decrypt" = 1 ]; then
     local sk decrypted incorrect
-    sk=$(HOME=$home tshark -r "$pcap" -Y 'isakmp.nextpayload == 46' 2>/dev/null | wc -l)
-    decrypted=$(HOME=$home tshark -r "$pcap" -V -Y 'isakmp.nextpayload == 46' 2>/dev/null | grep -c 'Decrypted Data (')
+    # SK (46) and SKF (53, RFC 7383 fragments: each decrypted and verified on its own).
+    sk=$(HOME=$home tshark -r "$pcap" -Y 'isakmp.nextpayload == 46 || isakmp.nextpayload == 53' 2>/dev/null | wc -l)
+    decrypted=$(HOME=$home tshark -r "$pcap" -V -Y 'isakmp.nextpayload == 46 || isakmp.nextpayload == 53' 2>/dev/null | grep -c 'Decrypted Data (')
     incorrect=$(HOME=$home tshark -r "$pcap" -V 2>/dev/null | grep -ci '\[incorrect')
     [ "$sk" -eq "$decrypted" ] || pc_fail "tshark decrypted $decrypted of $sk Encrypted payloads with the daemon's keys"
     [ "$incorrect" -eq 0 ] || pc_fail "tshark found $incorrect incorrect integrity checksums"
-    note="all $sk Encrypted payloads decrypted and dissected, integrity correct"
+    note="all $sk Encrypted (and Encrypted Fragment) payloads decrypted and dissected, integrity correct"
   fi
   pc_log "tshark decoded $frames frames of $1, none malformed; $note: $(tshark -r "$pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 }

@@ -14,6 +14,8 @@
 #                                                                        dpd_action = restart brings it back; a restarted strongSwan's
 #                                                                        INITIAL_CONTACT removes our stale SA
 #   run-case.sh lossy portcullis                                         a router drops 30 % of UDP 500/4500: it establishes and rekeys
+#   run-case.sh fragmentation portcullis|strongswan                      both sides with a small fragment_size: IKE_AUTH goes
+#                                                                        in SKF fragments both ways (RFC 7383), tunnel, ping
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -342,6 +344,39 @@ NFT
     sleep 1
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { show_logs; pc_fail "no traffic after the lossy period"; }
     [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -ge 1 ] || pc_fail "no IKE SA left"
+    ;;
+  fragmentation)
+    # 256-byte IP datagrams, and long FQDN identities so that both IKE_AUTH messages need fragments.
+    size=256
+    pc_topology_pair
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    ids='s/\(id[-0-9]* = \)192\.0\.2\.\([12]\)$/\1gateway-\2.fragmentation-interop.portcullis.example/'
+    pc_conf 192.0.2.1 192.0.2.2 $PC_INNER $SS_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "$ids" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 $SS_INNER $PC_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "$ids" > "$PC_WORK/ss.conf"
+    grep -q "id = gateway-1.fragmentation" "$PC_WORK/pc.conf" || pc_fail "the identities were not replaced"
+    printf 'charon {\n  fragment_size = %s\n  retransmit_tries = 3\n}\n' $size > "$PC_WORK/pc-strongswan.conf"
+    pc_start_strongswan "$RIGHT" ss "fragment_size = $size"
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf" --settings "$PC_WORK/pc-strongswan.conf"
+    grep -q "fragment_size $size" "$PC_WORK/pc/portcullis.log" || { cat "$PC_WORK/pc/portcullis.log"; pc_fail "the daemon did not take fragment_size from --settings"; }
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pc_capture_check wire
+    # IKE_AUTH (exchange type 35) in SKF fragments (payload 53) both ways, none bigger than the fragment size.
+    for from in 192.0.2.1 192.0.2.2; do
+      n=$(tshark -r "$PC_WORK/wire.pcap" -Y "ip.src == $from && isakmp.exchangetype == 35 && isakmp.nextpayload == 53 && isakmp.frag.number" 2>/dev/null | wc -l)
+      [ "$n" -ge 2 ] || { show_logs; pc_fail "$from sent $n IKE_AUTH fragments, want at least 2"; }
+      pc_log "$from sent IKE_AUTH in $n fragments: $(tshark -r "$PC_WORK/wire.pcap" -Y "ip.src == $from && isakmp.nextpayload == 53" -T fields -e isakmp.frag.number -e isakmp.frag.total -e ip.len 2>/dev/null | tr '\t\n' '/ ')"
+    done
+    big=$(tshark -r "$PC_WORK/wire.pcap" -Y "isakmp.nextpayload == 53 && ip.len > $size" 2>/dev/null | wc -l)
+    [ "$big" -eq 0 ] || pc_fail "$big fragments are bigger than $size bytes"
+    grep -E "reassembled fragmented IKE message" "$PC_WORK/ss/charon.log" | head -2
+    grep -q "reassembled fragmented IKE message" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not reassemble our fragments"; }
+    grep -E "reassembled IkeAuth (request|response) 1 from" "$PC_WORK/pc/portcullis.log" | head -1
+    grep -Eq "reassembled IkeAuth (request|response) 1 from" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "Portcullis did not reassemble strongSwan's fragments"; }
+    grep -E "WARN +ike:" "$PC_WORK/pc/portcullis.log" && pc_fail "Portcullis logged warnings"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

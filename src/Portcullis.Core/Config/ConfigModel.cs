@@ -83,6 +83,22 @@ public enum ChildMode
     Transport,
 }
 
+/// <summary>
+/// IKE fragmentation (RFC 7383) for a connection (<c>fragmentation</c>, strongSwan's values). Fragments a peer sends
+/// are accepted whatever the value.
+/// </summary>
+public enum FragmentationPolicy
+{
+    /// <summary>Announce support; send oversized messages in fragments when the peer announced support too (the default).</summary>
+    Yes,
+    /// <summary>Announce support but never send fragments.</summary>
+    Accept,
+    /// <summary>strongSwan's IKEv1 option to fragment even the first message; for IKEv2 the same as <see cref="Yes"/>.</summary>
+    Force,
+    /// <summary>Do not announce support (so never send fragments).</summary>
+    No,
+}
+
 /// <summary>One <c>connections.NAME</c> section.</summary>
 public sealed class ConnectionConfig
 {
@@ -142,6 +158,9 @@ public sealed class ConnectionConfig
 
     /// <summary>The jitter range, with strongSwan's default.</summary>
     public TimeSpan EffectiveRandTime => RandTime ?? EffectiveOverTime;
+
+    /// <summary>IKE fragmentation (<c>fragmentation</c>, default yes).</summary>
+    public FragmentationPolicy Fragmentation { get; init; } = FragmentationPolicy.Yes;
 
     /// <summary>The <c>local</c> (or first <c>local*</c>) authentication round.</summary>
     public required AuthConfig Local { get; init; }

@@ -8,7 +8,7 @@ namespace Portcullis.Core.Config;
 /// Loads swanctl.conf into a <see cref="PortcullisConfig"/>. Only the keys Portcullis implements are accepted; every
 /// other key or section is reported as an error naming its file, line and dotted key, never silently ignored.
 /// Supported: <c>connections.NAME.{version, local_addrs, remote_addrs, local_port, remote_port, proposals, encap,
-/// rekey_time, local*{auth, id}, remote*{auth, id}, children.NAME.{local_ts, remote_ts, esp_proposals, mode,
+/// rekey_time, fragmentation, local*{auth, id}, remote*{auth, id}, children.NAME.{local_ts, remote_ts, esp_proposals, mode,
 /// start_action, close_action, rekey_time}}</c> and <c>secrets.ike*.{id, id*, secret}</c>.
 /// </summary>
 public static class SwanctlConfigLoader
@@ -155,6 +155,7 @@ public static class SwanctlConfigLoader
         public TimeSpan ReauthTime;
         public TimeSpan? OverTime, RandTime;
         public TimeSpan DpdDelay, DpdTimeout;
+        public FragmentationPolicy Fragmentation = FragmentationPolicy.Yes;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -180,6 +181,17 @@ public static class SwanctlConfigLoader
         ["rand_time"] = (b, v, key, ctx) => b.RandTime = ctx.Duration(v, key) ?? b.RandTime,
         ["dpd_delay"] = (b, v, key, ctx) => b.DpdDelay = ctx.Duration(v, key) ?? b.DpdDelay,
         ["dpd_timeout"] = (b, v, key, ctx) => b.DpdTimeout = ctx.Duration(v, key) ?? b.DpdTimeout,
+        ["fragmentation"] = (b, v, key, ctx) =>
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "yes": b.Fragmentation = FragmentationPolicy.Yes; break;
+                case "accept": b.Fragmentation = FragmentationPolicy.Accept; break;
+                case "force": b.Fragmentation = FragmentationPolicy.Force; break;
+                case "no": b.Fragmentation = FragmentationPolicy.No; break;
+                default: ctx.Error(v, key, $"unknown fragmentation '{v.Value}' (yes, accept, force or no)"); break;
+            }
+        },
     };
 
     private static ConnectionConfig? LoadConnection(SettingsSection section, Context ctx)
@@ -241,6 +253,7 @@ public static class SwanctlConfigLoader
             RandTime = b.RandTime,
             DpdDelay = b.DpdDelay,
             DpdTimeout = b.DpdTimeout,
+            Fragmentation = b.Fragmentation,
             Local = local,
             Remote = remote,
             Children = children,

@@ -24,11 +24,34 @@ public sealed record IkeEngineOptions
     /// <summary>Retransmissions before giving up (strongSwan's default: 5, about 165 s in all).</summary>
     public int RetransmitTries { get; init; } = 5;
 
+    /// <summary>Cap on one retransmission delay (strongSwan's <c>retransmit_limit</c>); zero, the default, is no cap.</summary>
+    public TimeSpan RetransmitLimit { get; init; } = TimeSpan.Zero;
+
     /// <summary>NAT-keepalive interval when this side is behind a NAT (RFC 3948 §2.3; strongSwan's default 20 s).</summary>
     public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(20);
 
     /// <summary>How long an IKE SA this side responds to may stay unauthenticated (initiators are bounded by retransmission).</summary>
     public TimeSpan HalfOpenTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Largest IP datagram (IP and UDP headers and the non-ESP marker included) an IKE fragment may fill (RFC 7383;
+    /// strongSwan's <c>charon.fragment_size</c>, default 1280). Protected messages bigger than this are sent in
+    /// fragments when both sides announced support; 0 means 576 bytes for IPv4 and 1280 for IPv6.
+    /// </summary>
+    public int FragmentSize { get; init; } = 1280;
+
+    /// <summary>
+    /// Most fragments accepted for one message (Total Fragments). 64 lets a peer fragment a message of
+    /// <see cref="MaxIkeReassemblySize"/> bytes into pieces of about 160 bytes, well below what any sane fragment size
+    /// gives, while bounding the decryptions one message can cost.
+    /// </summary>
+    public int MaxIkeFragments { get; init; } = 64;
+
+    /// <summary>
+    /// Most decrypted bytes kept while reassembling one fragmented message (10000, strongSwan's <c>charon.max_packet</c>).
+    /// A message growing beyond it is discarded.
+    /// </summary>
+    public int MaxIkeReassemblySize { get; init; } = 10000;
 
     /// <summary>The source address the host would use towards a peer (for connections without a literal local address).</summary>
     public Func<IPAddress, IPAddress?>? SourceAddressFor { get; init; }
@@ -42,6 +65,10 @@ public sealed record IkeEngineOptions
     /// </summary>
     public Action<IkeSa, IkeSaKeys>? KeyLog { get; init; }
 
-    /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times.</summary>
-    public TimeSpan RetransmitDelay(int tries) => RetransmitTimeout * Math.Pow(RetransmitBase, tries);
+    /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times, at most <see cref="RetransmitLimit"/> when set.</summary>
+    public TimeSpan RetransmitDelay(int tries)
+    {
+        TimeSpan delay = RetransmitTimeout * Math.Pow(RetransmitBase, tries);
+        return RetransmitLimit > TimeSpan.Zero && delay > RetransmitLimit ? RetransmitLimit : delay;
+    }
 }

@@ -43,12 +43,13 @@ public sealed partial class IkeSa
         payloads.Add(new NoncePayload(_nonceI));
         payloads.AddRange(NatDetectionPayloads(InitiatorSpi, 0));
         payloads.Add(new NotifyPayload(NotifyType.SignatureHashAlgorithms, s_signatureHashes));
+        if (AnnounceFragmentation()) payloads.Add(NotifyPayload.Of(NotifyType.Ikev2FragmentationSupported));
         // IKE_SA_INIT is always message 0; a retry after COOKIE or INVALID_KE_PAYLOAD starts it afresh.
         _nextRequestId = 0;
         _outstanding = null;
         _queue.Clear();
         Request(now, ExchangeType.IkeSaInit, _ => payloads, HandleInitResponse);
-        _initRequest = _outstanding!.Data;
+        _initRequest = _outstanding!.Data[0];
     }
 
     private List<Payload> NatDetectionPayloads(ulong spiI, ulong spiR)
@@ -129,6 +130,7 @@ public sealed partial class IkeSa
         ResponderSpi = response.Header.ResponderSpi;
         _nonceR = nonce.Nonce.ToArray();
         _initResponse = _lastReceived;
+        PeerSupportsFragmentation = response.Notify(NotifyType.Ikev2FragmentationSupported) is not null;
         Proposal = chosen;
         using (shared) DeriveKeys(shared!);
         DetectNat(response, response.Header);
@@ -232,6 +234,7 @@ public sealed partial class IkeSa
         _nonceR = _engine.RandomBytes(32);
         _initRequest = datagram;
         _expectedRequestId = 1;
+        PeerSupportsFragmentation = request.Notify(NotifyType.Ikev2FragmentationSupported) is not null;
         DetectNat(request, request.Header);
         using (shared)
         {
@@ -243,8 +246,10 @@ public sealed partial class IkeSa
             };
             payloads.AddRange(NatDetectionPayloads(InitiatorSpi, ResponderSpi));
             payloads.Add(new NotifyPayload(NotifyType.SignatureHashAlgorithms, s_signatureHashes));
+            // The answer to the initiator's announcement (RFC 7383 §2.3).
+            if (PeerSupportsFragmentation && AnnounceFragmentation()) payloads.Add(NotifyPayload.Of(NotifyType.Ikev2FragmentationSupported));
             Respond(ExchangeType.IkeSaInit, 0, payloads, LocalEndpoint, RemoteEndpoint);
-            _initResponse = _lastResponse!.Value.Data;
+            _initResponse = _lastResponse!.Value.Data[0];
             DeriveKeys(shared!);
         }
         State = IkeSaState.Authenticating;

@@ -415,6 +415,9 @@ public sealed partial class IkeSa
             RemoteId = RemoteId,
             LocalBehindNat = LocalBehindNat,
             RemoteBehindNat = RemoteBehindNat,
+            // Fragmentation was agreed in IKE_SA_INIT and carries over to the rekeyed SA (RFC 7383 §2.3).
+            _announcedFragmentation = _announcedFragmentation,
+            PeerSupportsFragmentation = PeerSupportsFragmentation,
             _createdNonceI = nonceI,
             _createdNonceR = nonceR,
             _nonceI = nonceI,

@@ -35,7 +35,7 @@ public sealed partial class IkeSa : IDisposable
     private OutstandingRequest? _outstanding;
     private uint _nextRequestId;
     private uint _expectedRequestId;
-    private (uint MessageId, byte[] Data, IPEndPoint Local, IPEndPoint Remote)? _lastResponse;
+    private (uint MessageId, byte[][] Data, IPEndPoint Local, IPEndPoint Remote)? _lastResponse;
     private DateTimeOffset? _nextKeepalive;
     private DateTimeOffset? _halfOpenDeadline;
     private byte[] _lastReceived = [];
@@ -49,7 +49,7 @@ public sealed partial class IkeSa : IDisposable
     {
         public required ExchangeType Exchange { get; init; }
         public required uint MessageId { get; init; }
-        public required byte[] Data { get; set; }
+        public required byte[][] Data { get; set; }
         public required Action<DateTimeOffset, IkeMessage> OnResponse { get; init; }
         public required RequestKind Kind { get; init; }
         public required DateTimeOffset FirstSent { get; init; }
@@ -203,7 +203,7 @@ public sealed partial class IkeSa : IDisposable
             List<Payload>? payloads = q.Build(now);
             if (payloads is null) continue;
             uint id = _nextRequestId++;
-            byte[] data = Encode(q.Exchange, id, response: false, payloads);
+            byte[][] data = Encode(q.Exchange, id, response: false, payloads, LocalEndpoint);
             _outstanding = new OutstandingRequest
             {
                 Exchange = q.Exchange, MessageId = id, Data = data, OnResponse = q.OnResponse, Kind = q.Kind, FirstSent = now,
@@ -214,21 +214,30 @@ public sealed partial class IkeSa : IDisposable
         }
     }
 
-    private byte[] Encode(ExchangeType exchange, uint messageId, bool response, IReadOnlyList<Payload> payloads)
+    /// <summary>The datagrams of one message: one, or its fragments (sent from <paramref name="local"/>).</summary>
+    private byte[][] Encode(ExchangeType exchange, uint messageId, bool response, IReadOnlyList<Payload> payloads, IPEndPoint local)
     {
         var flags = (IsInitiator ? IkeHeaderFlags.Initiator : IkeHeaderFlags.None) | (response ? IkeHeaderFlags.Response : IkeHeaderFlags.None);
         var header = new IkeHeader(InitiatorSpi, ResponderSpi, PayloadType.None, IkeHeader.Ikev2Version, exchange, flags, messageId, 0);
-        return new IkeMessage(header, payloads).Encode(exchange == ExchangeType.IkeSaInit ? null : Protection);
+        if (exchange == ExchangeType.IkeSaInit || Protection is null) return [new IkeMessage(header, payloads).Encode(null)];
+        return EncodeProtected(header, payloads, local);
     }
 
     private void Send(byte[] data) => Send(data, LocalEndpoint, RemoteEndpoint);
+
+    private void Send(byte[][] datagrams) => Send(datagrams, LocalEndpoint, RemoteEndpoint);
+
+    private void Send(byte[][] datagrams, IPEndPoint local, IPEndPoint remote)
+    {
+        foreach (byte[] data in datagrams) Send(data, local, remote);
+    }
 
     private void Send(byte[] data, IPEndPoint local, IPEndPoint remote) =>
         _engine.Transmit(new IkeTransmit(local, remote, data, local.Port == _engine.Options.NatTraversalPort));
 
     private void Respond(ExchangeType exchange, uint messageId, List<Payload> payloads, IPEndPoint local, IPEndPoint remote)
     {
-        byte[] data = Encode(exchange, messageId, response: true, payloads);
+        byte[][] data = Encode(exchange, messageId, response: true, payloads, local);
         _lastResponse = (messageId, data, local, remote);
         LogMessage("sending", exchange, "response", messageId, payloads);
         Send(data, local, remote);
@@ -259,8 +268,14 @@ public sealed partial class IkeSa : IDisposable
         {
             if (_lastResponse is { } last && header.MessageId == last.MessageId)
             {
-                // A retransmitted request: resend the response as it was (RFC 7296 §2.1).
-                Send(last.Data, last.Local, last.Remote);
+                // A retransmitted request: resend the response as it was (RFC 7296 §2.1), once per retransmission.
+                if (IsFirstOrOnlyFragment(header, datagram)) Send(last.Data, last.Local, last.Remote);
+                return;
+            }
+            if (header.ExchangeType == ExchangeType.IkeSaInit)
+            {
+                // Only the first message is IKE_SA_INIT, and its retransmissions were answered above; this one is unauthenticated.
+                IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, "IKE_SA_INIT request for an existing IKE SA");
                 return;
             }
             if (header.MessageId != _expectedRequestId)
@@ -277,11 +292,18 @@ public sealed partial class IkeSa : IDisposable
             IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, "encrypted exchange before keys were agreed");
             return;
         }
-        MessageError result = IkeMessage.TryDecode(datagram, header, protection, out IkeMessage? message, out ParseError error, out PayloadType? critical);
+        IkeMessage? message;
+        ParseError error;
+        PayloadType? critical;
+        MessageError result = header.NextPayload == PayloadType.EncryptedFragment && protection is not null
+            ? Reassemble(header, datagram, protection, remote, out message, out error, out critical)
+            : IkeMessage.TryDecode(datagram, header, protection, out message, out error, out critical);
         switch (result)
         {
             case MessageError.None:
                 break;
+            case MessageError.Incomplete:
+                return;
             case MessageError.IntegrityCheckFailed:
                 IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, "integrity check failed");
                 return;

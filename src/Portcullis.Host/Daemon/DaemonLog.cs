@@ -32,6 +32,12 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "writing every IKE SA's keys to {Path}: for decrypting captures while debugging, never in production")]
     public static partial void KeyLogEnabled(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "settings: {Warning}")]
+    public static partial void SettingsWarning(ILogger logger, string warning);
+
+    [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "settings {Path}: retransmit_tries {Tries}, retransmit_timeout {Timeout}s, retransmit_base {Base}, retransmit_limit {Limit}s, half_open_timeout {HalfOpen}s, fragment_size {FragmentSize}")]
+    public static partial void Settings(ILogger logger, string path, int tries, double timeout, double @base, double limit, double halfOpen, int fragmentSize);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
     public static partial void Failure(ILogger logger, string what, string error);
 }

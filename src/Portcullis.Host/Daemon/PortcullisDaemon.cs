@@ -16,6 +16,12 @@ public sealed record DaemonOptions
     /// <summary>The swanctl.conf to load.</summary>
     public string ConfigPath { get; init; } = "/etc/portcullis/swanctl.conf";
 
+    /// <summary>
+    /// The strongswan.conf-style settings file (<c>--settings</c>), which must exist; null reads
+    /// <see cref="DaemonSettingsLoader.DefaultPath"/> if it exists.
+    /// </summary>
+    public string? SettingsPath { get; init; }
+
     /// <summary>The control socket.</summary>
     public string SocketPath { get; init; } = ControlSocket.DefaultPath;
 
@@ -65,6 +71,14 @@ public sealed class PortcullisDaemon
     /// <summary>Runs until a shutdown signal; returns the process exit code.</summary>
     public async Task<int> RunAsync(string version)
     {
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> settingsErrors, IReadOnlyList<ConfigError> settingsWarnings) =
+            DaemonSettingsLoader.Load(_options.SettingsPath ?? DaemonSettingsLoader.DefaultPath, required: _options.SettingsPath is not null);
+        foreach (ConfigError w in settingsWarnings) DaemonLog.SettingsWarning(_log, w.ToString());
+        if (settings is null)
+        {
+            foreach (ConfigError e in settingsErrors) DaemonLog.ConfigError(_log, e.ToString());
+            return 1;
+        }
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
         if (config is null)
         {
@@ -91,13 +105,15 @@ public sealed class PortcullisDaemon
         IpResult configured = IpCommand.ConfigureTun(tun.Name, _options.TunMtu);
         if (!configured.Ok) DaemonLog.Failure(_log, $"configuring {tun.Name}", configured.ToString());
 
-        var engineOptions = new IkeEngineOptions
+        IkeEngineOptions engineOptions = settings.ApplyTo(new IkeEngineOptions
         {
             IkePort = _options.IkePort,
             NatTraversalPort = _options.NatTraversalPort,
             SourceAddressFor = SourceAddressFor,
             KeyLog = _options.KeyLogPath is { } keyLog ? (sa, keys) => KeyLogWriter.Append(keyLog, sa, keys) : null,
-        };
+        });
+        DaemonLog.Settings(_log, _options.SettingsPath ?? $"{DaemonSettingsLoader.DefaultPath} (if present)", engineOptions.RetransmitTries, engineOptions.RetransmitTimeout.TotalSeconds,
+            engineOptions.RetransmitBase, engineOptions.RetransmitLimit.TotalSeconds, engineOptions.HalfOpenTimeout.TotalSeconds, engineOptions.FragmentSize);
         if (_options.KeyLogPath is not null) DaemonLog.KeyLogEnabled(_log, _options.KeyLogPath);
         _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike"));
         RawEspSocket? raw = null;

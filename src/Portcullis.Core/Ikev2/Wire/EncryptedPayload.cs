@@ -47,27 +47,57 @@ public sealed class EncryptedPayload : IDisposable
     /// <summary>Builds a whole protected message: the header (length filled in) and one SK payload holding <paramref name="inner"/>.</summary>
     public byte[] Protect(IkeHeader header, IReadOnlyList<Payload> inner)
     {
-        int innerLength = Payload.ChainLength(inner);
-        int block = Math.Max(1, _encryption.BlockSize);
-        int plainLength = (innerLength + 1 + block - 1) / block * block;
-        int padLength = plainLength - innerLength - 1;
-        int skLength = Payload.HeaderSize + IvSize + plainLength + IcvSize;
-        var message = new byte[IkeHeader.Size + skLength];
-        (header with { NextPayload = PayloadType.Encrypted, Length = (uint)message.Length }).Write(message);
-        Span<byte> sk = message.AsSpan(IkeHeader.Size);
-        sk[0] = (byte)(inner.Count > 0 ? inner[0].Type : PayloadType.None);
-        sk[1] = 0;
-        BinaryPrimitives.WriteUInt16BigEndian(sk[2..], (ushort)skLength);
-        Span<byte> iv = sk.Slice(Payload.HeaderSize, IvSize);
-        RandomNumberGenerator.Fill(iv);
-        Span<byte> plain = sk.Slice(Payload.HeaderSize + IvSize, plainLength);
+        var plain = new byte[Payload.ChainLength(inner)];
         Payload.WriteChain(inner, plain);
-        plain.Slice(innerLength, padLength).Clear();
+        return Seal(header, PayloadType.Encrypted, inner.Count > 0 ? inner[0].Type : PayloadType.None, [], plain);
+    }
+
+    /// <summary>Length of the message <see cref="Protect"/> builds around <paramref name="innerLength"/> bytes of inner payloads.</summary>
+    internal int ProtectedLength(int innerLength) => IkeHeader.Size + Payload.HeaderSize + IvSize + PlainLength(innerLength) + IcvSize;
+
+    /// <summary>The most content bytes that fit when the encrypted part (IV to ICV) may take <paramref name="room"/> bytes.</summary>
+    internal int MaxInnerLength(int room)
+    {
+        int block = Math.Max(1, _encryption.BlockSize);
+        int plain = (room - IvSize - IcvSize) / block * block;
+        return plain - 1; // the Pad Length octet
+    }
+
+    private int PlainLength(int innerLength)
+    {
+        int block = Math.Max(1, _encryption.BlockSize);
+        return (innerLength + 1 + block - 1) / block * block;
+    }
+
+    /// <summary>
+    /// Builds a protected message: the IKE header, then one payload of <paramref name="type"/> whose body is
+    /// <paramref name="bodyPrefix"/> (empty for SK; Fragment Number and Total Fragments for SKF), the IV, the
+    /// encrypted <paramref name="inner"/> with padding, and the ICV. Everything before the IV is the AEAD's
+    /// associated data (RFC 5282 §5.1, RFC 7383 §2.5); a plain integrity transform covers everything before the ICV.
+    /// </summary>
+    internal byte[] Seal(IkeHeader header, PayloadType type, PayloadType nextPayload, ReadOnlySpan<byte> bodyPrefix, ReadOnlySpan<byte> inner)
+    {
+        int plainLength = PlainLength(inner.Length);
+        int padLength = plainLength - inner.Length - 1;
+        int headerLength = Payload.HeaderSize + bodyPrefix.Length;
+        int payloadLength = headerLength + IvSize + plainLength + IcvSize;
+        var message = new byte[IkeHeader.Size + payloadLength];
+        (header with { NextPayload = type, Length = (uint)message.Length }).Write(message);
+        Span<byte> payload = message.AsSpan(IkeHeader.Size);
+        payload[0] = (byte)nextPayload;
+        payload[1] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(payload[2..], (ushort)payloadLength);
+        bodyPrefix.CopyTo(payload[Payload.HeaderSize..]);
+        Span<byte> iv = payload.Slice(headerLength, IvSize);
+        RandomNumberGenerator.Fill(iv);
+        Span<byte> plain = payload.Slice(headerLength + IvSize, plainLength);
+        inner.CopyTo(plain);
+        plain.Slice(inner.Length, padLength).Clear();
         plain[^1] = (byte)padLength;
-        Span<byte> icv = sk.Slice(Payload.HeaderSize + IvSize + plainLength, IcvSize);
+        Span<byte> icv = payload.Slice(headerLength + IvSize + plainLength, IcvSize);
         if (_aeadOut is not null)
         {
-            _aeadOut.Seal(iv, message.AsSpan(0, IkeHeader.Size + Payload.HeaderSize), plain, plain, icv);
+            _aeadOut.Seal(iv, message.AsSpan(0, IkeHeader.Size + headerLength), plain, plain, icv);
         }
         else
         {
@@ -81,26 +111,35 @@ public sealed class EncryptedPayload : IDisposable
     /// Verifies and decrypts the SK payload at <paramref name="body"/> of <paramref name="message"/>; returns the inner
     /// payload bytes (padding removed). False with the reason when the message does not verify or is malformed.
     /// </summary>
-    public bool TryUnprotect(ReadOnlySpan<byte> message, EncryptedBody body, out byte[] inner, out ParseError error)
+    public bool TryUnprotect(ReadOnlySpan<byte> message, EncryptedBody body, out byte[] inner, out ParseError error) =>
+        TryOpen(message, IkeHeader.Size + body.PayloadOffset, body.PayloadLength, 0, out inner, out error);
+
+    /// <summary>
+    /// Verifies and decrypts the protected payload of <paramref name="payloadLength"/> bytes at
+    /// <paramref name="payloadStart"/> of <paramref name="message"/> (which ends with it), whose body starts with
+    /// <paramref name="prefixLength"/> bytes before the IV. The counterpart of <see cref="Seal"/>.
+    /// </summary>
+    internal bool TryOpen(ReadOnlySpan<byte> message, int payloadStart, int payloadLength, int prefixLength, out byte[] inner, out ParseError error)
     {
         inner = [];
         error = default;
-        ReadOnlySpan<byte> sk = message.Slice(body.PayloadOffset + IkeHeader.Size, body.PayloadLength);
+        ReadOnlySpan<byte> payload = message.Slice(payloadStart, payloadLength);
+        int headerLength = Payload.HeaderSize + prefixLength;
         int block = Math.Max(1, _encryption.BlockSize);
-        int cipherLength = sk.Length - Payload.HeaderSize - IvSize - IcvSize;
+        int cipherLength = payload.Length - headerLength - IvSize - IcvSize;
         if (cipherLength < 1 || cipherLength % block != 0)
         {
             error = new("Encrypted IKE Payloads", $"{cipherLength} bytes of ciphertext, not a positive multiple of {block}");
             return false;
         }
-        ReadOnlySpan<byte> iv = sk.Slice(Payload.HeaderSize, IvSize);
-        ReadOnlySpan<byte> ciphertext = sk.Slice(Payload.HeaderSize + IvSize, cipherLength);
-        ReadOnlySpan<byte> icv = sk.Slice(Payload.HeaderSize + IvSize + cipherLength, IcvSize);
+        ReadOnlySpan<byte> iv = payload.Slice(headerLength, IvSize);
+        ReadOnlySpan<byte> ciphertext = payload.Slice(headerLength + IvSize, cipherLength);
+        ReadOnlySpan<byte> icv = payload.Slice(headerLength + IvSize + cipherLength, IcvSize);
         var plain = new byte[cipherLength];
-        int end = IkeHeader.Size + body.PayloadOffset + body.PayloadLength;
+        int end = payloadStart + payloadLength;
         if (_aeadIn is not null)
         {
-            ReadOnlySpan<byte> aad = message[..(IkeHeader.Size + body.PayloadOffset + Payload.HeaderSize)];
+            ReadOnlySpan<byte> aad = message[..(payloadStart + headerLength)];
             if (!_aeadIn.Open(iv, aad, ciphertext, icv, plain)) { error = new("Integrity Checksum Data", "does not verify"); return false; }
         }
         else

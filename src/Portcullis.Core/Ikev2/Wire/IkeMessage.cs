@@ -13,6 +13,8 @@ public enum MessageError
     IntegrityCheckFailed,
     /// <summary>Encrypted but there are no keys yet, or keys but not encrypted where it must be.</summary>
     UnexpectedProtection,
+    /// <summary>Only a fragment of a message (RFC 7383), already dealt with (kept, ignored or dropped and logged): nothing to process yet.</summary>
+    Incomplete,
 }
 
 /// <summary>
@@ -95,7 +97,19 @@ public sealed class IkeMessage
             return MessageError.InvalidSyntax;
         }
         if (!protection.TryUnprotect(datagram, sk.Value, out byte[] inner, out error)) return error.Field == "Integrity Checksum Data" ? MessageError.IntegrityCheckFailed : MessageError.InvalidSyntax;
-        if (!Payload.TryParseChain(sk.Value.FirstInner, inner, payloads, out EncryptedBody? nested, out unsupportedCritical, out error))
+        return TryDecodeInner(header, sk.Value.FirstInner, inner, out message, out error, out unsupportedCritical);
+    }
+
+    /// <summary>
+    /// Reads the decrypted content of an SK payload, or the content of all SKF fragments put back together
+    /// (RFC 7383 §2.6), into a message with <paramref name="header"/>.
+    /// </summary>
+    public static MessageError TryDecodeInner(IkeHeader header, PayloadType firstInner, ReadOnlySpan<byte> inner, out IkeMessage? message,
+        out ParseError error, out PayloadType? unsupportedCritical)
+    {
+        message = null;
+        var payloads = new List<Payload>();
+        if (!Payload.TryParseChain(firstInner, inner, payloads, out EncryptedBody? nested, out unsupportedCritical, out error))
             return MessageError.InvalidSyntax;
         if (unsupportedCritical is not null) return MessageError.UnsupportedCriticalPayload;
         if (nested is not null) { error = new("Encrypted payload", "nested inside another"); return MessageError.InvalidSyntax; }

@@ -1,0 +1,172 @@
+using System.Globalization;
+using Portcullis.Core.Ikev2;
+
+namespace Portcullis.Core.Config;
+
+/// <summary>
+/// The daemon's settings from the <c>charon { … }</c> section of a strongswan.conf-style file. Each property is null
+/// when the file does not set it, so <see cref="ApplyTo"/> keeps the engine's own default.
+/// </summary>
+public sealed record DaemonSettings
+{
+    /// <summary><c>charon.retransmit_tries</c>: retransmissions before giving up.</summary>
+    public int? RetransmitTries { get; init; }
+
+    /// <summary><c>charon.retransmit_timeout</c>: the first retransmission delay (seconds, fractions allowed).</summary>
+    public TimeSpan? RetransmitTimeout { get; init; }
+
+    /// <summary><c>charon.retransmit_base</c>: the backoff base.</summary>
+    public double? RetransmitBase { get; init; }
+
+    /// <summary><c>charon.retransmit_limit</c>: cap on one retransmission delay (0: none).</summary>
+    public TimeSpan? RetransmitLimit { get; init; }
+
+    /// <summary><c>charon.half_open_timeout</c>: how long a responder's IKE SA may stay unauthenticated.</summary>
+    public TimeSpan? HalfOpenTimeout { get; init; }
+
+    /// <summary><c>charon.fragment_size</c>: largest IP datagram an IKE fragment may fill (0: 576 for IPv4, 1280 for IPv6).</summary>
+    public int? FragmentSize { get; init; }
+
+    /// <summary>The engine options with every setting the file made applied.</summary>
+    public IkeEngineOptions ApplyTo(IkeEngineOptions options) => options with
+    {
+        RetransmitTries = RetransmitTries ?? options.RetransmitTries,
+        RetransmitTimeout = RetransmitTimeout ?? options.RetransmitTimeout,
+        RetransmitBase = RetransmitBase ?? options.RetransmitBase,
+        RetransmitLimit = RetransmitLimit ?? options.RetransmitLimit,
+        HalfOpenTimeout = HalfOpenTimeout ?? options.HalfOpenTimeout,
+        FragmentSize = FragmentSize ?? options.FragmentSize,
+    };
+}
+
+/// <summary>
+/// Loads the daemon's settings from a file in strongswan.conf syntax (strongSwan's settings syntax with includes,
+/// read by <see cref="SettingsParser"/>). Only the <c>charon</c> section is read; other top-level sections and keys
+/// belong to other programs (<c>swanctl</c>, <c>libstrongswan</c>, …) and are skipped without a word, so strongSwan's
+/// own file can be used as it is. Inside <c>charon</c>, keys Portcullis does not implement are warnings naming file,
+/// line and key ("ignored"), each subsection (<c>plugins</c>, <c>filelog</c>, <c>syslog</c>, …) is one such warning,
+/// and a bad value of an implemented key is an error naming file, line and key.
+/// </summary>
+public static class DaemonSettingsLoader
+{
+    /// <summary>Where <c>portcullis daemon</c> looks when <c>--settings</c> is not given (a missing file there is fine).</summary>
+    public const string DefaultPath = "/etc/portcullis/strongswan.conf";
+
+    /// <summary>Smallest <c>fragment_size</c> besides 0: below it too little of a fragment is left after the headers.</summary>
+    public const int MinFragmentSize = 256;
+
+    /// <summary>Loads a file from disk; see <see cref="Load(string, IConfigFileSystem, bool)"/>.</summary>
+    public static (DaemonSettings? Settings, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings) Load(string path, bool required) =>
+        Load(path, PhysicalConfigFileSystem.Instance, required);
+
+    /// <summary>
+    /// Loads a file and its includes. A missing file is an error when <paramref name="required"/> (given on the command
+    /// line), otherwise it means no settings. The settings are null when there is any error.
+    /// </summary>
+    public static (DaemonSettings? Settings, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings) Load(string path, IConfigFileSystem fileSystem, bool required)
+    {
+        if (!required && fileSystem.ReadAllText(Path.GetFullPath(path)) is null) return (new DaemonSettings(), [], []);
+        (SettingsSection root, IReadOnlyList<ConfigError> syntaxErrors) = SettingsParser.ParseFile(path, fileSystem);
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load(root);
+        if (syntaxErrors.Count == 0) return (settings, errors, warnings);
+        return (null, [.. syntaxErrors, .. errors], warnings);
+    }
+
+    /// <summary>Reads the <c>charon</c> section of an already parsed tree. The settings are null when there is any error.</summary>
+    public static (DaemonSettings? Settings, IReadOnlyList<ConfigError> Errors, IReadOnlyList<ConfigError> Warnings) Load(SettingsSection root)
+    {
+        var ctx = new Context();
+        var settings = new DaemonSettings();
+        if (root.Section("charon") is { } charon)
+        {
+            foreach (SettingsValue v in charon.Values)
+            {
+                string key = charon.PathOf(v.Key);
+                if (!s_charonKeys.TryGetValue(v.Key, out Func<DaemonSettings, SettingsValue, string, Context, DaemonSettings>? apply))
+                    ctx.Warning(v.Location, key, $"ignored: the key '{v.Key}' is not implemented by Portcullis");
+                else if (v.Value.Length > 0)
+                    settings = apply(settings, v, key, ctx);
+            }
+            foreach (SettingsSection sub in charon.Sections)
+                ctx.Warning(sub.Location, sub.Path, $"ignored: the section '{sub.Name}' and everything in it ({SectionHint(sub.Name)})");
+        }
+        return (ctx.Errors.Count > 0 ? null : settings, ctx.Errors, ctx.Warnings);
+    }
+
+    private static string SectionHint(string name) => name switch
+    {
+        "plugins" => "Portcullis has no plugins",
+        "filelog" or "syslog" => "Portcullis logs to standard output, the journal under systemd; portcullis daemon --debug for more",
+        _ => "not implemented by Portcullis",
+    };
+
+    /// <summary>
+    /// The keys of <c>charon</c> Portcullis implements: each handler parses the value and returns the settings with
+    /// it applied, or reports the error through the context and returns them unchanged. To add a key, add a property
+    /// to <see cref="DaemonSettings"/>, a line to its <see cref="DaemonSettings.ApplyTo"/> and an entry here.
+    /// </summary>
+    private static readonly Dictionary<string, Func<DaemonSettings, SettingsValue, string, Context, DaemonSettings>> s_charonKeys = new()
+    {
+        ["retransmit_tries"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 100) is { } n ? s with { RetransmitTries = n } : s,
+        ["retransmit_timeout"] = (s, v, key, ctx) => ctx.Seconds(v, key, allowZero: false) is { } t ? s with { RetransmitTimeout = t } : s,
+        ["retransmit_base"] = (s, v, key, ctx) => ctx.Base(v, key) is { } b ? s with { RetransmitBase = b } : s,
+        ["retransmit_limit"] = (s, v, key, ctx) => ctx.Seconds(v, key, allowZero: true) is { } t ? s with { RetransmitLimit = t } : s,
+        ["half_open_timeout"] = (s, v, key, ctx) => ctx.Duration(v, key) is { } t ? s with { HalfOpenTimeout = t } : s,
+        ["fragment_size"] = (s, v, key, ctx) => ctx.FragmentSize(v, key) is { } n ? s with { FragmentSize = n } : s,
+    };
+
+    private sealed class Context
+    {
+        public List<ConfigError> Errors { get; } = [];
+        public List<ConfigError> Warnings { get; } = [];
+
+        public void Error(SettingsValue v, string key, string message) => Errors.Add(new ConfigError(v.Location.File, v.Location.Line, key, message));
+
+        public void Warning(SourceLocation at, string key, string message) => Warnings.Add(new ConfigError(at.File, at.Line, key, message));
+
+        /// <summary>A whole number in strongSwan's formats (decimal or 0x hexadecimal) within [min, max].</summary>
+        public int? Integer(SettingsValue v, string key, int min, int max)
+        {
+            string text = v.Value.Trim();
+            bool ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+                ? int.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out int n)
+                : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out n);
+            if (ok && n >= min && n <= max) return n;
+            Error(v, key, $"'{v.Value}' is not a whole number from {min} to {max}");
+            return null;
+        }
+
+        /// <summary>Seconds as a decimal number (<c>4</c>, <c>4.0</c>, <c>0.5</c>), as strongSwan reads these keys.</summary>
+        public TimeSpan? Seconds(SettingsValue v, string key, bool allowZero)
+        {
+            if (double.TryParse(v.Value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double seconds)
+                && (seconds > 0 || (allowZero && seconds == 0)) && seconds <= 86400)
+                return TimeSpan.FromSeconds(seconds);
+            Error(v, key, $"'{v.Value}' is not a number of seconds ({(allowZero ? "0 to disable, or " : "")}e.g. 4 or 4.5, at most a day)");
+            return null;
+        }
+
+        /// <summary>A backoff base: at least 1 (below, retransmissions would come ever faster), at most 10.</summary>
+        public double? Base(SettingsValue v, string key)
+        {
+            if (double.TryParse(v.Value.Trim(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double b) && b >= 1 && b <= 10) return b;
+            Error(v, key, $"'{v.Value}' is not a backoff base from 1 to 10 (e.g. 1.8)");
+            return null;
+        }
+
+        public TimeSpan? Duration(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TryParseDuration(v.Value, out TimeSpan d, out string? error) && d > TimeSpan.Zero) return d;
+            Error(v, key, error ?? $"'{v.Value}' must be longer than 0 seconds");
+            return null;
+        }
+
+        public int? FragmentSize(SettingsValue v, string key)
+        {
+            int? size = Integer(v, key, 0, ushort.MaxValue);
+            if (size is null or 0 or >= MinFragmentSize) return size;
+            Error(v, key, $"{size} is too small for an IKE fragment: 0 (576 bytes for IPv4, 1280 for IPv6) or at least {MinFragmentSize}");
+            return null;
+        }
+    }
+}
