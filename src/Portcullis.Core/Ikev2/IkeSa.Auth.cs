@@ -108,6 +108,7 @@ public sealed partial class IkeSa
         State = IkeSaState.Established;
         EstablishedAt = now;
         _halfOpenDeadline = null;
+        _engine.LeftHalfOpen(this);
         IkeLog.IkeSaEstablished(Log, Name, Uid, LocalEndpoint, LocalId!.ToString(), RemoteEndpoint, RemoteId!.ToString(), Proposal!.ToString(), InitiatorSpi, ResponderSpi);
         _engine.Emit(new IkeSaEstablished(this));
     }

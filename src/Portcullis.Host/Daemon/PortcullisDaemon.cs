@@ -295,7 +295,7 @@ public sealed class PortcullisDaemon
         switch (request.Command)
         {
             case "list-sas":
-                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now)));
+                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine)));
             case "list-conns":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
             case "load-all":
