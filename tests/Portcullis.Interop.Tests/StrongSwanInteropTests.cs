@@ -67,4 +67,29 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("portcullis")]
     [InlineData("strongswan")]
     public void IkeFragmentation(string initiator) => InteropEnvironment.RunCase(output, "fragmentation", initiator);
+
+    /// <summary>
+    /// 10,000 IKE_SA_INIT requests from spoofed sources (tools/Portcullis.IkeFlood): cookies engage, the daemon's memory
+    /// and log stay bounded, and strongSwan still brings its tunnel up within 5 s during the flood.
+    /// </summary>
+    [InteropFact]
+    public void FloodOfSpoofedInitRequests() => InteropEnvironment.RunCase(output, "flood", "portcullis");
+
+    /// <summary>
+    /// rekey_time = 10s on both sides and a 900-packet ping stream over 90 s: 5+ CHILD and 2+ IKE rekeys, started by each
+    /// side, no inner packet lost or duplicated, one IKE and one CHILD SA at the end on both sides.
+    /// </summary>
+    [InteropFact]
+    public void RekeyingWithoutLoss() => InteropEnvironment.RunCase(output, "rekey", "portcullis");
+
+    /// <summary>
+    /// strongSwan is killed: DPD clears the SA within dpd_delay + dpd_timeout and dpd_action = restart brings the tunnel
+    /// back when it returns; a restarted strongSwan's INITIAL_CONTACT removes the stale SA before DPD would.
+    /// </summary>
+    [InteropFact]
+    public void DeadPeerDetectionAndInitialContact() => InteropEnvironment.RunCase(output, "dpd", "portcullis");
+
+    /// <summary>A router drops 30 % of UDP 500/4500 at random: the tunnel still establishes and rekeys (CHILD and IKE).</summary>
+    [InteropFact]
+    public void LossyPathEstablishesAndRekeys() => InteropEnvironment.RunCase(output, "lossy", "portcullis");
 }

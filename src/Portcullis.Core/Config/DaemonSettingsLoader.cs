@@ -27,6 +27,18 @@ public sealed record DaemonSettings
     /// <summary><c>charon.fragment_size</c>: largest IP datagram an IKE fragment may fill (0: 576 for IPv4, 1280 for IPv6).</summary>
     public int? FragmentSize { get; init; }
 
+    /// <summary><c>charon.dos_protection</c>: cookies and per-address blocking for half-open IKE SAs.</summary>
+    public bool? DosProtection { get; init; }
+
+    /// <summary><c>charon.cookie_threshold</c>: half-open IKE SAs from which IKE_SA_INIT needs a COOKIE.</summary>
+    public int? CookieThreshold { get; init; }
+
+    /// <summary><c>charon.block_threshold</c>: half-open IKE SAs one address may have.</summary>
+    public int? BlockThreshold { get; init; }
+
+    /// <summary><c>charon.init_limit_half_open</c>: half-open IKE SAs beyond which IKE_SA_INIT is dropped (0: none).</summary>
+    public int? InitLimitHalfOpen { get; init; }
+
     /// <summary>The engine options with every setting the file made applied.</summary>
     public IkeEngineOptions ApplyTo(IkeEngineOptions options) => options with
     {
@@ -36,6 +48,10 @@ public sealed record DaemonSettings
         RetransmitLimit = RetransmitLimit ?? options.RetransmitLimit,
         HalfOpenTimeout = HalfOpenTimeout ?? options.HalfOpenTimeout,
         FragmentSize = FragmentSize ?? options.FragmentSize,
+        DosProtection = DosProtection ?? options.DosProtection,
+        CookieThreshold = CookieThreshold ?? options.CookieThreshold,
+        BlockThreshold = BlockThreshold ?? options.BlockThreshold,
+        InitLimitHalfOpen = InitLimitHalfOpen ?? options.InitLimitHalfOpen,
     };
 }
 
@@ -113,10 +129,21 @@ public static class DaemonSettingsLoader
         ["retransmit_limit"] = (s, v, key, ctx) => ctx.Seconds(v, key, allowZero: true) is { } t ? s with { RetransmitLimit = t } : s,
         ["half_open_timeout"] = (s, v, key, ctx) => ctx.Duration(v, key) is { } t ? s with { HalfOpenTimeout = t } : s,
         ["fragment_size"] = (s, v, key, ctx) => ctx.FragmentSize(v, key) is { } n ? s with { FragmentSize = n } : s,
+        ["dos_protection"] = (s, v, key, ctx) => ctx.Boolean(v, key) is { } b ? s with { DosProtection = b } : s,
+        ["cookie_threshold"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 1_000_000) is { } n ? s with { CookieThreshold = n } : s,
+        ["block_threshold"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 1_000_000) is { } n ? s with { BlockThreshold = n } : s,
+        ["init_limit_half_open"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 10_000_000) is { } n ? s with { InitLimitHalfOpen = n } : s,
     };
 
     private sealed class Context
     {
+        public bool? Boolean(SettingsValue v, string key)
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool b, out string? error)) return b;
+            Errors.Add(new ConfigError(v.Location.File, v.Location.Line, key, error!));
+            return null;
+        }
+
         public List<ConfigError> Errors { get; } = [];
         public List<ConfigError> Warnings { get; } = [];
 

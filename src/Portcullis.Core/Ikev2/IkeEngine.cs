@@ -13,7 +13,7 @@ namespace Portcullis.Core.Ikev2;
 /// datagrams to send and data-plane events come out (<see cref="TryDequeueTransmit"/>, <see cref="TryDequeueEvent"/>).
 /// It owns the IKE SAs and finds the one a message belongs to. Single-threaded: the host calls it from one loop.
 /// </summary>
-public sealed class IkeEngine
+public sealed partial class IkeEngine
 {
     private readonly Dictionary<ulong, IkeSa> _byLocalSpi = [];
     private readonly Dictionary<(ulong, IPEndPoint), IkeSa> _halfOpen = [];
@@ -66,6 +66,7 @@ public sealed class IkeEngine
     public void HandleTimeout(DateTimeOffset now)
     {
         foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.HandleTimeout(now);
+        PeerLog.Flush(now);
     }
 
     /// <summary>
@@ -76,12 +77,12 @@ public sealed class IkeEngine
     {
         if (!IkeHeader.TryParse(datagram, out IkeHeader header, out ParseError error))
         {
-            IkeLog.Dropped(Logger, remote, error.ToString());
+            LogDropped(now, remote, error.ToString());
             return;
         }
         if (header.MajorVersion != 2)
         {
-            IkeLog.Dropped(Logger, remote, $"IKE major version {header.MajorVersion}");
+            LogDropped(now, remote, $"IKE major version {header.MajorVersion}");
             if (header.MajorVersion > 2 && !header.IsResponse)
                 SendStateless(local, remote, header, ExchangeType.Informational, NotifyPayload.Of(NotifyType.InvalidMajorVersion));
             return;
@@ -94,7 +95,7 @@ public sealed class IkeEngine
         ulong ours = header.FromInitiator ? header.ResponderSpi : header.InitiatorSpi;
         if (!_byLocalSpi.TryGetValue(ours, out IkeSa? sa) || (sa.IsInitiator == header.FromInitiator))
         {
-            IkeLog.Dropped(Logger, remote, $"{header.ExchangeType} {(header.IsResponse ? "response" : "request")} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
+            LogDropped(now, remote, $"{header.ExchangeType} {(header.IsResponse ? "response" : "request")} for unknown IKE SA {header.InitiatorSpi:x16}_i {header.ResponderSpi:x16}_r");
             if (!header.IsResponse && header.ExchangeType != ExchangeType.IkeSaInit)
                 SendStateless(local, remote, header, header.ExchangeType, NotifyPayload.Of(NotifyType.InvalidIkeSpi));
             return;
@@ -112,21 +113,22 @@ public sealed class IkeEngine
         MessageError result = IkeMessage.TryDecode(datagram, header, null, out IkeMessage? message, out ParseError error, out PayloadType? critical);
         if (result == MessageError.UnsupportedCriticalPayload)
         {
-            IkeLog.Dropped(Logger, remote, $"IKE_SA_INIT with unsupported critical payload {(byte)critical!.Value}");
+            LogDropped(now, remote, $"IKE_SA_INIT with unsupported critical payload {(byte)critical!.Value}");
             SendStateless(local, remote, header, ExchangeType.IkeSaInit, new NotifyPayload(NotifyType.UnsupportedCriticalPayload, [(byte)critical.Value]));
             return;
         }
         if (result != MessageError.None)
         {
-            IkeLog.Dropped(Logger, remote, $"IKE_SA_INIT: {error}");
+            LogDropped(now, remote, $"IKE_SA_INIT: {error}");
             SendStateless(local, remote, header, ExchangeType.IkeSaInit, NotifyPayload.Of(NotifyType.InvalidSyntax));
             return;
         }
+        if (!AdmitInitRequest(now, local, remote, header, message!)) return;
         ConnectionConfig? conn = Config.Connections.FirstOrDefault(c => c.Version is 0 or 2
             && AddressMatches(c.LocalAddrs, local.Address) && AddressMatches(c.RemoteAddrs, remote.Address));
         if (conn is null)
         {
-            IkeLog.NoConnection(Logger, remote, local);
+            LogNoConnection(now, remote, local);
             SendStateless(local, remote, header, ExchangeType.IkeSaInit, NotifyPayload.Of(NotifyType.NoProposalChosen));
             return;
         }
@@ -135,6 +137,7 @@ public sealed class IkeEngine
         {
             _byLocalSpi[sa.LocalSpi] = sa;
             _halfOpen[(header.InitiatorSpi, remote)] = sa;
+            EnteredHalfOpen(sa, remote.Address);
         }
         else
         {
@@ -287,6 +290,7 @@ public sealed class IkeEngine
 
     internal void Forget(IkeSa sa)
     {
+        LeftHalfOpen(sa);
         _byLocalSpi.Remove(sa.LocalSpi);
         if (!sa.IsInitiator) _halfOpen.Remove((sa.InitiatorSpi, sa.RemoteEndpoint));
         foreach (var key in _halfOpen.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _halfOpen.Remove(key);

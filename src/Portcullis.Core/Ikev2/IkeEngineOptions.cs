@@ -71,4 +71,28 @@ public sealed record IkeEngineOptions
         TimeSpan delay = RetransmitTimeout * Math.Pow(RetransmitBase, tries);
         return RetransmitLimit > TimeSpan.Zero && delay > RetransmitLimit ? RetransmitLimit : delay;
     }
+
+    /// <summary>
+    /// Denial-of-service protection for the responder (strongSwan's <c>charon.dos_protection</c>, default yes):
+    /// stateless cookies past <see cref="CookieThreshold"/> and the per-address <see cref="BlockThreshold"/>.
+    /// </summary>
+    public bool DosProtection { get; init; } = true;
+
+    /// <summary>
+    /// Half-open responder IKE SAs at which every new IKE_SA_INIT must carry a valid COOKIE (RFC 7296 §2.6;
+    /// strongSwan's <c>charon.cookie_threshold</c>, default 10 here; 0 asks for cookies always).
+    /// </summary>
+    public int CookieThreshold { get; init; } = 10;
+
+    /// <summary>
+    /// Half-open responder IKE SAs one peer address may have; further IKE_SA_INIT requests from it are dropped
+    /// (strongSwan's <c>charon.block_threshold</c>, default 5; 0 switches it off).
+    /// </summary>
+    public int BlockThreshold { get; init; } = 5;
+
+    /// <summary>
+    /// Half-open responder IKE SAs beyond which new IKE_SA_INIT requests are dropped, whatever
+    /// <see cref="DosProtection"/> says (strongSwan's <c>charon.init_limit_half_open</c>; 0, the default, is no limit).
+    /// </summary>
+    public int InitLimitHalfOpen { get; init; }
 }

@@ -115,6 +115,7 @@ public sealed partial class IkeSa
         EstablishedAt = now;
         _halfOpenDeadline = null;
         ScheduleIkeLifetimes(now);
+        _engine.LeftHalfOpen(this);
         IkeLog.IkeSaEstablished(Log, Name, Uid, LocalEndpoint, LocalId!.ToString(), RemoteEndpoint, RemoteId!.ToString(), Proposal!.ToString(), InitiatorSpi, ResponderSpi);
         _engine.Emit(new IkeSaEstablished(this));
     }

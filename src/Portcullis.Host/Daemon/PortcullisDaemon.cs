@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Logging;
 using Portcullis.Host.Control;
 using Portcullis.Host.Net;
 using Portcullis.Host.Tun;
@@ -54,6 +55,7 @@ public sealed class PortcullisDaemon
     private readonly DaemonOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
+    private readonly RateLimitedLog _sendFailures;
     private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<(string Child, TaskCompletionSource<string?> Done)> _initiateWaiters = [];
     private IkeEngine? _engine;
@@ -66,6 +68,8 @@ public sealed class PortcullisDaemon
         _options = options;
         _loggers = loggers;
         _log = loggers.CreateLogger("daemon");
+        // Answers to spoofed sources can fail one by one (no route): a flood must not turn into a line per packet.
+        _sendFailures = new RateLimitedLog(_log);
     }
 
     /// <summary>Runs until a shutdown signal; returns the process exit code.</summary>
@@ -170,6 +174,7 @@ public sealed class PortcullisDaemon
             await Task.WhenAny(workWait, signalWait, Task.Delay(delay));
             while (_work.Reader.TryRead(out Action? item)) Guarded(item);
             Guarded(() => _engine.HandleTimeout(DateTimeOffset.UtcNow));
+            _sendFailures.Flush(DateTimeOffset.UtcNow);
             Guarded(Flush);
             if (signalWait.IsCompleted)
             {
@@ -252,7 +257,7 @@ public sealed class PortcullisDaemon
         {
             UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
             UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
-            if (!r.Ok) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
+            if (!r.Ok && _sendFailures.Allow("send failure", LogLevel.Error, DateTimeOffset.UtcNow)) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
         }
     }
 
@@ -316,7 +321,7 @@ public sealed class PortcullisDaemon
         switch (request.Command)
         {
             case "list-sas":
-                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now)));
+                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine)));
             case "list-conns":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
             case "load-all":

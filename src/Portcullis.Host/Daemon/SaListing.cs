@@ -7,7 +7,7 @@ namespace Portcullis.Host.Daemon;
 /// <summary>The text of <c>portcullis list-sas</c> and <c>list-conns</c>, modelled on <c>swanctl --list-sas</c>.</summary>
 internal static class SaListing
 {
-    public static string ListSas(IEnumerable<IkeSa> sas, EspDataPlane? dataPlane, DateTimeOffset now)
+    public static string ListSas(IEnumerable<IkeSa> sas, EspDataPlane? dataPlane, DateTimeOffset now, IkeEngine? engine = null)
     {
         var text = new StringBuilder();
         foreach (IkeSa sa in sas.OrderBy(s => s.Uid))
@@ -39,7 +39,18 @@ internal static class SaListing
         }
         if (dataPlane is not null)
             text.Append($"data plane: dropped {dataPlane.OutboundNoPolicyDrops} outbound packets matching no policy, {dataPlane.InboundUnknownSpiDrops} inbound with an unknown SPI, {dataPlane.InboundPolicyDrops} inbound outside their selectors; {dataPlane.SendErrors} send errors\n");
+        if (engine is not null) text.Append(DosSummary(engine)).Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>The responder's DoS state (RFC 7296 §2.6): half-open IKE SAs, whether cookies are required, counters.</summary>
+    public static string DosSummary(IkeEngine engine)
+    {
+        IkeEngineOptions o = engine.Options;
+        string mode = !o.DosProtection ? "dos_protection off"
+            : $"cookies {(engine.CookiesRequired ? "required" : "not required")} (cookie_threshold {o.CookieThreshold}, block_threshold {o.BlockThreshold})";
+        string limit = o.InitLimitHalfOpen > 0 ? $", init_limit_half_open {o.InitLimitHalfOpen}" : "";
+        return $"half-open IKE_SAs: {engine.HalfOpenCount}, {mode}{limit}; {engine.CookiesSent} IKE_SA_INIT answered with a COOKIE, {engine.InitRequestsDropped} dropped";
     }
 
     public static string ListConns(PortcullisConfig config)

@@ -16,6 +16,29 @@ public class DaemonSettingsLoaderTests
     }
 
     [Fact]
+    public void Dos_protection_keys_are_read_and_applied()
+    {
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load("""
+            charon {
+                dos_protection = no
+                cookie_threshold = 30
+                block_threshold = 3
+                init_limit_half_open = 1000
+            }
+            """);
+        Assert.Empty(errors);
+        Assert.Empty(warnings);
+        IkeEngineOptions options = settings!.ApplyTo(new IkeEngineOptions());
+        Assert.False(options.DosProtection);
+        Assert.Equal(30, options.CookieThreshold);
+        Assert.Equal(3, options.BlockThreshold);
+        Assert.Equal(1000, options.InitLimitHalfOpen);
+        (_, errors, _) = Load("charon {\n  dos_protection = perhaps\n}\n");
+        ConfigError e = Assert.Single(errors);
+        Assert.Equal(("charon.dos_protection", 2), (e.Key, e.Line));
+    }
+
+    [Fact]
     public void Every_implemented_key_is_read_and_applied_to_the_engine_options()
     {
         (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load("""
