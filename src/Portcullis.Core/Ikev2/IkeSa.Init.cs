@@ -190,14 +190,14 @@ public sealed partial class IkeSa
         NoncePayload? nonce = request.Get<NoncePayload>();
         if (sa is null || ke is null || nonce is null)
         {
-            IkeLog.Dropped(Log, RemoteEndpoint, "IKE_SA_INIT request lacks SA, KE or Nonce payload");
+            if (PeerMayLog(now)) IkeLog.Dropped(Log, RemoteEndpoint, "IKE_SA_INIT request lacks SA, KE or Nonce payload");
             RespondInitError(request, NotifyPayload.Of(NotifyType.InvalidSyntax));
             return false;
         }
         NegotiatedProposal? chosen = ProposalMatcher.Select(conn.Proposals, sa.Proposals, ProtocolId.Ike, false, out string? mismatch);
         if (chosen is null || chosen.Prf is null || chosen.KeyExchange is null)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION");
+            if (PeerMayLog(now)) IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION");
             RespondInitError(request, NotifyPayload.Of(NotifyType.NoProposalChosen));
             return false;
         }
@@ -209,7 +209,7 @@ public sealed partial class IkeSa
                 .FirstOrDefault(g => g.Id == ke.Group && theirs.Transforms.Any(t => t.Type == TransformType.KeyExchange && t.Id == g.Id));
             if (alternative is null)
             {
-                IkeLog.SaWarning(Log, Name, Uid, $"initiator sent KE of group {ke.Group}, asking for {chosen.KeyExchange.Keyword} with INVALID_KE_PAYLOAD");
+                if (PeerMayLog(now)) IkeLog.SaWarning(Log, Name, Uid, $"initiator sent KE of group {ke.Group}, asking for {chosen.KeyExchange.Keyword} with INVALID_KE_PAYLOAD");
                 var data = new byte[2];
                 BinaryPrimitives.WriteUInt16BigEndian(data, chosen.KeyExchange.Id);
                 RespondInitError(request, new NotifyPayload(NotifyType.InvalidKePayload, data));
@@ -225,7 +225,7 @@ public sealed partial class IkeSa
         KeyExchangeError keError = _keyExchange.Respond(ke.Data, out SecretBuffer? shared);
         if (keError != KeyExchangeError.None)
         {
-            IkeLog.SaWarning(Log, Name, Uid, $"initiator's KE data refused: {keError}");
+            if (PeerMayLog(now)) IkeLog.SaWarning(Log, Name, Uid, $"initiator's KE data refused: {keError}");
             RespondInitError(request, NotifyPayload.Of(NotifyType.InvalidSyntax));
             return false;
         }
@@ -258,6 +258,12 @@ public sealed partial class IkeSa
         StartKeepalives(now);
         return true;
     }
+
+    /// <summary>
+    /// Refusals of an unauthenticated IKE_SA_INIT are rate-limited like the engine's other lines a peer can cause
+    /// before authentication, so that a flood of bad requests below the cookie threshold cannot fill the disk.
+    /// </summary>
+    private bool PeerMayLog(DateTimeOffset now) => _engine.PeerLog.Allow("IKE_SA_INIT refused", Microsoft.Extensions.Logging.LogLevel.Warning, now);
 
     private void RespondInitError(IkeMessage request, NotifyPayload notify)
     {
