@@ -33,8 +33,11 @@ public sealed partial class IkeSa
 
     private int _ikeRekeyRetries;
 
-    /// <summary>Our IKE rekey is in flight (a request for it is outstanding or queued).</summary>
-    private bool IkeRekeyInProgress => _ikeRekeying;
+    /// <summary>
+    /// Our IKE rekey exchange is on the wire (§2.25.2 refuses CHILD SA work then). One only queued behind another
+    /// request is not: if the peer rekeys meanwhile, ours is dropped when its turn comes.
+    /// </summary>
+    private bool IkeRekeyInProgress => _outstanding?.Kind == RequestKind.IkeRekey;
 
     private static readonly TimeSpan s_retryAfterTemporaryFailure = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_retryAfterFailure = TimeSpan.FromSeconds(30);
