@@ -172,7 +172,9 @@ public sealed class PortcullisDaemon
             if (delay > TimeSpan.FromSeconds(1)) delay = TimeSpan.FromSeconds(1);
             Task<bool> workWait = _work.Reader.WaitToReadAsync().AsTask();
             await Task.WhenAny(workWait, signalWait, Task.Delay(delay));
-            while (_work.Reader.TryRead(out Action? item)) Guarded(item);
+            // Send after each item: flushing once per batch held every answer until the whole queue was done, so a
+            // burst of IKE_SA_INITs got its responses late and all at once, overflowing the peer's receive buffer.
+            while (_work.Reader.TryRead(out Action? item)) { Guarded(item); Guarded(Flush); }
             Guarded(() => _engine.HandleTimeout(DateTimeOffset.UtcNow));
             _sendFailures.Flush(DateTimeOffset.UtcNow);
             Guarded(Flush);
