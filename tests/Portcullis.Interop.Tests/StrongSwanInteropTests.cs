@@ -92,4 +92,8 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// <summary>A router drops 30 % of UDP 500/4500 at random: the tunnel still establishes and rekeys (CHILD and IKE).</summary>
     [InteropFact]
     public void LossyPathEstablishesAndRekeys() => InteropEnvironment.RunCase(output, "lossy", "portcullis");
+
+    /// <summary>rekey_packets = 300 without a rekey_time: the data plane's packet count starts the rekeys, no ping is lost.</summary>
+    [InteropFact]
+    public void RekeyOnPacketCount() => InteropEnvironment.RunCase(output, "volume", "portcullis");
 }

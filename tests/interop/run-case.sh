@@ -13,6 +13,8 @@
 #   run-case.sh dpd portcullis                                           strongSwan killed: DPD clears the SA within dpd_timeout and
 #                                                                        dpd_action = restart brings it back; a restarted strongSwan's
 #                                                                        INITIAL_CONTACT removes our stale SA
+#   run-case.sh volume portcullis                                        rekey_packets = 300: the data plane's packet count rekeys the
+#                                                                        CHILD SA, a 1000-ping stream loses nothing
 #   run-case.sh lossy portcullis                                         a router drops 30 % of UDP 500/4500: it establishes and rekeys
 #   run-case.sh fragmentation portcullis|strongswan                      both sides with a small fragment_size: IKE_AUTH goes
 #                                                                        in SKF fragments both ways (RFC 7383), tunnel, ping
@@ -305,6 +307,29 @@ case "$case_name" in
     [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "not exactly one IKE SA after INITIAL_CONTACT"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after INITIAL_CONTACT"
     pc_log "INITIAL_CONTACT replaced the stale SA; ping goes through"
+    ;;
+  volume)
+    # No rekey_time: only the data plane's packet count (either direction) starts rekeys, and life_packets is the limit.
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "rekey_time = 0
+        rekey_packets = 300
+        life_packets = 1000
+        rand_packets = 0" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    ip netns exec "$LEFT" ping -c 1000 -i 0.02 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream.out" 2>&1
+    tail -2 "$PC_WORK/stream.out"
+    log="$PC_WORK/pc/portcullis.log"
+    n=$(grep -c "rekeying CHILD_SA .* (rekey_bytes/rekey_packets reached)" "$log")
+    grep "rekeying CHILD_SA" "$log" | head -3
+    pc_log "$n CHILD rekeys started by the packet count over 1000 pings"
+    [ "$n" -ge 2 ] || pc_fail "rekey_packets = 300 started $n rekeys over 1000 packets each way, want at least 2"
+    grep -q " 1000 received" "$PC_WORK/stream.out" || { show_logs; pc_fail "pings were lost during the packet-count rekeys"; }
+    grep -q "duplicates" "$PC_WORK/stream.out" && pc_fail "pings were duplicated"
+    grep -q "life_bytes/life_packets reached" "$log" && pc_fail "a CHILD SA hit its hard packet limit: the soft limit should have rekeyed it first"
     ;;
   lossy)
     # A router between the two drops 30 % of UDP 500/4500 (IKE and ESP-in-UDP) in each direction, at random.

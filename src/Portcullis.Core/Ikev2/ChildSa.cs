@@ -108,6 +108,9 @@ public sealed class ChildSa : IDisposable
     /// </summary>
     public bool OutboundActive { get; internal set; }
 
+    /// <summary>Why <see cref="RekeyAt"/> is set: the rekey_time, or a retry after a refused or moved rekey (for the log).</summary>
+    internal string RekeyReason { get; set; } = "rekey_time";
+
     /// <summary>A CREATE_CHILD_SA rekeying this SA is under way from our side.</summary>
     internal bool Rekeying { get; set; }
 

@@ -248,7 +248,7 @@ public sealed partial class IkeEngine
     {
         if (FindChild(inboundSpi) is not { State: ChildSaState.Installed } child) return;
         if (hard) child.IkeSa.ExpireChild(now, child, "life_bytes/life_packets reached");
-        else child.IkeSa.RekeyChild(now, child);
+        else child.IkeSa.RekeyChild(now, child, "rekey_bytes/rekey_packets reached");
     }
 
     private ChildSa? FindChild(uint inboundSpi)

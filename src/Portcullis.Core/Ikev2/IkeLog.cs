@@ -105,6 +105,6 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 138, Level = LogLevel.Information, Message = "{Conn}[{Uid}] answering {Notify} to the peer's {What}: {Why}")]
     public static partial void CollisionRefused(ILogger logger, string conn, uint uid, string notify, string what, string why);
 
-    [LoggerMessage(EventId = 139, Level = LogLevel.Information, Message = "{Conn}[{Uid}] rekeying {What}")]
-    public static partial void Rekeying(ILogger logger, string conn, uint uid, string what);
+    [LoggerMessage(EventId = 139, Level = LogLevel.Information, Message = "{Conn}[{Uid}] rekeying {What} ({Why})")]
+    public static partial void Rekeying(ILogger logger, string conn, uint uid, string what, string why);
 }

@@ -115,7 +115,7 @@ public sealed partial class IkeSa
             else if (child.RekeyAt is { } soft && now >= soft && !child.Rekeying && child.ReplacedBy is null)
             {
                 child.RekeyAt = null;
-                RekeyChild(now, child);
+                RekeyChild(now, child, child.RekeyReason);
             }
         }
         if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0 && now >= _lastInbound + Connection.DpdDelay)

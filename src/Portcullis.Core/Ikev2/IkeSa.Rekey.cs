@@ -61,7 +61,7 @@ public sealed partial class IkeSa
     // ---------------------------------------------------------------------------------------------------------
 
     /// <summary>Rekeys a CHILD SA: CREATE_CHILD_SA with N(REKEY_SA), new SPI, nonce and (with PFS) a new key exchange.</summary>
-    internal void RekeyChild(DateTimeOffset now, ChildSa old, KeyExchangeTransform? group = null, int attempt = 0)
+    internal void RekeyChild(DateTimeOffset now, ChildSa old, string why = "on request", KeyExchangeTransform? group = null, int attempt = 0)
     {
         if (old.State != ChildSaState.Installed || old.Rekeying || old.ReplacedBy is not null) return;
         old.Rekeying = true;
@@ -74,10 +74,10 @@ public sealed partial class IkeSa
             {
                 // Superseded while queued: the peer rekeyed it first, or the IKE SA moved on (its successor retries).
                 old.Rekeying = false;
-                if (old.State == ChildSaState.Installed && old.ReplacedBy is null) old.RekeyAt = t;
+                if (old.State == ChildSaState.Installed && old.ReplacedBy is null) (old.RekeyAt, old.RekeyReason) = (t, "moved to the rekeyed IKE_SA");
                 return null;
             }
-            IkeLog.Rekeying(Log, Name, Uid, $"CHILD_SA {old.Name}{{{old.Uid}}}");
+            IkeLog.Rekeying(Log, Name, Uid, $"CHILD_SA {old.Name}{{{old.Uid}}}", why);
             spi = _engine.AllocateEspSpi();
             nonce = _engine.RandomBytes(32);
             var payloads = new List<Payload> { new NotifyPayload(NotifyType.RekeySa, [], ProtocolId.Esp, SpiBytes(old.InboundSpi)) };
@@ -121,17 +121,17 @@ public sealed partial class IkeSa
                     if (old.Config.EspProposals.SelectMany(p => p.KeyExchange).FirstOrDefault(g => g.Id == wanted) is { } g)
                     {
                         IkeLog.InvalidKeRetry(Log, Name, Uid, g.Keyword, exchange is null ? "none" : "ours");
-                        RekeyChild(now, old, g, attempt + 1);
+                        RekeyChild(now, old, "with the group the peer asked for", g, attempt + 1);
                         return;
                     }
                     break;
                 case NotifyType.TemporaryFailure:
                     // §2.25: wait for whatever the peer is doing to finish, then try again.
-                    old.RekeyAt = RetryTime(now, s_retryAfterTemporaryFailure);
+                    (old.RekeyAt, old.RekeyReason) = (RetryTime(now, s_retryAfterTemporaryFailure), "retry after TEMPORARY_FAILURE");
                     IkeLog.RekeyRetry(Log, Name, Uid, what, error.NotifyType.RfcName(), (old.RekeyAt.Value - now).TotalSeconds);
                     return;
             }
-            old.RekeyAt = RetryTime(now, s_retryAfterFailure);
+            (old.RekeyAt, old.RekeyReason) = (RetryTime(now, s_retryAfterFailure), "retry");
             IkeLog.RekeyRetry(Log, Name, Uid, what, error.NotifyType.RfcName(), (old.RekeyAt.Value - now).TotalSeconds);
             return;
         }
@@ -152,7 +152,7 @@ public sealed partial class IkeSa
                     shared is null ? ReadOnlySpan<byte>.Empty : shared.ReadOnlySpan, nonce, nr!.Nonce, ignoreKeyExchange: false, out created);
             if (problem is not null)
             {
-                old.RekeyAt = RetryTime(now, s_retryAfterFailure);
+                (old.RekeyAt, old.RekeyReason) = (RetryTime(now, s_retryAfterFailure), "retry");
                 IkeLog.ChildSaFailed(Log, Name, Uid, old.Name, $"rekey failed: {problem}");
                 return;
             }
@@ -271,7 +271,7 @@ public sealed partial class IkeSa
                 _ikeRekeying = false;
                 return null;
             }
-            IkeLog.Rekeying(Log, Name, Uid, "IKE_SA");
+            IkeLog.Rekeying(Log, Name, Uid, "IKE_SA", group is null ? "rekey_time" : "with the group the peer asked for");
             spi = _engine.AllocateIkeSpi();
             nonce = _engine.RandomBytes(32);
             ke = kex.CreateInitiator();
@@ -449,7 +449,7 @@ public sealed partial class IkeSa
             if (child.Rekeying)
             {
                 child.Rekeying = false;
-                child.RekeyAt = now;
+                (child.RekeyAt, child.RekeyReason) = (now, "moved to the rekeyed IKE_SA");
             }
             successor._children.Add(child);
         }

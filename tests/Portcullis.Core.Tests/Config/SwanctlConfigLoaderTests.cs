@@ -259,6 +259,10 @@ public class SwanctlConfigLoaderTests
     [InlineData(10, "                        esp_proposals = aes128-prfsha256", 11, "connections.c.children.ch.esp_proposals", "cannot be used in ESP proposals")]
     [InlineData(10, "                        rekey_time = soon", 11, "connections.c.children.ch.rekey_time", "not a duration")]
     [InlineData(10, "                        updown = /usr/lib/updown", 11, "connections.c.children.ch.updown", "not supported by Portcullis yet")]
+    [InlineData(10, "                        rekey_bytes = lots", 11, "connections.c.children.ch.rekey_bytes", "not a count")]
+    [InlineData(10, "                        life_packets = 5t", 11, "connections.c.children.ch.life_packets", "not a count")]
+    [InlineData(10, "                        dpd_action = panic", 11, "connections.c.children.ch.dpd_action", "unknown action")]
+    [InlineData(2, "    dpd_delay = often", 3, "connections.c.dpd_delay", "not a duration")]
     public void InvalidValuesNameFileLineAndDottedKey(int afterLine, string line, int expectedLine, string key, string message)
     {
         string text = With(afterLine, line);
@@ -266,6 +270,35 @@ public class SwanctlConfigLoaderTests
         ConfigError e = Assert.Single(errors);
         Assert.Equal((Main, expectedLine, key), (e.File, e.Line, e.Key));
         Assert.Contains(message, e.Message);
+    }
+
+    [Fact]
+    public void LifetimeAndLivenessKeysLoadWithStrongSwansDefaults()
+    {
+        ConnectionConfig c = LoadOk(With(10, """
+                        rekey_time = 10m
+                        life_time = 15m
+                        rand_time = 1m
+                        rekey_bytes = 500m
+                        life_bytes = 1g
+                        rand_bytes = 2k
+                        rekey_packets = 1000
+                        dpd_action = restart
+            """)).Connections[0];
+        ChildConfig ch = c.Children[0];
+        Assert.Equal((TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1)), (ch.RekeyTime, ch.EffectiveLifeTime, ch.EffectiveRandTime));
+        Assert.Equal((500UL << 20, 1UL << 30, (ulong?)2048), (ch.RekeyBytes, ch.EffectiveLifeBytes, ch.RandBytes));
+        Assert.Equal((1000UL, 1100UL), (ch.RekeyPackets, ch.EffectiveLifePackets));
+        Assert.Equal(CloseAction.Start, ch.DpdAction);
+        // Unset: strongSwan's defaults (IKE 4h, +10 % over time, rand = over; CHILD 1h, life 110 %, rand = life - rekey; DPD off).
+        ChildConfig plain = LoadOk(Valid).Connections[0].Children[0];
+        Assert.Equal((TimeSpan.FromHours(1), TimeSpan.FromMinutes(66), TimeSpan.FromMinutes(6)), (plain.RekeyTime, plain.EffectiveLifeTime, plain.EffectiveRandTime));
+        ConnectionConfig conn = LoadOk(Valid).Connections[0];
+        Assert.Equal((TimeSpan.FromHours(4), TimeSpan.Zero, TimeSpan.FromMinutes(24), TimeSpan.FromMinutes(24)), (conn.RekeyTime, conn.ReauthTime, conn.EffectiveOverTime, conn.EffectiveRandTime));
+        Assert.Equal((TimeSpan.Zero, TimeSpan.Zero, CloseAction.None), (conn.DpdDelay, conn.DpdTimeout, plain.DpdAction));
+        ConnectionConfig tuned = LoadOk(With(2, "    reauth_time = 8h\n    over_time = 30m\n    rand_time = 5m\n    dpd_delay = 30s\n    dpd_timeout = 150s")).Connections[0];
+        Assert.Equal((TimeSpan.FromHours(8), TimeSpan.FromMinutes(30), TimeSpan.FromMinutes(5)), (tuned.ReauthTime, tuned.EffectiveOverTime, tuned.EffectiveRandTime));
+        Assert.Equal((TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(150)), (tuned.DpdDelay, tuned.DpdTimeout));
     }
 
     [Fact]
