@@ -64,6 +64,9 @@ public class Ikev2RekeyTests
         return (l, r);
     }
 
+    /// <summary>Random seeds for both engines: each decides other nonces, so both outcomes of the lowest-nonce rule occur.</summary>
+    public static TheoryData<int> Seeds => [1, 2, 3, 4, 5, 6];
+
     private static void AssertNoWarnings(EnginePair pair)
     {
         Assert.Empty(pair.LeftLog.Warnings);
@@ -209,12 +212,7 @@ public class Ikev2RekeyTests
     // --- §2.8.1 and §2.25.1: CHILD SA collisions ---
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
+    [MemberData(nameof(Seeds))]
     public void Simultaneous_child_rekey_keeps_one_SA_by_the_lowest_nonce_rule(int seed)
     {
         var pair = Pair(seed: seed);
@@ -238,6 +236,28 @@ public class Ikev2RekeyTests
         bool leftCreated = l.CreatedByUs;
         Assert.Equal(!leftCreated, r.CreatedByUs);
         AssertNoWarnings(pair);
+    }
+
+    [Fact]
+    public void The_seeds_exercise_both_outcomes_of_the_lowest_nonce_rule()
+    {
+        var leftWon = new HashSet<bool>();
+        var leftWonIke = new HashSet<bool>();
+        foreach (int seed in Seeds)
+        {
+            var pair = Pair(seed: seed);
+            pair.Establish();
+            Ike(pair.Left).RekeyChild(pair.Now, Child(pair.Left));
+            Ike(pair.Right).RekeyChild(pair.Now, Child(pair.Right));
+            pair.Drive();
+            leftWon.Add(Child(pair.Left).CreatedByUs);
+            Ike(pair.Left).RekeyIke(pair.Now);
+            Ike(pair.Right).RekeyIke(pair.Now);
+            pair.Drive();
+            leftWonIke.Add(Ike(pair.Left).IsInitiator);
+        }
+        Assert.Equal(2, leftWon.Count);
+        Assert.Equal(2, leftWonIke.Count);
     }
 
     [Fact]
@@ -333,12 +353,7 @@ public class Ikev2RekeyTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
+    [MemberData(nameof(Seeds))]
     public void Simultaneous_ike_rekey_keeps_one_IKE_SA_by_the_lowest_nonce_rule(int seed)
     {
         var pair = Pair(seed: seed);
