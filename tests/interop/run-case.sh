@@ -256,9 +256,14 @@ case "$case_name" in
     [ "$child_done" -ge 5 ] && [ "$ike_done" -ge 2 ] || pc_fail "too few rekeys: $child_done CHILD, $ike_done IKE"
     [ "$child_us" -ge 1 ] && [ "$child_peer" -ge 1 ] && [ "$ike_us" -ge 1 ] && [ "$ike_peer" -ge 1 ] || pc_fail "each side must start CHILD and IKE rekeys"
     grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA's keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
-    # Both still agree on one IKE SA and one CHILD SA.
-    [ "$(pc_swanctl "$RIGHT" ss --list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan does not have exactly one IKE SA"; }
-    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "Portcullis does not have exactly one IKE SA"; }
+    # Both end with one IKE SA and one CHILD SA (rekeys go on, so look between two of them: up to 5 s).
+    for i in $(seq 50); do
+      ss_ike=$(pc_swanctl "$RIGHT" ss --list-sas | grep -c ESTABLISHED); ss_child=$(pc_swanctl "$RIGHT" ss --list-sas | grep -c "INSTALLED")
+      pc_ike=$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED); pc_child=$(pc_portcullis "$LEFT" pc list-sas | grep -c "INSTALLED")
+      [ "$ss_ike$ss_child$pc_ike$pc_child" = 1111 ] && break
+      sleep 0.1
+    done
+    [ "$ss_ike$ss_child$pc_ike$pc_child" = 1111 ] || { pc_swanctl "$RIGHT" ss --list-sas; pc_portcullis "$LEFT" pc list-sas; pc_fail "not one IKE and one CHILD SA on each side: strongSwan $ss_ike/$ss_child, Portcullis $pc_ike/$pc_child"; }
     pc_capture_check wire
     ;;
   dpd)
