@@ -224,13 +224,13 @@ case "$case_name" in
   rekey)
     # Both sides rekey every 10 s (less strongSwan's and our 1 s of jitter); life times leave room for a retry.
     # strongSwan's userspace ESP rekeys its CHILD SAs about 8 s after they are made; a wider jitter on our side lets us
-    # start about half of them, and a wider one on strongSwan's IKE SA lets it start some IKE rekeys too.
+    # start about half of them. IKE rekeys have 2 s of jitter on both sides, so either side starts about half.
     pc_topology_pair
     pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16-ecp256 "$SECRET" "rekey_time = 10s
         life_time = 60s
         rand_time = 4s" "rekey_time = 10s
     over_time = 30s
-    rand_time = 1s" > "$PC_WORK/pc.conf"
+    rand_time = 2s" > "$PC_WORK/pc.conf"
     pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16-ecp256 "$SECRET" "rekey_time = 10s
         life_time = 60s
         rand_time = 1s" "rekey_time = 10s
@@ -242,17 +242,25 @@ case "$case_name" in
     pc_capture_start "$RIGHT" "$RIGHT_IF" wire
     pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate"; }
     # A numbered stream: 900 echo requests 0.1 s apart, each answered through the tunnel; ping counts losses and duplicates.
-    ip netns exec "$LEFT" ping -c 900 -i 0.1 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream.out" 2>&1
-    tail -3 "$PC_WORK/stream.out"
+    # Who rekeys first is random each time; should one side not have started a CHILD and an IKE rekey within those
+    # 90 s (rare), the stream goes on for up to two more minutes, under the same no-loss rule.
     log="$PC_WORK/pc/portcullis.log"
-    child_us=$(grep -c "rekeying CHILD_SA" "$log"); child_peer=$(grep -c "CHILD_SA .* rekeyed to .* initiated by the peer" "$log")
-    ike_us=$(grep -c "rekeying IKE_SA" "$log"); ike_peer=$(grep -c "IKE_SA rekeyed to .* initiated by the peer" "$log")
+    count_starts() {
+      child_us=$(grep -c "rekeying CHILD_SA" "$log"); child_peer=$(grep -c "CHILD_SA .* rekeyed to .* initiated by the peer" "$log")
+      ike_us=$(grep -c "rekeying IKE_SA" "$log"); ike_peer=$(grep -c "IKE_SA rekeyed to .* initiated by the peer" "$log")
+    }
+    for round in 1 2 3; do
+      ip netns exec "$LEFT" ping -c $([ $round = 1 ] && echo 900 || echo 600) -i 0.1 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream$round.out" 2>&1
+      tail -2 "$PC_WORK/stream$round.out" | head -1
+      grep -q " 0% packet loss" "$PC_WORK/stream$round.out" || { show_logs; pc_fail "inner packets were lost during rekeying"; }
+      grep -q "duplicates" "$PC_WORK/stream$round.out" && pc_fail "inner packets were duplicated during rekeying"
+      count_starts
+      [ "$child_us" -ge 1 ] && [ "$child_peer" -ge 1 ] && [ "$ike_us" -ge 1 ] && [ "$ike_peer" -ge 1 ] && break
+    done
     child_done=$(grep -c "CHILD_SA .* rekeyed to " "$log"); ike_done=$(grep -c "IKE_SA rekeyed to " "$log")
     collisions=$(grep -c "simultaneous rekey" "$log")
     pc_log "CHILD rekeys: $child_done completed, started by us $child_us, by strongSwan $child_peer; IKE rekeys: $ike_done completed, by us $ike_us, by strongSwan $ike_peer; $collisions collisions"
     grep -E "rekey|TEMPORARY|simultaneous" "$log" | grep -v DEBUG | tail -12
-    grep -q " 900 received" "$PC_WORK/stream.out" || { show_logs; pc_fail "inner packets were lost during rekeying"; }
-    grep -q "duplicates" "$PC_WORK/stream.out" && pc_fail "inner packets were duplicated during rekeying"
     [ "$child_done" -ge 5 ] && [ "$ike_done" -ge 2 ] || pc_fail "too few rekeys: $child_done CHILD, $ike_done IKE"
     [ "$child_us" -ge 1 ] && [ "$child_peer" -ge 1 ] && [ "$ike_us" -ge 1 ] && [ "$ike_peer" -ge 1 ] || pc_fail "each side must start CHILD and IKE rekeys"
     grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA's keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
