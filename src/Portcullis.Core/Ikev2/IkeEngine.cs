@@ -65,7 +65,12 @@ public sealed partial class IkeEngine
     /// <summary>Runs retransmissions, keepalives and expiries due at <paramref name="now"/>.</summary>
     public void HandleTimeout(DateTimeOffset now)
     {
-        foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.HandleTimeout(now);
+        // Only the SAs with something due: the host calls this on every turn of its loop, so no copy of the table.
+        List<IkeSa>? due = null;
+        foreach (IkeSa sa in _byLocalSpi.Values)
+            if (sa.NextTimeout is { } t && t <= now) (due ??= []).Add(sa);
+        if (due is not null)
+            foreach (IkeSa sa in due) sa.HandleTimeout(now);
         PeerLog.Flush(now);
     }
 
