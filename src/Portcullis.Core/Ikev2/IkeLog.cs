@@ -107,4 +107,7 @@ internal static partial class IkeLog
 
     [LoggerMessage(EventId = 139, Level = LogLevel.Information, Message = "{Conn}[{Uid}] rekeying {What} ({Why})")]
     public static partial void Rekeying(ILogger logger, string conn, uint uid, string what, string why);
+
+    [LoggerMessage(EventId = 129, Level = LogLevel.Information, Message = "{Conn}[{Uid}] {Exchange} request {MessageId} arrived before the IKE_AUTH response (lost?); ignored until the peer retransmits it")]
+    public static partial void EarlyRequest(ILogger logger, string conn, uint uid, string exchange, uint messageId);
 }

@@ -338,6 +338,15 @@ public sealed partial class IkeSa : IDisposable
             return;
         }
 
+        if (IsInitiator && State == IkeSaState.Authenticating && header.ExchangeType is ExchangeType.CreateChildSa or ExchangeType.Informational)
+        {
+            // The peer finished IKE_AUTH but its response to us was lost, and it already started another exchange
+            // (a rekey, a liveness check). We cannot answer before we have checked its AUTH: leave the message ID
+            // unused and say nothing, so its retransmission is handled once our own retransmitted IKE_AUTH completes.
+            IkeLog.EarlyRequest(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId);
+            return;
+        }
+
         _expectedRequestId++;
         switch (header.ExchangeType)
         {

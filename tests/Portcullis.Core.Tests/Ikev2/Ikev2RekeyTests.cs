@@ -317,6 +317,34 @@ public class Ikev2RekeyTests
         return [];
     }
 
+    [Fact]
+    public void A_rekey_that_overtakes_a_lost_IKE_AUTH_response_waits_for_its_retransmission()
+    {
+        var pair = Create();
+        bool dropped = false;
+        pair.Intercept = p =>
+        {
+            if (dropped || !Is(p, Side.Right, ExchangeType.IkeAuth, true)) return [p];
+            dropped = true;
+            return [];
+        };
+        Assert.True(pair.Left.Initiate(pair.Now, "net", out _));
+        pair.Pump();
+        Assert.True(dropped);
+        // The responder is established and rekeys at once; the initiator still waits for its IKE_AUTH response.
+        IkeSa right = Ike(pair.Right);
+        right.RekeyChild(pair.Now, Assert.Single(right.Children));
+        pair.Pump();
+        Assert.True(pair.LeftLog.Has("arrived before the IKE_AUTH response"), pair.Dump());
+        Assert.DoesNotContain(pair.Sent, p => Is(p, Side.Left, ExchangeType.CreateChildSa, true));
+        // Retransmissions sort it out: the cached IKE_AUTH response, then the rekey request again.
+        pair.Drive();
+        (ChildSa l, ChildSa r) = AssertOneChildPair(pair);
+        Assert.NotNull(l.Replaces);
+        Assert.NotNull(r.Replaces);
+        AssertNoWarnings(pair);
+    }
+
     // --- IKE SA rekey (§1.3.2, §2.18) and §2.8.2 / §2.25.2 collisions ---
 
     [Theory]
