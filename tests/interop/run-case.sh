@@ -354,11 +354,12 @@ table ip pcloss {
   }
 }
 NFT
+    # Hard lifetimes far beyond the test, so that only rekeying keeps the SAs fresh and none expires meanwhile.
     child_extra="rekey_time = 10s
-        life_time = 120s
+        life_time = 600s
         rand_time = 1s"
     conn_extra="rekey_time = 10s
-    over_time = 120s
+    over_time = 600s
     rand_time = 1s"
     pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$child_extra" "$conn_extra" > "$PC_WORK/pc.conf"
     pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$child_extra" "$conn_extra" > "$PC_WORK/ss.conf"
@@ -372,7 +373,7 @@ NFT
     ip netns exec "$LEFT" ping -i 0.2 -W 1 -I 198.18.1.1 198.18.2.1 > /dev/null 2>&1 &
     PC_PIDS+=($!)
     # Every lost message costs a retransmission timeout (4 s, 7.2 s, 13 s, ...), one exchange at a time: give it time.
-    for i in $(seq 150); do
+    for i in $(seq 180); do
       [ "$(grep -c "CHILD_SA .* rekeyed to " "$log")" -ge 2 ] && [ "$(grep -c "IKE_SA rekeyed to " "$log")" -ge 1 ] && break
       sleep 1
     done

@@ -40,6 +40,13 @@ public sealed partial class IkeSa
     private bool IkeRekeyInProgress => _outstanding?.Kind == RequestKind.IkeRekey;
 
     private static readonly TimeSpan s_retryAfterTemporaryFailure = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// An IKE rekey refused with TEMPORARY_FAILURE waits longer than a CHILD rekey: the peer is usually busy with a
+    /// CHILD exchange it will retry itself (strongSwan after 5–15 s), and while our IKE rekey is on the wire we must
+    /// refuse that retry (§2.25.2), so retrying sooner only makes both sides refuse each other again.
+    /// </summary>
+    private static readonly TimeSpan s_ikeRetryAfterTemporaryFailure = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan s_retryAfterFailure = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -304,7 +311,7 @@ public sealed partial class IkeSa
                 RekeyIke(now, wanted);
                 return;
             }
-            _ikeRekeyAt = RetryTime(now, error.NotifyType == NotifyType.TemporaryFailure ? s_retryAfterTemporaryFailure : s_retryAfterFailure);
+            _ikeRekeyAt = RetryTime(now, error.NotifyType == NotifyType.TemporaryFailure ? s_ikeRetryAfterTemporaryFailure : s_retryAfterFailure);
             IkeLog.RekeyRetry(Log, Name, Uid, "IKE_SA", error.NotifyType.RfcName(), (_ikeRekeyAt.Value - now).TotalSeconds);
             return;
         }
