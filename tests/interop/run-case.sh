@@ -366,6 +366,7 @@ NFT
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
     pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$LEFT" "$LEFT_IF" wire
     pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate through the lossy router"; }
     pc_log "established through the lossy router ($(grep -c retransmitting "$PC_WORK/pc/portcullis.log") retransmissions so far)"
     log="$PC_WORK/pc/portcullis.log"

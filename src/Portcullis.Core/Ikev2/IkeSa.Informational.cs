@@ -39,6 +39,7 @@ public sealed partial class IkeSa
         if (deleteIke)
         {
             Respond(ExchangeType.Informational, request.Header.MessageId, [], local, remote);
+            ReturnChildrenIfRedundantSuccessor(now);
             ChildConfig[] restart = _children.Select(c => c.Config).Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray();
             Remove(now, "deleted by peer", byPeer: true);
             _engine.RestartClosed(now, restart);

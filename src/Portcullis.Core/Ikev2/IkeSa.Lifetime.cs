@@ -10,6 +10,7 @@ namespace Portcullis.Core.Ikev2;
 public sealed partial class IkeSa
 {
     private DateTimeOffset? _ikeRekeyAt, _reauthAt, _ikeExpireAt;
+    private string _expireReason = "IKE_SA lifetime expired";
     private DateTimeOffset _lastInbound;
 
     /// <summary>Last time an authenticated message arrived from the peer.</summary>
@@ -90,7 +91,7 @@ public sealed partial class IkeSa
         if (_ikeExpireAt is { } expire && now >= expire)
         {
             _ikeExpireAt = null;
-            Delete(now, _rekeyedBy is null ? "IKE_SA lifetime expired" : "the peer never deleted the rekeyed IKE_SA");
+            Delete(now, _expireReason);
             return;
         }
         if (_rekeyedBy is not null) return;

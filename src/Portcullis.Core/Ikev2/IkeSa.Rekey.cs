@@ -28,6 +28,9 @@ public sealed partial class IkeSa
     /// <summary>On a rekeyed IKE SA: the nonces of the exchange that created it, for the lowest-nonce rule.</summary>
     private byte[] _createdNonceI = [], _createdNonceR = [];
 
+    /// <summary>On a rekeyed IKE SA: the one it replaced (while that one still exists).</summary>
+    private IkeSa? _rekeyOf;
+
     /// <summary>On a new IKE SA made by reauthentication: the IKE SA it replaces.</summary>
     private IkeSa? _reauthOf;
 
@@ -344,10 +347,14 @@ public sealed partial class IkeSa
             {
                 IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"ours [{fresh.Uid}] is redundant and is deleted, the peer's [{theirs.Uid}] stays");
                 fresh.Delete(now, "redundant after a simultaneous IKE_SA rekey");
+                // The peer, whose SA survives, deletes this one.
+                ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted the rekeyed IKE_SA");
                 return;
             }
             IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"ours [{fresh.Uid}] stays, the peer deletes its [{theirs.Uid}]");
             theirs.MoveChildrenTo(now, fresh);
+            // Should the peer never learn that it lost (our response to it lost for good), we delete its SA ourselves.
+            theirs.ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted its redundant IKE_SA");
         }
         MoveChildrenTo(now, fresh);
         _rekeyedBy = fresh;
@@ -411,8 +418,9 @@ public sealed partial class IkeSa
         if (_ikeRekeying) _collisionSuccessor = fresh;
         MoveChildrenTo(now, fresh);
         _rekeyedBy = fresh;
-        // The peer deletes this one; should it never do so, we do after a while.
-        _ikeExpireAt = now + TimeSpan.FromSeconds(30);
+        // The peer deletes this one; should it never do so, we do after a while. Not while our own rekey of it is
+        // still in flight: its response decides which new IKE SA survives, and who deletes this one.
+        if (!_ikeRekeying) ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted the rekeyed IKE_SA");
     }
 
     /// <summary>The successor IKE SA of a rekey: keys from SK_d of this one (§2.18), identities and endpoints inherited.</summary>
@@ -429,6 +437,7 @@ public sealed partial class IkeSa
             _announcedFragmentation = _announcedFragmentation,
             PeerSupportsFragmentation = PeerSupportsFragmentation,
             _createdNonceI = nonceI,
+            _rekeyOf = this,
             _createdNonceR = nonceR,
             _nonceI = nonceI,
             _nonceR = nonceR,
@@ -444,6 +453,26 @@ public sealed partial class IkeSa
         _engine.Register(fresh);
         _engine.Emit(new IkeSaEstablished(fresh));
         return fresh;
+    }
+
+    private void ExpireIn(DateTimeOffset now, TimeSpan delay, string reason)
+    {
+        _ikeExpireAt = now + delay;
+        _expireReason = reason;
+    }
+
+    /// <summary>
+    /// The peer deletes an IKE SA we made as responder to its rekey while our own rekey of the same IKE SA is still
+    /// waiting for its response (the peer found its SA redundant, §2.8.2): the CHILD SAs are not the peer's to take
+    /// with it. They go back to the IKE SA being rekeyed, which hands them to our new SA when the response comes.
+    /// </summary>
+    private void ReturnChildrenIfRedundantSuccessor(DateTimeOffset now)
+    {
+        if (_rekeyOf is not { } previous || previous._collisionSuccessor != this || !previous._ikeRekeying || previous.State != IkeSaState.Established) return;
+        IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"the peer deleted [{Uid}] as redundant; the CHILD SAs wait on [{previous.Uid}] for our own rekey to finish");
+        MoveChildrenTo(now, previous);
+        previous._rekeyedBy = null;
+        previous._collisionSuccessor = null;
     }
 
     /// <summary>Hands every CHILD SA to <paramref name="successor"/>; control exchanges for them now run there.</summary>

@@ -405,6 +405,56 @@ public class Ikev2RekeyTests
         AssertNoWarnings(pair);
     }
 
+    /// <summary>Which side's IKE SA survives a simultaneous IKE rekey with these seeds (a dry run).</summary>
+    private static bool LeftWinsSimultaneousIkeRekey(int seed)
+    {
+        var pair = Pair(seed: seed);
+        pair.Establish();
+        Ike(pair.Left).RekeyIke(pair.Now);
+        Ike(pair.Right).RekeyIke(pair.Now);
+        pair.Drive();
+        return Ike(pair.Left).IsInitiator;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Simultaneous_ike_rekey_survives_the_winners_response_arriving_after_the_losers_delete(int seed)
+    {
+        Side loser = LeftWinsSimultaneousIkeRekey(seed) ? Side.Right : Side.Left;
+        var pair = Pair(seed: seed);
+        pair.Establish();
+        (ChildSa lc, ChildSa rc) = AssertOneChildPair(pair);
+        // The loser's answer to the winner's rekey is held back (and its replays) until the loser has deleted its own,
+        // redundant IKE SA: the winner then sees that SA deleted while its rekey still waits for a response.
+        var held = new List<Packet>();
+        bool deleteSent = false;
+        pair.Intercept = p =>
+        {
+            if (p.From != loser || deleteSent) return [p];
+            if (p.Header is { ExchangeType: ExchangeType.Informational, IsResponse: false }) deleteSent = true;
+            if (p.Header is { ExchangeType: ExchangeType.CreateChildSa, IsResponse: true }) return Hold(held, p);
+            return [p];
+        };
+        Ike(pair.Left).RekeyIke(pair.Now);
+        Ike(pair.Right).RekeyIke(pair.Now);
+        for (int i = 0; i < 100 && !deleteSent; i++) pair.Pump();
+        pair.Pump();
+        Assert.True(deleteSent, pair.Dump());
+        Assert.NotEmpty(held);
+        pair.Intercept = null;
+        foreach (Packet p in held) pair.Inject(p);
+        pair.Drive();
+
+        IkeSa l = Assert.Single(pair.Left.IkeSas), r = Assert.Single(pair.Right.IkeSas);
+        Assert.Equal((l.InitiatorSpi, l.ResponderSpi), (r.InitiatorSpi, r.ResponderSpi));
+        // The CHILD SAs were never lost on the way: the same ones, now under the surviving IKE SA.
+        Assert.Equal(lc, Assert.Single(l.Children));
+        Assert.Equal(rc, Assert.Single(r.Children));
+        Assert.Empty(pair.Events<ChildSaRemoved>(Side.Left));
+        Assert.Empty(pair.Events<ChildSaRemoved>(Side.Right));
+        Assert.True((loser == Side.Left ? pair.RightLog : pair.LeftLog).Has("the CHILD SAs wait on"), pair.Dump());
+    }
+
     [Fact]
     public void Ike_rekey_while_the_peer_rekeys_a_child_gets_temporary_failure_then_both_complete()
     {
