@@ -17,6 +17,8 @@ public sealed class ShippedExampleTests
         Assert.Equal("site-b", conn.Name);
         Assert.Equal("aes256gcm16-prfsha384-ecp384", conn.Proposals.Single().ToString());
         Assert.Equal(StartAction.Start, conn.Children.Single().StartAction);
+        Assert.Equal(TimeSpan.FromSeconds(30), conn.DpdDelay);
+        Assert.Equal(CloseAction.Start, conn.Children.Single().DpdAction);
         Assert.NotNull(config.FindSharedSecret(conn.Local.Id!, conn.Remote.Id!));
     }
 }
