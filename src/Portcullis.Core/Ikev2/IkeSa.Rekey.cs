@@ -25,9 +25,6 @@ public sealed partial class IkeSa
     /// <summary>A new IKE SA made as responder to the peer's rekey while our own IKE rekey was in flight (§2.8.2).</summary>
     private IkeSa? _collisionSuccessor;
 
-    /// <summary>On a rekeyed IKE SA: the nonces of the exchange that created it, for the lowest-nonce rule.</summary>
-    private byte[] _createdNonceI = [], _createdNonceR = [];
-
     /// <summary>On a rekeyed IKE SA: the one it replaced (while that one still exists).</summary>
     private IkeSa? _rekeyOf;
 
@@ -343,7 +340,7 @@ public sealed partial class IkeSa
         if (_collisionSuccessor is { State: IkeSaState.Established } theirs)
         {
             // §2.8.2: both ends rekeyed the IKE SA at once; the lowest-nonce rule picks the survivor.
-            if (LowestNonceIn((nonce, fresh._createdNonceR), (theirs._createdNonceI, theirs._createdNonceR)))
+            if (LowestNonceIn((fresh._nonceI, fresh._nonceR), (theirs._nonceI, theirs._nonceR)))
             {
                 IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"ours [{fresh.Uid}] is redundant and is deleted, the peer's [{theirs.Uid}] stays");
                 fresh.Delete(now, "redundant after a simultaneous IKE_SA rekey");
@@ -436,9 +433,8 @@ public sealed partial class IkeSa
             // Fragmentation was agreed in IKE_SA_INIT and carries over to the rekeyed SA (RFC 7383 §2.3).
             _announcedFragmentation = _announcedFragmentation,
             PeerSupportsFragmentation = PeerSupportsFragmentation,
-            _createdNonceI = nonceI,
             _rekeyOf = this,
-            _createdNonceR = nonceR,
+            // The nonces of the exchange that made it: its keys and the lowest-nonce rule of §2.8.2 use them.
             _nonceI = nonceI,
             _nonceR = nonceR,
         };
