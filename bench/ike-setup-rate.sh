@@ -71,7 +71,6 @@ RESPONDER_PLUGINS="aesni aes sha2 sha1 random nonce x509 pubkey pkcs1 pem openss
 bench_start_charon() {
   local ns=$1 dir="$PC_WORK/$2" plugins=$3
   mkdir -p "$dir/run" "$dir/conf"
-  rm -f "$dir/run/charon.vici"  # a restart must not find the last instance's socket
   cat > "$dir/strongswan.conf" <<CONF
 charon {
   load = $plugins
@@ -95,13 +94,8 @@ charon {
 }
 swanctl { socket = unix://$dir/run/charon.vici }
 CONF
-  ip netns exec "$ns" unshare --mount bash -c "mount --bind '$dir/run' /run && STRONGSWAN_CONF='$dir/strongswan.conf' exec /usr/lib/ipsec/charon" \
-    > "$dir/charon.out" 2>&1 &
-  local pid=$!
-  PC_PIDS+=("$pid")
-  local i
-  for i in $(seq 50); do [ -S "$dir/run/charon.vici" ] && break; sleep 0.1; done
-  [ -S "$dir/run/charon.vici" ] || { cat "$dir/charon.out"; pc_fail "charon did not start in $ns"; }
+  pc_launch_charon "$ns" "$dir"
+  local pid=$CHARON_PID
   # ip netns exec, unshare and bash all exec, so the PID is charon's own (its CPU time is what we sample).
   [ "$(cat /proc/$pid/comm)" = charon ] || pc_fail "PID $pid is $(cat /proc/$pid/comm), not charon"
   eval "PID_$2=$pid"

@@ -148,9 +148,19 @@ charon {
 }
 swanctl { socket = unix://$dir/run/charon.vici }
 CONF
+  pc_launch_charon "$ns" "$dir"
+}
+
+# pc_launch_charon NS DIR: runs charon with DIR/strongswan.conf in NS, its /run a private DIR/run (charon 5.9.8 hard-codes
+# /run/charon.pid), and waits for its VICI socket DIR/run/charon.vici. A restart first clears the last instance's
+# socket and pid file. Sets CHARON_PID; ip netns exec, unshare and bash all exec, so it is charon's own PID.
+pc_launch_charon() {
+  local ns=$1 dir=$2
+  rm -f "$dir/run/charon.vici" "$dir/run/charon.pid"
   ip netns exec "$ns" unshare --mount bash -c "mount --bind '$dir/run' /run && STRONGSWAN_CONF='$dir/strongswan.conf' exec /usr/lib/ipsec/charon" \
     > "$dir/charon.out" 2>&1 &
-  PC_PIDS+=($!)
+  CHARON_PID=$!
+  PC_PIDS+=($CHARON_PID)
   local i
   for i in $(seq 50); do [ -S "$dir/run/charon.vici" ] && return 0; sleep 0.1; done
   cat "$dir/charon.out"; pc_fail "charon did not start in $ns"

@@ -282,7 +282,7 @@ case "$case_name" in
     pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "start_action = start" > "$PC_WORK/ss-start.conf"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
-    ss_pid=${PC_PIDS[-1]}
+    ss_pid=$CHARON_PID
     pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
     pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic before the peer died"
@@ -299,17 +299,15 @@ case "$case_name" in
     pc_portcullis "$LEFT" pc list-sas | grep -q "ESTABLISHED" && pc_fail "the dead peer's SA is still listed"
     grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
     # strongSwan comes back (nothing configured to start): our retransmitted IKE_SA_INIT reaches it and the tunnel is back.
-    rm -rf "$PC_WORK/ss/run"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
-    ss_pid=${PC_PIDS[-1]}
+    ss_pid=$CHARON_PID
     for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
     pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
     pc_log "the tunnel came back by itself after strongSwan returned"
     # 2. strongSwan restarts at once and connects itself: its INITIAL_CONTACT makes us drop the stale SA before DPD would.
     kill -9 "$ss_pid"
-    rm -rf "$PC_WORK/ss/run"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-start.conf"
     for i in $(seq 100); do grep -q "INITIAL_CONTACT from" "$log" && break; sleep 0.1; done
