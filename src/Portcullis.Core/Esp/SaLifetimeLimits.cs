@@ -54,6 +54,18 @@ public sealed class SaLifetimeLimits(uint key, ulong softBytes, ulong hardBytes,
         return LimitCrossing.None;
     }
 
+    private long _lastInbound;
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp of the last packet that arrived on the inbound SA (0: none),
+    /// written by the receive thread, read by DPD as a sign of life.
+    /// </summary>
+    public long LastInboundTimestamp
+    {
+        get => Volatile.Read(ref _lastInbound);
+        set => Volatile.Write(ref _lastInbound, value);
+    }
+
     /// <summary>True exactly once: for the first packet that arrived on the inbound SA.</summary>
     public bool FirstInboundUse() => Volatile.Read(ref _inboundUsed) == 0 && Interlocked.Exchange(ref _inboundUsed, 1) == 0;
 }

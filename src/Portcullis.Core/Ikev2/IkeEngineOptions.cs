@@ -56,6 +56,12 @@ public sealed record IkeEngineOptions
     /// <summary>The source address the host would use towards a peer (for connections without a literal local address).</summary>
     public Func<IPAddress, IPAddress?>? SourceAddressFor { get; init; }
 
+    /// <summary>
+    /// When the last ESP packet arrived on the inbound SA with this SPI (null: none yet), from the host's data plane;
+    /// DPD takes it as a sign of life, so a tunnel carrying traffic sends no liveness checks. Null: only IKE counts.
+    /// </summary>
+    public Func<uint, DateTimeOffset?>? LastInboundEsp { get; init; }
+
     /// <summary>Random bytes for SPIs and nonces; tests pass a seeded source. Defaults to the system CSPRNG.</summary>
     public Action<Span<byte>>? Random { get; init; }
 

@@ -121,10 +121,26 @@ public sealed partial class IkeSa
         }
         if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0 && now >= _lastInbound + Connection.DpdDelay)
         {
+            // ESP from the peer is as good a sign of life as an IKE message (strongSwan checks its SAs' use too).
+            if (LastInboundEsp() is { } esp && esp > _lastInbound)
+            {
+                _lastInbound = esp;
+                if (now < _lastInbound + Connection.DpdDelay) return;
+            }
             // Nothing heard for dpd_delay: an empty INFORMATIONAL must be answered (RFC 7296 §1.4).
             IkeLog.DpdCheck(Log, Name, Uid, (now - _lastInbound).TotalSeconds);
             Request(now, ExchangeType.Informational, _ => [], (_, _) => { }, RequestKind.Liveness);
         }
+    }
+
+    /// <summary>When the last ESP packet arrived on any of the CHILD SAs (the host's data plane knows), if it says.</summary>
+    private DateTimeOffset? LastInboundEsp()
+    {
+        if (_engine.Options.LastInboundEsp is not { } lastUse) return null;
+        DateTimeOffset? latest = null;
+        foreach (ChildSa child in _children)
+            if (lastUse(child.InboundSpi) is { } t && (latest is null || t > latest)) latest = t;
+        return latest;
     }
 
     /// <summary>

@@ -82,6 +82,14 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>ESP packets the socket refused to send.</summary>
     public long SendErrors => Interlocked.Read(ref _sendErrors);
 
+    /// <summary>When the last packet arrived on the inbound SA with this SPI; null when none did (or no such SA).</summary>
+    public DateTimeOffset? LastInbound(uint spi)
+    {
+        if (!_sad.TryGet(spi, out EspSa? sa) || sa!.Limits is not { } limits) return null;
+        long at = limits.LastInboundTimestamp;
+        return at == 0 ? null : DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(at);
+    }
+
     /// <summary>Counters of a CHILD SA, if installed.</summary>
     public InstalledChild? Find(uint childUid)
     {
@@ -298,6 +306,7 @@ internal sealed class EspDataPlane : IDisposable
         if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
         if (sa.Limits is { } limits)
         {
+            limits.LastInboundTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
             if (limits.FirstInboundUse()) _onInboundUsed(limits.Key);
             if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         }

@@ -114,6 +114,7 @@ public sealed class PortcullisDaemon
             IkePort = _options.IkePort,
             NatTraversalPort = _options.NatTraversalPort,
             SourceAddressFor = SourceAddressFor,
+            LastInboundEsp = spi => _dataPlane?.LastInbound(spi),
             KeyLog = _options.KeyLogPath is { } keyLog ? (sa, keys) => KeyLogWriter.Append(keyLog, sa, keys) : null,
         });
         DaemonLog.Settings(_log, _options.SettingsPath ?? $"{DaemonSettingsLoader.DefaultPath} (if present)", engineOptions.RetransmitTries, engineOptions.RetransmitTimeout.TotalSeconds,

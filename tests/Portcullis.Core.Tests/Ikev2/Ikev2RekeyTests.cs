@@ -532,6 +532,32 @@ public class Ikev2RekeyTests
         Assert.Equal(IkeSaState.Established, Ike(pair.Left).State);
     }
 
+    [Fact]
+    public void Dpd_counts_inbound_esp_as_a_sign_of_life()
+    {
+        DateTimeOffset? lastEsp = null;
+        var leftOptions = new IkeEngineOptions { LastInboundEsp = _ => lastEsp };
+        var pair = new EnginePair(MakeConfig(Tune(Connection(left: true), dpdDelay: TimeSpan.FromSeconds(30))), MakeConfig(Connection(left: false)), leftOptions);
+        pair.Establish(horizon: TimeSpan.Zero);
+        DateTimeOffset start = pair.Now;
+        // ESP keeps arriving every 5 s for 95 s: no liveness check.
+        for (int i = 0; i < 19; i++)
+        {
+            pair.Now += TimeSpan.FromSeconds(5);
+            lastEsp = pair.Now;
+            pair.Left.HandleTimeout(pair.Now);
+            pair.Right.HandleTimeout(pair.Now);
+            pair.Pump();
+        }
+        Assert.DoesNotContain(pair.Sent, p => Is(p, Side.Left, ExchangeType.Informational, false));
+        // ESP stops: the check comes exactly dpd_delay after the last packet.
+        DateTimeOffset last = lastEsp!.Value;
+        pair.Drive(TimeSpan.FromSeconds(65));
+        Packet check = pair.Sent.First(p => Is(p, Side.Left, ExchangeType.Informational, false));
+        Assert.Equal(last + TimeSpan.FromSeconds(30), check.At);
+        Assert.True(check.At - start > TimeSpan.FromSeconds(95));
+    }
+
     [Theory]
     [InlineData(CloseAction.None)]
     [InlineData(CloseAction.Trap)]
