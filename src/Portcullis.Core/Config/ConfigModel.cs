@@ -256,6 +256,12 @@ public sealed class ChildConfig
 
     /// <summary>The hard packet limit, with strongSwan's default.</summary>
     public ulong EffectiveLifePackets => LifePackets ?? RekeyPackets + RekeyPackets / 10;
+
+    /// <summary>The jitter range of rekey_bytes, with strongSwan's default (life_bytes − rekey_bytes, never negative).</summary>
+    public ulong EffectiveRandBytes => RandBytes ?? (EffectiveLifeBytes > RekeyBytes ? EffectiveLifeBytes - RekeyBytes : 0);
+
+    /// <summary>The jitter range of rekey_packets, with strongSwan's default.</summary>
+    public ulong EffectiveRandPackets => RandPackets ?? (EffectiveLifePackets > RekeyPackets ? EffectiveLifePackets - RekeyPackets : 0);
 }
 
 /// <summary>One <c>secrets.ike-NAME</c> section.</summary>

@@ -48,11 +48,19 @@ public sealed partial class IkeSa
         ChildConfig c = child.Config;
         child.RekeyAt = Jittered(now, c.RekeyTime, c.EffectiveRandTime);
         child.ExpireAt = c.EffectiveLifeTime > TimeSpan.Zero ? now + c.EffectiveLifeTime : null;
-        child.RekeyBytes = JitteredVolume(c.RekeyBytes, c.RandBytes ?? c.EffectiveLifeBytes - c.RekeyBytes);
+        child.RekeyBytes = JitteredVolume(c.RekeyBytes, c.EffectiveRandBytes);
         child.LifeBytes = c.EffectiveLifeBytes;
-        child.RekeyPackets = JitteredVolume(c.RekeyPackets, c.RandPackets ?? c.EffectiveLifePackets - c.RekeyPackets);
+        child.RekeyPackets = JitteredVolume(c.RekeyPackets, c.EffectiveRandPackets);
         child.LifePackets = c.EffectiveLifePackets;
     }
+
+    /// <summary>When the outstanding request counts as unanswered for good (dpd_timeout); null: no such limit now.</summary>
+    private DateTimeOffset? DpdDeadline =>
+        _outstanding is { } o && Connection!.DpdTimeout > TimeSpan.Zero ? o.FirstSent + Connection.DpdTimeout : null;
+
+    /// <summary>When a liveness check is due (dpd_delay after the last sign of life, with nothing else on the way).</summary>
+    private DateTimeOffset? DpdDueAt =>
+        Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0 ? _lastInbound + Connection.DpdDelay : null;
 
     /// <summary>The earliest lifetime or liveness event; null when none is pending.</summary>
     private DateTimeOffset? LifetimeTimeout
@@ -62,13 +70,13 @@ public sealed partial class IkeSa
             if (State is not (IkeSaState.Established or IkeSaState.Deleting)) return null;
             DateTimeOffset? t = null;
             void Min(DateTimeOffset? x) { if (x is { } v && (t is null || v < t)) t = v; }
-            if (_outstanding is { } o && Connection!.DpdTimeout > TimeSpan.Zero) Min(o.FirstSent + Connection.DpdTimeout);
+            Min(DpdDeadline);
             if (State != IkeSaState.Established) return t;
             Min(_ikeExpireAt);
             if (_rekeyedBy is not null) return t;
             Min(_ikeRekeyAt);
             Min(_reauthAt);
-            if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0) Min(_lastInbound + Connection.DpdDelay);
+            Min(DpdDueAt);
             foreach (ChildSa child in _children)
             {
                 if (child.State != ChildSaState.Installed) continue;
@@ -82,9 +90,9 @@ public sealed partial class IkeSa
     private void HandleLifetimes(DateTimeOffset now)
     {
         if (State is not (IkeSaState.Established or IkeSaState.Deleting)) return;
-        if (_outstanding is { } o && Connection!.DpdTimeout > TimeSpan.Zero && now >= o.FirstSent + Connection.DpdTimeout)
+        if (DpdDeadline is { } deadline && now >= deadline && _outstanding is { } o)
         {
-            PeerDead(now, $"no answer to {o.Exchange} request {o.MessageId} within dpd_timeout ({Connection.DpdTimeout.TotalSeconds:0} s)");
+            PeerDead(now, $"no answer to {o.Exchange} request {o.MessageId} within dpd_timeout ({Connection!.DpdTimeout.TotalSeconds:0} s)");
             return;
         }
         if (State != IkeSaState.Established) return;
@@ -119,13 +127,13 @@ public sealed partial class IkeSa
                 RekeyChild(now, child, child.RekeyReason);
             }
         }
-        if (Connection!.DpdDelay > TimeSpan.Zero && _outstanding is null && _queue.Count == 0 && now >= _lastInbound + Connection.DpdDelay)
+        if (DpdDueAt is { } due && now >= due)
         {
             // ESP from the peer is as good a sign of life as an IKE message (strongSwan checks its SAs' use too).
             if (LastInboundEsp() is { } esp && esp > _lastInbound)
             {
                 _lastInbound = esp;
-                if (now < _lastInbound + Connection.DpdDelay) return;
+                if (now < DpdDueAt) return;
             }
             // Nothing heard for dpd_delay: an empty INFORMATIONAL must be answered (RFC 7296 §1.4).
             IkeLog.DpdCheck(Log, Name, Uid, (now - _lastInbound).TotalSeconds);

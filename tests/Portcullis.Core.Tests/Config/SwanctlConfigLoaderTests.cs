@@ -289,6 +289,10 @@ public class SwanctlConfigLoaderTests
         Assert.Equal((TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(15), TimeSpan.FromMinutes(1)), (ch.RekeyTime, ch.EffectiveLifeTime, ch.EffectiveRandTime));
         Assert.Equal((500UL << 20, 1UL << 30, (ulong?)2048), (ch.RekeyBytes, ch.EffectiveLifeBytes, ch.RandBytes));
         Assert.Equal((1000UL, 1100UL), (ch.RekeyPackets, ch.EffectiveLifePackets));
+        Assert.Equal(100UL, ch.EffectiveRandPackets);
+        // A life_bytes below rekey_bytes leaves no room for jitter (and does not wrap around).
+        ChildConfig odd = LoadOk(With(10, "rekey_bytes = 1000\nlife_bytes = 500")).Connections[0].Children[0];
+        Assert.Equal(0UL, odd.EffectiveRandBytes);
         Assert.Equal(CloseAction.Start, ch.DpdAction);
         // Unset: strongSwan's defaults (IKE 4h, +10 % over time, rand = over; CHILD 1h, life 110 %, rand = life - rekey; DPD off).
         ChildConfig plain = LoadOk(Valid).Connections[0].Children[0];
