@@ -171,6 +171,18 @@ public sealed class ConnectionConfig
     /// <summary>The CHILD SA configurations.</summary>
     public required IReadOnlyList<ChildConfig> Children { get; init; }
 
+    /// <summary>When to send our certificate (<c>send_cert</c>).</summary>
+    public SendCertPolicy SendCert { get; init; } = SendCertPolicy.IfAsked;
+
+    /// <summary>Send CERTREQ payloads for the CAs we trust (<c>send_certreq</c>, default yes).</summary>
+    public bool SendCertReq { get; init; } = true;
+
+    /// <summary>Address pools to assign virtual IPs from (<c>pools</c>), as responder.</summary>
+    public IReadOnlyList<string> Pools { get; init; } = [];
+
+    /// <summary>Virtual IPs to request (<c>vips</c>, e.g. <c>0.0.0.0</c> for any IPv4 address), as initiator.</summary>
+    public IReadOnlyList<IPAddress> Vips { get; init; } = [];
+
     /// <summary>The first configured remote address that is a literal IP, for initiating; null if none.</summary>
     public IPAddress? RemoteAddress => RemoteAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
 
@@ -178,14 +190,59 @@ public sealed class ConnectionConfig
     public IPAddress? LocalAddress => LocalAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
 }
 
-/// <summary>One authentication round (<c>local { auth, id }</c> / <c>remote { auth, id }</c>).</summary>
+/// <summary>How one side authenticates in IKE_AUTH.</summary>
+public enum AuthClass
+{
+    /// <summary>A pre-shared key (<c>psk</c>).</summary>
+    Psk,
+    /// <summary>A signature with a certificate's key (<c>pubkey</c>, <c>rsa</c>, <c>ecdsa</c>).</summary>
+    PublicKey,
+    /// <summary>EAP inside IKE_AUTH (<c>eap-mschapv2</c>, <c>eap</c>), then AUTH from the MSK (RFC 7296 §2.16).</summary>
+    Eap,
+}
+
+/// <summary>When to send our certificate (<c>send_cert</c>).</summary>
+public enum SendCertPolicy
+{
+    /// <summary>Only when the peer sent a CERTREQ (strongSwan's default).</summary>
+    IfAsked,
+    /// <summary>Always.</summary>
+    Always,
+    /// <summary>Never (the peer has it already).</summary>
+    Never,
+}
+
+/// <summary>One authentication round (<c>local { auth, id, certs, eap_id }</c> / <c>remote { auth, id, cacerts, eap_id }</c>).</summary>
 public sealed class AuthConfig
 {
-    /// <summary>The method: <c>psk</c> (the only one issue 3 implements), later <c>pubkey</c>, <c>eap-…</c>, <c>xauth</c>.</summary>
+    /// <summary>The method as written, lower case: <c>psk</c>, <c>pubkey</c>, <c>rsa</c>, <c>ecdsa</c>, <c>eap</c>, <c>eap-mschapv2</c>.</summary>
     public string Auth { get; init; } = "pubkey";
+
+    /// <summary>The kind of the method.</summary>
+    public AuthClass Class => Auth switch
+    {
+        "psk" => AuthClass.Psk,
+        _ when Auth.StartsWith("eap", StringComparison.Ordinal) => AuthClass.Eap,
+        _ => AuthClass.PublicKey,
+    };
 
     /// <summary>The identity; null means the IP address in use (strongSwan's default) for local, any for remote.</summary>
     public Identity? Id { get; init; }
+
+    /// <summary>Own certificates (<c>certs</c>), file names relative to <c>x509/</c> or absolute paths.</summary>
+    public IReadOnlyList<string> Certs { get; init; } = [];
+
+    /// <summary>CA certificates the peer's chain must end in (<c>cacerts</c>, relative to <c>x509ca/</c>); empty: any loaded CA.</summary>
+    public IReadOnlyList<string> CaCerts { get; init; } = [];
+
+    /// <summary>
+    /// The EAP identity (<c>eap_id</c>). Local: the identity we answer EAP-Identity with (default: our IKE identity).
+    /// Remote: the identity the peer must prove; <c>%any</c> asks the peer with EAP-Identity; null uses its IKE identity.
+    /// </summary>
+    public string? EapId { get; init; }
+
+    /// <summary>Remote <c>eap_id = %any</c>: ask for the EAP identity.</summary>
+    public bool AsksEapIdentity => EapId is "%any" or "%any6";
 }
 
 /// <summary>One <c>children.NAME</c> section.</summary>
