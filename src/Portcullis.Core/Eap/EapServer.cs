@@ -250,11 +250,16 @@ public sealed class EapServer : IDisposable
         return backslash < 0 ? name : name[(backslash + 1)..];
     }
 
-    internal static string Printable(string? text) =>
-        text is null ? "" : string.Create(text.Length, text, (span, s) =>
+    // Peer text for a log line: control characters as '?', at most 255 characters (strongSwan's bound on a name).
+    internal static string Printable(string? text)
+    {
+        if (text is null) return "";
+        if (text.Length > 255) text = text[..255] + "…";
+        return string.Create(text.Length, text, (span, s) =>
         {
             for (int i = 0; i < s.Length; i++) span[i] = char.IsControl(s[i]) ? '?' : s[i];
         });
+    }
 
     private void Wipe()
     {

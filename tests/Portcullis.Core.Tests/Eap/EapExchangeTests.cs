@@ -221,6 +221,20 @@ public class EapExchangeTests
     }
 
     [Fact]
+    public void ReasonsShowPeerTextSafely()
+    {
+        using EapServer server = Server();
+        using EapClient client = Client(new string('x', 1000) + "\n\u0007", "pw");
+        Outcome o = Run(server, client);
+        Assert.Equal(EapServerStepKind.Failure, o.Server.Kind);
+        Assert.Equal("unknown EAP identity '" + new string('x', 255) + "…'", o.Server.Reason);
+
+        using EapServer server2 = Server();
+        using EapClient client2 = Client("bad\u001b[2Jname", "pw");
+        Assert.Equal("unknown EAP identity 'bad?[2Jname'", Run(server2, client2).Server.Reason);
+    }
+
+    [Fact]
     public void NakEndsTheConversationAndSaysWhatTheClientWants()
     {
         using EapServer server = Server(askIdentity: false, initialIdentity: "alice");

@@ -192,7 +192,7 @@ public class EapPacketTests
         Assert.False(EapPayload.TryParse(eap[..4], out _, out error));
         Assert.Equal("EAP Length", error.Field);
         Assert.False(EapPayload.TryParse([], out _, out error));
-        Assert.Equal("EAP EAP header", error.Field);
+        Assert.Equal("EAP header", error.Field);
 
         // A broken EAP message makes the chain fail with the field named.
         chain[6] = 0x00;

@@ -31,7 +31,7 @@ public sealed class EapPayload : Payload
         payload = null;
         if (!EapPacket.TryParse(body, out EapPacket? packet, out error))
         {
-            error = error with { Field = "EAP " + error.Field };
+            if (!error.Field.StartsWith("EAP", StringComparison.Ordinal)) error = error with { Field = "EAP " + error.Field };
             return false;
         }
         if (packet!.Length != body.Length)
