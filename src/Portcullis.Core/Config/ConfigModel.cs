@@ -50,6 +50,29 @@ public sealed class PortcullisConfig
         }
         return best;
     }
+
+    /// <summary>EAP secrets (the <c>secrets { eap-… { id, secret } }</c> sections).</summary>
+    public IReadOnlyList<EapSecret> EapSecrets { get; init; } = [];
+
+    /// <summary>
+    /// The secret of an EAP user, strongSwan's way: a secret whose ids include <paramref name="identity"/> (read as
+    /// swanctl.conf reads an identity, so <c>alice</c> and <c>@alice</c> both match the EAP identity <c>alice</c>, and
+    /// FQDN and e-mail ids compare without regard to ASCII case), else a secret without ids, which strongSwan lets
+    /// match any user; the first in file order wins.
+    /// </summary>
+    public EapSecret? FindEapSecret(string identity)
+    {
+        Identity id = Identity.TryParse(identity, out Identity? parsed, out _)
+            ? parsed!
+            : new Identity(IdType.KeyId, System.Text.Encoding.UTF8.GetBytes(identity));
+        EapSecret? anyUser = null;
+        foreach (EapSecret s in EapSecrets)
+        {
+            if (s.Ids.Count == 0) anyUser ??= s;
+            else if (s.Ids.Any(i => EapSecret.SameIdentity(i, id))) return s;
+        }
+        return anyUser;
+    }
 }
 
 /// <summary>What a CHILD SA's <c>start_action</c> asks for when the config is loaded.</summary>
@@ -332,4 +355,30 @@ public sealed class SharedSecret
 
     /// <summary>The secret's bytes (<c>0x…</c> and <c>0s…</c> decoded as strongSwan does).</summary>
     public required byte[] Secret { get; init; }
+}
+
+/// <summary>One <c>secrets.eap-NAME</c> section: an EAP user's password.</summary>
+public sealed class EapSecret
+{
+    /// <summary>The section's name (<c>eap-alice</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The EAP identities the secret belongs to (<c>id</c>, <c>id-*</c>); empty matches any user.</summary>
+    public IReadOnlyList<Identity> Ids { get; init; } = [];
+
+    /// <summary>The secret's bytes (<c>0x…</c> and <c>0s…</c> decoded as strongSwan does).</summary>
+    public required byte[] Secret { get; init; }
+
+    /// <summary>strongSwan's identity equality: FQDN and RFC 822 ids ignore ASCII case, others compare bytes.</summary>
+    internal static bool SameIdentity(Identity a, Identity b)
+    {
+        if (a.Type != b.Type || a.Data.Length != b.Data.Length) return false;
+        if (a.Type is not (IdType.Fqdn or IdType.Rfc822Addr)) return a.Data.AsSpan().SequenceEqual(b.Data);
+        for (int i = 0; i < a.Data.Length; i++)
+        {
+            byte x = a.Data[i], y = b.Data[i];
+            if (x != y && !(char.IsAsciiLetter((char)x) && char.IsAsciiLetter((char)y) && (x | 0x20) == (y | 0x20))) return false;
+        }
+        return true;
+    }
 }

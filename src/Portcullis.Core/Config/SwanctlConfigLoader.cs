@@ -34,6 +34,7 @@ public static class SwanctlConfigLoader
         var ctx = new Context();
         var connections = new List<ConnectionConfig>();
         var secrets = new List<SharedSecret>();
+        var eapSecrets = new List<EapSecret>();
 
         foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
         foreach (SettingsSection section in root.Sections)
@@ -57,6 +58,11 @@ public static class SwanctlConfigLoader
                             SharedSecret? s = LoadSecret(secret, ctx);
                             if (s is not null) secrets.Add(s);
                         }
+                        else if (secret.Name.StartsWith("eap", StringComparison.Ordinal))
+                        {
+                            EapSecret? s = LoadEapSecret(secret, ctx);
+                            if (s is not null) eapSecrets.Add(s);
+                        }
                         else ctx.Unsupported(secret);
                     }
                     break;
@@ -67,7 +73,7 @@ public static class SwanctlConfigLoader
         }
 
         if (ctx.Errors.Count > 0) return (null, ctx.Errors);
-        return (new PortcullisConfig { Connections = connections, Secrets = secrets }, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets }, ctx.Errors);
     }
 
     private sealed class Context
@@ -484,5 +490,14 @@ public static class SwanctlConfigLoader
             ctx.Error(section.Location, section.PathOf("secret"), "missing 'secret'");
         if (ctx.Errors.Count > before || secret is null) return null;
         return new SharedSecret { Name = section.Name, Ids = ids, Secret = secret };
+    }
+
+    // ---- secrets.eap* ----
+
+    // The same keys as an ike secret (strongSwan's swanctl reads both alike); the ids are EAP identities.
+    private static EapSecret? LoadEapSecret(SettingsSection section, Context ctx)
+    {
+        SharedSecret? s = LoadSecret(section, ctx);
+        return s is null ? null : new EapSecret { Name = s.Name, Ids = s.Ids, Secret = s.Secret };
     }
 }

@@ -220,7 +220,7 @@ public class SwanctlConfigLoaderTests
     [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    local {\n      certs = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.certs", "not supported by Portcullis yet")]
     [InlineData("connections {\n  x = 1\n}\n", 2, "connections.x", "not supported by Portcullis yet")]
-    [InlineData("secrets {\n  eap-u {\n    secret = x\n  }\n}\n", 2, "secrets.eap-u", "not supported by Portcullis yet")]
+    [InlineData("secrets {\n  xauth-u {\n    secret = x\n  }\n}\n", 2, "secrets.xauth-u", "not supported by Portcullis yet")]
     [InlineData("secrets {\n  ike-a {\n    secret = x\n    foo = y\n  }\n}\n", 4, "secrets.ike-a.foo", "not supported by Portcullis yet")]
     [InlineData("secrets {\n  ike-a {\n    id = x\n  }\n}\n", 2, "secrets.ike-a.secret", "missing 'secret'")]
     [InlineData("secrets {\n  ike-a {\n    secret = 0xZZ\n  }\n}\n", 3, "secrets.ike-a.secret", "not hexadecimal")]
