@@ -243,10 +243,9 @@ public static class NativeClientProfiles
         if (connection.Compat.Count == 0) return [];
         var configured = new HashSet<Transform>(connection.ConfiguredProposals.SelectMany(p => p.Transforms)
             .Concat(connection.Children.SelectMany(c => c.ConfiguredEspProposals).SelectMany(p => p.Transforms)));
-        IEnumerable<(Proposal Proposal, ProposalKind Kind)> effective = connection.Proposals.Select(p => (p, ProposalKind.Ike))
-            .Concat(connection.Children.SelectMany(c => c.EspProposals).Select(p => (p, ProposalKind.Esp)));
+        IEnumerable<Proposal> effective = connection.Proposals.Concat(connection.Children.SelectMany(c => c.EspProposals));
         var result = new List<CompatLegacyAlgorithm>();
-        foreach ((Proposal proposal, ProposalKind kind) in effective)
+        foreach (Proposal proposal in effective)
         {
             foreach (Transform t in proposal.Transforms.Where(t => t.Legacy && !configured.Contains(t)))
             {
