@@ -21,6 +21,10 @@
 #   run-case.sh flood portcullis                                         Portcullis responds while an attacker sends 10,000
 #                                                                        spoofed IKE_SA_INIT: cookies engage, memory and log
 #                                                                        stay bounded, strongSwan still gets its tunnel up
+#   run-case.sh compat windows|android on|off                            strongSwan sends the client's default proposals
+#                                                                        (portcullis compat-profiles): with compat =
+#                                                                        native-clients it connects, without it NO_PROPOSAL_CHOSEN
+#                                                                        and our log names what the connection lacked
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,7 +34,7 @@ PORTCULLIS_BIN=${PORTCULLIS_BIN:-$root/src/Portcullis.Cli/bin/Release/net10.0/po
 source "$here/lib.sh"
 
 case_name=$1; initiator=${2:-portcullis}
-[ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan"
+[ "$case_name" = compat ] || [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan"
 SECRET="interop-$RANDOM-secret"
 
 setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
@@ -525,6 +529,68 @@ NFT
     pc_log "log: $lines lines during the flood ($cookie_lines COOKIE lines, ${suppressed:-0} similar ones suppressed)"
     [ "$lines" -le 400 ] || pc_fail "$lines log lines for $FLOOD_COUNT requests, want at most 400"
     [ "${suppressed:-0}" -ge $((FLOOD_COUNT / 2)) ] || pc_fail "the log does not account for the suppressed COOKIE lines (${suppressed:-0})"
+    ;;
+  compat)
+    # strongSwan plays the built-in client: exactly the proposals the profile lists, PSK. Windows meets a gateway that
+    # names no proposals (strongSwan's defaults, which refuse MODP-1024 and 3DES); Android's list those defaults accept,
+    # so it meets a hardened connection instead.
+    profile=$2; mode=${3:-}
+    [ "$profile" = windows ] || [ "$profile" = android ] || pc_fail "compat profile must be windows or android"
+    [ "$mode" = on ] || [ "$mode" = off ] || pc_fail "compat must be on or off"
+    initiator=strongswan
+    "$PORTCULLIS_BIN" compat-profiles "$profile" > "$PC_WORK/profile.txt" || pc_fail "portcullis compat-profiles $profile"
+    ss_ike=$(awk '$2 == "ike" { print $3 }' "$PC_WORK/profile.txt"); ss_esp=$(awk '$2 == "esp" { print $3 }' "$PC_WORK/profile.txt")
+    [ -n "$ss_ike" ] && [ -n "$ss_esp" ] || pc_fail "no proposals for $profile"
+    pc_log "strongSwan as $profile: proposals = $ss_ike; esp_proposals = $ss_esp"
+    if [ "$profile" = windows ]; then pc_ike=default; pc_esp=default; else pc_ike=aes256gcm16-prfsha384-ecp384; pc_esp=aes256gcm16; fi
+    compat_line=""; [ "$mode" = on ] && compat_line="compat = native-clients"
+    pc_topology_pair
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    pc_conf 192.0.2.1 192.0.2.2 "$PC_INNER" "$SS_INNER" "$pc_ike" "$pc_esp" "$SECRET" "" "$compat_line" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 "$SS_INNER" "$PC_INNER" "$ss_ike" "$ss_esp" "$SECRET" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    log="$PC_WORK/pc/portcullis.log"
+    if [ "$mode" = on ]; then
+      # At load, one line per connection says what compat lets in; native-clients includes Windows, so legacy ones.
+      line=$(grep "connection gw: compat native-clients accepts legacy algorithms" "$log")
+      echo "$line"
+      echo "$line" | grep -q "WARN" || pc_fail "the compat line is not a warning"
+      echo "$line" | grep -q "ENCR_3DES (Windows, macOS/iOS)" || pc_fail "the compat line does not name 3DES and who offers it"
+      echo "$line" | grep -q "1024-bit MODP Group (Windows, macOS/iOS)" || pc_fail "the compat line does not name MODP-1024"
+      initiate ok
+      pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+      pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+      pcl=$(pc_portcullis "$LEFT" pc list-sas); echo "$pcl"
+      pc_swanctl "$RIGHT" ss --list-sas
+      if [ "$profile" = windows ]; then
+        # The least legacy of Windows' proposals: AES with SHA-2 over MODP-1024, never 3DES; ESP AES-256 with SHA-1.
+        echo "$pcl" | sed -n '4p' | grep -Eq "^ +aes(128|192|256)(gcm16)?-.*modp1024" || pc_fail "Portcullis did not pick an AES proposal with MODP-1024"
+        echo "$pcl" | grep -A1 'ESP SPIs' | tail -1 | grep -q "aes256-sha1" || pc_fail "Portcullis did not pick aes256-sha1 for ESP"
+      fi
+      pc_portcullis "$LEFT" pc list-conns | grep -q "compat native-clients" || pc_fail "list-conns does not show compat"
+    else
+      grep -q "compat native-clients" "$log" && pc_fail "a compat line without compat"
+      initiate fail
+      sleep 0.5
+      line=$(grep -E 'WARN .*no proposal chosen' "$log" | head -1)
+      echo "$line"
+      [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
+      echo "$line" | grep -q "Uid=" || pc_fail "the line lacks the SA's id"
+      if [ "$profile" = windows ]; then
+        echo "$line" | grep -q "connection gw lacks ENCR_3DES, AUTH_HMAC_SHA1_96, 1024-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | grep -q "(this is Windows' default list; set compat = windows or native-clients to accept it)" || pc_fail "the line does not name Windows' list"
+      else
+        echo "$line" | grep -q "connection gw lacks .*2048-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | grep -q "(this is Android's default list; set compat = android or native-clients to accept it)" || pc_fail "the line does not name Android's list"
+      fi
+      grep -q "received NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not get NO_PROPOSAL_CHOSEN"; }
+      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      pc_log "refused as expected; strongSwan: $(grep -m1 'received NO_PROPOSAL_CHOSEN' "$PC_WORK/ss/charon.log" | sed 's/.*\] //')"
+    fi
+    pc_capture_check wire
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

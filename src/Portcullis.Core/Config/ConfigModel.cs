@@ -146,8 +146,19 @@ public sealed class ConnectionConfig
     /// <summary>Remote IKE port (default 500).</summary>
     public int RemotePort { get; init; } = 500;
 
-    /// <summary>IKE proposals, in order of preference (strongSwan's <c>default</c> when unset).</summary>
+    /// <summary>
+    /// IKE proposals, in order of preference: the configured ones (strongSwan's <c>default</c> when unset), followed by
+    /// those <see cref="Compat"/> adds.
+    /// </summary>
     public required IReadOnlyList<Proposal> Proposals { get; init; }
+
+    /// <summary>The IKE proposals as configured, before <see cref="Compat"/> added any (the same list without compat).</summary>
+    public IReadOnlyList<Proposal> ConfiguredProposals { get => _configuredProposals ?? Proposals; init => _configuredProposals = value; }
+
+    private readonly IReadOnlyList<Proposal>? _configuredProposals;
+
+    /// <summary>The native-client profiles whose proposals this connection also accepts (<c>compat</c>, a Portcullis extension).</summary>
+    public IReadOnlyList<NativeClientProfile> Compat { get; init; } = [];
 
     /// <summary>Force UDP encapsulation of ESP by faking NAT detection (<c>encap</c>).</summary>
     public bool Encap { get; init; }
@@ -283,8 +294,16 @@ public sealed class ChildConfig
     /// <summary>Remote traffic selectors; empty means <c>dynamic</c> (the remote address in use).</summary>
     public IReadOnlyList<TrafficSelector> RemoteTs { get; init; } = [];
 
-    /// <summary>ESP proposals, in order of preference (strongSwan's ESP <c>default</c> when unset).</summary>
+    /// <summary>
+    /// ESP proposals, in order of preference: the configured ones (strongSwan's ESP <c>default</c> when unset), followed
+    /// by those the connection's <c>compat</c> adds.
+    /// </summary>
     public required IReadOnlyList<Proposal> EspProposals { get; init; }
+
+    /// <summary>The ESP proposals as configured, before the connection's <c>compat</c> added any.</summary>
+    public IReadOnlyList<Proposal> ConfiguredEspProposals { get => _configuredEspProposals ?? EspProposals; init => _configuredEspProposals = value; }
+
+    private readonly IReadOnlyList<Proposal>? _configuredEspProposals;
 
     /// <summary>Tunnel or transport.</summary>
     public ChildMode Mode { get; init; } = ChildMode.Tunnel;

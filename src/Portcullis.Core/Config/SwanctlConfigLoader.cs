@@ -166,6 +166,7 @@ public static class SwanctlConfigLoader
         public bool SendCertReq = true;
         public IReadOnlyList<string> Pools = [];
         public IReadOnlyList<IPAddress> Vips = [];
+        public IReadOnlyList<NativeClientProfile> Compat = [];
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -228,6 +229,12 @@ public static class SwanctlConfigLoader
             }
             b.Vips = vips;
         },
+        // A Portcullis extension (strongSwan has no such key): also accept the built-in clients' default proposals.
+        ["compat"] = (b, v, key, ctx) =>
+        {
+            if (NativeClientProfiles.TryParse(v.Value, out IReadOnlyList<NativeClientProfile> profiles, out string? error)) b.Compat = profiles;
+            else ctx.Error(v, key, error!);
+        },
     };
 
     private static ConnectionConfig? LoadConnection(SettingsSection section, Context ctx)
@@ -260,7 +267,7 @@ public static class SwanctlConfigLoader
                 foreach (SettingsValue v in sub.Values) ctx.Unsupported(v, sub.PathOf(v.Key));
                 foreach (SettingsSection child in sub.Sections)
                 {
-                    ChildConfig? c = LoadChild(child, ctx);
+                    ChildConfig? c = LoadChild(child, ctx, b.Compat);
                     if (c is not null) children.Add(c);
                 }
             }
@@ -271,6 +278,7 @@ public static class SwanctlConfigLoader
         remote ??= sawRemote ? null : new AuthConfig();
 
         if (ctx.Errors.Count > before || local is null || remote is null) return null;
+        IReadOnlyList<Proposal> ike = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike);
         return new ConnectionConfig
         {
             Name = section.Name,
@@ -280,7 +288,9 @@ public static class SwanctlConfigLoader
             RemoteAddrs = b.RemoteAddrs,
             LocalPort = b.LocalPort,
             RemotePort = b.RemotePort,
-            Proposals = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike),
+            Proposals = NativeClientProfiles.Merge(ike, b.Compat, ProposalKind.Ike),
+            ConfiguredProposals = ike,
+            Compat = b.Compat,
             Encap = b.Encap,
             RekeyTime = b.RekeyTime,
             ReauthTime = b.ReauthTime,
@@ -432,20 +442,22 @@ public static class SwanctlConfigLoader
         return ok ? selectors : null;
     }
 
-    private static ChildConfig? LoadChild(SettingsSection section, Context ctx)
+    private static ChildConfig? LoadChild(SettingsSection section, Context ctx, IReadOnlyList<NativeClientProfile> compat)
     {
         int before = ctx.Errors.Count;
         var b = new ChildBuilder();
         ctx.ApplyValues(section, b, s_childKeys);
         foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
         if (ctx.Errors.Count > before) return null;
+        IReadOnlyList<Proposal> esp = b.EspProposals ?? ProposalParser.Default(ProposalKind.Esp);
         return new ChildConfig
         {
             Name = section.Name,
             Location = section.Location,
             LocalTs = b.LocalTs,
             RemoteTs = b.RemoteTs,
-            EspProposals = b.EspProposals ?? ProposalParser.Default(ProposalKind.Esp),
+            EspProposals = NativeClientProfiles.Merge(esp, compat, ProposalKind.Esp),
+            ConfiguredEspProposals = esp,
             Mode = b.Mode,
             StartAction = b.StartAction,
             CloseAction = b.CloseAction,

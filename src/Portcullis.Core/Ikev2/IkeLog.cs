@@ -15,8 +15,8 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA_INIT from {Remote}: selected {Proposal}")]
     public static partial void InitResponded(ILogger logger, string conn, uint uid, IPEndPoint remote, string proposal);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}")]
-    public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}; {Lacking}")]
+    public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType, string lacking);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): configured {Configured}; the peer's log names its own list")]
     public static partial void PeerChoseNoProposal(ILogger logger, string conn, uint uid, string configured);

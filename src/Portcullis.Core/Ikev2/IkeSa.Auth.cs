@@ -479,7 +479,9 @@ public sealed partial class IkeSa
                 RemoteEapIdentity = _eapServer.Identity;
                 _authPhase = AuthPhase.EapAuthSent;
             }
-            else if (step.Kind == EapServerStepKind.Failure)
+            // A wrong password ends MS-CHAPv2 with a Failure request that many clients never acknowledge: the
+            // method has failed already, so the SA goes now rather than at the half-open timeout.
+            else if (step.Kind == EapServerStepKind.Failure || step.Reason is not null)
             {
                 IkeLog.PeerAuthenticationFailed(Log, Name, Uid, _eapServer.Identity ?? RemoteId!.ToString(), step.Reason ?? "EAP failed");
                 Remove(now, $"EAP authentication failed: {step.Reason}");

@@ -180,7 +180,8 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(matched.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
         if (chosen is null || chosen.Spi.Length != 4)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"));
+            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"),
+                ProposalMatcher.ExplainMismatch(Name, matched.EspProposals, Connection!.Compat, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange));
             return (null, [NotifyPayload.Of(NotifyType.NoProposalChosen)]);
         }
         SecretBuffer? shared = null;

@@ -198,7 +198,9 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(conn.Proposals, sa.Proposals, ProtocolId.Ike, false, out string? mismatch);
         if (chosen is null || chosen.Prf is null || chosen.KeyExchange is null)
         {
-            if (PeerMayLog(now)) IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION");
+            if (PeerMayLog(now))
+                IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION",
+                    ProposalMatcher.ExplainMismatch(conn.Name, conn.Proposals, conn.Compat, sa.Proposals, ProtocolId.Ike, ignoreKeyExchange: false));
             RespondInitError(request, NotifyPayload.Of(NotifyType.NoProposalChosen));
             return false;
         }

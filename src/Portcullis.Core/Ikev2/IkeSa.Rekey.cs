@@ -385,7 +385,8 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(Connection!.Proposals, sa.Proposals, ProtocolId.Ike, false, out string? mismatch);
         if (chosen is null || chosen.Prf is null || chosen.KeyExchange is null || chosen.Spi.Length != 8)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(Connection.Proposals), mismatch ?? "IKE SPI");
+            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(Connection.Proposals), mismatch ?? "IKE SPI",
+                ProposalMatcher.ExplainMismatch(Name, Connection.Proposals, Connection.Compat, sa.Proposals, ProtocolId.Ike, ignoreKeyExchange: false));
             Respond(ExchangeType.CreateChildSa, id, [NotifyPayload.Of(NotifyType.NoProposalChosen)], local, remote);
             return;
         }

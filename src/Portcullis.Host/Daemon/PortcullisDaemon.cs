@@ -139,6 +139,7 @@ public sealed class PortcullisDaemon
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
         control.Start();
         DaemonLog.Started(_log, version, _options.ConfigPath, config.Connections.Count, _options.IkePort, _options.NatTraversalPort, tun.Name, _options.SocketPath);
+        LogCompat(config);
 
         dataPlane.SetTraps(config, Acquire);
         _engine.StartConfigured(DateTimeOffset.UtcNow);
@@ -321,7 +322,18 @@ public sealed class PortcullisDaemon
         _engine!.LoadConfig(config);
         _dataPlane!.SetTraps(config, Acquire);
         DaemonLog.Reloaded(_log, _options.ConfigPath, config.Connections.Count);
+        LogCompat(config);
         return null;
+    }
+
+    /// <summary>One line per connection with a compat setting; a warning when it lets legacy algorithms in.</summary>
+    private void LogCompat(PortcullisConfig config)
+    {
+        foreach (ConnectionConfig conn in config.Connections)
+        {
+            if (NativeClientProfiles.DescribeCompat(conn) is not { } text) continue;
+            DaemonLog.Compat(_log, NativeClientProfiles.LegacyAllowed(conn).Count > 0 ? LogLevel.Warning : LogLevel.Information, conn.Name, text);
+        }
     }
 
     /// <summary>Control commands run on the loop thread; <c>initiate</c> waits for the CHILD SA (or its failure).</summary>

@@ -64,6 +64,7 @@ internal static class SaListing
         {
             text.Append($"{c.Name}: IKEv{(c.Version == 0 ? "1/2" : c.Version.ToString())}, {Addrs(c.LocalAddrs)}...{Addrs(c.RemoteAddrs)}, rekey {Age(c.RekeyTime)}\n");
             text.Append($"  proposals: {string.Join(", ", c.Proposals)}\n");
+            if (NativeClientProfiles.DescribeCompat(c) is { } compat) text.Append($"  {compat}\n");
             text.Append($"  local:  {c.Local.Auth} '{c.Local.Id?.ToString() ?? "%local"}'\n");
             text.Append($"  remote: {c.Remote.Auth} '{c.Remote.Id?.ToString() ?? "%any"}'\n");
             foreach (ChildConfig ch in c.Children)

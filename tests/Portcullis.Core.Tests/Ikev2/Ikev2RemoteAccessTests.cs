@@ -196,14 +196,14 @@ public class Ikev2RemoteAccessTests
             Connections = [Conn(true, new AuthConfig { Auth = "eap-mschapv2", Id = Id(user) }, new AuthConfig { Auth = "pubkey", Id = Id("@server.example") },
                 vips: [IPAddress.Any], dynamicTs: true)],
             Secrets = [],
-            EapSecrets = [new EapSecret { Name = "eap-me", Ids = [user], Secret = System.Text.Encoding.UTF8.GetBytes(password) }],
+            EapSecrets = [new EapSecret { Name = "eap-me", Ids = [Id(user)], Secret = System.Text.Encoding.UTF8.GetBytes(password) }],
         };
         var right = new PortcullisConfig
         {
             Connections = [Conn(false, new AuthConfig { Auth = "pubkey", Id = Id("@server.example") }, new AuthConfig { Auth = "eap-mschapv2", EapId = askIdentity ? "%any" : null },
                 pools: ["rw"], dynamicTs: true)],
             Secrets = [],
-            EapSecrets = [new EapSecret { Name = "eap-user", Ids = [user], Secret = System.Text.Encoding.UTF8.GetBytes(configuredPassword) }],
+            EapSecrets = [new EapSecret { Name = "eap-user", Ids = [Id(user)], Secret = System.Text.Encoding.UTF8.GetBytes(configuredPassword) }],
             Pools = [pool ?? Pool("rw", "198.18.100.0/24", "198.18.0.53")],
         };
         var pair = new EnginePair(left, right) { Now = s_now };
