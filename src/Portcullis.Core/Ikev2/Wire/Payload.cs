@@ -117,7 +117,8 @@ public abstract class Payload
             case PayloadType.VendorId: payload = new VendorIdPayload(body); return true;
             case PayloadType.TrafficSelectorInitiator or PayloadType.TrafficSelectorResponder:
                 ok = TsPayload.TryParse(type, body, out TsPayload? ts, out error); payload = ts; return ok;
-            case PayloadType.Certificate or PayloadType.CertificateRequest or PayloadType.Configuration or PayloadType.Eap:
+            case PayloadType.Configuration: ok = ConfigurationPayload.TryParse(body, out ConfigurationPayload? cp, out error); payload = cp; return ok;
+            case PayloadType.Certificate or PayloadType.CertificateRequest or PayloadType.Eap:
                 // Known to the RFC, handled by later work: kept as opaque so they are not mistaken for unknown critical payloads.
                 payload = new UnknownPayload(type, body, critical);
                 return true;
