@@ -11,7 +11,7 @@ namespace Portcullis.Core.Config;
 /// rekey_time, fragmentation, local*{auth, id}, remote*{auth, id}, children.NAME.{local_ts, remote_ts, esp_proposals, mode,
 /// start_action, close_action, rekey_time}}</c> and <c>secrets.ike*.{id, id*, secret}</c>.
 /// </summary>
-public static class SwanctlConfigLoader
+public static partial class SwanctlConfigLoader
 {
     private const string NotSupported = "is not supported by Portcullis yet";
 
@@ -34,6 +34,7 @@ public static class SwanctlConfigLoader
         var ctx = new Context();
         var connections = new List<ConnectionConfig>();
         var secrets = new List<SharedSecret>();
+        var pools = new List<PoolConfig>();
 
         foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
         foreach (SettingsSection section in root.Sections)
@@ -60,6 +61,9 @@ public static class SwanctlConfigLoader
                         else ctx.Unsupported(secret);
                     }
                     break;
+                case "pools":
+                    LoadPools(section, ctx, pools);
+                    break;
                 default:
                     ctx.Unsupported(section);
                     break;
@@ -67,7 +71,7 @@ public static class SwanctlConfigLoader
         }
 
         if (ctx.Errors.Count > 0) return (null, ctx.Errors);
-        return (new PortcullisConfig { Connections = connections, Secrets = secrets }, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets, Pools = pools }, ctx.Errors);
     }
 
     private sealed class Context
