@@ -25,16 +25,24 @@
 #                                                                        (portcullis compat-profiles): with compat =
 #                                                                        native-clients it connects, without it NO_PROPOSAL_CHOSEN
 #                                                                        and our log names what the connection lacked
+#   run-case.sh clients N                                                N strongSwan road warriors (vips = 0.0.0.0, PSK) connect at
+#                                                                        once to a gateway serving pool rw from plain swanctl.conf:
+#                                                                        distinct addresses from the pool, DNS received, ping through;
+#                                                                        the gateway is Portcullis, or strongSwan with PC_SERVER=strongswan
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 PORTCULLIS_BIN=${PORTCULLIS_BIN:-$root/src/Portcullis.Cli/bin/Release/net10.0/portcullis}
-[ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
+# The clients case with a strongSwan gateway runs no Portcullis.
+[ "${1:-}" = clients ] && [ "${PC_SERVER:-portcullis}" = strongswan ] || [ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
 source "$here/lib.sh"
 
 case_name=$1; initiator=${2:-portcullis}
-[ "$case_name" = compat ] || [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan"
+case "$case_name" in
+  compat|clients) ;;
+  *) [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan" ;;
+esac
 SECRET="interop-$RANDOM-secret"
 
 setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
@@ -591,6 +599,85 @@ NFT
       pc_log "refused as expected; strongSwan: $(grep -m1 'received NO_PROPOSAL_CHOSEN' "$PC_WORK/ss/charon.log" | sed 's/.*\] //')"
     fi
     pc_capture_check wire
+    ;;
+  clients)
+    # N strongSwan road warriors ask for a virtual IP (vips = 0.0.0.0) and connect at once to one gateway whose
+    # swanctl.conf is plain strongSwan: pool rw (198.18.100.0/24, DNS 198.18.0.53), connection pools = rw, PSK.
+    n=${2:-20}; server=${PC_SERVER:-portcullis}
+    [ "$server" = portcullis ] || [ "$server" = strongswan ] || pc_fail "PC_SERVER must be portcullis or strongswan"
+    t0=$(date +%s%N)
+    [ "$PC_KEEP" = 1 ] && pc_log "logs, configs and capture kept in $PC_WORK"
+    pc_topology_clients "$n"
+    pc_rw_server_conf "$SECRET" > "$PC_WORK/server.conf"
+    [ "$server" = strongswan ] && pc_spawn_charon "$RIGHT" server
+    for i in $(seq "$n"); do pc_spawn_charon "${CLIENT_NS[$i]}" "c$i"; pc_rw_client_conf "$i" "$SECRET" > "$PC_WORK/c$i.conf"; done
+    if [ "$server" = strongswan ]; then pc_wait_charon server; pc_strongswan_load "$RIGHT" server "$PC_WORK/server.conf"
+    else pc_start_portcullis "$RIGHT" server "$PC_WORK/server.conf"; fi
+    for i in $(seq "$n"); do pc_wait_charon "c$i"; pc_strongswan_load "${CLIENT_NS[$i]}" "c$i" "$PC_WORK/c$i.conf"; done
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    t1=$(date +%s%N)
+    pc_log "$n clients and the $server gateway up in $(((t1 - t0) / 1000000)) ms; all initiate at once"
+
+    server_logs() {
+      if [ "$server" = strongswan ]; then grep -E '\[(IKE|CFG)\]' "$PC_WORK/server/charon.log" | tail -40
+      else tail -60 "$PC_WORK/server/portcullis.log"; fi
+    }
+    declare -a pids=()
+    for i in $(seq "$n"); do
+      pc_swanctl "${CLIENT_NS[$i]}" "c$i" --initiate --child net --timeout 40 > "$PC_WORK/c$i/initiate.out" 2>&1 &
+      pids[$i]=$!; PC_PIDS+=($!)
+    done
+    failed=0
+    for i in $(seq "$n"); do
+      wait "${pids[$i]}" || { failed=$((failed + 1)); echo "--- client $i"; grep -v x509 "$PC_WORK/c$i/initiate.out" | tail -8; }
+    done
+    t2=$(date +%s%N)
+    [ "$failed" -eq 0 ] || { echo "--- gateway"; server_logs; pc_fail "$failed of $n clients did not connect"; }
+    pc_log "$n clients connected in $(((t2 - t1) / 1000000)) ms"
+
+    # Each client lists its virtual IP (the bracketed address after its own in swanctl --list-sas): one from the pool,
+    # no two alike. Each received the DNS server (the resolve plugin logs it and writes its resolv.conf).
+    declare -A owner=()
+    declare -a vip=()
+    for i in $(seq "$n"); do
+      sas=$(pc_swanctl "${CLIENT_NS[$i]}" "c$i" --list-sas)
+      vip[$i]=$(echo "$sas" | sed -n "s/^ *local  *'client$i\.pools\.test' @ [0-9.]*\[[0-9]*\] \[\([0-9.]*\)\].*/\1/p" | head -1)
+      [ -n "${vip[$i]}" ] || { echo "$sas"; pc_fail "client $i lists no virtual IP"; }
+      [[ "${vip[$i]}" =~ ^198\.18\.100\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 254 ] \
+        || pc_fail "client $i got ${vip[$i]}, not an address of pool rw (198.18.100.1-254)"
+      [ -z "${owner[${vip[$i]}]:-}" ] || pc_fail "clients ${owner[${vip[$i]}]} and $i both got ${vip[$i]}"
+      owner[${vip[$i]}]=$i
+      echo "$sas" | grep -Eq "local +${vip[$i]//./\\.}/32" || { echo "$sas"; pc_fail "client $i's CHILD SA is not from its virtual IP ${vip[$i]}"; }
+      ip -n "${CLIENT_NS[$i]}" -4 addr show | grep -q "inet ${vip[$i]}/32" || pc_fail "client $i's virtual IP ${vip[$i]} is on no interface"
+      grep -q "installing DNS server 198.18.0.53" "$PC_WORK/c$i/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/c$i/charon.log" | tail -20; pc_fail "client $i logged no DNS server"; }
+      grep -q "^nameserver 198.18.0.53" "$PC_WORK/c$i/resolv.conf" || pc_fail "client $i's resolv.conf lacks the DNS server"
+    done
+    pc_log "$n distinct virtual IPs from pool rw: $(printf '%s\n' "${vip[@]}" | sort -t. -k4 -n | tr '\n' ' ')"
+    pc_log "client 1's charon: $(grep -m1 "installing DNS server" "$PC_WORK/c1/charon.log" | sed 's/^.*\] //')"
+
+    # Each pings the gateway's inner network through its tunnel, from its virtual IP; all at once.
+    for i in $(seq "$n"); do
+      ip netns exec "${CLIENT_NS[$i]}" ping -c 3 -i 0.2 -W 2 -I "${vip[$i]}" 198.18.2.1 > "$PC_WORK/c$i/ping.out" 2>&1 &
+      pids[$i]=$!; PC_PIDS+=($!)
+    done
+    for i in $(seq "$n"); do
+      wait "${pids[$i]}"
+      grep -q ' 0% packet loss' "$PC_WORK/c$i/ping.out" || { cat "$PC_WORK/c$i/ping.out"; pc_fail "client $i (${vip[$i]}) cannot reach 198.18.2.1"; }
+    done
+    pc_log "every client pinged 198.18.2.1 from its virtual IP, no reply lost"
+
+    # The gateway lists N online leases, the clients' addresses with their identities.
+    if [ "$server" = strongswan ]; then leases=$(pc_swanctl "$RIGHT" server --list-pools --leases)
+    else leases=$(pc_portcullis "$RIGHT" server list-pools --leases); fi
+    echo "$leases" | head -3
+    online=$(echo "$leases" | grep -c " online ")
+    [ "$online" -eq "$n" ] || { echo "$leases"; pc_fail "the gateway lists $online online leases, want $n"; }
+    for i in $(seq "$n"); do
+      echo "$leases" | grep -Eq "^ *${vip[$i]//./\\.} +online +'client$i\.pools\.test'" || { echo "$leases"; pc_fail "no online lease of ${vip[$i]} for client$i.pools.test"; }
+    done
+    pc_log "the gateway lists $n online leases, each the address its client shows"
+    pc_capture_check wire
+    pc_log "$n clients: $(( ($(date +%s%N) - t0) / 1000000 )) ms in all"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

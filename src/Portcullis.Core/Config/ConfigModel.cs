@@ -28,6 +28,9 @@ public sealed class PortcullisConfig
     /// <summary>Shared secrets (the <c>secrets { ike-… { id, secret } }</c> sections).</summary>
     public required IReadOnlyList<SharedSecret> Secrets { get; init; }
 
+    /// <summary>Virtual IP pools (the <c>pools { NAME { addrs, dns, nbns } }</c> sections), in file order.</summary>
+    public IReadOnlyList<PoolConfig> Pools { get; init; } = [];
+
     /// <summary>
     /// The PSK for a pair of identities, strongSwan's way: the best match among secrets whose ids include the local
     /// and/or the remote identity; a secret without ids matches any pair, with the lowest preference.

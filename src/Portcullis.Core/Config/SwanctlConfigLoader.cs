@@ -11,7 +11,7 @@ namespace Portcullis.Core.Config;
 /// The supported keys are those of the handler tables below (<c>s_connectionKeys</c>, <c>s_authKeys</c>,
 /// <c>s_childKeys</c>) and the <c>secrets</c> sections.
 /// </summary>
-public static class SwanctlConfigLoader
+public static partial class SwanctlConfigLoader
 {
     private const string NotSupported = "is not supported by Portcullis yet";
 
@@ -35,6 +35,7 @@ public static class SwanctlConfigLoader
         var connections = new List<ConnectionConfig>();
         var secrets = new List<SharedSecret>();
         var eapSecrets = new List<EapSecret>();
+        var pools = new List<PoolConfig>();
 
         foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
         foreach (SettingsSection section in root.Sections)
@@ -66,6 +67,9 @@ public static class SwanctlConfigLoader
                         else ctx.Unsupported(secret);
                     }
                     break;
+                case "pools":
+                    LoadPools(section, ctx, pools);
+                    break;
                 default:
                     ctx.Unsupported(section);
                     break;
@@ -73,7 +77,7 @@ public static class SwanctlConfigLoader
         }
 
         if (ctx.Errors.Count > 0) return (null, ctx.Errors);
-        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets }, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets, Pools = pools }, ctx.Errors);
     }
 
     private sealed class Context

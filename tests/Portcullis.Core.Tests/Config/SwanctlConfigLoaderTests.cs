@@ -212,7 +212,7 @@ public class SwanctlConfigLoaderTests
 
     [Theory]
     // unsupported keys and sections, at every level
-    [InlineData("pools {\n}\nconnections {\n}\n", 1, "pools", "not supported by Portcullis yet")]
+    [InlineData("pools {\n  p {\n    addrs = 10.0.0.0/24\n    subnet = 10.1.0.0/16\n  }\n}\n", 4, "pools.p.subnet", "not supported by Portcullis yet")]
     [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
     [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    mobike = no\n  }\n}\n", 3, "connections.c.mobike", "not supported by Portcullis yet")]

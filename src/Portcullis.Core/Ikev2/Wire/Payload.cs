@@ -118,7 +118,8 @@ public abstract class Payload
             case PayloadType.TrafficSelectorInitiator or PayloadType.TrafficSelectorResponder:
                 ok = TsPayload.TryParse(type, body, out TsPayload? ts, out error); payload = ts; return ok;
             case PayloadType.Eap: ok = EapPayload.TryParse(body, out EapPayload? eap, out error); payload = eap; return ok;
-            case PayloadType.Certificate or PayloadType.CertificateRequest or PayloadType.Configuration:
+            case PayloadType.Configuration: ok = ConfigurationPayload.TryParse(body, out ConfigurationPayload? cp, out error); payload = cp; return ok;
+            case PayloadType.Certificate or PayloadType.CertificateRequest:
                 // Known to the RFC, handled by later work: kept as opaque so they are not mistaken for unknown critical payloads.
                 payload = new UnknownPayload(type, body, critical);
                 return true;
