@@ -33,6 +33,7 @@ public static class CommandLine
           terminate --ike NAME                    Delete the IKE SAs of a connection.
           list-sas                                Show IKE and CHILD SAs: peers, SPIs, algorithms, NAT, traffic.
           list-conns                              Show the loaded connections.
+          list-pools [--leases]                   Show the virtual IP pools (and each lease: address, online/offline, identity).
           version                                 Same as --version.
           help                                    Same as --help.
 
@@ -68,7 +69,7 @@ public static class CommandLine
                 return CompatProfilesCommand.Run(rest, stdout, stderr);
             case "daemon":
                 return DaemonCommands.RunDaemon(rest, stdout, stderr);
-            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns":
+            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
                 stderr.WriteLine($"portcullis: unknown command '{command}'");

@@ -6,7 +6,7 @@ namespace Portcullis.Cli;
 
 /// <summary>
 /// <c>portcullis daemon</c> and the commands that talk to it over the control socket (<c>load-all</c>,
-/// <c>initiate</c>, <c>terminate</c>, <c>list-sas</c>, <c>list-conns</c>).
+/// <c>initiate</c>, <c>terminate</c>, <c>list-sas</c>, <c>list-conns</c>, <c>list-pools</c>).
 /// </summary>
 public static class DaemonCommands
 {
@@ -57,6 +57,7 @@ public static class DaemonCommands
                 case "--socket": socket = Next() ?? socket; break;
                 case "--child" when command == "initiate": arguments["child"] = Next() ?? ""; break;
                 case "--ike" when command == "terminate": arguments["ike"] = Next() ?? ""; break;
+                case "--leases" when command == "list-pools": arguments["leases"] = "yes"; break;
                 default:
                     stderr.WriteLine($"portcullis {command}: unknown option '{args[i]}'");
                     return CommandLine.UsageError;

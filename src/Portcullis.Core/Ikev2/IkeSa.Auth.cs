@@ -226,16 +226,8 @@ public sealed partial class IkeSa
     private ConfigurationPayload? VirtualIpRequest()
     {
         if (Connection!.Vips.Count == 0) return null;
-        var attributes = new List<ConfigurationAttribute>();
-        foreach (IPAddress vip in Connection.Vips)
-        {
-            IPAddress? current = _reauthOf?.LocalVirtualIps.FirstOrDefault(a => a.AddressFamily == vip.AddressFamily);
-            IPAddress? wanted = current ?? (vip.Equals(IPAddress.Any) || vip.Equals(IPAddress.IPv6Any) ? null : vip);
-            bool v4 = vip.AddressFamily == AddressFamily.InterNetwork;
-            attributes.Add(ConfigurationAttribute.Address(v4, wanted));
-            attributes.Add(ConfigurationAttribute.Empty(v4 ? ConfigurationAttributeType.InternalIp4Dns : ConfigurationAttributeType.InternalIp6Dns));
-        }
-        return new ConfigurationPayload(ConfigType.Request, attributes);
+        return ConfigurationPayload.VirtualIpRequest(Connection.Vips.Select(vip =>
+            _reauthOf?.LocalVirtualIps.FirstOrDefault(a => a.AddressFamily == vip.AddressFamily) ?? vip));
     }
 
     private void HandleIkeAuthResponse(DateTimeOffset now, IkeMessage response)
@@ -355,9 +347,9 @@ public sealed partial class IkeSa
     /// <summary>Takes the virtual IPs and DNS servers of a CFG_REPLY.</summary>
     private void NoteVirtualIps(IkeMessage response)
     {
-        if (response.Get<ConfigurationPayload>() is not { Type: ConfigType.Reply } reply) return;
-        LocalVirtualIps = reply.Addresses().ToArray();
-        ReceivedDns = reply.DnsServers().ToArray();
+        if (response.Get<ConfigurationPayload>() is not { ConfigType: ConfigType.Reply } reply) return;
+        LocalVirtualIps = reply.Addresses;
+        ReceivedDns = reply.Dns;
         if (LocalVirtualIps.Count > 0) IkeLog.VirtualIpReceived(Log, Name, Uid, string.Join(", ", LocalVirtualIps), ReceivedDns.Count > 0 ? string.Join(", ", ReceivedDns) : "none");
     }
 
@@ -509,7 +501,7 @@ public sealed partial class IkeSa
     {
         _authPhase = AuthPhase.Done;
         bool addressFailure = false;
-        if (first.Get<ConfigurationPayload>() is { Type: ConfigType.Request } cp && Connection!.Pools.Count > 0)
+        if (first.Get<ConfigurationPayload>() is { ConfigType: ConfigType.Request } cp && Connection!.Pools.Count > 0)
         {
             ConfigurationPayload? reply = AssignVirtualIps(cp);
             if (reply is null) addressFailure = true;
@@ -538,11 +530,11 @@ public sealed partial class IkeSa
     private ConfigurationPayload? AssignVirtualIps(ConfigurationPayload request)
     {
         string identity = RemoteEapIdentity ?? RemoteId!.ToString();
-        var attributes = new List<ConfigurationAttribute>();
-        var assigned = new List<IPAddress>();
-        foreach ((AddressFamily family, IPAddress? wanted) in request.RequestedAddresses())
+        foreach (IPAddress asked in request.Addresses)
         {
-            Lease? lease = _engine.Pools.Acquire(Connection!.Pools, identity, family, wanted);
+            AddressFamily family = asked.AddressFamily;
+            IPAddress? wanted = asked.Equals(IPAddress.Any) || asked.Equals(IPAddress.IPv6Any) ? null : asked;
+            Lease? lease = _engine.Pools.Acquire(Connection!.Pools, identity, family, wanted, RemoteEndpoint);
             if (lease is null)
             {
                 IkeLog.SaWarning(Log, Name, Uid, $"no {(family == AddressFamily.InterNetwork ? "IPv4" : "IPv6")} address left in pools {string.Join(", ", Connection.Pools)} for '{identity}'; sending INTERNAL_ADDRESS_FAILURE");
@@ -550,15 +542,11 @@ public sealed partial class IkeSa
                 return null;
             }
             _leases.Add(lease);
-            assigned.Add(lease.Address);
-            attributes.Add(ConfigurationAttribute.Address(family == AddressFamily.InterNetwork, lease.Address));
-            foreach (IPAddress dns in _engine.Pools.Dns(lease.Pool).Where(d => d.AddressFamily == family))
-                attributes.Add(ConfigurationAttribute.Dns(dns));
         }
-        if (assigned.Count == 0) return null;
-        RemoteVirtualIps = assigned;
-        IkeLog.VirtualIpAssigned(Log, Name, Uid, string.Join(", ", assigned), identity);
-        return new ConfigurationPayload(ConfigType.Reply, attributes);
+        if (_leases.Count == 0) return null;
+        RemoteVirtualIps = _leases.Select(l => l.Address).ToArray();
+        IkeLog.VirtualIpAssigned(Log, Name, Uid, string.Join(", ", RemoteVirtualIps), identity);
+        return _engine.Pools.ReplyFor(_leases);
     }
 
     /// <summary>Returns the pool leases this IKE SA holds (when it dies without a successor).</summary>

@@ -360,6 +360,8 @@ public sealed class PortcullisDaemon
                 return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine)));
             case "list-conns":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
+            case "list-pools":
+                return Task.FromResult(ControlResponse.Success(SaListing.ListPools(engine.Pools, Arg("leases") == "yes")));
             case "load-all":
             {
                 string? errors = Reload();

@@ -57,6 +57,20 @@ internal static class SaListing
         return $"half-open IKE_SAs: {engine.HalfOpenCount}, {mode}{limit}; {engine.CookiesSent} IKE_SA_INIT answered with a COOKIE, {engine.InitRequestsDropped} dropped";
     }
 
+    /// <summary>Pools as <c>swanctl --list-pools [--leases]</c> prints them: name, range, online/size, then each lease.</summary>
+    public static string ListPools(Portcullis.Core.Pools.AddressPoolManager pools, bool leases)
+    {
+        var text = new StringBuilder();
+        foreach (Portcullis.Core.Pools.PoolStatus p in pools.StatusAll())
+        {
+            text.Append($"{p.Name,-20} {p.Addrs,-33} {p.Online} / {p.Offline} / {p.Size}\n");
+            if (!leases) continue;
+            foreach (Portcullis.Core.Pools.LeaseInfo l in pools.Leases(p.Name))
+                text.Append($"  {l.Address,-39} {(l.Online ? "online" : "offline"),-7} '{l.Identity}'\n");
+        }
+        return text.ToString();
+    }
+
     public static string ListConns(PortcullisConfig config)
     {
         var text = new StringBuilder();
