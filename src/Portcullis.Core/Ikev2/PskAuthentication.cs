@@ -24,14 +24,7 @@ public static class PskAuthentication
     public static byte[] Compute(PrfTransform prf, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> realMessage, ReadOnlySpan<byte> otherNonce,
         ReadOnlySpan<byte> skP, ReadOnlySpan<byte> idBody)
     {
-        using IPrf idPrf = prf.Create(skP);
-        var macedId = new byte[idPrf.OutputSize];
-        idPrf.Compute(idBody, macedId);
-
-        var octets = new byte[realMessage.Length + otherNonce.Length + macedId.Length];
-        realMessage.CopyTo(octets);
-        otherNonce.CopyTo(octets.AsSpan(realMessage.Length));
-        macedId.CopyTo(octets.AsSpan(realMessage.Length + otherNonce.Length));
+        byte[] octets = SignatureAuthentication.SignedOctets(prf, realMessage, otherNonce, skP, idBody);
 
         using IPrf secretPrf = prf.Create(secret);
         byte[] padKey = GC.AllocateArray<byte>(secretPrf.OutputSize, pinned: true);
