@@ -127,7 +127,8 @@ internal sealed class ChainValidator
         foreach (Node candidate in _candidates)
         {
             if (++_steps > MaxSteps) return false;
-            if (path.Contains(candidate) || !IssuedBy(current, candidate)) continue;
+            // The same certificate again (a peer presenting a CA certificate as its own) is no issuer of itself.
+            if (path.Contains(candidate) || candidate.Info.Der.AsSpan().SequenceEqual(current.Info.Der) || !IssuedBy(current, candidate)) continue;
             if (!SignedBy(current, candidate, out string reason))
             {
                 _signatureFailure ??= $"certificate {current.Name} is not signed by {(candidate.Trusted ? "trusted " : "")}CA {candidate.Name}: {reason}";

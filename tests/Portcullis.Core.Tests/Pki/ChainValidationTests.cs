@@ -55,6 +55,20 @@ public class ChainValidationTests
     }
 
     [Fact]
+    public void A_CA_certificate_presented_as_the_end_entity_is_not_its_own_issuer()
+    {
+        Issued root = Root("CN=Root CA");
+        Issued inter = Issue(root, "CN=Intermediate CA", ca: true);
+        using CredentialStore store = Store([root, inter]);
+        // The intermediate, sent as an end entity, chains to the root (the trusted copy of itself is not its issuer).
+        CertificateValidation v = store.Validate(inter.Cert, [], null, Now);
+        AssertProblem(v, CertificateProblem.None);
+        Assert.Equal([inter.Cert, root.Cert], v.Chain);
+        // A self-signed root offered as an end entity has no issuer but itself.
+        AssertProblem(store.Validate(root.Cert, [], null, Now), CertificateProblem.UnknownCa);
+    }
+
+    [Fact]
     public void Unknown_CA_names_the_issuer()
     {
         Issued root = Root("CN=Our Root");

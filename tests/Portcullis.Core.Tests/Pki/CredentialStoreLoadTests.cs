@@ -142,6 +142,9 @@ public sealed class CredentialStoreLoadTests : IDisposable
         string notKey = Write("private/cert.pem", ee.Pem);
         string badCrl = Write("x509crl/bad.crl", "-----BEGIN X509 CRL-----\nMAMCAQA=\n-----END X509 CRL-----\n");
         string p12 = Write("pkcs12/bundle.p12", [1, 2, 3]);
+        // An Ed25519 PKCS #8 key (RFC 8410 §10.3's example).
+        string ed25519 = Write("private/ed25519.pem",
+            "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC\n-----END PRIVATE KEY-----\n");
         Write("private/good.pem", ecKey.ExportPkcs8PrivateKeyPem());
 
         var errors = new List<ConfigError>();
@@ -167,7 +170,8 @@ public sealed class CredentialStoreLoadTests : IDisposable
         Expect(notKey, "a CERTIFICATE block where a private key was expected");
         Expect(badCrl, "malformed CRL");
         Expect(p12, "PKCS #12 containers (pkcs12/) are not supported by Portcullis yet");
-        Assert.Equal(10, errors.Count);
+        Expect(ed25519, "Ed25519 keys are not supported yet");
+        Assert.Equal(11, errors.Count);
     }
 
     [Fact]
