@@ -19,6 +19,8 @@ public static class CommandLine
         Commands:
           algorithms [--all|--default|--legacy]   List every transform with its IANA ID and strongSwan keyword;
                                                   legacy ones are refused unless a configuration names them.
+          compat-profiles [NAME...]               The proposals each built-in client sends by default, in
+                                                  strongSwan's notation (what compat = NAME accepts).
           daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
                                                   Run the IKE daemon in the foreground (default config
                                                   /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
@@ -62,6 +64,8 @@ public static class CommandLine
                 return 0;
             case "algorithms":
                 return AlgorithmsCommand.Run(rest, stdout, stderr);
+            case "compat-profiles":
+                return CompatProfilesCommand.Run(rest, stdout, stderr);
             case "daemon":
                 return DaemonCommands.RunDaemon(rest, stdout, stderr);
             case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns":

@@ -79,4 +79,25 @@ public class CommandLineTests
         Assert.Equal(2, status);
         Assert.Contains("--bogus", error);
     }
+
+    [Fact]
+    public void Compat_profiles_prints_each_clients_proposals_in_strongswan_notation()
+    {
+        var (status, output, _) = Run("compat-profiles");
+        Assert.Equal(0, status);
+        string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("PROFILE", lines[0]);
+        Assert.Equal(1 + 2 * Portcullis.Core.Config.NativeClientProfiles.All.Count, lines.Length);
+        string[] windowsIke = lines.Single(l => l.StartsWith("windows ") && l.Contains(" ike ")).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("3des-sha1-modp1024,3des-sha256-modp1024,", windowsIke[2]);
+        Assert.Contains(lines, l => l.StartsWith("android ") && l.Contains(" esp  aes256ctr-aes256-"));
+
+        (status, output, _) = Run("compat-profiles", "macos-ios");
+        Assert.Equal(0, status);
+        Assert.Equal(3, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var (bad, _, error) = Run("compat-profiles", "win95");
+        Assert.Equal(2, bad);
+        Assert.Contains("unknown profile 'win95'", error);
+    }
 }

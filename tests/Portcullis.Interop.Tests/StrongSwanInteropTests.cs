@@ -96,4 +96,16 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// <summary>rekey_packets = 300 without a rekey_time: the data plane's packet count starts the rekeys, no ping is lost.</summary>
     [InteropFact]
     public void RekeyOnPacketCount() => InteropEnvironment.RunCase(output, "volume", "portcullis");
+
+    /// <summary>
+    /// strongSwan sends exactly Windows' or Android's default proposals (from <c>portcullis compat-profiles</c>), PSK:
+    /// with <c>compat = native-clients</c> the tunnel comes up and pings both ways; without it strongSwan gets
+    /// NO_PROPOSAL_CHOSEN and our line names what the connection lacked and the profile that would accept it.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("windows", "on")]
+    [InlineData("windows", "off")]
+    [InlineData("android", "on")]
+    [InlineData("android", "off")]
+    public void NativeClientCompatProfile(string profile, string compat) => InteropEnvironment.RunCase(output, "compat", profile, compat);
 }

@@ -279,6 +279,158 @@ pc_strongswan_name() {
   esac
 }
 
+# ---- road warriors: N clients and one gateway ----
+
+# pc_topology_clients N: a gateway RIGHT (192.0.2.1, its inner network 198.18.2.0/24 with 198.18.2.1 on lo) and N
+# client namespaces CLIENT_NS[1..N] at CLIENT_ADDR[i] = 192.0.2.(100+i), all on one Ethernet segment: a bridge in the
+# namespace SWITCH_NS. N is 1 to 150.
+pc_topology_clients() {
+  local n=$1 sw cns i
+  [ "$n" -ge 1 ] 2>/dev/null && [ "$n" -le 150 ] || pc_fail "clients: N must be 1 to 150, not '$n'"
+  pc_ns sw w; SWITCH_NS=$sw
+  ip -n "$sw" link add br0 type bridge || pc_fail "bridge"
+  ip -n "$sw" link set br0 up
+  pc_ns RIGHT s
+  pc_port "$RIGHT" 192.0.2.1/24; RIGHT_IF=$PC_PORT_IF; RIGHT_ADDR=192.0.2.1
+  ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+  CLIENT_NS=(); CLIENT_ADDR=()
+  for i in $(seq "$n"); do
+    pc_ns cns "c$i"
+    pc_port "$cns" "192.0.2.$((100 + i))/24"
+    CLIENT_NS[$i]=$cns; CLIENT_ADDR[$i]=192.0.2.$((100 + i))
+  done
+}
+
+# pc_port NS ADDR/LEN: a veth from NS to the bridge in SWITCH_NS, made inside the two namespaces (never in the host's).
+PC_PORT_N=0
+pc_port() {
+  PC_PORT_N=$((PC_PORT_N + 1))
+  local a="port$PC_PORT_N" b="sw$PC_PORT_N"
+  ip -n "$1" link add "$a" type veth peer name "$b" netns "$SWITCH_NS" || pc_fail "veth into $1"
+  ip -n "$1" addr add "$2" dev "$a"; ip -n "$1" link set "$a" up
+  ip -n "$SWITCH_NS" link set "$b" master br0 up
+  PC_PORT_IF=$a
+}
+
+# pc_spawn_charon NS NAME: charon for the road-warrior cases in NS (kernel-libipsec, private /run and VICI socket as in
+# pc_start_strongswan), started without waiting for it: pc_wait_charon NAME waits. Ten threads each (charon's default
+# is 16; about seven are taken for good by the receiver, sender, scheduler, watcher and kernel-libipsec's TUN reader
+# and ESP processor, and with four a VICI request never runs), since twenty of them share the machine; no DoS
+# protection (a burst of clients is the point). The
+# resolve plugin writes the DNS servers a client receives to DIR/resolv.conf (never /etc/resolv.conf) and logs
+# "installing DNS server …".
+pc_spawn_charon() {
+  local ns=$1 dir="$PC_WORK/$2"
+  mkdir -p "$dir/run" "$dir/conf"
+  cat > "$dir/strongswan.conf" <<CONF
+charon {
+  load = random nonce aes sha1 sha2 hmac gcm curve25519 gmp kdf openssl pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici resolve
+  threads = 10
+  dos_protection = no
+  filelog {
+    interop {
+      path = $dir/charon.log
+      default = 1
+      ike = 2
+      cfg = 2
+      flush_line = yes
+    }
+  }
+  plugins {
+    vici { socket = unix://$dir/run/charon.vici }
+    socket-default { fwmark = 0x42 }
+    kernel-netlink { fwmark = !0x42 }
+    resolve { file = $dir/resolv.conf }
+  }
+}
+swanctl { socket = unix://$dir/run/charon.vici }
+CONF
+  rm -f "$dir/run/charon.vici" "$dir/run/charon.pid"
+  ip netns exec "$ns" unshare --mount bash -c "mount --bind '$dir/run' /run && STRONGSWAN_CONF='$dir/strongswan.conf' exec /usr/lib/ipsec/charon" \
+    > "$dir/charon.out" 2>&1 &
+  PC_PIDS+=($!)
+}
+
+pc_wait_charon() {
+  local dir="$PC_WORK/$1" i
+  for i in $(seq 300); do [ -S "$dir/run/charon.vici" ] && return 0; sleep 0.1; done
+  cat "$dir/charon.out"; pc_fail "charon $1 did not start"
+}
+
+# pc_rw_server_conf SECRET: the gateway's swanctl.conf, read unchanged by Portcullis and strongSwan: any client with the
+# PSK gets an address from pool rw (198.18.100.0/24, DNS 198.18.0.53) and a tunnel to 198.18.2.0/24.
+pc_rw_server_conf() {
+  cat <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = 192.0.2.1
+    proposals = aes128gcm16-prfsha256-ecp256
+    pools = rw
+    local {
+      auth = psk
+      id = 192.0.2.1
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      net {
+        local_ts = 198.18.2.0/24
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+pools {
+  rw {
+    addrs = 198.18.100.0/24
+    dns = 198.18.0.53
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$1"
+  }
+}
+CONF
+}
+
+# pc_rw_client_conf I SECRET: client I's swanctl.conf (strongSwan): vips = 0.0.0.0 asks the gateway for an address,
+# which charon puts on its TUN and uses as the source of the tunnel to 198.18.2.0/24. Identity client<I>.pools.test.
+pc_rw_client_conf() {
+  cat <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = ${CLIENT_ADDR[$1]}
+    remote_addrs = 192.0.2.1
+    vips = 0.0.0.0
+    proposals = aes128gcm16-prfsha256-ecp256
+    local {
+      auth = psk
+      id = client$1.pools.test
+    }
+    remote {
+      auth = psk
+      id = 192.0.2.1
+    }
+    children {
+      net {
+        remote_ts = 198.18.2.0/24
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$2"
+  }
+}
+CONF
+}
+
 # pc_pki DIR [rsa|ecdsa]: credentials made with strongSwan's pki tool, in swanctl's layout. A CA
 # "C=CH, O=Portcullis Test, CN=Portcullis Test CA" (DIR/ca/caCert.pem, caKey.pem); the server (left)
 # "C=CH, O=Portcullis Test, CN=server.example" with subjectAltName server.example (serverAuth, ikeIntermediate); the

@@ -27,19 +27,32 @@
 #   run-case.sh flood portcullis                                         Portcullis responds while an attacker sends 10,000
 #                                                                        spoofed IKE_SA_INIT: cookies engage, memory and log
 #                                                                        stay bounded, strongSwan still gets its tunnel up
+#   run-case.sh compat windows|android on|off                            strongSwan sends the client's default proposals
+#                                                                        (portcullis compat-profiles): with compat =
+#                                                                        native-clients it connects, without it NO_PROPOSAL_CHOSEN
+#                                                                        and our log names what the connection lacked
+#   run-case.sh clients N                                                N strongSwan road warriors (vips = 0.0.0.0, PSK) connect at
+#                                                                        once to a gateway serving pool rw from plain swanctl.conf:
+#                                                                        distinct addresses from the pool, DNS received, ping through;
+#                                                                        the gateway is Portcullis, or strongSwan with PC_SERVER=strongswan
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 PORTCULLIS_BIN=${PORTCULLIS_BIN:-$root/src/Portcullis.Cli/bin/Release/net10.0/portcullis}
-# The cert case with PC_SERVER=strongswan runs strongSwan on both sides and needs no build.
-if [ ! -x "$PORTCULLIS_BIN" ] && ! { [ "${1:-}" = cert ] && [ "${PC_SERVER:-}" = strongswan ]; }; then echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; fi
+# The cert and clients cases with PC_SERVER=strongswan run strongSwan only and need no build.
+needs_build=1
+case "${1:-}" in cert|clients) [ "${PC_SERVER:-portcullis}" = strongswan ] && needs_build=0 ;; esac
+[ "$needs_build" = 0 ] || [ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
 source "$here/lib.sh"
 
 case_name=$1; initiator=${2:-portcullis}
 # cert takes the key type first: run-case.sh cert rsa|ecdsa portcullis|strongswan.
 [ "$case_name" = cert ] && { cert_kind=${2:-rsa}; initiator=${3:-portcullis}; }
-[ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan"
+case "$case_name" in
+  compat|clients) ;;
+  *) [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan" ;;
+esac
 SECRET="interop-$RANDOM-secret"
 
 setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
@@ -627,6 +640,147 @@ NFT
     certreq=$(tshark -r "$PC_WORK/wire.pcap" -Y 'isakmp.typepayload == 38 && isakmp.exchangetype == 34' 2>/dev/null | wc -l)
     pc_log "$certreq IKE_SA_INIT message(s) with a CERTREQ payload"
     [ "$certreq" -ge 2 ] || pc_fail "expected a CERTREQ in both IKE_SA_INIT responses, found $certreq"
+    ;;
+  compat)
+    # strongSwan plays the built-in client: exactly the proposals the profile lists, PSK. Windows meets a gateway that
+    # names no proposals (strongSwan's defaults, which refuse MODP-1024 and 3DES); Android's list those defaults accept,
+    # so it meets a hardened connection instead.
+    profile=$2; mode=${3:-}
+    [ "$profile" = windows ] || [ "$profile" = android ] || pc_fail "compat profile must be windows or android"
+    [ "$mode" = on ] || [ "$mode" = off ] || pc_fail "compat must be on or off"
+    initiator=strongswan
+    "$PORTCULLIS_BIN" compat-profiles "$profile" > "$PC_WORK/profile.txt" || pc_fail "portcullis compat-profiles $profile"
+    ss_ike=$(awk '$2 == "ike" { print $3 }' "$PC_WORK/profile.txt"); ss_esp=$(awk '$2 == "esp" { print $3 }' "$PC_WORK/profile.txt")
+    [ -n "$ss_ike" ] && [ -n "$ss_esp" ] || pc_fail "no proposals for $profile"
+    pc_log "strongSwan as $profile: proposals = $ss_ike; esp_proposals = $ss_esp"
+    if [ "$profile" = windows ]; then pc_ike=default; pc_esp=default; else pc_ike=aes256gcm16-prfsha384-ecp384; pc_esp=aes256gcm16; fi
+    compat_line=""; [ "$mode" = on ] && compat_line="compat = native-clients"
+    pc_topology_pair
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    pc_conf 192.0.2.1 192.0.2.2 "$PC_INNER" "$SS_INNER" "$pc_ike" "$pc_esp" "$SECRET" "" "$compat_line" > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 "$SS_INNER" "$PC_INNER" "$ss_ike" "$ss_esp" "$SECRET" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    log="$PC_WORK/pc/portcullis.log"
+    if [ "$mode" = on ]; then
+      # At load, one line per connection says what compat lets in; native-clients includes Windows, so legacy ones.
+      line=$(grep "connection gw: compat native-clients accepts legacy algorithms" "$log")
+      echo "$line"
+      echo "$line" | grep -q "WARN" || pc_fail "the compat line is not a warning"
+      echo "$line" | grep -q "ENCR_3DES (Windows, macOS/iOS)" || pc_fail "the compat line does not name 3DES and who offers it"
+      echo "$line" | grep -q "1024-bit MODP Group (Windows, macOS/iOS)" || pc_fail "the compat line does not name MODP-1024"
+      initiate ok
+      pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+      pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+      pcl=$(pc_portcullis "$LEFT" pc list-sas); echo "$pcl"
+      pc_swanctl "$RIGHT" ss --list-sas
+      if [ "$profile" = windows ]; then
+        # The least legacy of Windows' proposals: AES with SHA-2 over MODP-1024, never 3DES; ESP AES-256 with SHA-1.
+        echo "$pcl" | sed -n '4p' | grep -Eq "^ +aes(128|192|256)(gcm16)?-.*modp1024" || pc_fail "Portcullis did not pick an AES proposal with MODP-1024"
+        echo "$pcl" | grep -A1 'ESP SPIs' | tail -1 | grep -q "aes256-sha1" || pc_fail "Portcullis did not pick aes256-sha1 for ESP"
+      fi
+      pc_portcullis "$LEFT" pc list-conns | grep -q "compat native-clients" || pc_fail "list-conns does not show compat"
+    else
+      grep -q "compat native-clients" "$log" && pc_fail "a compat line without compat"
+      initiate fail
+      sleep 0.5
+      line=$(grep -E 'WARN .*no proposal chosen' "$log" | head -1)
+      echo "$line"
+      [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
+      echo "$line" | grep -q "Uid=" || pc_fail "the line lacks the SA's id"
+      if [ "$profile" = windows ]; then
+        echo "$line" | grep -q "connection gw lacks ENCR_3DES, AUTH_HMAC_SHA1_96, 1024-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | grep -q "(this is Windows' default list; set compat = windows or native-clients to accept it)" || pc_fail "the line does not name Windows' list"
+      else
+        echo "$line" | grep -q "connection gw lacks .*2048-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | grep -q "(this is Android's default list; set compat = android or native-clients to accept it)" || pc_fail "the line does not name Android's list"
+      fi
+      grep -q "received NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not get NO_PROPOSAL_CHOSEN"; }
+      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      pc_log "refused as expected; strongSwan: $(grep -m1 'received NO_PROPOSAL_CHOSEN' "$PC_WORK/ss/charon.log" | sed 's/.*\] //')"
+    fi
+    pc_capture_check wire
+    ;;
+  clients)
+    # N strongSwan road warriors ask for a virtual IP (vips = 0.0.0.0) and connect at once to one gateway whose
+    # swanctl.conf is plain strongSwan: pool rw (198.18.100.0/24, DNS 198.18.0.53), connection pools = rw, PSK.
+    n=${2:-20}; server=${PC_SERVER:-portcullis}
+    [ "$server" = portcullis ] || [ "$server" = strongswan ] || pc_fail "PC_SERVER must be portcullis or strongswan"
+    t0=$(date +%s%N)
+    [ "$PC_KEEP" = 1 ] && pc_log "logs, configs and capture kept in $PC_WORK"
+    pc_topology_clients "$n"
+    pc_rw_server_conf "$SECRET" > "$PC_WORK/server.conf"
+    [ "$server" = strongswan ] && pc_spawn_charon "$RIGHT" server
+    for i in $(seq "$n"); do pc_spawn_charon "${CLIENT_NS[$i]}" "c$i"; pc_rw_client_conf "$i" "$SECRET" > "$PC_WORK/c$i.conf"; done
+    if [ "$server" = strongswan ]; then pc_wait_charon server; pc_strongswan_load "$RIGHT" server "$PC_WORK/server.conf"
+    else pc_start_portcullis "$RIGHT" server "$PC_WORK/server.conf"; fi
+    for i in $(seq "$n"); do pc_wait_charon "c$i"; pc_strongswan_load "${CLIENT_NS[$i]}" "c$i" "$PC_WORK/c$i.conf"; done
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    t1=$(date +%s%N)
+    pc_log "$n clients and the $server gateway up in $(((t1 - t0) / 1000000)) ms; all initiate at once"
+
+    server_logs() {
+      if [ "$server" = strongswan ]; then grep -E '\[(IKE|CFG)\]' "$PC_WORK/server/charon.log" | tail -40
+      else tail -60 "$PC_WORK/server/portcullis.log"; fi
+    }
+    declare -a pids=()
+    for i in $(seq "$n"); do
+      pc_swanctl "${CLIENT_NS[$i]}" "c$i" --initiate --child net --timeout 40 > "$PC_WORK/c$i/initiate.out" 2>&1 &
+      pids[$i]=$!; PC_PIDS+=($!)
+    done
+    failed=0
+    for i in $(seq "$n"); do
+      wait "${pids[$i]}" || { failed=$((failed + 1)); echo "--- client $i"; grep -v x509 "$PC_WORK/c$i/initiate.out" | tail -8; }
+    done
+    t2=$(date +%s%N)
+    [ "$failed" -eq 0 ] || { echo "--- gateway"; server_logs; pc_fail "$failed of $n clients did not connect"; }
+    pc_log "$n clients connected in $(((t2 - t1) / 1000000)) ms"
+
+    # Each client lists its virtual IP (the bracketed address after its own in swanctl --list-sas): one from the pool,
+    # no two alike. Each received the DNS server (the resolve plugin logs it and writes its resolv.conf).
+    declare -A owner=()
+    declare -a vip=()
+    for i in $(seq "$n"); do
+      sas=$(pc_swanctl "${CLIENT_NS[$i]}" "c$i" --list-sas)
+      vip[$i]=$(echo "$sas" | sed -n "s/^ *local  *'client$i\.pools\.test' @ [0-9.]*\[[0-9]*\] \[\([0-9.]*\)\].*/\1/p" | head -1)
+      [ -n "${vip[$i]}" ] || { echo "$sas"; pc_fail "client $i lists no virtual IP"; }
+      [[ "${vip[$i]}" =~ ^198\.18\.100\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[1]}" -le 254 ] \
+        || pc_fail "client $i got ${vip[$i]}, not an address of pool rw (198.18.100.1-254)"
+      [ -z "${owner[${vip[$i]}]:-}" ] || pc_fail "clients ${owner[${vip[$i]}]} and $i both got ${vip[$i]}"
+      owner[${vip[$i]}]=$i
+      echo "$sas" | grep -Eq "local +${vip[$i]//./\\.}/32" || { echo "$sas"; pc_fail "client $i's CHILD SA is not from its virtual IP ${vip[$i]}"; }
+      ip -n "${CLIENT_NS[$i]}" -4 addr show | grep -q "inet ${vip[$i]}/32" || pc_fail "client $i's virtual IP ${vip[$i]} is on no interface"
+      grep -q "installing DNS server 198.18.0.53" "$PC_WORK/c$i/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/c$i/charon.log" | tail -20; pc_fail "client $i logged no DNS server"; }
+      grep -q "^nameserver 198.18.0.53" "$PC_WORK/c$i/resolv.conf" || pc_fail "client $i's resolv.conf lacks the DNS server"
+    done
+    pc_log "$n distinct virtual IPs from pool rw: $(printf '%s\n' "${vip[@]}" | sort -t. -k4 -n | tr '\n' ' ')"
+    pc_log "client 1's charon: $(grep -m1 "installing DNS server" "$PC_WORK/c1/charon.log" | sed 's/^.*\] //')"
+
+    # Each pings the gateway's inner network through its tunnel, from its virtual IP; all at once.
+    for i in $(seq "$n"); do
+      ip netns exec "${CLIENT_NS[$i]}" ping -c 3 -i 0.2 -W 2 -I "${vip[$i]}" 198.18.2.1 > "$PC_WORK/c$i/ping.out" 2>&1 &
+      pids[$i]=$!; PC_PIDS+=($!)
+    done
+    for i in $(seq "$n"); do
+      wait "${pids[$i]}"
+      grep -q ' 0% packet loss' "$PC_WORK/c$i/ping.out" || { cat "$PC_WORK/c$i/ping.out"; pc_fail "client $i (${vip[$i]}) cannot reach 198.18.2.1"; }
+    done
+    pc_log "every client pinged 198.18.2.1 from its virtual IP, no reply lost"
+
+    # The gateway lists N online leases, the clients' addresses with their identities.
+    if [ "$server" = strongswan ]; then leases=$(pc_swanctl "$RIGHT" server --list-pools --leases)
+    else leases=$(pc_portcullis "$RIGHT" server list-pools --leases); fi
+    echo "$leases" | head -3
+    online=$(echo "$leases" | grep -c " online ")
+    [ "$online" -eq "$n" ] || { echo "$leases"; pc_fail "the gateway lists $online online leases, want $n"; }
+    for i in $(seq "$n"); do
+      echo "$leases" | grep -Eq "^ *${vip[$i]//./\\.} +online +'client$i\.pools\.test'" || { echo "$leases"; pc_fail "no online lease of ${vip[$i]} for client$i.pools.test"; }
+    done
+    pc_log "the gateway lists $n online leases, each the address its client shows"
+    pc_capture_check wire
+    pc_log "$n clients: $(( ($(date +%s%N) - t0) / 1000000 )) ms in all"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

@@ -28,6 +28,9 @@ public sealed class PortcullisConfig
     /// <summary>Shared secrets (the <c>secrets { ike-… { id, secret } }</c> sections).</summary>
     public required IReadOnlyList<SharedSecret> Secrets { get; init; }
 
+    /// <summary>Virtual IP pools (the <c>pools { NAME { addrs, dns, nbns } }</c> sections), in file order.</summary>
+    public IReadOnlyList<PoolConfig> Pools { get; init; } = [];
+
     /// <summary>
     /// The PSK for a pair of identities, strongSwan's way: the best match among secrets whose ids include the local
     /// and/or the remote identity; a secret without ids matches any pair, with the lowest preference.
@@ -49,6 +52,29 @@ public sealed class PortcullisConfig
             if (score > bestScore) { best = s; bestScore = score; }
         }
         return best;
+    }
+
+    /// <summary>EAP secrets (the <c>secrets { eap-… { id, secret } }</c> sections).</summary>
+    public IReadOnlyList<EapSecret> EapSecrets { get; init; } = [];
+
+    /// <summary>
+    /// The secret of an EAP user, strongSwan's way: a secret whose ids include <paramref name="identity"/> (read as
+    /// swanctl.conf reads an identity, so <c>alice</c> and <c>@alice</c> both match the EAP identity <c>alice</c>, and
+    /// FQDN and e-mail ids compare without regard to ASCII case), else a secret without ids, which strongSwan lets
+    /// match any user; the first in file order wins.
+    /// </summary>
+    public EapSecret? FindEapSecret(string identity)
+    {
+        Identity id = Identity.TryParse(identity, out Identity? parsed, out _)
+            ? parsed!
+            : new Identity(IdType.KeyId, System.Text.Encoding.UTF8.GetBytes(identity));
+        EapSecret? anyUser = null;
+        foreach (EapSecret s in EapSecrets)
+        {
+            if (s.Ids.Count == 0) anyUser ??= s;
+            else if (s.Ids.Any(i => EapSecret.SameIdentity(i, id))) return s;
+        }
+        return anyUser;
     }
 }
 
@@ -123,8 +149,19 @@ public sealed class ConnectionConfig
     /// <summary>Remote IKE port (default 500).</summary>
     public int RemotePort { get; init; } = 500;
 
-    /// <summary>IKE proposals, in order of preference (strongSwan's <c>default</c> when unset).</summary>
+    /// <summary>
+    /// IKE proposals, in order of preference: the configured ones (strongSwan's <c>default</c> when unset), followed by
+    /// those <see cref="Compat"/> adds.
+    /// </summary>
     public required IReadOnlyList<Proposal> Proposals { get; init; }
+
+    /// <summary>The IKE proposals as configured, before <see cref="Compat"/> added any (the same list without compat).</summary>
+    public IReadOnlyList<Proposal> ConfiguredProposals { get => _configuredProposals ?? Proposals; init => _configuredProposals = value; }
+
+    private readonly IReadOnlyList<Proposal>? _configuredProposals;
+
+    /// <summary>The native-client profiles whose proposals this connection also accepts (<c>compat</c>, a Portcullis extension).</summary>
+    public IReadOnlyList<NativeClientProfile> Compat { get; init; } = [];
 
     /// <summary>Force UDP encapsulation of ESP by faking NAT detection (<c>encap</c>).</summary>
     public bool Encap { get; init; }
@@ -171,6 +208,18 @@ public sealed class ConnectionConfig
     /// <summary>The CHILD SA configurations.</summary>
     public required IReadOnlyList<ChildConfig> Children { get; init; }
 
+    /// <summary>When to send our certificate (<c>send_cert</c>).</summary>
+    public SendCertPolicy SendCert { get; init; } = SendCertPolicy.IfAsked;
+
+    /// <summary>Send CERTREQ payloads for the CAs we trust (<c>send_certreq</c>, default yes).</summary>
+    public bool SendCertReq { get; init; } = true;
+
+    /// <summary>Address pools to assign virtual IPs from (<c>pools</c>), as responder.</summary>
+    public IReadOnlyList<string> Pools { get; init; } = [];
+
+    /// <summary>Virtual IPs to request (<c>vips</c>, e.g. <c>0.0.0.0</c> for any IPv4 address), as initiator.</summary>
+    public IReadOnlyList<IPAddress> Vips { get; init; } = [];
+
     /// <summary>The first configured remote address that is a literal IP, for initiating; null if none.</summary>
     public IPAddress? RemoteAddress => RemoteAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
 
@@ -178,14 +227,59 @@ public sealed class ConnectionConfig
     public IPAddress? LocalAddress => LocalAddrs.Select(a => IPAddress.TryParse(a, out IPAddress? ip) ? ip : null).FirstOrDefault(ip => ip is not null);
 }
 
-/// <summary>One authentication round (<c>local { auth, id }</c> / <c>remote { auth, id }</c>).</summary>
+/// <summary>How one side authenticates in IKE_AUTH.</summary>
+public enum AuthClass
+{
+    /// <summary>A pre-shared key (<c>psk</c>).</summary>
+    Psk,
+    /// <summary>A signature with a certificate's key (<c>pubkey</c>, <c>rsa</c>, <c>ecdsa</c>).</summary>
+    PublicKey,
+    /// <summary>EAP inside IKE_AUTH (<c>eap-mschapv2</c>, <c>eap</c>), then AUTH from the MSK (RFC 7296 §2.16).</summary>
+    Eap,
+}
+
+/// <summary>When to send our certificate (<c>send_cert</c>).</summary>
+public enum SendCertPolicy
+{
+    /// <summary>Only when the peer sent a CERTREQ (strongSwan's default).</summary>
+    IfAsked,
+    /// <summary>Always.</summary>
+    Always,
+    /// <summary>Never (the peer has it already).</summary>
+    Never,
+}
+
+/// <summary>One authentication round (<c>local { auth, id, certs, eap_id }</c> / <c>remote { auth, id, cacerts, eap_id }</c>).</summary>
 public sealed class AuthConfig
 {
-    /// <summary>The method: <c>psk</c> (the only one issue 3 implements), later <c>pubkey</c>, <c>eap-…</c>, <c>xauth</c>.</summary>
+    /// <summary>The method as written, lower case: <c>psk</c>, <c>pubkey</c>, <c>rsa</c>, <c>ecdsa</c>, <c>eap</c>, <c>eap-mschapv2</c>.</summary>
     public string Auth { get; init; } = "pubkey";
+
+    /// <summary>The kind of the method.</summary>
+    public AuthClass Class => Auth switch
+    {
+        "psk" => AuthClass.Psk,
+        _ when Auth.StartsWith("eap", StringComparison.Ordinal) => AuthClass.Eap,
+        _ => AuthClass.PublicKey,
+    };
 
     /// <summary>The identity; null means the IP address in use (strongSwan's default) for local, any for remote.</summary>
     public Identity? Id { get; init; }
+
+    /// <summary>Own certificates (<c>certs</c>), file names relative to <c>x509/</c> or absolute paths.</summary>
+    public IReadOnlyList<string> Certs { get; init; } = [];
+
+    /// <summary>CA certificates the peer's chain must end in (<c>cacerts</c>, relative to <c>x509ca/</c>); empty: any loaded CA.</summary>
+    public IReadOnlyList<string> CaCerts { get; init; } = [];
+
+    /// <summary>
+    /// The EAP identity (<c>eap_id</c>). Local: the identity we answer EAP-Identity with (default: our IKE identity).
+    /// Remote: the identity the peer must prove; <c>%any</c> asks the peer with EAP-Identity; null uses its IKE identity.
+    /// </summary>
+    public string? EapId { get; init; }
+
+    /// <summary>Remote <c>eap_id = %any</c>: ask for the EAP identity.</summary>
+    public bool AsksEapIdentity => EapId is "%any" or "%any6";
 }
 
 /// <summary>One <c>children.NAME</c> section.</summary>
@@ -203,8 +297,16 @@ public sealed class ChildConfig
     /// <summary>Remote traffic selectors; empty means <c>dynamic</c> (the remote address in use).</summary>
     public IReadOnlyList<TrafficSelector> RemoteTs { get; init; } = [];
 
-    /// <summary>ESP proposals, in order of preference (strongSwan's ESP <c>default</c> when unset).</summary>
+    /// <summary>
+    /// ESP proposals, in order of preference: the configured ones (strongSwan's ESP <c>default</c> when unset), followed
+    /// by those the connection's <c>compat</c> adds.
+    /// </summary>
     public required IReadOnlyList<Proposal> EspProposals { get; init; }
+
+    /// <summary>The ESP proposals as configured, before the connection's <c>compat</c> added any.</summary>
+    public IReadOnlyList<Proposal> ConfiguredEspProposals { get => _configuredEspProposals ?? EspProposals; init => _configuredEspProposals = value; }
+
+    private readonly IReadOnlyList<Proposal>? _configuredEspProposals;
 
     /// <summary>Tunnel or transport.</summary>
     public ChildMode Mode { get; init; } = ChildMode.Tunnel;
@@ -275,4 +377,30 @@ public sealed class SharedSecret
 
     /// <summary>The secret's bytes (<c>0x…</c> and <c>0s…</c> decoded as strongSwan does).</summary>
     public required byte[] Secret { get; init; }
+}
+
+/// <summary>One <c>secrets.eap-NAME</c> section: an EAP user's password.</summary>
+public sealed class EapSecret
+{
+    /// <summary>The section's name (<c>eap-alice</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The EAP identities the secret belongs to (<c>id</c>, <c>id-*</c>); empty matches any user.</summary>
+    public IReadOnlyList<Identity> Ids { get; init; } = [];
+
+    /// <summary>The secret's bytes (<c>0x…</c> and <c>0s…</c> decoded as strongSwan does).</summary>
+    public required byte[] Secret { get; init; }
+
+    /// <summary>strongSwan's identity equality: FQDN and RFC 822 ids ignore ASCII case, others compare bytes.</summary>
+    internal static bool SameIdentity(Identity a, Identity b)
+    {
+        if (a.Type != b.Type || a.Data.Length != b.Data.Length) return false;
+        if (a.Type is not (IdType.Fqdn or IdType.Rfc822Addr)) return a.Data.AsSpan().SequenceEqual(b.Data);
+        for (int i = 0; i < a.Data.Length; i++)
+        {
+            byte x = a.Data[i], y = b.Data[i];
+            if (x != y && !(char.IsAsciiLetter((char)x) && char.IsAsciiLetter((char)y) && (x | 0x20) == (y | 0x20))) return false;
+        }
+        return true;
+    }
 }

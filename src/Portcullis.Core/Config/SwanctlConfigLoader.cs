@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using Portcullis.Core.Ikev2;
 using Portcullis.Core.Ipsec;
 
@@ -7,11 +8,10 @@ namespace Portcullis.Core.Config;
 /// <summary>
 /// Loads swanctl.conf into a <see cref="PortcullisConfig"/>. Only the keys Portcullis implements are accepted; every
 /// other key or section is reported as an error naming its file, line and dotted key, never silently ignored.
-/// Supported: <c>connections.NAME.{version, local_addrs, remote_addrs, local_port, remote_port, proposals, encap,
-/// rekey_time, fragmentation, local*{auth, id}, remote*{auth, id}, children.NAME.{local_ts, remote_ts, esp_proposals, mode,
-/// start_action, close_action, rekey_time}}</c> and <c>secrets.ike*.{id, id*, secret}</c>.
+/// The supported keys are those of the handler tables below (<c>s_connectionKeys</c>, <c>s_authKeys</c>,
+/// <c>s_childKeys</c>) and the <c>secrets</c> sections.
 /// </summary>
-public static class SwanctlConfigLoader
+public static partial class SwanctlConfigLoader
 {
     private const string NotSupported = "is not supported by Portcullis yet";
 
@@ -34,6 +34,8 @@ public static class SwanctlConfigLoader
         var ctx = new Context();
         var connections = new List<ConnectionConfig>();
         var secrets = new List<SharedSecret>();
+        var eapSecrets = new List<EapSecret>();
+        var pools = new List<PoolConfig>();
 
         foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
         foreach (SettingsSection section in root.Sections)
@@ -57,8 +59,16 @@ public static class SwanctlConfigLoader
                             SharedSecret? s = LoadSecret(secret, ctx);
                             if (s is not null) secrets.Add(s);
                         }
+                        else if (secret.Name.StartsWith("eap", StringComparison.Ordinal))
+                        {
+                            EapSecret? s = LoadEapSecret(secret, ctx);
+                            if (s is not null) eapSecrets.Add(s);
+                        }
                         else ctx.Unsupported(secret);
                     }
+                    break;
+                case "pools":
+                    LoadPools(section, ctx, pools);
                     break;
                 default:
                     ctx.Unsupported(section);
@@ -67,7 +77,7 @@ public static class SwanctlConfigLoader
         }
 
         if (ctx.Errors.Count > 0) return (null, ctx.Errors);
-        return (new PortcullisConfig { Connections = connections, Secrets = secrets }, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets, Pools = pools }, ctx.Errors);
     }
 
     private sealed class Context
@@ -156,6 +166,11 @@ public static class SwanctlConfigLoader
         public TimeSpan? OverTime, RandTime;
         public TimeSpan DpdDelay, DpdTimeout;
         public FragmentationPolicy Fragmentation = FragmentationPolicy.Yes;
+        public SendCertPolicy SendCert = SendCertPolicy.IfAsked;
+        public bool SendCertReq = true;
+        public IReadOnlyList<string> Pools = [];
+        public IReadOnlyList<IPAddress> Vips = [];
+        public IReadOnlyList<NativeClientProfile> Compat = [];
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -192,6 +207,38 @@ public static class SwanctlConfigLoader
                 default: ctx.Error(v, key, $"unknown fragmentation '{v.Value}' (yes, accept, force or no)"); break;
             }
         },
+        ["send_cert"] = (b, v, key, ctx) =>
+        {
+            switch (v.Value.ToLowerInvariant())
+            {
+                case "ifasked": b.SendCert = SendCertPolicy.IfAsked; break;
+                case "always": b.SendCert = SendCertPolicy.Always; break;
+                case "never": b.SendCert = SendCertPolicy.Never; break;
+                default: ctx.Error(v, key, $"unknown send_cert '{v.Value}' (always, ifasked or never)"); break;
+            }
+        },
+        ["send_certreq"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool yes, out string? error)) b.SendCertReq = yes;
+            else ctx.Error(v, key, error!);
+        },
+        ["pools"] = (b, v, key, ctx) => b.Pools = ctx.List(v, key) ?? b.Pools,
+        ["vips"] = (b, v, key, ctx) =>
+        {
+            var vips = new List<IPAddress>();
+            foreach (string item in ctx.List(v, key) ?? [])
+            {
+                if (IPAddress.TryParse(item, out IPAddress? ip)) vips.Add(ip);
+                else ctx.Error(v, key, $"'{item}' is not an IP address (0.0.0.0 or :: asks for any address)");
+            }
+            b.Vips = vips;
+        },
+        // A Portcullis extension (strongSwan has no such key): also accept the built-in clients' default proposals.
+        ["compat"] = (b, v, key, ctx) =>
+        {
+            if (NativeClientProfiles.TryParse(v.Value, out IReadOnlyList<NativeClientProfile> profiles, out string? error)) b.Compat = profiles;
+            else ctx.Error(v, key, error!);
+        },
     };
 
     private static ConnectionConfig? LoadConnection(SettingsSection section, Context ctx)
@@ -215,7 +262,7 @@ public static class SwanctlConfigLoader
                     continue;
                 }
                 saw = true;
-                AuthConfig? auth = LoadAuth(sub, ctx);
+                AuthConfig? auth = LoadAuth(sub, ctx, isLocal);
                 if (isLocal) local = auth;
                 else remote = auth;
             }
@@ -224,18 +271,18 @@ public static class SwanctlConfigLoader
                 foreach (SettingsValue v in sub.Values) ctx.Unsupported(v, sub.PathOf(v.Key));
                 foreach (SettingsSection child in sub.Sections)
                 {
-                    ChildConfig? c = LoadChild(child, ctx);
+                    ChildConfig? c = LoadChild(child, ctx, b.Compat);
                     if (c is not null) children.Add(c);
                 }
             }
             else ctx.Unsupported(sub);
         }
-        if (!sawLocal)
-            ctx.Error(section.Location, section.PathOf("local"), $"no 'local' section: strongSwan's default (auth = pubkey) {NotSupported}; add local {{ auth = psk }}");
-        if (!sawRemote)
-            ctx.Error(section.Location, section.PathOf("remote"), $"no 'remote' section: strongSwan's default (auth = pubkey) {NotSupported}; add remote {{ auth = psk }}");
+        // strongSwan's default for a missing round is auth = pubkey with any identity.
+        local ??= sawLocal ? null : new AuthConfig();
+        remote ??= sawRemote ? null : new AuthConfig();
 
         if (ctx.Errors.Count > before || local is null || remote is null) return null;
+        IReadOnlyList<Proposal> ike = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike);
         return new ConnectionConfig
         {
             Name = section.Name,
@@ -245,7 +292,9 @@ public static class SwanctlConfigLoader
             RemoteAddrs = b.RemoteAddrs,
             LocalPort = b.LocalPort,
             RemotePort = b.RemotePort,
-            Proposals = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike),
+            Proposals = NativeClientProfiles.Merge(ike, b.Compat, ProposalKind.Ike),
+            ConfiguredProposals = ike,
+            Compat = b.Compat,
             Encap = b.Encap,
             RekeyTime = b.RekeyTime,
             ReauthTime = b.ReauthTime,
@@ -254,6 +303,10 @@ public static class SwanctlConfigLoader
             DpdDelay = b.DpdDelay,
             DpdTimeout = b.DpdTimeout,
             Fragmentation = b.Fragmentation,
+            SendCert = b.SendCert,
+            SendCertReq = b.SendCertReq,
+            Pools = b.Pools,
+            Vips = b.Vips,
             Local = local,
             Remote = remote,
             Children = children,
@@ -266,7 +319,13 @@ public static class SwanctlConfigLoader
     {
         public string? Auth;
         public Identity? Id;
+        public IReadOnlyList<string> Certs = [];
+        public IReadOnlyList<string> CaCerts = [];
+        public string? EapId;
     }
+
+    /// <summary>The methods Portcullis implements (strongSwan's names; <c>eap</c> lets the server pick, which is MS-CHAPv2).</summary>
+    private static readonly string[] s_authMethods = ["psk", "pubkey", "rsa", "ecdsa", "eap", "eap-mschapv2"];
 
     /// <summary>Authentication methods strongSwan has that later issues bring (prefixes: <c>eap-md5</c>, <c>xauth-pam</c>, <c>rsa/pss</c>).</summary>
     private static readonly string[] s_laterAuthMethods = ["pubkey", "rsa", "ecdsa", "ed25519", "ed448", "bliss", "eap", "xauth"];
@@ -276,9 +335,9 @@ public static class SwanctlConfigLoader
         ["auth"] = (b, v, key, ctx) =>
         {
             string method = v.Value.ToLowerInvariant();
-            if (method == "psk") b.Auth = method;
+            if (s_authMethods.Contains(method)) b.Auth = method;
             else if (s_laterAuthMethods.Any(m => method.StartsWith(m, StringComparison.Ordinal)))
-                ctx.Error(v, key, $"authentication method '{v.Value}' {NotSupported} (only psk)");
+                ctx.Error(v, key, $"authentication method '{v.Value}' {NotSupported} ({string.Join(", ", s_authMethods)})");
             else ctx.Error(v, key, $"unknown authentication method '{v.Value}'");
         },
         ["id"] = (b, v, key, ctx) =>
@@ -287,18 +346,22 @@ public static class SwanctlConfigLoader
             if (Identity.TryParse(v.Value, out Identity? id, out string? error)) b.Id = id;
             else ctx.Error(v, key, error ?? $"'{v.Value}' is not an identity");
         },
+        ["certs"] = (b, v, key, ctx) => b.Certs = ctx.List(v, key) ?? b.Certs,
+        ["cacerts"] = (b, v, key, ctx) => b.CaCerts = ctx.List(v, key) ?? b.CaCerts,
+        ["eap_id"] = (b, v, key, ctx) => b.EapId = v.Value,
     };
 
-    private static AuthConfig? LoadAuth(SettingsSection section, Context ctx)
+    private static AuthConfig? LoadAuth(SettingsSection section, Context ctx, bool local)
     {
         int before = ctx.Errors.Count;
         var b = new AuthBuilder();
         ctx.ApplyValues(section, b, s_authKeys);
         foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
-        if (section.Value("auth") is not { Value.Length: > 0 })
-            ctx.Error(section.Location, section.PathOf("auth"), $"no 'auth' key: strongSwan's default (pubkey) {NotSupported}; set auth = psk");
-        if (ctx.Errors.Count > before || b.Auth is null) return null;
-        return new AuthConfig { Auth = b.Auth, Id = b.Id };
+        // Keys that only make sense on one side are refused on the other, so a misplaced key is not silently ignored.
+        if (local && section.Value("cacerts") is { } ca) ctx.Error(ca, section.PathOf("cacerts"), "cacerts belongs in the remote section (the CAs the peer's certificate must chain to)");
+        if (!local && section.Value("certs") is { } c) ctx.Error(c, section.PathOf("certs"), "certs belongs in the local section (our own certificates); use cacerts to restrict the peer's CA");
+        if (ctx.Errors.Count > before) return null;
+        return new AuthConfig { Auth = b.Auth ?? "pubkey", Id = b.Id, Certs = b.Certs, CaCerts = b.CaCerts, EapId = b.EapId };
     }
 
     // ---- connections.NAME.children.NAME ----
@@ -383,20 +446,22 @@ public static class SwanctlConfigLoader
         return ok ? selectors : null;
     }
 
-    private static ChildConfig? LoadChild(SettingsSection section, Context ctx)
+    private static ChildConfig? LoadChild(SettingsSection section, Context ctx, IReadOnlyList<NativeClientProfile> compat)
     {
         int before = ctx.Errors.Count;
         var b = new ChildBuilder();
         ctx.ApplyValues(section, b, s_childKeys);
         foreach (SettingsSection sub in section.Sections) ctx.Unsupported(sub);
         if (ctx.Errors.Count > before) return null;
+        IReadOnlyList<Proposal> esp = b.EspProposals ?? ProposalParser.Default(ProposalKind.Esp);
         return new ChildConfig
         {
             Name = section.Name,
             Location = section.Location,
             LocalTs = b.LocalTs,
             RemoteTs = b.RemoteTs,
-            EspProposals = b.EspProposals ?? ProposalParser.Default(ProposalKind.Esp),
+            EspProposals = NativeClientProfiles.Merge(esp, compat, ProposalKind.Esp),
+            ConfiguredEspProposals = esp,
             Mode = b.Mode,
             StartAction = b.StartAction,
             CloseAction = b.CloseAction,
@@ -441,5 +506,14 @@ public static class SwanctlConfigLoader
             ctx.Error(section.Location, section.PathOf("secret"), "missing 'secret'");
         if (ctx.Errors.Count > before || secret is null) return null;
         return new SharedSecret { Name = section.Name, Ids = ids, Secret = secret };
+    }
+
+    // ---- secrets.eap* ----
+
+    // The same keys as an ike secret (strongSwan's swanctl reads both alike); the ids are EAP identities.
+    private static EapSecret? LoadEapSecret(SettingsSection section, Context ctx)
+    {
+        SharedSecret? s = LoadSecret(section, ctx);
+        return s is null ? null : new EapSecret { Name = s.Name, Ids = s.Ids, Secret = s.Secret };
     }
 }

@@ -28,6 +28,7 @@ public sealed partial class IkeEngine
         Config = config;
         Options = options;
         Logger = logger;
+        Pools = new Pools.AddressPoolManager(config.Pools);
     }
 
     /// <summary>The configuration in force. SAs keep the connection they were made with across reloads.</summary>
@@ -41,8 +42,18 @@ public sealed partial class IkeEngine
     /// <summary>Every IKE SA, half-open ones included.</summary>
     public IReadOnlyCollection<IkeSa> IkeSas => _byLocalSpi.Values;
 
-    /// <summary>Replaces the configuration; running SAs are left alone.</summary>
-    public void LoadConfig(PortcullisConfig config) => Config = config;
+    /// <summary>Replaces the configuration; running SAs are left alone, and pool leases stay where the pools still hold them.</summary>
+    public void LoadConfig(PortcullisConfig config)
+    {
+        Config = config;
+        Pools.Reload(config.Pools);
+    }
+
+    /// <summary>Certificates, private keys and CRLs (the swanctl folders beside the configuration).</summary>
+    public Pki.CredentialStore Credentials { get; set; } = Pki.CredentialStore.Empty;
+
+    /// <summary>The virtual IP pools and their leases.</summary>
+    public Pools.AddressPoolManager Pools { get; private set; } = new([]);
 
     /// <summary>The next datagram to send, if any.</summary>
     public bool TryDequeueTransmit(out IkeTransmit? transmit) => _transmits.TryDequeue(out transmit);
@@ -317,6 +328,9 @@ public sealed partial class IkeEngine
         return bytes;
     }
 
+    /// <summary>Fills with the engine's random source (EAP challenges; tests inject a seeded one).</summary>
+    internal void FillRandom(Span<byte> bytes) => Fill(bytes);
+
     private void Fill(Span<byte> bytes)
     {
         if (Options.Random is { } random) random(bytes);
@@ -340,14 +354,19 @@ public sealed partial class IkeEngine
         return spi;
     }
 
-    /// <summary>The connection for an IKE_AUTH request: addresses, then the peer's identity and the one it asked us to have.</summary>
-    internal ConnectionConfig? FindConnectionForAuth(IPAddress local, IPAddress remote, Identity peerId, Identity? wantedLocalId, ConnectionConfig initial)
+    /// <summary>
+    /// The connection for an IKE_AUTH request: addresses, then the peer's identity, the one it asked us to have, and
+    /// the way it authenticates (an AUTH payload with a PSK or a signature, or none for EAP).
+    /// </summary>
+    internal ConnectionConfig? FindConnectionForAuth(IPAddress local, IPAddress remote, Identity peerId, Identity? wantedLocalId, AuthClass offered, ConnectionConfig initial)
     {
         IEnumerable<ConnectionConfig> candidates = new[] { initial }.Concat(Config.Connections.Where(c => c != initial && c.Version is 0 or 2
             && AddressMatches(c.LocalAddrs, local) && AddressMatches(c.RemoteAddrs, remote)));
         foreach (ConnectionConfig c in candidates)
         {
-            if (c.Remote.Id is not null && !c.Remote.Id.Equals(peerId)) continue;
+            if (c.Remote.Class != offered) continue;
+            if (c.Remote.Id is not null && !c.Remote.Id.Equals(peerId)
+                && !(c.Remote.Id.Type == IdType.DerAsn1Dn && peerId.Type == IdType.DerAsn1Dn && Pki.CertificateIdentity.DnMatches(c.Remote.Id, peerId))) continue;
             Identity ourId = c.Local.Id ?? Identity.FromAddress(local);
             if (wantedLocalId is not null && !wantedLocalId.Equals(ourId)) continue;
             return c;

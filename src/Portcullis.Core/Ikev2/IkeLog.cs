@@ -15,8 +15,8 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 101, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA_INIT from {Remote}: selected {Proposal}")]
     public static partial void InitResponded(ILogger logger, string conn, uint uid, IPEndPoint remote, string proposal);
 
-    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}")]
-    public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType);
+    [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] no proposal chosen: received {Received}, configured {Configured}; no match for {TransformType}; {Lacking}")]
+    public static partial void NoProposalChosen(ILogger logger, string conn, uint uid, string received, string configured, string transformType, string lacking);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer accepted none of our proposals (NO_PROPOSAL_CHOSEN): configured {Configured}; the peer's log names its own list")]
     public static partial void PeerChoseNoProposal(ILogger logger, string conn, uint uid, string configured);
@@ -39,8 +39,8 @@ internal static partial class IkeLog
     [LoggerMessage(EventId = 106, Level = LogLevel.Information, Message = "{Conn}[{Uid}] IKE_SA established between {Local}[{LocalId}]...{Remote}[{RemoteId}] with {Proposal}, SPIs {SpiI:x16}_i {SpiR:x16}_r")]
     public static partial void IkeSaEstablished(ILogger logger, string conn, uint uid, IPEndPoint local, string localId, IPEndPoint remote, string remoteId, string proposal, ulong spiI, ulong spiR);
 
-    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] authentication of '{PeerId}' with pre-shared key failed (AUTHENTICATION_FAILED)")]
-    public static partial void PeerAuthenticationFailed(ILogger logger, string conn, uint uid, string peerId);
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] authentication of '{PeerId}' failed: {Reason} (AUTHENTICATION_FAILED)")]
+    public static partial void PeerAuthenticationFailed(ILogger logger, string conn, uint uid, string peerId, string reason);
 
     [LoggerMessage(EventId = 108, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] peer refused our authentication as '{LocalId}': AUTHENTICATION_FAILED (check the pre-shared key and identities)")]
     public static partial void WeWereRefused(ILogger logger, string conn, uint uid, string localId);
@@ -110,4 +110,10 @@ internal static partial class IkeLog
 
     [LoggerMessage(EventId = 129, Level = LogLevel.Information, Message = "{Conn}[{Uid}] {Exchange} request {MessageId} arrived before the IKE_AUTH response (lost?); ignored until the peer retransmits it")]
     public static partial void EarlyRequest(ILogger logger, string conn, uint uid, string exchange, uint messageId);
+
+    [LoggerMessage(EventId = 160, Level = LogLevel.Information, Message = "{Conn}[{Uid}] virtual IP {Addresses} received, DNS {Dns}")]
+    public static partial void VirtualIpReceived(ILogger logger, string conn, uint uid, string addresses, string dns);
+
+    [LoggerMessage(EventId = 161, Level = LogLevel.Information, Message = "{Conn}[{Uid}] assigning virtual IP {Addresses} to '{PeerId}'")]
+    public static partial void VirtualIpAssigned(ILogger logger, string conn, uint uid, string addresses, string peerId);
 }

@@ -20,12 +20,22 @@ public sealed partial class IkeSa
     }
 
     /// <summary>The configured local selectors, or the IKE address for <c>dynamic</c>.</summary>
-    private IReadOnlyList<TrafficSelector> LocalSelectors(ChildConfig child) =>
-        child.LocalTs.Count > 0 ? child.LocalTs : [TrafficSelector.ForHost(LocalEndpoint.Address)];
+    private IReadOnlyList<TrafficSelector> LocalSelectors(ChildConfig child)
+    {
+        if (child.LocalTs.Count > 0) return child.LocalTs;
+        // dynamic with virtual IPs: the assigned ones, or while asking for them, any address of the family (the
+        // responder narrows to what it assigns).
+        if (LocalVirtualIps.Count > 0) return LocalVirtualIps.Select(TrafficSelector.ForHost).ToArray();
+        if (Connection?.Vips.Count > 0)
+            return Connection.Vips.Select(v => v.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? TrafficSelector.AnyV4 : TrafficSelector.AnyV6).Distinct().ToArray();
+        return [TrafficSelector.ForHost(LocalEndpoint.Address)];
+    }
 
     /// <summary>The configured remote selectors, or the peer's IKE address for <c>dynamic</c>.</summary>
     private IReadOnlyList<TrafficSelector> RemoteSelectors(ChildConfig child) =>
-        child.RemoteTs.Count > 0 ? child.RemoteTs : [TrafficSelector.ForHost(RemoteEndpoint.Address)];
+        child.RemoteTs.Count > 0 ? child.RemoteTs
+        : RemoteVirtualIps.Count > 0 ? RemoteVirtualIps.Select(TrafficSelector.ForHost).ToArray()
+        : [TrafficSelector.ForHost(RemoteEndpoint.Address)];
 
     private static List<TrafficSelector> Narrow(IReadOnlyList<TrafficSelector> offered, IReadOnlyList<TrafficSelector> allowed)
     {
@@ -170,7 +180,8 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(matched.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
         if (chosen is null || chosen.Spi.Length != 4)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"));
+            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"),
+                ProposalMatcher.ExplainMismatch(Name, matched.EspProposals, Connection!.Compat, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange));
             return (null, [NotifyPayload.Of(NotifyType.NoProposalChosen)]);
         }
         SecretBuffer? shared = null;

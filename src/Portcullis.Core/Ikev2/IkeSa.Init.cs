@@ -131,6 +131,7 @@ public sealed partial class IkeSa
         _nonceR = nonce.Nonce.ToArray();
         _initResponse = _lastReceived;
         PeerSupportsFragmentation = response.Notify(NotifyType.Ikev2FragmentationSupported) is not null;
+        NoteInitAuthHints(response);
         Proposal = chosen;
         using (shared) DeriveKeys(shared!);
         DetectNat(response, response.Header);
@@ -197,7 +198,9 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(conn.Proposals, sa.Proposals, ProtocolId.Ike, false, out string? mismatch);
         if (chosen is null || chosen.Prf is null || chosen.KeyExchange is null)
         {
-            if (PeerMayLog(now)) IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION");
+            if (PeerMayLog(now))
+                IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(conn.Proposals), mismatch ?? "PSEUDO_RANDOM_FUNCTION",
+                    ProposalMatcher.ExplainMismatch(conn.Name, conn.Proposals, conn.Compat, sa.Proposals, ProtocolId.Ike, ignoreKeyExchange: false));
             RespondInitError(request, NotifyPayload.Of(NotifyType.NoProposalChosen));
             return false;
         }
@@ -235,6 +238,7 @@ public sealed partial class IkeSa
         _initRequest = datagram;
         _expectedRequestId = 1;
         PeerSupportsFragmentation = request.Notify(NotifyType.Ikev2FragmentationSupported) is not null;
+        NoteInitAuthHints(request);
         DetectNat(request, request.Header);
         using (shared)
         {
@@ -248,6 +252,10 @@ public sealed partial class IkeSa
             payloads.Add(new NotifyPayload(NotifyType.SignatureHashAlgorithms, s_signatureHashes));
             // The answer to the initiator's announcement (RFC 7383 §2.3).
             if (PeerSupportsFragmentation && AnnounceFragmentation()) payloads.Add(NotifyPayload.Of(NotifyType.Ikev2FragmentationSupported));
+            // Asking for the initiator's certificate here lets it send one with send_cert = ifasked (RFC 7296 §1.2);
+            // which connection applies is only known in IKE_AUTH, so every trusted CA is named.
+            if (Connection?.SendCertReq != false && _engine.Credentials.CertificateAuthorityHashes(null) is { Count: > 0 } cas)
+                payloads.Add(new CertReqPayload(CertEncoding.X509Signature, [.. cas.SelectMany(h => h)]));
             Respond(ExchangeType.IkeSaInit, 0, payloads, LocalEndpoint, RemoteEndpoint);
             _initResponse = _lastResponse!.Value.Data[0];
             DeriveKeys(shared!);

@@ -385,7 +385,8 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(Connection!.Proposals, sa.Proposals, ProtocolId.Ike, false, out string? mismatch);
         if (chosen is null || chosen.Prf is null || chosen.KeyExchange is null || chosen.Spi.Length != 8)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(Connection.Proposals), mismatch ?? "IKE SPI");
+            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(Connection.Proposals), mismatch ?? "IKE SPI",
+                ProposalMatcher.ExplainMismatch(Name, Connection.Proposals, Connection.Compat, sa.Proposals, ProtocolId.Ike, ignoreKeyExchange: false));
             Respond(ExchangeType.CreateChildSa, id, [NotifyPayload.Of(NotifyType.NoProposalChosen)], local, remote);
             return;
         }
@@ -434,10 +435,18 @@ public sealed partial class IkeSa
             _announcedFragmentation = _announcedFragmentation,
             PeerSupportsFragmentation = PeerSupportsFragmentation,
             _rekeyOf = this,
+            // Virtual IPs belong to the peer, not to one IKE SA: they move to the successor with its leases.
+            LocalVirtualIps = LocalVirtualIps,
+            RemoteVirtualIps = RemoteVirtualIps,
+            ReceivedDns = ReceivedDns,
+            RemoteEapIdentity = RemoteEapIdentity,
+            RemoteCertificate = RemoteCertificate,
             // The nonces of the exchange that made it: its keys and the lowest-nonce rule of §2.8.2 use them.
             _nonceI = nonceI,
             _nonceR = nonceR,
         };
+        fresh._leases.AddRange(_leases);
+        _leases.Clear();
         // SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old SA's PRF; prf+ then uses the new one.
         using (SecretBuffer skeyseed = Ikev2KeyDerivation.RekeySkeySeed(Proposal!.Prf!, Keys!.SkD.ReadOnlySpan, shared.ReadOnlySpan, nonceI, nonceR))
             fresh.InstallKeys(skeyseed);

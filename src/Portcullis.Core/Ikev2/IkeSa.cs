@@ -396,6 +396,7 @@ public sealed partial class IkeSa : IDisposable
         State = IkeSaState.Deleted;
         _outstanding = null;
         _queue.Clear();
+        ReleaseLeases();
         IkeLog.IkeSaDeleted(Log, Name, Uid, reason);
         _engine.Forget(this);
         _engine.Emit(new IkeSaRemoved(this, reason));

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Config;
 using Portcullis.Core.Esp;
@@ -47,6 +48,7 @@ internal sealed class EspDataPlane : IDisposable
     private readonly Dictionary<uint, InstalledChild> _children = [];
     private readonly SecurityPolicyDatabase _traps = new();
     private readonly Dictionary<string, int> _routes = [];
+    private readonly Dictionary<IPAddress, int> _virtualIps = [];
     private Action<string>? _onAcquire;
     private readonly Action<uint> _onInboundUsed;
     private readonly Action<uint, bool> _onLimit;
@@ -144,6 +146,33 @@ internal sealed class EspDataPlane : IDisposable
 
     private EspRoute Route(ChildSa child) =>
         new(child.LocalEndpoint, child.RemoteEndpoint, child.UdpEncapsulation || _raw is null);
+
+    /// <summary>
+    /// Puts a virtual IP the gateway assigned us on the TUN device, so that routes into the tunnel take it as source.
+    /// Counted: a rekeyed or reauthenticated IKE SA holds the same address as its predecessor for a while.
+    /// </summary>
+    public void AddVirtualIp(IPAddress address)
+    {
+        lock (_virtualIps)
+        {
+            _virtualIps[address] = _virtualIps.GetValueOrDefault(address) + 1;
+            if (_virtualIps[address] > 1) return;
+            IpResult r = IpCommand.AddressReplace(_tun.Name, address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+            if (!r.Ok) DaemonLog.Failure(_logger, $"adding virtual IP {address} to {_tun.Name}", r.ToString());
+        }
+    }
+
+    /// <summary>Removes a virtual IP when the last IKE SA holding it is gone.</summary>
+    public void RemoveVirtualIp(IPAddress address)
+    {
+        lock (_virtualIps)
+        {
+            if (!_virtualIps.TryGetValue(address, out int count)) return;
+            if (count > 1) { _virtualIps[address] = count - 1; return; }
+            _virtualIps.Remove(address);
+            IpCommand.AddressDelete(_tun.Name, address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+        }
+    }
 
     /// <summary>
     /// Routes the remote selectors into the TUN device (with the local host address as source when there is one);

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Pki;
 using Portcullis.Core.Logging;
 using Portcullis.Host.Control;
 using Portcullis.Host.Net;
@@ -83,7 +84,7 @@ public sealed class PortcullisDaemon
             foreach (ConfigError e in settingsErrors) DaemonLog.ConfigError(_log, e.ToString());
             return 1;
         }
-        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        (PortcullisConfig? config, CredentialStore? credentials, IReadOnlyList<ConfigError> errors) = LoadConfiguration();
         if (config is null)
         {
             foreach (ConfigError e in errors) DaemonLog.ConfigError(_log, e.ToString());
@@ -120,7 +121,7 @@ public sealed class PortcullisDaemon
         DaemonLog.Settings(_log, _options.SettingsPath ?? $"{DaemonSettingsLoader.DefaultPath} (if present)", engineOptions.RetransmitTries, engineOptions.RetransmitTimeout.TotalSeconds,
             engineOptions.RetransmitBase, engineOptions.RetransmitLimit.TotalSeconds, engineOptions.HalfOpenTimeout.TotalSeconds, engineOptions.FragmentSize);
         if (_options.KeyLogPath is not null) DaemonLog.KeyLogEnabled(_log, _options.KeyLogPath);
-        _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike"));
+        _engine = new IkeEngine(config, engineOptions, _loggers.CreateLogger("ike")) { Credentials = credentials! };
         RawEspSocket? raw = null;
         try { raw = RawEspSocket.Open(); }
         catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw ESP socket (plain ESP unavailable)", e.Message); }
@@ -138,6 +139,7 @@ public sealed class PortcullisDaemon
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
         control.Start();
         DaemonLog.Started(_log, version, _options.ConfigPath, config.Connections.Count, _options.IkePort, _options.NatTraversalPort, tun.Name, _options.SocketPath);
+        LogCompat(config);
 
         dataPlane.SetTraps(config, Acquire);
         _engine.StartConfigured(DateTimeOffset.UtcNow);
@@ -247,7 +249,12 @@ public sealed class PortcullisDaemon
                     CompleteWaiters(failed.ChildName, failed.Reason);
                     _dataPlane!.ResetTrap(failed.ChildName);
                     break;
-                case IkeSaRemoved gone when gone.IkeSa.RekeyedTo is null:
+                case IkeSaEstablished up:
+                    foreach (IPAddress vip in up.IkeSa.LocalVirtualIps) _dataPlane!.AddVirtualIp(vip);
+                    break;
+                case IkeSaRemoved gone:
+                    foreach (IPAddress vip in gone.IkeSa.LocalVirtualIps) _dataPlane!.RemoveVirtualIp(vip);
+                    if (gone.IkeSa.RekeyedTo is not null) break;
                     foreach (ChildConfig child in gone.IkeSa.Connection?.Children ?? [])
                     {
                         CompleteWaiters(child.Name, gone.Reason);
@@ -288,19 +295,45 @@ public sealed class PortcullisDaemon
         }
     }
 
-    private string? Reload()
+    /// <summary>
+    /// swanctl.conf and the credential folders beside it (x509ca/, x509/, private/, x509crl/, …), checked together:
+    /// a connection naming a certificate that is not there is an error of the config, as in swanctl --load-all.
+    /// </summary>
+    private (PortcullisConfig? Config, CredentialStore? Credentials, IReadOnlyList<ConfigError> Errors) LoadConfiguration()
     {
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        if (config is null) return (null, null, errors);
+        var credentialErrors = new List<ConfigError>();
+        CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
+        credentialErrors.AddRange(CredentialCheck.Check(config, store));
+        return credentialErrors.Count > 0 ? (null, null, credentialErrors) : (config, store, []);
+    }
+
+    private string? Reload()
+    {
+        (PortcullisConfig? config, CredentialStore? credentials, IReadOnlyList<ConfigError> errors) = LoadConfiguration();
         if (config is null)
         {
             string all = string.Join("; ", errors);
             DaemonLog.ReloadRefused(_log, _options.ConfigPath, all);
             return string.Join('\n', errors);
         }
+        _engine!.Credentials = credentials!;
         _engine!.LoadConfig(config);
         _dataPlane!.SetTraps(config, Acquire);
         DaemonLog.Reloaded(_log, _options.ConfigPath, config.Connections.Count);
+        LogCompat(config);
         return null;
+    }
+
+    /// <summary>One line per connection with a compat setting; a warning when it lets legacy algorithms in.</summary>
+    private void LogCompat(PortcullisConfig config)
+    {
+        foreach (ConnectionConfig conn in config.Connections)
+        {
+            if (NativeClientProfiles.DescribeCompat(conn) is not { } text) continue;
+            DaemonLog.Compat(_log, NativeClientProfiles.LegacyAllowed(conn).Count > 0 ? LogLevel.Warning : LogLevel.Information, conn.Name, text);
+        }
     }
 
     /// <summary>Control commands run on the loop thread; <c>initiate</c> waits for the CHILD SA (or its failure).</summary>

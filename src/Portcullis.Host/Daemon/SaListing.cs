@@ -15,6 +15,10 @@ internal static class SaListing
             text.Append($"{sa.Name}: #{sa.Uid}, {sa.State.ToString().ToUpperInvariant()}, IKEv2, {sa.InitiatorSpi:x16}_i{(sa.IsInitiator ? "*" : "")} {sa.ResponderSpi:x16}_r{(sa.IsInitiator ? "" : "*")}\n");
             text.Append($"  local  '{sa.LocalId?.ToString() ?? "-"}' @ {sa.LocalEndpoint.Address}[{sa.LocalEndpoint.Port}]{(sa.LocalBehindNat ? " (behind NAT)" : "")}\n");
             text.Append($"  remote '{sa.RemoteId?.ToString() ?? "-"}' @ {sa.RemoteEndpoint.Address}[{sa.RemoteEndpoint.Port}]{(sa.RemoteBehindNat ? " (behind NAT)" : "")}\n");
+            if (sa.RemoteEapIdentity is { } eapId) text.Append($"  remote EAP identity: {eapId}\n");
+            if (sa.RemoteCertificate is { } cert) text.Append($"  remote certificate: \"{cert.Subject}\" issued by \"{cert.Issuer}\", valid until {cert.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z\n");
+            if (sa.LocalVirtualIps.Count > 0) text.Append($"  local  virtual IP {string.Join(", ", sa.LocalVirtualIps)}{(sa.ReceivedDns.Count > 0 ? $", DNS {string.Join(", ", sa.ReceivedDns)}" : "")}\n");
+            if (sa.RemoteVirtualIps.Count > 0) text.Append($"  remote virtual IP {string.Join(", ", sa.RemoteVirtualIps)}\n");
             if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
             string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
             text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}\n");
@@ -60,6 +64,7 @@ internal static class SaListing
         {
             text.Append($"{c.Name}: IKEv{(c.Version == 0 ? "1/2" : c.Version.ToString())}, {Addrs(c.LocalAddrs)}...{Addrs(c.RemoteAddrs)}, rekey {Age(c.RekeyTime)}\n");
             text.Append($"  proposals: {string.Join(", ", c.Proposals)}\n");
+            if (NativeClientProfiles.DescribeCompat(c) is { } compat) text.Append($"  {compat}\n");
             text.Append($"  local:  {c.Local.Auth} '{c.Local.Id?.ToString() ?? "%local"}'\n");
             text.Append($"  remote: {c.Remote.Auth} '{c.Remote.Id?.ToString() ?? "%any"}'\n");
             foreach (ChildConfig ch in c.Children)

@@ -208,7 +208,7 @@ public class Ikev2EstablishTests
         Assert.Empty(pair.Events<ChildSaInstalled>(Side.Left));
         Assert.Empty(pair.Events<ChildSaInstalled>(Side.Right));
         string r = Assert.Single(pair.RightLog.Warnings);
-        Assert.Contains("authentication of 'left.example' with pre-shared key failed", r);
+        Assert.Contains("authentication of 'left.example' failed: pre-shared key mismatch", r);
         string l = Assert.Single(pair.LeftLog.Warnings);
         Assert.Contains("AUTHENTICATION_FAILED", l);
         Assert.Single(pair.Events<IkeSaRemoved>(Side.Left));

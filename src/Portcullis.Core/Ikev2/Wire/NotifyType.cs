@@ -25,6 +25,10 @@ public enum NotifyType : ushort
     SinglePairRequired = 34,
     /// <summary>No additional SAs are accepted.</summary>
     NoAdditionalSas = 35,
+    /// <summary>The responder could not assign an address from the pools (answer to a CFG_REQUEST).</summary>
+    InternalAddressFailure = 36,
+    /// <summary>The responder expected a CFG_REQUEST (it assigns virtual IPs) and got none.</summary>
+    FailedCpRequired = 37,
     /// <summary>The traffic selectors are not acceptable.</summary>
     TsUnacceptable = 38,
     /// <summary>The SA is being rekeyed or deleted (RFC 7296 §2.25).</summary>
@@ -79,6 +83,8 @@ public static class NotifyTypes
         NotifyType.AuthenticationFailed => "AUTHENTICATION_FAILED",
         NotifyType.SinglePairRequired => "SINGLE_PAIR_REQUIRED",
         NotifyType.NoAdditionalSas => "NO_ADDITIONAL_SAS",
+        NotifyType.InternalAddressFailure => "INTERNAL_ADDRESS_FAILURE",
+        NotifyType.FailedCpRequired => "FAILED_CP_REQUIRED",
         NotifyType.TsUnacceptable => "TS_UNACCEPTABLE",
         NotifyType.TemporaryFailure => "TEMPORARY_FAILURE",
         NotifyType.ChildSaNotFound => "CHILD_SA_NOT_FOUND",

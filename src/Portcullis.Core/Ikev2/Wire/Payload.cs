@@ -119,10 +119,8 @@ public abstract class Payload
                 ok = TsPayload.TryParse(type, body, out TsPayload? ts, out error); payload = ts; return ok;
             case PayloadType.Certificate: ok = CertPayload.TryParse(body, out CertPayload? cert, out error); payload = cert; return ok;
             case PayloadType.CertificateRequest: ok = CertReqPayload.TryParse(body, out CertReqPayload? certReq, out error); payload = certReq; return ok;
-            case PayloadType.Configuration or PayloadType.Eap:
-                // Known to the RFC, handled by later work: kept as opaque so they are not mistaken for unknown critical payloads.
-                payload = new UnknownPayload(type, body, critical);
-                return true;
+            case PayloadType.Eap: ok = EapPayload.TryParse(body, out EapPayload? eap, out error); payload = eap; return ok;
+            case PayloadType.Configuration: ok = ConfigurationPayload.TryParse(body, out ConfigurationPayload? cp, out error); payload = cp; return ok;
             default:
                 return true;
         }
