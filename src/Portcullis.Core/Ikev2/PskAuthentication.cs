@@ -25,7 +25,15 @@ public static class PskAuthentication
         ReadOnlySpan<byte> skP, ReadOnlySpan<byte> idBody)
     {
         byte[] octets = SignatureAuthentication.SignedOctets(prf, realMessage, otherNonce, skP, idBody);
+        return ComputeFromOctets(prf, secret, octets);
+    }
 
+    /// <summary>
+    /// The AUTH data over SignedOctets already built (<see cref="SignatureAuthentication.SignedOctets"/>):
+    /// prf(prf(secret, "Key Pad for IKEv2"), octets).
+    /// </summary>
+    public static byte[] ComputeFromOctets(PrfTransform prf, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> octets)
+    {
         using IPrf secretPrf = prf.Create(secret);
         byte[] padKey = GC.AllocateArray<byte>(secretPrf.OutputSize, pinned: true);
         try

@@ -69,6 +69,14 @@ public static class CertificateIdentity
         return false;
     }
 
+    /// <summary>
+    /// True when two ID_DER_ASN1_DN identities match: <paramref name="actual"/> (what a peer sent) against
+    /// <paramref name="configured"/>, attribute by attribute, with a <c>*</c> value in the configured one matching any
+    /// value. False when either is not a DN.
+    /// </summary>
+    public static bool DnMatches(Identity configured, Identity actual) =>
+        configured.Type == IdType.DerAsn1Dn && actual.Type == IdType.DerAsn1Dn && DistinguishedName.Matches(actual.Data, configured.Data, wildcards: true);
+
     /// <summary>The certificate's subject as an ID_DER_ASN1_DN identity (what strongSwan uses when no <c>id</c> is configured).</summary>
     public static Identity SubjectIdentity(X509Certificate2 cert) => new(IdType.DerAsn1Dn, cert.SubjectName.RawData);
 
