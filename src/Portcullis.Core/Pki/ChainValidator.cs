@@ -112,7 +112,7 @@ internal sealed class ChainValidator
         }
 
         if (path[0].Info.ExtendedKeyUsage is { } eku && !eku.Any(p => p is ServerAuth or ClientAuth or IpsecIke or AnyExtendedKeyUsage or IkeIntermediate))
-            return Fail(CertificateProblem.WrongEku, $"certificate {path[0].Name} is not for IKE: its extendedKeyUsage allows only {string.Join(", ", eku.Select(PurposeName))}", path);
+            return Fail(CertificateProblem.WrongEku, $"certificate {path[0].Name} has the wrong EKU for IKE: its extendedKeyUsage allows only {string.Join(", ", eku.Select(PurposeName))}", path);
 
         for (int i = 0; i + 1 < path.Count; i++)
             if (CheckRevocation(path[i], path[i + 1]) is { } failure) return failure with { Chain = Certificates(path) };

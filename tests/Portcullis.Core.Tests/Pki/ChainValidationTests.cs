@@ -193,7 +193,7 @@ public class ChainValidationTests
         using CredentialStore store = Store([root]);
         CertificateValidation v = store.Validate(ee.Cert, [], null, Now);
         if (ok) AssertProblem(v, CertificateProblem.None);
-        else AssertProblem(v, CertificateProblem.WrongEku, "certificate \"CN=carol\" is not for IKE: its extendedKeyUsage allows only");
+        else AssertProblem(v, CertificateProblem.WrongEku, "certificate \"CN=carol\" has the wrong EKU for IKE: its extendedKeyUsage allows only");
     }
 
     [Fact]
