@@ -129,7 +129,8 @@ pc_start_strongswan() {
   cat > "$dir/strongswan.conf" <<CONF
 charon {
   # strongSwan's own crypto first, OpenSSL last: Portcullis uses OpenSSL (through .NET), so the oracle should not.
-  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp kdf openssl pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici
+  # PC_CHARON_PLUGINS_EXTRA adds plugins for a case (e.g. pkcs8 revocation constraints for certificates).
+  load = random nonce aes sha1 sha2 hmac gcm chapoly curve25519 gmp kdf openssl pem pkcs1 x509 pubkey kernel-libipsec kernel-netlink socket-default vici ${PC_CHARON_PLUGINS_EXTRA:-}
   filelog {
     interop {
       path = $dir/charon.log
@@ -169,6 +170,13 @@ pc_launch_charon() {
 pc_swanctl() { local ns=$1 dir="$PC_WORK/$2"; shift 2; STRONGSWAN_CONF="$dir/strongswan.conf" ip netns exec "$ns" swanctl "$@"; }
 
 pc_strongswan_load() { cp "$3" "$PC_WORK/$2/conf/swanctl.conf"; pc_swanctl "$1" "$2" --load-all --file "$PC_WORK/$2/conf/swanctl.conf" > "$PC_WORK/$2/load.out" 2>&1 || { cat "$PC_WORK/$2/load.out"; pc_fail "swanctl --load-all"; }; }
+
+# pc_strongswan_load_dir NS NAME SWANCTL_DIR: swanctl --load-all of SWANCTL_DIR/swanctl.conf with the credentials of
+# SWANCTL_DIR (x509ca/, x509/, private/, x509crl/ …), as /etc/swanctl would hold them.
+pc_strongswan_load_dir() {
+  local out="$PC_WORK/$2/load.out"
+  SWANCTL_DIR="$3" pc_swanctl "$1" "$2" --load-all --file "$3/swanctl.conf" > "$out" 2>&1 || { cat "$out"; pc_fail "swanctl --load-all from $3"; }
+}
 
 # pc_start_portcullis NS NAME CONF [DAEMON_ARGS…]: the daemon in NS with its own control socket and log; DAEMON_ARGS
 # are added to its command line (e.g. --settings FILE).
@@ -420,5 +428,79 @@ secrets {
     secret = "$2"
   }
 }
+CONF
+}
+
+# pc_pki DIR [rsa|ecdsa]: credentials made with strongSwan's pki tool, in swanctl's layout. A CA
+# "C=CH, O=Portcullis Test, CN=Portcullis Test CA" (DIR/ca/caCert.pem, caKey.pem); the server (left)
+# "C=CH, O=Portcullis Test, CN=server.example" with subjectAltName server.example (serverAuth, ikeIntermediate); the
+# client (right) "C=CH, O=Portcullis Test, CN=client@example.org" with subjectAltName client@example.org (clientAuth);
+# a third client "…, CN=revoked@example.org" (subjectAltName revoked@example.org) that the CA's CRL revokes. Each side
+# gets its own swanctl folder: DIR/left, DIR/right and DIR/revoked, each with x509ca/caCert.pem, x509/<name>Cert.pem,
+# private/<name>Key.pem (PKCS #1 or SEC1 PEM, as pki writes them) and x509crl/caCrl.pem. RSA keys are 3072 bits,
+# ECDSA keys P-384 (the CA) and P-256 (the end entities), so the two key sizes' hashes both come up. Valid for 30 days
+# from now.
+pc_pki() {
+  local dir=$1 kind=${2:-rsa} ca_size ee_size log="$1/pki.log"
+  case "$kind" in
+    rsa) ca_size=3072; ee_size=3072 ;;
+    ecdsa) ca_size=384; ee_size=256 ;;
+    *) pc_fail "pc_pki: key type must be rsa or ecdsa, not '$kind'" ;;
+  esac
+  mkdir -p "$dir/ca"
+  : > "$log"
+  pki --gen --type "$kind" --size "$ca_size" --outform pem > "$dir/ca/caKey.pem" 2>> "$log" || { cat "$log"; pc_fail "pki --gen (CA)"; }
+  pki --self --ca --lifetime 30 --in "$dir/ca/caKey.pem" --type "$kind" --dn "C=CH, O=Portcullis Test, CN=Portcullis Test CA" \
+    --outform pem > "$dir/ca/caCert.pem" 2>> "$log" || { cat "$log"; pc_fail "pki --self"; }
+  local side name dn san flags
+  for side in left right revoked; do
+    case "$side" in
+      left) name=server; dn="C=CH, O=Portcullis Test, CN=server.example"; san=server.example; flags="--flag serverAuth --flag ikeIntermediate" ;;
+      right) name=client; dn="C=CH, O=Portcullis Test, CN=client@example.org"; san=client@example.org; flags="--flag clientAuth" ;;
+      revoked) name=revoked; dn="C=CH, O=Portcullis Test, CN=revoked@example.org"; san=revoked@example.org; flags="--flag clientAuth" ;;
+    esac
+    mkdir -p "$dir/$side/x509ca" "$dir/$side/x509" "$dir/$side/private" "$dir/$side/x509crl"
+    cp "$dir/ca/caCert.pem" "$dir/$side/x509ca/caCert.pem"
+    pki --gen --type "$kind" --size "$ee_size" --outform pem > "$dir/$side/private/${name}Key.pem" 2>> "$log" || { cat "$log"; pc_fail "pki --gen ($name)"; }
+    # shellcheck disable=SC2086
+    pki --pub --in "$dir/$side/private/${name}Key.pem" --type "$kind" 2>> "$log" \
+      | pki --issue --cacert "$dir/ca/caCert.pem" --cakey "$dir/ca/caKey.pem" --dn "$dn" --san "$san" $flags --lifetime 30 --outform pem \
+      > "$dir/$side/x509/${name}Cert.pem" 2>> "$log" || { cat "$log"; pc_fail "pki --issue ($name)"; }
+  done
+  pki --signcrl --cacert "$dir/ca/caCert.pem" --cakey "$dir/ca/caKey.pem" --reason key-compromise --cert "$dir/revoked/x509/revokedCert.pem" \
+    --lifetime 30 --outform pem > "$dir/ca/caCrl.pem" 2>> "$log" || { cat "$log"; pc_fail "pki --signcrl"; }
+  for side in left right revoked; do cp "$dir/ca/caCrl.pem" "$dir/$side/x509crl/caCrl.pem"; done
+}
+
+# pc_cert_conf NAME CHILD ME PEER MY_INNER PEER_INNER IKE_PROPOSAL LOCAL_ID CERT REMOTE_ID [CONN_EXTRA [REMOTE_EXTRA]]:
+# one connection NAME (child CHILD) with auth = pubkey both ways, in the swanctl.conf syntax Portcullis and strongSwan
+# both read; wrap one or more in "connections { … }". CONN_EXTRA is added to the connection (e.g. "send_cert =
+# always"), REMOTE_EXTRA to remote (e.g. "cacerts = caCert.pem").
+pc_cert_conf() {
+  cat <<CONF
+  $1 {
+    version = 2
+    local_addrs = $3
+    remote_addrs = $4
+    proposals = $7
+    ${11:-}
+    local {
+      auth = pubkey
+      certs = $9
+      id = $8
+    }
+    remote {
+      auth = pubkey
+      id = ${10}
+      ${12:-}
+    }
+    children {
+      $2 {
+        local_ts = $5/32
+        remote_ts = $6/32
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
 CONF
 }

@@ -18,6 +18,12 @@
 #   run-case.sh lossy portcullis                                         a router drops 30 % of UDP 500/4500: it establishes and rekeys
 #   run-case.sh fragmentation portcullis|strongswan                      both sides with a small fragment_size: IKE_AUTH goes
 #                                                                        in SKF fragments both ways (RFC 7383), tunnel, ping
+#   run-case.sh cert rsa|ecdsa portcullis|strongswan                   auth = pubkey both ways with pki-made certificates: the
+#                                                                        server (left) is Portcullis, or strongSwan with
+#                                                                        PC_SERVER=strongswan; the client (right) strongSwan;
+#                                                                        the last argument names who initiates (portcullis = the
+#                                                                        server side); then a client with a revoked certificate
+#                                                                        is refused by the CRL
 #   run-case.sh flood portcullis                                         Portcullis responds while an attacker sends 10,000
 #                                                                        spoofed IKE_SA_INIT: cookies engage, memory and log
 #                                                                        stay bounded, strongSwan still gets its tunnel up
@@ -34,11 +40,15 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 PORTCULLIS_BIN=${PORTCULLIS_BIN:-$root/src/Portcullis.Cli/bin/Release/net10.0/portcullis}
-# The clients case with a strongSwan gateway runs no Portcullis.
-[ "${1:-}" = clients ] && [ "${PC_SERVER:-portcullis}" = strongswan ] || [ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
+# The cert and clients cases with PC_SERVER=strongswan run strongSwan only and need no build.
+needs_build=1
+case "${1:-}" in cert|clients) [ "${PC_SERVER:-portcullis}" = strongswan ] && needs_build=0 ;; esac
+[ "$needs_build" = 0 ] || [ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
 source "$here/lib.sh"
 
 case_name=$1; initiator=${2:-portcullis}
+# cert takes the key type first: run-case.sh cert rsa|ecdsa portcullis|strongswan.
+[ "$case_name" = cert ] && { cert_kind=${2:-rsa}; initiator=${3:-portcullis}; }
 case "$case_name" in
   compat|clients) ;;
   *) [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan" ;;
@@ -537,6 +547,99 @@ NFT
     pc_log "log: $lines lines during the flood ($cookie_lines COOKIE lines, ${suppressed:-0} similar ones suppressed)"
     [ "$lines" -le 400 ] || pc_fail "$lines log lines for $FLOOD_COUNT requests, want at most 400"
     [ "${suppressed:-0}" -ge $((FLOOD_COUNT / 2)) ] || pc_fail "the log does not account for the suppressed COOKIE lines (${suppressed:-0})"
+    ;;
+  cert)
+    server=${PC_SERVER:-portcullis}
+    [ "$server" = portcullis ] || [ "$server" = strongswan ] || pc_fail "PC_SERVER must be portcullis or strongswan"
+    case "$cert_kind" in
+      rsa) ike=aes128gcm16-prfsha256-ecp256 ;;
+      ecdsa) ike=aes256gcm16-prfsha384-ecp384 ;;
+      *) pc_fail "key type must be rsa or ecdsa" ;;
+    esac
+    export PC_CHARON_PLUGINS_EXTRA="pkcs8 revocation constraints"
+    pc_topology_pair
+    pki_dir="$PC_WORK/pki"
+    pc_pki "$pki_dir" "$cert_kind"
+    # The server accepts the client and, in a second connection, the revoked client (so the refusal is the CRL's).
+    { echo "connections {"
+      pc_cert_conf gw net 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" server.example serverCert.pem client@example.org "" "cacerts = caCert.pem"
+      pc_cert_conf gw-revoked net-revoked 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" server.example serverCert.pem revoked@example.org "" "cacerts = caCert.pem"
+      echo "}"; } > "$pki_dir/left/swanctl.conf"
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" client@example.org clientCert.pem server.example "send_cert = always"; echo "}"; } \
+      > "$pki_dir/right/swanctl.conf"
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" revoked@example.org revokedCert.pem server.example "send_cert = always"; echo "}"; } \
+      > "$pki_dir/revoked/swanctl.conf"
+
+    if [ "$server" = strongswan ]; then
+      pc_start_strongswan "$LEFT" srv
+      pc_strongswan_load_dir "$LEFT" srv "$pki_dir/left"
+      server_log="$PC_WORK/srv/charon.log"
+    else
+      # Portcullis reads the credentials from the folder of its swanctl.conf, as charon reads /etc/swanctl.
+      mkdir -p "$PC_WORK/pc"; cp -r "$pki_dir/left/." "$PC_WORK/pc/"
+      pc_start_portcullis "$LEFT" pc "$pki_dir/left/swanctl.conf"
+      server_log="$PC_WORK/pc/portcullis.log"
+    fi
+    pc_start_strongswan "$RIGHT" cli
+    pc_strongswan_load_dir "$RIGHT" cli "$pki_dir/right"
+    client_log="$PC_WORK/cli/charon.log"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    cert_logs() {
+      echo "--- initiate output"; grep -v x509 "$PC_WORK/initiate.out" 2>/dev/null | tail -20
+      echo "--- server ($server) log"; grep -E '\[(IKE|CFG)\]|WARN|ERROR|INFO' "$server_log" | tail -40
+      echo "--- client (strongSwan) log"; grep -E '\[(IKE|CFG)\]' "$client_log" | tail -40
+    }
+    cert_initiate() { # CHILD expect: ok|fail; the server side or the client side, as the initiator argument says
+      local rc
+      if [ "$initiator" = strongswan ]; then pc_swanctl "$RIGHT" cli --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1; rc=$?
+      elif [ "$server" = strongswan ]; then pc_swanctl "$LEFT" srv --initiate --child "$1" --timeout 20 > "$PC_WORK/initiate.out" 2>&1; rc=$?
+      else pc_portcullis "$LEFT" pc initiate --child "$1" > "$PC_WORK/initiate.out" 2>&1; rc=$?; fi
+      if [ "$2" = ok ] && [ $rc -ne 0 ]; then cert_logs; pc_fail "initiate of $1 by the $([ "$initiator" = strongswan ] && echo client || echo server) side failed"; fi
+      if [ "$2" = fail ] && [ $rc -eq 0 ]; then cert_logs; pc_fail "initiate of $1 succeeded but should fail"; fi
+      pc_log "initiate of $1 by the $([ "$initiator" = strongswan ] && echo client || echo server) side: exit $rc"
+    }
+
+    # 1. Both sides authenticate with their certificates and send them; the tunnel carries traffic.
+    cert_initiate net ok
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { cert_logs; pc_fail "ping from the server side"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { cert_logs; pc_fail "ping from the client side"; }
+    grep -E "received end entity cert \"C=CH, O=Portcullis Test, CN=server.example\"" "$client_log" | head -1
+    grep -q "received end entity cert \"C=CH, O=Portcullis Test, CN=server.example\"" "$client_log" || { cert_logs; pc_fail "the client got no server certificate"; }
+    grep -q "using trusted ca certificate \"C=CH, O=Portcullis Test, CN=Portcullis Test CA\"" "$client_log" || { cert_logs; pc_fail "the client did not chain the server certificate to the CA"; }
+    line=$(grep -E "authentication of 'server.example' with [A-Z0-9_-]+ successful" "$client_log" | head -1)
+    [ -n "$line" ] || { cert_logs; pc_fail "the client did not verify the server's signature"; }
+    pc_log "client: ${line#*] }"
+    if [ "$server" = strongswan ]; then
+      grep -q "received end entity cert \"C=CH, O=Portcullis Test, CN=client@example.org\"" "$server_log" || { cert_logs; pc_fail "the server got no client certificate"; }
+      line=$(grep -E "authentication of 'client@example.org' with [A-Z0-9_-]+ successful" "$server_log" | head -1)
+      [ -n "$line" ] || { cert_logs; pc_fail "the server did not verify the client's signature"; }
+      pc_log "server: ${line#*] }"
+      pc_swanctl "$LEFT" srv --list-sas | grep -q "client@example.org" || pc_fail "the server's SA does not name client@example.org"
+    else
+      pc_portcullis "$LEFT" pc list-sas | grep -q "client@example.org" || { cert_logs; pc_fail "Portcullis's SA does not name client@example.org"; }
+    fi
+    pc_swanctl "$RIGHT" cli --list-sas | grep -E "ESTABLISHED|server.example" | head -3
+
+    # 2. The client with a revoked certificate: the server's CRL refuses it.
+    pc_swanctl "$RIGHT" cli --terminate --ike gw --timeout 10 > /dev/null 2>&1
+    SWANCTL_DIR="$pki_dir/revoked" pc_swanctl "$RIGHT" cli --load-all --clear --file "$pki_dir/revoked/swanctl.conf" > "$PC_WORK/cli/load-revoked.out" 2>&1 \
+      || { cat "$PC_WORK/cli/load-revoked.out"; pc_fail "loading the revoked client's credentials"; }
+    cert_initiate net-revoked fail
+    sleep 0.5
+    if [ "$server" = strongswan ]; then
+      line=$(grep -E "certificate was revoked on" "$server_log" | head -1)
+      [ -n "$line" ] || { cert_logs; pc_fail "strongSwan's server did not refuse the revoked certificate"; }
+      pc_swanctl "$LEFT" srv --list-sas --ike gw-revoked | grep -q ESTABLISHED && pc_fail "the revoked client has an IKE SA"
+    else
+      line=$(grep -iE "revoked" "$server_log" | head -1)
+      [ -n "$line" ] || { cert_logs; pc_fail "Portcullis did not log the revoked certificate"; }
+    fi
+    pc_log "server: ${line#*] }"
+    pc_capture_check wire
+    # CERTREQ travels in the clear in each IKE_SA_INIT response (CERT only inside SK): one per attempt.
+    certreq=$(tshark -r "$PC_WORK/wire.pcap" -Y 'isakmp.typepayload == 38 && isakmp.exchangetype == 34' 2>/dev/null | wc -l)
+    pc_log "$certreq IKE_SA_INIT message(s) with a CERTREQ payload"
+    [ "$certreq" -ge 2 ] || pc_fail "expected a CERTREQ in both IKE_SA_INIT responses, found $certreq"
     ;;
   compat)
     # strongSwan plays the built-in client: exactly the proposals the profile lists, PSK. Windows meets a gateway that

@@ -24,15 +24,16 @@ public static class PskAuthentication
     public static byte[] Compute(PrfTransform prf, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> realMessage, ReadOnlySpan<byte> otherNonce,
         ReadOnlySpan<byte> skP, ReadOnlySpan<byte> idBody)
     {
-        using IPrf idPrf = prf.Create(skP);
-        var macedId = new byte[idPrf.OutputSize];
-        idPrf.Compute(idBody, macedId);
+        byte[] octets = SignatureAuthentication.SignedOctets(prf, realMessage, otherNonce, skP, idBody);
+        return ComputeFromOctets(prf, secret, octets);
+    }
 
-        var octets = new byte[realMessage.Length + otherNonce.Length + macedId.Length];
-        realMessage.CopyTo(octets);
-        otherNonce.CopyTo(octets.AsSpan(realMessage.Length));
-        macedId.CopyTo(octets.AsSpan(realMessage.Length + otherNonce.Length));
-
+    /// <summary>
+    /// The AUTH data over SignedOctets already built (<see cref="SignatureAuthentication.SignedOctets"/>):
+    /// prf(prf(secret, "Key Pad for IKEv2"), octets).
+    /// </summary>
+    public static byte[] ComputeFromOctets(PrfTransform prf, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> octets)
+    {
         using IPrf secretPrf = prf.Create(secret);
         byte[] padKey = GC.AllocateArray<byte>(secretPrf.OutputSize, pinned: true);
         try

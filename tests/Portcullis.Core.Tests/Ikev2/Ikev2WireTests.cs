@@ -37,6 +37,8 @@ public class Ikev2WireTests
         yield return new TsPayload(PayloadType.TrafficSelectorResponder, [Ts("2001:db8::/64[tcp/80-90]")]);
         yield return new UnknownPayload((PayloadType)200, [9, 9, 9]);
         yield return ConfigurationPayload.VirtualIpReply([IPAddress.Parse("198.18.100.1"), IPAddress.Parse("2001:db8::1")], [IPAddress.Parse("198.18.0.53")]);
+        yield return CertPayload.X509([0x30, 0x03, 0x02, 0x01, 0x05]);
+        yield return CertReqPayload.X509([Enumerable.Range(0, 20).Select(i => (byte)i).ToArray()]);
     }
 
     [Fact]

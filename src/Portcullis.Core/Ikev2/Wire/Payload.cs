@@ -117,12 +117,10 @@ public abstract class Payload
             case PayloadType.VendorId: payload = new VendorIdPayload(body); return true;
             case PayloadType.TrafficSelectorInitiator or PayloadType.TrafficSelectorResponder:
                 ok = TsPayload.TryParse(type, body, out TsPayload? ts, out error); payload = ts; return ok;
+            case PayloadType.Certificate: ok = CertPayload.TryParse(body, out CertPayload? cert, out error); payload = cert; return ok;
+            case PayloadType.CertificateRequest: ok = CertReqPayload.TryParse(body, out CertReqPayload? certReq, out error); payload = certReq; return ok;
             case PayloadType.Eap: ok = EapPayload.TryParse(body, out EapPayload? eap, out error); payload = eap; return ok;
             case PayloadType.Configuration: ok = ConfigurationPayload.TryParse(body, out ConfigurationPayload? cp, out error); payload = cp; return ok;
-            case PayloadType.Certificate or PayloadType.CertificateRequest:
-                // Known to the RFC, handled by later work: kept as opaque so they are not mistaken for unknown critical payloads.
-                payload = new UnknownPayload(type, body, critical);
-                return true;
             default:
                 return true;
         }
