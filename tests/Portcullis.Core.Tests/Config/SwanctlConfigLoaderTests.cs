@@ -216,9 +216,9 @@ public class SwanctlConfigLoaderTests
     [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
     [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    mobike = no\n  }\n}\n", 3, "connections.c.mobike", "not supported by Portcullis yet")]
-    [InlineData("connections {\n  c {\n    pools = p\n  }\n}\n", 3, "connections.c.pools", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    keyingtries = 3\n  }\n}\n", 3, "connections.c.keyingtries", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
-    [InlineData("connections {\n  c {\n    local {\n      certs = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.certs", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    local {\n      pubkeys = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.pubkeys", "not supported by Portcullis yet")]
     [InlineData("connections {\n  x = 1\n}\n", 2, "connections.x", "not supported by Portcullis yet")]
     [InlineData("secrets {\n  xauth-u {\n    secret = x\n  }\n}\n", 2, "secrets.xauth-u", "not supported by Portcullis yet")]
     [InlineData("secrets {\n  ike-a {\n    secret = x\n    foo = y\n  }\n}\n", 4, "secrets.ike-a.foo", "not supported by Portcullis yet")]
@@ -311,12 +311,50 @@ public class SwanctlConfigLoaderTests
     }
 
     [Fact]
-    public void MissingAuthRoundsAndAuthKeysAreRefusedNotDefaultedToPubkey()
+    public void MissingAuthRoundsAndAuthKeysDefaultToPubkeyAsInStrongSwan()
     {
-        IReadOnlyList<ConfigError> errors = LoadErrors("connections {\n  c {\n    local {\n      id = a\n    }\n  }\n}\n");
-        Assert.Equal(2, errors.Count);
-        Assert.Contains(errors, e => e is { Line: 3, Key: "connections.c.local.auth" } && e.Message.Contains("pubkey"));
-        Assert.Contains(errors, e => e is { Line: 2, Key: "connections.c.remote" } && e.Message.Contains("pubkey"));
+        ConnectionConfig c = LoadOk("connections {\n  c {\n    local {\n      id = a\n    }\n  }\n}\n").Connections[0];
+        Assert.Equal((AuthClass.PublicKey, AuthClass.PublicKey), (c.Local.Class, c.Remote.Class));
+        Assert.Equal("a", c.Local.Id!.ToString());
+    }
+
+    [Fact]
+    public void RemoteAccessKeysLoad()
+    {
+        ConnectionConfig c = LoadOk("""
+            connections {
+                rw {
+                    send_cert = always
+                    send_certreq = no
+                    pools = rw, rw6
+                    vips = 0.0.0.0, ::
+                    local {
+                        auth = pubkey
+                        certs = serverCert.pem
+                        id = server.example
+                    }
+                    remote {
+                        auth = eap-mschapv2
+                        eap_id = %any
+                        cacerts = caCert.pem
+                    }
+                }
+            }
+            pools {
+                rw {
+                    addrs = 198.18.100.0/24
+                }
+                rw6 {
+                    addrs = 2001:db8::/120
+                }
+            }
+            """).Connections[0];
+        Assert.Equal((SendCertPolicy.Always, false), (c.SendCert, c.SendCertReq));
+        Assert.Equal(["rw", "rw6"], c.Pools);
+        Assert.Equal(2, c.Vips.Count);
+        Assert.Equal(["serverCert.pem"], c.Local.Certs);
+        Assert.Equal(["caCert.pem"], c.Remote.CaCerts);
+        Assert.Equal((AuthClass.Eap, true), (c.Remote.Class, c.Remote.AsksEapIdentity));
     }
 
     [Theory]

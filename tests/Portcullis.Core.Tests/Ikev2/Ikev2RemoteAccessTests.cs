@@ -98,14 +98,22 @@ public class Ikev2RemoteAccessTests
     // --- Certificates ---
 
     private static (EnginePair Pair, TestPki Pki) CertPair(bool ecdsa, Func<TestPki, (X509Certificate2, AsymmetricAlgorithm)>? leftCert = null,
-        SendCertPolicy sendCert = SendCertPolicy.IfAsked, string leftId = "@client.example")
+        SendCertPolicy sendCert = SendCertPolicy.IfAsked, string leftId = "@client.example", bool leftCertsByFile = false)
     {
         var pki = new TestPki(ecdsa);
         (X509Certificate2 lc, AsymmetricAlgorithm lk) = leftCert?.Invoke(pki) ?? pki.Issue("CN=client.example, O=Portcullis Test", dns: "client.example");
+        // certs = FILE names the certificate outright, whatever identity is configured (the peer then judges the match).
+        string? certFile = null;
+        if (leftCertsByFile)
+        {
+            certFile = Path.Combine(Path.GetTempPath(), $"portcullis-test-{Guid.NewGuid():N}.pem");
+            File.WriteAllText(certFile, lc.ExportCertificatePem());
+        }
         (X509Certificate2 rc, AsymmetricAlgorithm rk) = pki.Issue("CN=server.example, O=Portcullis Test", dns: "server.example");
         var left = new PortcullisConfig
         {
-            Connections = [Conn(true, new AuthConfig { Auth = "pubkey", Id = Id(leftId) }, new AuthConfig { Auth = "pubkey", Id = Id("@server.example") }, sendCert: sendCert)],
+            Connections = [Conn(true, new AuthConfig { Auth = "pubkey", Id = Id(leftId), Certs = certFile is null ? [] : [certFile] },
+                new AuthConfig { Auth = "pubkey", Id = Id("@server.example") }, sendCert: sendCert)],
             Secrets = [],
         };
         var right = new PortcullisConfig
@@ -170,7 +178,7 @@ public class Ikev2RemoteAccessTests
     [Fact]
     public void An_identity_not_in_the_certificate_is_refused_naming_both()
     {
-        (EnginePair pair, _) = CertPair(ecdsa: false, leftId: "@mallory.example");
+        (EnginePair pair, _) = CertPair(ecdsa: false, leftId: "@mallory.example", leftCertsByFile: true);
         pair.Establish("net");
         Assert.Empty(pair.Events<IkeSaEstablished>(Side.Right));
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("mallory.example") && w.Contains("client.example"));
