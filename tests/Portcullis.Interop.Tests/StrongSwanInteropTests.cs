@@ -108,4 +108,28 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("android", "on")]
     [InlineData("android", "off")]
     public void NativeClientCompatProfile(string profile, string compat) => InteropEnvironment.RunCase(output, "compat", profile, compat);
+
+    /// <summary>
+    /// Certificate authentication with RSA and with ECDSA, either side initiating: each checks the other's certificate
+    /// against the CA, and the gateway's CRL refuses a revoked client.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("rsa", "portcullis")]
+    [InlineData("rsa", "strongswan")]
+    [InlineData("ecdsa", "portcullis")]
+    [InlineData("ecdsa", "strongswan")]
+    public void CertificateAuthentication(string keyType, string initiator) => InteropEnvironment.RunCase(output, "cert", keyType, initiator);
+
+    /// <summary>
+    /// EAP-MSCHAPv2 road warrior, Portcullis as gateway (strongSwan the client) and as client (strongSwan the gateway):
+    /// virtual IP and DNS from the pool, traffic from the virtual IP, the lease returned, a wrong password refused.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("strongswan")]
+    [InlineData("portcullis")]
+    public void EapMschapv2WithVirtualIp(string client) => InteropEnvironment.RunCase(output, "eap", client);
+
+    /// <summary>Twenty strongSwan clients at once: each gets its own address from the pool and reaches the inner network.</summary>
+    [InteropFact]
+    public void TwentyRoadWarriors() => InteropEnvironment.RunCase(output, "clients", "20");
 }

@@ -31,6 +31,9 @@
 #                                                                        (portcullis compat-profiles): with compat =
 #                                                                        native-clients it connects, without it NO_PROPOSAL_CHOSEN
 #                                                                        and our log names what the connection lacked
+#   run-case.sh eap strongswan|portcullis                                EAP-MSCHAPv2 road warrior (the argument is the client): the
+#                                                                        gateway's certificate, a virtual IP and DNS from the pool,
+#                                                                        ping from it, lease returned, a wrong password refused
 #   run-case.sh clients N                                                N strongSwan road warriors (vips = 0.0.0.0, PSK) connect at
 #                                                                        once to a gateway serving pool rw from plain swanctl.conf:
 #                                                                        distinct addresses from the pool, DNS received, ping through;
@@ -781,6 +784,164 @@ NFT
     pc_log "the gateway lists $n online leases, each the address its client shows"
     pc_capture_check wire
     pc_log "$n clients: $(( ($(date +%s%N) - t0) / 1000000 )) ms in all"
+    ;;
+  eap)
+    # Remote access with EAP-MSCHAPv2: the gateway (LEFT, 192.0.2.1) proves itself with its certificate, the client
+    # (RIGHT) with a user name and password inside EAP, then gets a virtual IP and a DNS server from pool rw and reaches
+    # the gateway's inner address 198.18.1.1 from it. The initiator argument names the client's implementation.
+    client=$initiator; [ "$client" = portcullis ] && server=strongswan || server=portcullis
+    export PC_CHARON_PLUGINS_EXTRA="pkcs8 eap-identity eap-mschapv2"
+    pc_topology_pair
+    pki_dir="$PC_WORK/pki"
+    pc_pki "$pki_dir" ecdsa
+    password="pw-$RANDOM-$RANDOM"
+    eap_server_conf() { # SECRET
+      cat <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = 192.0.2.1
+    pools = rw
+    local {
+      auth = pubkey
+      certs = serverCert.pem
+      id = server.example
+    }
+    remote {
+      auth = eap-mschapv2
+      eap_id = %any
+    }
+    children {
+      net {
+        local_ts = 198.18.1.1/32
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+pools {
+  rw {
+    addrs = 198.18.100.0/24
+    dns = 198.18.0.53
+  }
+}
+secrets {
+  eap-alice {
+    id = alice
+    secret = "$1"
+  }
+}
+CONF
+    }
+    eap_client_conf() { # SECRET
+      cat <<CONF
+connections {
+  home {
+    version = 2
+    remote_addrs = 192.0.2.1
+    vips = 0.0.0.0
+    local {
+      auth = eap-mschapv2
+      id = alice
+    }
+    remote {
+      auth = pubkey
+      id = server.example
+    }
+    children {
+      net {
+        remote_ts = 198.18.1.1/32
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+secrets {
+  eap-alice {
+    id = alice
+    secret = "$1"
+  }
+}
+CONF
+    }
+    mkdir -p "$PC_WORK/client/x509ca"; cp "$pki_dir/left/x509ca/caCert.pem" "$PC_WORK/client/x509ca/"
+    eap_server_conf "$password" > "$pki_dir/left/swanctl.conf"
+    eap_client_conf "$password" > "$PC_WORK/client/swanctl.conf"
+    if [ "$server" = portcullis ]; then
+      mkdir -p "$PC_WORK/pc"; cp -r "$pki_dir/left/." "$PC_WORK/pc/"
+      pc_start_portcullis "$LEFT" pc "$pki_dir/left/swanctl.conf"
+      # The resolve plugin writes the DNS servers the client receives to a private file, never /etc/resolv.conf.
+      PC_CHARON_PLUGINS_EXTRA="$PC_CHARON_PLUGINS_EXTRA resolve" pc_start_strongswan "$RIGHT" ss "plugins { resolve { file = $PC_WORK/ss/resolv.conf } }"
+      grep -q "resolve { file = $PC_WORK/ss/resolv.conf }" "$PC_WORK/ss/strongswan.conf" || pc_fail "resolve's file is not private"
+      pc_strongswan_load_dir "$RIGHT" ss "$PC_WORK/client"
+      server_log="$PC_WORK/pc/portcullis.log"; client_log="$PC_WORK/ss/charon.log"
+    else
+      pc_start_strongswan "$LEFT" ss
+      pc_strongswan_load_dir "$LEFT" ss "$pki_dir/left"
+      mkdir -p "$PC_WORK/pc"; cp -r "$PC_WORK/client/." "$PC_WORK/pc/"
+      pc_start_portcullis "$RIGHT" pc "$PC_WORK/client/swanctl.conf"
+      server_log="$PC_WORK/ss/charon.log"; client_log="$PC_WORK/pc/portcullis.log"
+    fi
+    eap_logs() { echo "--- server ($server)"; grep -E '\[(IKE|CFG|ENC)\]|WARN|ERROR|INFO' "$server_log" | tail -40; echo "--- client ($client)"; grep -E '\[(IKE|CFG)\]|WARN|ERROR|INFO' "$client_log" | tail -40; }
+    eap_initiate() { # expect: ok|fail
+      local rc
+      if [ "$client" = strongswan ]; then pc_swanctl "$RIGHT" ss --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1; rc=$?
+      else pc_portcullis "$RIGHT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1; rc=$?; fi
+      if [ "$1" = ok ] && [ $rc -ne 0 ]; then cat "$PC_WORK/initiate.out" | tail -20; eap_logs; pc_fail "the EAP client could not connect"; fi
+      if [ "$1" = fail ] && [ $rc -eq 0 ]; then eap_logs; pc_fail "the EAP client connected with a wrong password"; fi
+    }
+    pc_capture_start "$LEFT" "$LEFT_IF" wire
+
+    # 1. The right password: EAP-MSCHAPv2, a virtual IP from the pool with its DNS server, traffic from that address.
+    eap_initiate ok
+    if [ "$client" = strongswan ]; then
+      vip=$(grep -oE "installing new virtual IP 198\.18\.100\.[0-9]+" "$client_log" | head -1 | awk '{print $NF}')
+      [ -n "$vip" ] || { eap_logs; pc_fail "strongSwan installed no virtual IP"; }
+      grep -q "installing DNS server 198.18.0.53" "$client_log" || { eap_logs; pc_fail "strongSwan got no DNS server"; }
+      grep -q "authentication of 'server.example' with ECDSA" "$client_log" || { eap_logs; pc_fail "strongSwan did not check the gateway's certificate"; }
+      grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$client_log" || { eap_logs; pc_fail "strongSwan did not complete EAP-MSCHAPv2"; }
+      pc_ping "$RIGHT" "$vip" 198.18.1.1 || { eap_logs; pc_fail "ping from the virtual IP $vip"; }
+      pc_portcullis "$LEFT" pc list-sas > "$PC_WORK/pc/list-sas.out"
+      grep -q "remote EAP identity: alice" "$PC_WORK/pc/list-sas.out" && grep -q "remote virtual IP $vip" "$PC_WORK/pc/list-sas.out" \
+        || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis does not list alice with $vip"; }
+      pc_portcullis "$LEFT" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
+    else
+      pc_portcullis "$RIGHT" pc list-sas > "$PC_WORK/pc/list-sas.out"
+      vip=$(grep -oE "local  virtual IP 198\.18\.100\.[0-9]+" "$PC_WORK/pc/list-sas.out" | awk '{print $NF}')
+      [ -n "$vip" ] || { cat "$PC_WORK/pc/list-sas.out"; eap_logs; pc_fail "Portcullis got no virtual IP"; }
+      grep -q "DNS 198.18.0.53" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis got no DNS server"; }
+      ip -n "$RIGHT" -4 addr show | grep -q "inet $vip/32" || { ip -n "$RIGHT" addr; pc_fail "the virtual IP is not on the TUN device"; }
+      # No -I: the route into the tunnel carries the virtual IP as its source.
+      ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 198.18.1.1 > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
+        || { cat "$PC_WORK/ping.out"; ip -n "$RIGHT" route; eap_logs; pc_fail "ping through the tunnel from the virtual IP"; }
+      grep -q "EAP method EAP_MSCHAPV2 succeeded, MSK established" "$server_log" || { eap_logs; pc_fail "strongSwan's server did not complete EAP-MSCHAPv2"; }
+      grep -q "assigning virtual IP $vip to peer 'alice'" "$server_log" || { eap_logs; pc_fail "strongSwan did not log the lease for alice"; }
+    fi
+    pc_log "client alice got virtual IP $vip and DNS 198.18.0.53, ping through"
+
+    # 2. Closing the SA returns the lease (Portcullis as gateway), and a wrong password fails on both sides.
+    if [ "$client" = strongswan ]; then
+      pc_swanctl "$RIGHT" ss --terminate --ike home --timeout 10 > /dev/null 2>&1
+      sleep 0.5
+      pc_portcullis "$LEFT" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
+      eap_client_conf "wrong-$password" > "$PC_WORK/client/swanctl.conf"
+      pc_strongswan_load_dir "$RIGHT" ss "$PC_WORK/client"
+      eap_initiate fail
+      sleep 0.5
+      grep -E "WARN.*alice" "$server_log" | tail -1
+      grep -Eq "WARN.*alice" "$server_log" || { eap_logs; pc_fail "Portcullis did not warn about alice's failed EAP"; }
+      [ "$(pc_portcullis "$LEFT" pc list-pools --leases | grep -c ' online ')" -eq 0 ] || pc_fail "a failed client holds a lease"
+    else
+      pc_portcullis "$RIGHT" pc terminate --ike home > /dev/null 2>&1
+      sleep 0.5
+      ip -n "$RIGHT" -4 addr show | grep -q "inet $vip/32" && pc_fail "the virtual IP stayed on the TUN device after the SA died"
+      eap_client_conf "wrong-$password" > "$PC_WORK/pc/swanctl.conf"
+      pc_portcullis "$RIGHT" pc load-all > /dev/null || pc_fail "load-all of the wrong password"
+      eap_initiate fail
+      grep -E "EAP authentication failed|AUTHENTICATION_FAILED" "$client_log" | tail -1
+    fi
+    pc_log "wrong password refused"
+    pc_capture_check wire
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac
