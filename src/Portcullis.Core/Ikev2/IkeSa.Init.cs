@@ -5,6 +5,7 @@ using Portcullis.Core.Crypto;
 using Portcullis.Core.Crypto.Kdf;
 using Portcullis.Core.Crypto.Registry;
 using Portcullis.Core.Ikev2.Wire;
+using Portcullis.Core.Ipsec;
 
 namespace Portcullis.Core.Ikev2;
 
@@ -206,10 +207,13 @@ public sealed partial class IkeSa
         }
         if (ke.Group != chosen.KeyExchange.Id)
         {
-            // Accept the initiator's group if the selected proposal also allows it; otherwise ask for ours.
-            WireProposal theirs = sa.Proposals.First(p => p.Number == chosen.Number);
-            KeyExchangeTransform? alternative = conn.Proposals.SelectMany(p => p.KeyExchange)
-                .FirstOrDefault(g => g.Id == ke.Group && theirs.Transforms.Any(t => t.Type == TransformType.KeyExchange && t.Id == g.Id));
+            // Accept the initiator's group when one of our proposals that names it matches their offer with it
+            // (never a group taken from another of our proposals than the one that matched); otherwise ask for ours.
+            IReadOnlyList<Proposal> withTheirGroup = conn.Proposals.Where(p => p.KeyExchange.Any(g => g.Id == ke.Group))
+                .Select(p => new Proposal(p.Transforms.Where(t => t is not KeyExchangeTransform g || g.Id == ke.Group))).ToArray();
+            NegotiatedProposal? withGroup = withTheirGroup.Count == 0 ? null
+                : ProposalMatcher.Select(withTheirGroup, sa.Proposals, ProtocolId.Ike, false, out _);
+            KeyExchangeTransform? alternative = withGroup is { Prf: not null } ? withGroup.KeyExchange : null;
             if (alternative is null)
             {
                 if (PeerMayLog(now)) IkeLog.SaWarning(Log, Name, Uid, $"initiator sent KE of group {ke.Group}, asking for {chosen.KeyExchange.Keyword} with INVALID_KE_PAYLOAD");
@@ -218,11 +222,7 @@ public sealed partial class IkeSa
                 RespondInitError(request, new NotifyPayload(NotifyType.InvalidKePayload, data));
                 return false;
             }
-            chosen = new NegotiatedProposal
-            {
-                Number = chosen.Number, Spi = chosen.Spi, Protocol = chosen.Protocol, Encryption = chosen.Encryption,
-                Integrity = chosen.Integrity, Prf = chosen.Prf, KeyExchange = alternative,
-            };
+            chosen = withGroup!;
         }
         _keyExchange = chosen.KeyExchange!.CreateResponder();
         KeyExchangeError keError = _keyExchange.Respond(ke.Data, out SecretBuffer? shared);

@@ -315,3 +315,30 @@ public class Ikev2RemoteAccessTests
         Assert.Equal(10, pair.Events<ChildSaInstalled>(Side.Left).Count());
     }
 }
+
+public class Ikev2KeyExchangeGroupTests
+{
+    [Fact]
+    public void The_initiators_group_is_taken_only_from_our_proposal_that_matches()
+    {
+        // Our aes128-sha256 proposal allows only MODP-2048; MODP-4096 belongs to another proposal. An initiator that
+        // offers aes128-sha256 with both groups and sends MODP-4096 is asked for MODP-2048, not given a mix.
+        var pair = new EnginePair(MakeConfig(Connection(left: true, ike: "aes128-sha256-modp4096-modp2048")),
+            MakeConfig(Connection(left: false, ike: "aes128-sha256-modp2048,aes256gcm16-prfsha384-modp4096")));
+        pair.Establish();
+        IkeSa r = Assert.Single(pair.Events<IkeSaEstablished>(Side.Right)).IkeSa;
+        Assert.Equal("modp2048", r.Proposal!.KeyExchange!.Keyword);
+        Assert.Contains(pair.RightLog.Lines, l => l.Text.Contains("INVALID_KE_PAYLOAD"));
+    }
+
+    [Fact]
+    public void The_initiators_group_is_accepted_when_the_matching_proposal_names_it()
+    {
+        var pair = new EnginePair(MakeConfig(Connection(left: true, ike: "aes128-sha256-modp4096-modp2048")),
+            MakeConfig(Connection(left: false, ike: "aes128-sha256-modp2048-modp4096")));
+        pair.Establish();
+        IkeSa r = Assert.Single(pair.Events<IkeSaEstablished>(Side.Right)).IkeSa;
+        Assert.Equal("modp4096", r.Proposal!.KeyExchange!.Keyword);
+        Assert.DoesNotContain(pair.RightLog.Lines, l => l.Text.Contains("INVALID_KE_PAYLOAD"));
+    }
+}
