@@ -156,6 +156,7 @@ public static class SwanctlConfigLoader
         public TimeSpan? OverTime, RandTime;
         public TimeSpan DpdDelay, DpdTimeout;
         public FragmentationPolicy Fragmentation = FragmentationPolicy.Yes;
+        public bool Mobike = true;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -191,6 +192,11 @@ public static class SwanctlConfigLoader
                 case "no": b.Fragmentation = FragmentationPolicy.No; break;
                 default: ctx.Error(v, key, $"unknown fragmentation '{v.Value}' (yes, accept, force or no)"); break;
             }
+        },
+        ["mobike"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool mobike, out string? error)) b.Mobike = mobike;
+            else ctx.Error(v, key, error!);
         },
     };
 
@@ -254,6 +260,7 @@ public static class SwanctlConfigLoader
             DpdDelay = b.DpdDelay,
             DpdTimeout = b.DpdTimeout,
             Fragmentation = b.Fragmentation,
+            Mobike = b.Mobike,
             Local = local,
             Remote = remote,
             Children = children,

@@ -40,6 +40,7 @@ public sealed partial class IkeSa
         if (_reauthOf is null && !_engine.HasOtherIkeSa(this)) payloads.Add(NotifyPayload.Of(NotifyType.InitialContact));
         if (conn.Remote.Id is not null) payloads.Add(new IdPayload(PayloadType.IdResponder, conn.Remote.Id));
         payloads.Add(new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, auth));
+        AddMobikeSupported(payloads);
         if (_authChild is { } child)
         {
             _authChildSpi = _engine.AllocateEspSpi();
@@ -87,6 +88,7 @@ public sealed partial class IkeSa
             return;
         }
         RemoteId = idr.Identity;
+        NoteMobikeSupport(response);
         Established(now);
         HandleInitialContact(now, response);
 
@@ -151,10 +153,12 @@ public sealed partial class IkeSa
         Connection = conn;
         LocalId = localId;
         RemoteId = idi.Identity;
+        NoteMobikeSupport(request);
         HandleInitialContact(now, request);
         var ourId = new IdPayload(PayloadType.IdResponder, localId);
         byte[] ourAuth = PskAuthentication.Compute(Proposal!.Prf!, secret!.Secret, _initResponse, _nonceI, Keys!.SkPr.ReadOnlySpan, ourId.BodyBytes());
         var payloads = new List<Payload> { ourId, new AuthPayload(AuthMethod.SharedKeyMessageIntegrityCode, ourAuth) };
+        AddMobikeSupported(payloads);
         ChildSa? child = null;
         if (request.Get<SaPayload>() is not null)
         {

@@ -69,6 +69,7 @@ public sealed partial class IkeSa : IDisposable
         LocalEndpoint = local;
         RemoteEndpoint = remote;
         CreatedAt = now;
+        OriginalInitiator = initiator;
         // Only a responder needs the half-open timeout (strongSwan's half_open_timeout): an initiator's connecting SA
         // is bounded by its retransmissions, which would otherwise be cut short (30 s < the ~165 s of 5 retries).
         _halfOpenDeadline = initiator ? null : now + engine.Options.HalfOpenTimeout;
@@ -269,7 +270,8 @@ public sealed partial class IkeSa : IDisposable
             if (_lastResponse is { } last && header.MessageId == last.MessageId)
             {
                 // A retransmitted request: resend the response as it was (RFC 7296 §2.1), once per retransmission.
-                if (IsFirstOrOnlyFragment(header, datagram)) Send(last.Data, last.Local, last.Remote);
+                (IPEndPoint from, IPEndPoint to) = RetransmissionPath(last.Local, last.Remote, local, remote);
+                if (IsFirstOrOnlyFragment(header, datagram)) Send(last.Data, from, to);
                 return;
             }
             if (header.ExchangeType == ExchangeType.IkeSaInit)
@@ -372,7 +374,8 @@ public sealed partial class IkeSa : IDisposable
     /// </summary>
     private void UpdateEndpoints(DateTimeOffset now, IPEndPoint local, IPEndPoint remote)
     {
-        if (local.Equals(LocalEndpoint) && remote.Equals(RemoteEndpoint)) return;
+        // With MOBIKE only UPDATE_SA_ADDRESSES moves the SA (RFC 4555 §3.5): a probe from a new path must not.
+        if (MobikeEnabled || (local.Equals(LocalEndpoint) && remote.Equals(RemoteEndpoint))) return;
         bool natT = local.Port == _engine.Options.NatTraversalPort;
         if (!natT && !UdpEncapsulation) return;
         LocalEndpoint = local;
