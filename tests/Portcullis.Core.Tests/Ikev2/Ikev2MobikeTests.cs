@@ -346,4 +346,115 @@ public class Ikev2MobikeTests
         Assert.Equal(new IPEndPoint(NewAddress, 4500), Assert.Single(r.Children).RemoteEndpoint);
         AssertNoWarnings(pair);
     }
+
+    // --- NO_NATS_ALLOWED (§3.9), with a hand-made request from the client ---
+
+    /// <summary>Left's next request, built by hand (message ID 2: the first after IKE_AUTH) and sent from <paramref name="from"/>.</summary>
+    private static void InjectLeftRequest(EnginePair pair, IPEndPoint from, params Payload[] payloads)
+    {
+        IkeSa l = Ike(pair.Left);
+        var header = new IkeHeader(l.InitiatorSpi, l.ResponderSpi, PayloadType.None, IkeHeader.Ikev2Version, ExchangeType.Informational, IkeHeaderFlags.Initiator, 2, 0);
+        pair.Inject(new Packet(Side.Left, from, new IPEndPoint(RightAddress, 4500), new IkeMessage(header, payloads).Encode(l.Protection), true) { At = pair.Now });
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void No_nats_allowed_is_checked_against_the_headers(bool matches)
+    {
+        var pair = Pair();
+        pair.Establish();
+        IkeSa l = Ike(pair.Left), r = Ike(pair.Right);
+        pair.LeftAddresses.Add(NewAddress);
+        var from = new IPEndPoint(NewAddress, 4500);
+        // What the client believes it sent; a NAT would have changed the source on the way.
+        var claimed = new NoNatsAllowed(matches ? from : new IPEndPoint(IPAddress.Parse("198.51.100.2"), 4500), new IPEndPoint(RightAddress, 4500));
+        int sent = pair.Sent.Count;
+
+        InjectLeftRequest(pair, from, NotifyPayload.Of(NotifyType.UpdateSaAddresses), claimed.ToNotify());
+        pair.Pump();
+
+        Packet response = Assert.Single(pair.Sent.Skip(sent), p => Is(p, Side.Right, ExchangeType.Informational, response: true));
+        IkeMessage answer = Decode(response, l);
+        if (matches)
+        {
+            Assert.Equal(from, r.RemoteEndpoint);
+            Assert.Null(answer.ErrorNotify);
+            Assert.Empty(pair.RightLog.Warnings);
+        }
+        else
+        {
+            Assert.Equal(new IPEndPoint(LeftAddress, 4500), r.RemoteEndpoint);
+            Assert.Equal(NotifyType.UnexpectedNatDetected, answer.ErrorNotify?.NotifyType);
+            Assert.Contains("NO_NATS_ALLOWED says it left 198.51.100.2[4500] for 192.0.2.2[4500]", Assert.Single(pair.RightLog.Warnings));
+            Assert.Empty(pair.Events<IkeSaAddressesUpdated>(Side.Right));
+        }
+    }
+
+    [Fact]
+    public void The_peers_additional_addresses_are_kept_and_a_bad_one_is_a_warning()
+    {
+        var pair = Pair();
+        pair.Establish();
+        IkeSa r = Ike(pair.Right);
+        InjectLeftRequest(pair, new IPEndPoint(LeftAddress, 4500),
+            AdditionalAddress.ToNotify(IPAddress.Parse("198.51.100.7")), AdditionalAddress.ToNotify(IPAddress.Parse("2001:db8::7")),
+            new NotifyPayload(NotifyType.AdditionalIp4Address, [1, 2, 3]));
+        pair.Pump();
+        Assert.Equal([IPAddress.Parse("198.51.100.7"), IPAddress.Parse("2001:db8::7")], r.PeerAdditionalAddresses);
+        Assert.Contains("ADDITIONAL_IP4_ADDRESS of 3 bytes, must be 4", Assert.Single(pair.RightLog.Warnings));
+        // No UPDATE_SA_ADDRESSES: nothing moved.
+        Assert.Equal(new IPEndPoint(LeftAddress, 4500), r.RemoteEndpoint);
+    }
+
+    // --- Wire formats (§4.2) ---
+
+    [Theory]
+    [InlineData("192.0.2.11", 4500, "192.0.2.2", 4500, "c000020bc00002021194 1194")]
+    [InlineData("2001:db8::1", 4500, "2001:db8::2", 500, "20010db8000000000000000000000001 20010db8000000000000000000000002 1194 01f4")]
+    public void No_nats_allowed_data_round_trips(string source, int sourcePort, string destination, int destinationPort, string hex)
+    {
+        var value = new NoNatsAllowed(new IPEndPoint(IPAddress.Parse(source), sourcePort), new IPEndPoint(IPAddress.Parse(destination), destinationPort));
+        NotifyPayload notify = value.ToNotify();
+        Assert.Equal(NotifyType.NoNatsAllowed, notify.NotifyType);
+        Assert.Equal(hex.Replace(" ", ""), Convert.ToHexStringLower(notify.Data));
+        Assert.True(NoNatsAllowed.TryParse(notify.Data, out NoNatsAllowed parsed, out _));
+        Assert.Equal(value, parsed);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(11)]
+    [InlineData(13)]
+    [InlineData(35)]
+    public void No_nats_allowed_of_a_wrong_length_is_a_parse_error(int length)
+    {
+        Assert.False(NoNatsAllowed.TryParse(new byte[length], out _, out ParseError error));
+        Assert.Equal("Notification Data", error.Field);
+    }
+
+    [Theory]
+    [InlineData(7, false)]
+    [InlineData(8, true)]
+    [InlineData(64, true)]
+    [InlineData(65, false)]
+    public void Cookie2_is_8_to_64_bytes(int length, bool ok)
+    {
+        Assert.Equal(ok, Cookie2.TryParse(new NotifyPayload(NotifyType.Cookie2, new byte[length]), out byte[]? cookie, out _));
+        Assert.Equal(ok ? length : null, cookie?.Length);
+    }
+
+    [Fact]
+    public void Additional_addresses_round_trip_by_family()
+    {
+        foreach (string text in new[] { "198.51.100.7", "2001:db8::7" })
+        {
+            NotifyPayload n = AdditionalAddress.ToNotify(IPAddress.Parse(text));
+            Assert.Equal(text.Contains(':') ? NotifyType.AdditionalIp6Address : NotifyType.AdditionalIp4Address, n.NotifyType);
+            Assert.True(AdditionalAddress.TryParse(n, out IPAddress? address, out _));
+            Assert.Equal(IPAddress.Parse(text), address);
+        }
+        Assert.False(AdditionalAddress.TryParse(new NotifyPayload(NotifyType.AdditionalIp6Address, new byte[4]), out _, out ParseError error));
+        Assert.Contains("must be 16", error.Reason);
+    }
 }
