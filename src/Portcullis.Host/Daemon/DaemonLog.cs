@@ -38,6 +38,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 41, Level = LogLevel.Information, Message = "settings {Path}: retransmit_tries {Tries}, retransmit_timeout {Timeout}s, retransmit_base {Base}, retransmit_limit {Limit}s, half_open_timeout {HalfOpen}s, fragment_size {FragmentSize}")]
     public static partial void Settings(ILogger logger, string path, int tries, double timeout, double @base, double limit, double halfOpen, int fragmentSize);
 
+    [LoggerMessage(EventId = 50, Level = LogLevel.Information, Message = "local addresses changed: {Addresses}")]
+    public static partial void AddressesChanged(ILogger logger, string addresses);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
     public static partial void Failure(ILogger logger, string what, string error);
 }
