@@ -96,4 +96,18 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// <summary>rekey_packets = 300 without a rekey_time: the data plane's packet count starts the rekeys, no ping is lost.</summary>
     [InteropFact]
     public void RekeyOnPacketCount() => InteropEnvironment.RunCase(output, "volume", "portcullis");
+
+    /// <summary>
+    /// MOBIKE: a client moving from one address to another keeps its tunnel. The road warrior (strongSwan, or
+    /// Portcullis) loses its address mid-stream and sends UPDATE_SA_ADDRESSES from the new one; the same IKE SA goes
+    /// on and pings keep flowing (strongSwan's userspace ESP then rekeys its CHILD SA, as it cannot move one in place).
+    /// </summary>
+    [InteropTheory]
+    [InlineData("strongswan")]
+    [InlineData("portcullis")]
+    public void MobikeClientChangesAddress(string mover) => InteropEnvironment.RunCase(output, "mobike", mover);
+
+    /// <summary>MOBIKE between two Portcullis daemons: the moving client keeps the very same IKE and CHILD SAs (same SPIs).</summary>
+    [InteropFact]
+    public void MobikeBetweenTwoPortcullisDaemons() => InteropEnvironment.RunCase(output, "mobike-pair", "portcullis");
 }

@@ -240,15 +240,17 @@ public sealed partial class IkeSa : IDisposable
     {
         byte[][] data = Encode(exchange, messageId, response: true, payloads, local);
         _lastResponse = (messageId, data, local, remote);
-        LogMessage("sending", exchange, "response", messageId, payloads);
+        LogMessage("sending", exchange, "response", messageId, payloads, local, remote);
         Send(data, local, remote);
     }
 
-    private void LogMessage(string direction, ExchangeType exchange, string kind, uint messageId, IEnumerable<Payload> payloads)
+    /// <summary>One debug line per message, with the addresses it actually used (with MOBIKE not always the SA's).</summary>
+    private void LogMessage(string direction, ExchangeType exchange, string kind, uint messageId, IEnumerable<Payload> payloads,
+        IPEndPoint? local = null, IPEndPoint? remote = null)
     {
         if (!Log.IsEnabled(LogLevel.Debug)) return;
         string list = string.Join(' ', payloads.Select(p => p is NotifyPayload n ? $"N({n.NotifyType.RfcName()})" : p.Type.ToString()));
-        IkeLog.Message(Log, Name, Uid, direction, exchange.ToString(), kind, messageId, list, LocalEndpoint, RemoteEndpoint);
+        IkeLog.Message(Log, Name, Uid, direction, exchange.ToString(), kind, messageId, list, local ?? LocalEndpoint, remote ?? RemoteEndpoint);
     }
 
     // --- Messages from the peer ---
@@ -324,7 +326,7 @@ public sealed partial class IkeSa : IDisposable
                 return;
         }
 
-        LogMessage("received", header.ExchangeType, header.IsResponse ? "response" : "request", header.MessageId, message!.Payloads);
+        LogMessage("received", header.ExchangeType, header.IsResponse ? "response" : "request", header.MessageId, message!.Payloads, local, remote);
         if (protection is not null)
         {
             UpdateEndpoints(now, local, remote);
