@@ -132,4 +132,18 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// <summary>Twenty strongSwan clients at once: each gets its own address from the pool and reaches the inner network.</summary>
     [InteropFact]
     public void TwentyRoadWarriors() => InteropEnvironment.RunCase(output, "clients", "20");
+
+    /// <summary>
+    /// MOBIKE: a client moving from one address to another keeps its tunnel. The road warrior (strongSwan, or
+    /// Portcullis) loses its address mid-stream and sends UPDATE_SA_ADDRESSES from the new one; the same IKE SA goes
+    /// on and pings keep flowing (strongSwan's userspace ESP then rekeys its CHILD SA, as it cannot move one in place).
+    /// </summary>
+    [InteropTheory]
+    [InlineData("strongswan")]
+    [InlineData("portcullis")]
+    public void MobikeClientChangesAddress(string mover) => InteropEnvironment.RunCase(output, "mobike", mover);
+
+    /// <summary>MOBIKE between two Portcullis daemons: the moving client keeps the very same IKE and CHILD SAs (same SPIs).</summary>
+    [InteropFact]
+    public void MobikeBetweenTwoPortcullisDaemons() => InteropEnvironment.RunCase(output, "mobike-pair", "portcullis");
 }

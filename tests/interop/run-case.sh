@@ -24,6 +24,9 @@
 #                                                                        the last argument names who initiates (portcullis = the
 #                                                                        server side); then a client with a revoked certificate
 #                                                                        is refused by the CRL
+#   run-case.sh mobike strongswan|portcullis                            the road warrior (who) changes its address mid-stream:
+#                                                                        UPDATE_SA_ADDRESSES (MOBIKE), same IKE SA, ping goes on
+#   run-case.sh mobike-pair portcullis                                   the same between two Portcullis daemons: same CHILD SA too
 #   run-case.sh flood portcullis                                         Portcullis responds while an attacker sends 10,000
 #                                                                        spoofed IKE_SA_INIT: cookies engage, memory and log
 #                                                                        stay bounded, strongSwan still gets its tunnel up
@@ -213,8 +216,9 @@ case "$case_name" in
     echo "$l" | grep -q "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
     pc_capture_check wire
     esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
-    udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500' 2>/dev/null | wc -l)
-    [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 on UDP 4500"
+    # IKE itself is on 4500 (MOBIKE moves it there, NAT or not); no ESP may be in UDP.
+    udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && esp' 2>/dev/null | wc -l)
+    [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 ESP in UDP 4500"
     pc_log "plain ESP: $esp50 packets of IP protocol 50, none on UDP 4500"
     ;;
   trap)
@@ -942,6 +946,131 @@ CONF
     fi
     pc_log "wrong password refused"
     pc_capture_check wire
+    ;;
+  mobike|mobike-pair)
+    # A road warrior (no local_addrs, mobike = yes: the default on both sides) changes its address mid-stream:
+    # 192.0.2.x goes, 192.0.2.2x comes. The mover is strongSwan ("mobike strongswan": charon's kernel-netlink notices,
+    # probes the path and sends UPDATE_SA_ADDRESSES), or Portcullis ("mobike portcullis": our netlink monitor does),
+    # with the other one as the gateway; "mobike-pair portcullis" has Portcullis on both ends. The same IKE SA carries
+    # on from the new address. strongSwan's userspace ESP (kernel-libipsec) cannot move an SA in place (its update_sa
+    # is NOT_SUPPORTED), so charon rekeys each CHILD SA after a move; two Portcullis daemons keep the very same SAs.
+    pc_topology_pair
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    pair=0; [ "$case_name" = mobike-pair ] && pair=1
+    if [ "$initiator" = strongswan ]; then
+      MOVER=$RIGHT; MOVER_IF=$RIGHT_IF; OLD_ADDR=192.0.2.2; NEW_ADDR=192.0.2.20; GW_ADDR=192.0.2.1
+      pc_conf 192.0.2.1 %any $PC_INNER $SS_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "s/id = %any/id = 192.0.2.2/" > "$PC_WORK/pc.conf"
+      pc_conf 192.0.2.2 192.0.2.1 $SS_INNER $PC_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "/local_addrs = /d" > "$PC_WORK/ss.conf"
+    else
+      MOVER=$LEFT; MOVER_IF=$LEFT_IF; OLD_ADDR=192.0.2.1; NEW_ADDR=192.0.2.10; GW_ADDR=192.0.2.2
+      pc_conf 192.0.2.1 192.0.2.2 $PC_INNER $SS_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "/local_addrs = /d" > "$PC_WORK/pc.conf"
+      pc_conf 192.0.2.2 %any $SS_INNER $PC_INNER aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" | sed "s/id = %any/id = 192.0.2.1/" > "$PC_WORK/ss.conf"
+    fi
+    [ $pair = 1 ] && [ "$initiator" = strongswan ] && pc_fail "mobike-pair: Portcullis is the mover (mobike-pair portcullis)"
+    # Without promote_secondaries (off in a fresh namespace) removing the first address of the subnet takes the new one too.
+    ip netns exec "$MOVER" sysctl -qw net.ipv4.conf.all.promote_secondaries=1
+    if [ $pair = 1 ]; then
+      pc_start_portcullis "$RIGHT" gw "$PC_WORK/ss.conf"
+    else
+      pc_start_strongswan "$RIGHT" ss
+      pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    fi
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$LEFT" "$LEFT_IF" wire
+    if [ "$initiator" = strongswan ]; then
+      pc_swanctl "$RIGHT" ss --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1 || { show_logs; pc_fail "strongSwan could not initiate"; }
+      STREAM_NS=$RIGHT; STREAM_FROM=$SS_INNER; STREAM_TO=$PC_INNER
+    else
+      pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { show_logs; pc_fail "Portcullis could not initiate"; }
+      STREAM_NS=$LEFT; STREAM_FROM=$PC_INNER; STREAM_TO=$SS_INNER
+    fi
+    pc_ping "$STREAM_NS" "$STREAM_FROM" "$STREAM_TO" || { show_logs; pc_fail "ping before the move"; }
+    # Each side's view: the IKE SA's SPIs, then the CHILD SA's inbound and outbound ESP SPIs (as "in/out" of the client).
+    pc_view() { # NS NAME -> "IKE-SPIs | in out"
+      local l; l=$(pc_portcullis "$1" "$2" list-sas)
+      echo "$(echo "$l" | grep -oE '[0-9a-f]{16}_i\*? [0-9a-f]{16}_r\*?' | tr -d '*' | head -1) | $(echo "$l" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p' | head -1)"
+    }
+    ss_view() {
+      local l; l=$(pc_swanctl "$RIGHT" ss --list-sas)
+      echo "$(echo "$l" | grep -oE '[0-9a-f]{16}_i\*? [0-9a-f]{16}_r\*?' | tr -d '*' | head -1) | $(echo "$l" | sed -n 's/^ *in  *\([0-9a-f]*\),.*/\1/p' | head -1) $(echo "$l" | sed -n 's/^ *out *\([0-9a-f]*\),.*/\1/p' | head -1)"
+    }
+    peer_view() { if [ $pair = 1 ]; then pc_view "$RIGHT" gw; else ss_view; fi; }
+    agree() { # our "in out" must be the peer's "out in"
+      local ours theirs; ours=${1#*| }; theirs=${2#*| }
+      [ "${1%% |*}" = "${2%% |*}" ] && [ "$ours" = "$(echo "$theirs" | awk '{ print $2 " " $1 }')" ]
+    }
+    pc_before=$(pc_view "$LEFT" pc); peer_before=$(peer_view)
+    echo "before: portcullis $pc_before; peer $peer_before"
+    echo "$pc_before" | grep -qE '^[0-9a-f]{16}_i [0-9a-f]{16}_r \| [0-9a-f]{8} [0-9a-f]{8}$' || { pc_portcullis "$LEFT" pc list-sas; pc_fail "could not read Portcullis's SPIs"; }
+    agree "$pc_before" "$peer_before" || pc_fail "the two sides disagree on SPIs before the move"
+    ike_uid=$(pc_portcullis "$LEFT" pc list-sas | sed -n 's/^gw: #\([0-9]*\),.*/\1/p' | head -1)
+    # A numbered stream from the client through the move: 100 pings 0.1 s apart.
+    ip netns exec "$STREAM_NS" ping -c 100 -i 0.1 -W 2 -I "$STREAM_FROM" "$STREAM_TO" > "$PC_WORK/stream.out" 2>&1 &
+    STREAM_PID=$!; PC_PIDS+=($STREAM_PID)
+    sleep 2
+    t0=$(date +%s%3N)
+    ip -n "$MOVER" addr add $NEW_ADDR/24 dev "$MOVER_IF"
+    ip -n "$MOVER" addr del $OLD_ADDR/24 dev "$MOVER_IF"
+    pc_log "the client moved: $OLD_ADDR removed, $NEW_ADDR added"
+    log="$PC_WORK/pc/portcullis.log"
+    old_re=${OLD_ADDR//./\\.}; new_re=${NEW_ADDR//./\\.}
+    if [ "$initiator" = strongswan ]; then
+      moved_re="gw\\[$ike_uid\\] peer moved $old_re\\[4500\\] -> $new_re\\[4500\\] \\(MOBIKE\\)"
+    else
+      moved_re="gw\\[$ike_uid\\] moved $old_re\\[4500\\] -> $new_re\\[4500\\] \\(MOBIKE\\), confirmed by the peer"
+    fi
+    for i in $(seq 100); do grep -Eq "$moved_re" "$log" && break; sleep 0.1; done
+    grep -E "local address .* is gone|moved .*MOBIKE" "$log" | cut -d'|' -f1
+    grep -Eq "$moved_re" "$log" || { show_logs; pc_fail "Portcullis did not log the move"; }
+    pc_log "Portcullis logged the move $(( $(date +%s%3N) - t0 )) ms after the address change"
+    if [ $pair = 1 ]; then
+      grep -E "peer moved" "$PC_WORK/gw/portcullis.log" | cut -d'|' -f1
+      grep -Eq "peer moved $old_re\\[4500\\] -> $new_re\\[4500\\] \\(MOBIKE\\)" "$PC_WORK/gw/portcullis.log" || pc_fail "the Portcullis gateway did not log the move"
+    fi
+    wait $STREAM_PID
+    tail -2 "$PC_WORK/stream.out" | head -1
+    received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$PC_WORK/stream.out")
+    grep -q "duplicates" "$PC_WORK/stream.out" && pc_fail "pings were duplicated"
+    if [ $pair = 1 ]; then
+      # Both ends move the SAs in place: what is lost is at most what was on the way during one exchange.
+      [ "${received:-0}" -ge 98 ] || { show_logs; pc_fail "only ${received:-0} of 100 pings answered through the move"; }
+    else
+      # strongSwan's side needs its CHILD SA rekeyed before its ESP flows again: a few pings may go.
+      [ "${received:-0}" -ge 90 ] || { show_logs; pc_fail "only ${received:-0} of 100 pings answered through the move"; }
+    fi
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side after the move"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from the peer's side after the move"; }
+    pc_after=$(pc_view "$LEFT" pc); peer_after=$(peer_view)
+    echo "after:  portcullis $pc_after; peer $peer_after"
+    agree "$pc_after" "$peer_after" || pc_fail "the two sides disagree on SPIs after the move"
+    [ "${pc_before%% |*}" = "${pc_after%% |*}" ] || pc_fail "the IKE SA was replaced, not moved"
+    pcl=$(pc_portcullis "$LEFT" pc list-sas); echo "$pcl"
+    [ "$(echo "$pcl" | grep -c ESTABLISHED)" -eq 1 ] || pc_fail "not one IKE SA on Portcullis's side"
+    echo "$pcl" | grep -q "^gw: #$ike_uid, ESTABLISHED" || pc_fail "Portcullis's IKE SA is not the one from before the move"
+    echo "$pcl" | grep -q "@ $new_re\\[4500\\]" || pc_fail "Portcullis does not list the client's new address"
+    if [ $pair = 1 ]; then
+      [ "$pc_before" = "$pc_after" ] || pc_fail "the CHILD SA was replaced: two Portcullis daemons should move it in place"
+      n=$(tshark -r "$PC_WORK/wire.pcap" -Y "esp.spi == 0x${pc_before##* } && ip.src == $NEW_ADDR" 2>/dev/null | wc -l)
+      [ "$n" -ge 10 ] || pc_fail "only $n ESP packets of the unchanged CHILD SA came from $NEW_ADDR"
+      pc_log "same IKE and CHILD SA before and after; $n ESP packets with SPI ${pc_before##* } from $NEW_ADDR"
+    else
+      ssl=$(pc_swanctl "$RIGHT" ss --list-sas); echo "$ssl"
+      [ "$(echo "$ssl" | grep -c ESTABLISHED)" -eq 1 ] || pc_fail "not one IKE SA on strongSwan's side"
+      echo "$ssl" | grep -q "@ $new_re\\[4500\\]" || pc_fail "strongSwan does not list the client's new address"
+      if [ "$pc_before" != "$pc_after" ]; then
+        grep -q "queueing CHILD_REKEY task" "$PC_WORK/ss/charon.log" || pc_fail "the CHILD SA changed without strongSwan rekeying it"
+        grep -Eq "CHILD_SA net\\{[0-9]+\\} rekeyed to .*initiated by the peer" "$log" || pc_fail "the CHILD SA changed without a rekey"
+        pc_log "same IKE SA; strongSwan (kernel-libipsec, no in-place update) rekeyed the CHILD SA after the move: ${pc_before#*| } -> ${pc_after#*| }"
+      fi
+      grep -E "requesting address change|checking path|endpoint changed .* to $new_re" "$PC_WORK/ss/charon.log" | head -4
+    fi
+    grep -E "WARN +ike:" "$log" && pc_fail "Portcullis logged warnings"
+    pc_capture_check wire
+    n=$(HOME="$PC_WORK/wireshark-home" tshark -r "$PC_WORK/wire.pcap" -Y "isakmp.notify.msgtype == 16400 && ip.src == $NEW_ADDR" 2>/dev/null | wc -l)
+    [ "$n" -ge 1 ] || pc_fail "tshark saw no UPDATE_SA_ADDRESSES from $NEW_ADDR"
+    n2=$(HOME="$PC_WORK/wireshark-home" tshark -r "$PC_WORK/wire.pcap" -Y "isakmp.notify.msgtype == 16401 && ip.src == $GW_ADDR && ip.dst == $NEW_ADDR" 2>/dev/null | wc -l)
+    [ "$n2" -ge 1 ] || pc_fail "tshark saw no COOKIE2 echoed by the gateway"
+    pc_log "tshark: UPDATE_SA_ADDRESSES from $NEW_ADDR, COOKIE2 echoed by $GW_ADDR"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

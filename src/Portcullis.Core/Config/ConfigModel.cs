@@ -199,6 +199,12 @@ public sealed class ConnectionConfig
     /// <summary>IKE fragmentation (<c>fragmentation</c>, default yes).</summary>
     public FragmentationPolicy Fragmentation { get; init; } = FragmentationPolicy.Yes;
 
+    /// <summary>
+    /// MOBIKE (RFC 4555, <c>mobike</c>, default yes): offered in IKE_AUTH, and the peer may move the IKE SA and its
+    /// CHILD SAs to new addresses; as initiator, IKE moves to the NAT-T port after IKE_SA_INIT even without a NAT.
+    /// </summary>
+    public bool Mobike { get; init; } = true;
+
     /// <summary>The <c>local</c> (or first <c>local*</c>) authentication round.</summary>
     public required AuthConfig Local { get; init; }
 

@@ -171,6 +171,7 @@ public static partial class SwanctlConfigLoader
         public IReadOnlyList<string> Pools = [];
         public IReadOnlyList<IPAddress> Vips = [];
         public IReadOnlyList<NativeClientProfile> Compat = [];
+        public bool Mobike = true;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -237,6 +238,11 @@ public static partial class SwanctlConfigLoader
         ["compat"] = (b, v, key, ctx) =>
         {
             if (NativeClientProfiles.TryParse(v.Value, out IReadOnlyList<NativeClientProfile> profiles, out string? error)) b.Compat = profiles;
+            else ctx.Error(v, key, error!);
+        },
+        ["mobike"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool mobike, out string? error)) b.Mobike = mobike;
             else ctx.Error(v, key, error!);
         },
     };
@@ -307,6 +313,7 @@ public static partial class SwanctlConfigLoader
             SendCertReq = b.SendCertReq,
             Pools = b.Pools,
             Vips = b.Vips,
+            Mobike = b.Mobike,
             Local = local,
             Remote = remote,
             Children = children,

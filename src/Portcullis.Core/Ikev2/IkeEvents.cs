@@ -40,3 +40,10 @@ public sealed record ChildSaEndpointsChanged(ChildSa ChildSa) : IkeEvent;
 
 /// <summary>A CHILD SA could not be created (the IKE SA may still be up).</summary>
 public sealed record ChildSaFailed(IkeSa IkeSa, string ChildName, string Reason) : IkeEvent;
+
+/// <summary>
+/// MOBIKE (RFC 4555) moved an IKE SA and with it every CHILD SA to new addresses: the peer's UPDATE_SA_ADDRESSES, or
+/// the peer's answer to ours. ESP goes between <see cref="IkeSa.LocalEndpoint"/> and <see cref="IkeSa.RemoteEndpoint"/>
+/// from now on, in UDP when <see cref="IkeSa.UdpEncapsulation"/> says so (a NAT may have appeared or gone).
+/// </summary>
+public sealed record IkeSaAddressesUpdated(IkeSa IkeSa, IPEndPoint OldLocal, IPEndPoint OldRemote, IPEndPoint NewLocal, IPEndPoint NewRemote) : IkeEvent;

@@ -206,6 +206,7 @@ public sealed partial class IkeSa
         if (conn.Remote.Id is not null) payloads.Add(new IdPayload(PayloadType.IdResponder, conn.Remote.Id));
         payloads.AddRange(auth.Where(p => p is AuthPayload));
         if (VirtualIpRequest() is { } cp) payloads.Add(cp);
+        AddMobikeSupported(payloads);
         if (_authChild is { } child)
         {
             _authChildSpi = _engine.AllocateEspSpi();
@@ -293,6 +294,7 @@ public sealed partial class IkeSa
         }
 
         NoteVirtualIps(response);
+        NoteMobikeSupport(response);
         Established(now);
         HandleInitialContact(now, response);
 
@@ -404,6 +406,7 @@ public sealed partial class IkeSa
         }
         LocalId = localId;
         RemoteId = idi.Identity;
+        NoteMobikeSupport(request);
         var ourId = new IdPayload(PayloadType.IdResponder, localId);
         _localIdBody = ourId.BodyBytes();
         var payloads = new List<Payload> { ourId };
@@ -518,6 +521,7 @@ public sealed partial class IkeSa
             (child, List<Payload> childPayloads) = RespondChild(now, first, _nonceI, _nonceR, ignoreKeyExchange: true);
             payloads.AddRange(childPayloads);
         }
+        AddMobikeSupported(payloads);
         Respond(ExchangeType.IkeAuth, request.Header.MessageId, payloads, local, remote);
         Established(now);
         if (child is not null) Install(child);

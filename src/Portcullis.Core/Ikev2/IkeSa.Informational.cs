@@ -45,6 +45,7 @@ public sealed partial class IkeSa
             _engine.RestartClosed(now, restart);
             return;
         }
+        HandleMobikeRequest(now, request, local, remote, response);
         // An empty request is a liveness check: the empty response is the answer.
         Respond(ExchangeType.Informational, request.Header.MessageId, response, local, remote);
         _engine.RestartClosed(now, closed.Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray());

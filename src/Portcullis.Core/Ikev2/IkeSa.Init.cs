@@ -53,15 +53,15 @@ public sealed partial class IkeSa
         _initRequest = _outstanding!.Data[0];
     }
 
-    private List<Payload> NatDetectionPayloads(ulong spiI, ulong spiR)
+    private List<Payload> NatDetectionPayloads(ulong spiI, ulong spiR, IPEndPoint? local = null, IPEndPoint? remote = null)
     {
-        byte[] source = NatDetection.Hash(spiI, spiR, LocalEndpoint);
+        byte[] source = NatDetection.Hash(spiI, spiR, local ?? LocalEndpoint);
         // encap = yes: claim to be behind a NAT so the peer encapsulates ESP too (strongSwan's trick, a random hash).
         if (Connection?.Encap == true) source = _engine.RandomBytes(20);
         return
         [
             new NotifyPayload(NotifyType.NatDetectionSourceIp, source),
-            new NotifyPayload(NotifyType.NatDetectionDestinationIp, NatDetection.Hash(spiI, spiR, RemoteEndpoint)),
+            new NotifyPayload(NotifyType.NatDetectionDestinationIp, NatDetection.Hash(spiI, spiR, remote ?? RemoteEndpoint)),
         ];
     }
 
@@ -137,9 +137,9 @@ public sealed partial class IkeSa
         using (shared) DeriveKeys(shared!);
         DetectNat(response, response.Header);
         State = IkeSaState.Authenticating;
-        if (UdpEncapsulation && LocalEndpoint.Port != _engine.Options.NatTraversalPort)
+        if ((UdpEncapsulation || FloatsForMobike(response)) && LocalEndpoint.Port != _engine.Options.NatTraversalPort)
         {
-            // RFC 7296 §2.23: after detecting a NAT the initiator moves IKE to port 4500.
+            // RFC 7296 §2.23: after detecting a NAT the initiator moves IKE to port 4500 (with MOBIKE, always).
             LocalEndpoint = new IPEndPoint(LocalEndpoint.Address, _engine.Options.NatTraversalPort);
             RemoteEndpoint = new IPEndPoint(RemoteEndpoint.Address, _engine.Options.RemoteNatTraversalPort);
         }

@@ -450,6 +450,7 @@ public sealed partial class IkeSa
         // SKEYSEED = prf(SK_d (old), g^ir (new) | Ni | Nr), with the old SA's PRF; prf+ then uses the new one.
         using (SecretBuffer skeyseed = Ikev2KeyDerivation.RekeySkeySeed(Proposal!.Prf!, Keys!.SkD.ReadOnlySpan, shared.ReadOnlySpan, nonceI, nonceR))
             fresh.InstallKeys(skeyseed);
+        InheritMobike(fresh);
         fresh._halfOpenDeadline = null;
         fresh.State = IkeSaState.Established;
         fresh.EstablishedAt = now;

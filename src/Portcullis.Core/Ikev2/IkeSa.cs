@@ -69,6 +69,7 @@ public sealed partial class IkeSa : IDisposable
         LocalEndpoint = local;
         RemoteEndpoint = remote;
         CreatedAt = now;
+        OriginalInitiator = initiator;
         // Only a responder needs the half-open timeout (strongSwan's half_open_timeout): an initiator's connecting SA
         // is bounded by its retransmissions, which would otherwise be cut short (30 s < the ~165 s of 5 retries).
         _halfOpenDeadline = initiator ? null : now + engine.Options.HalfOpenTimeout;
@@ -239,15 +240,17 @@ public sealed partial class IkeSa : IDisposable
     {
         byte[][] data = Encode(exchange, messageId, response: true, payloads, local);
         _lastResponse = (messageId, data, local, remote);
-        LogMessage("sending", exchange, "response", messageId, payloads);
+        LogMessage("sending", exchange, "response", messageId, payloads, local, remote);
         Send(data, local, remote);
     }
 
-    private void LogMessage(string direction, ExchangeType exchange, string kind, uint messageId, IEnumerable<Payload> payloads)
+    /// <summary>One debug line per message, with the addresses it actually used (with MOBIKE not always the SA's).</summary>
+    private void LogMessage(string direction, ExchangeType exchange, string kind, uint messageId, IEnumerable<Payload> payloads,
+        IPEndPoint? local = null, IPEndPoint? remote = null)
     {
         if (!Log.IsEnabled(LogLevel.Debug)) return;
         string list = string.Join(' ', payloads.Select(p => p is NotifyPayload n ? $"N({n.NotifyType.RfcName()})" : p.Type.ToString()));
-        IkeLog.Message(Log, Name, Uid, direction, exchange.ToString(), kind, messageId, list, LocalEndpoint, RemoteEndpoint);
+        IkeLog.Message(Log, Name, Uid, direction, exchange.ToString(), kind, messageId, list, local ?? LocalEndpoint, remote ?? RemoteEndpoint);
     }
 
     // --- Messages from the peer ---
@@ -269,7 +272,8 @@ public sealed partial class IkeSa : IDisposable
             if (_lastResponse is { } last && header.MessageId == last.MessageId)
             {
                 // A retransmitted request: resend the response as it was (RFC 7296 §2.1), once per retransmission.
-                if (IsFirstOrOnlyFragment(header, datagram)) Send(last.Data, last.Local, last.Remote);
+                (IPEndPoint from, IPEndPoint to) = RetransmissionPath(last.Local, last.Remote, local, remote);
+                if (IsFirstOrOnlyFragment(header, datagram)) Send(last.Data, from, to);
                 return;
             }
             if (header.ExchangeType == ExchangeType.IkeSaInit)
@@ -322,7 +326,7 @@ public sealed partial class IkeSa : IDisposable
                 return;
         }
 
-        LogMessage("received", header.ExchangeType, header.IsResponse ? "response" : "request", header.MessageId, message!.Payloads);
+        LogMessage("received", header.ExchangeType, header.IsResponse ? "response" : "request", header.MessageId, message!.Payloads, local, remote);
         if (protection is not null)
         {
             UpdateEndpoints(now, local, remote);
@@ -372,7 +376,8 @@ public sealed partial class IkeSa : IDisposable
     /// </summary>
     private void UpdateEndpoints(DateTimeOffset now, IPEndPoint local, IPEndPoint remote)
     {
-        if (local.Equals(LocalEndpoint) && remote.Equals(RemoteEndpoint)) return;
+        // With MOBIKE only UPDATE_SA_ADDRESSES moves the SA (RFC 4555 §3.5): a probe from a new path must not.
+        if (MobikeEnabled || (local.Equals(LocalEndpoint) && remote.Equals(RemoteEndpoint))) return;
         bool natT = local.Port == _engine.Options.NatTraversalPort;
         if (!natT && !UdpEncapsulation) return;
         LocalEndpoint = local;

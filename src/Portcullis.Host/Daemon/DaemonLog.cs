@@ -41,6 +41,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 50, Message = "connection {Conn}: {Compat}")]
     public static partial void Compat(ILogger logger, LogLevel level, string conn, string compat);
 
+    [LoggerMessage(EventId = 51, Level = LogLevel.Information, Message = "local addresses changed: {Addresses}")]
+    public static partial void AddressesChanged(ILogger logger, string addresses);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
     public static partial void Failure(ILogger logger, string what, string error);
 }

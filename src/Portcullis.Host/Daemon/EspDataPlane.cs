@@ -138,6 +138,15 @@ internal sealed class EspDataPlane : IDisposable
         installed.Policy.OutboundSa = installed.Outbound;
     }
 
+    /// <summary>
+    /// MOBIKE moved an IKE SA (RFC 4555): each of its CHILD SAs sends to the new endpoints from now on, in UDP or not as
+    /// the NAT state now says. Only the route is swapped, as a whole; keys, SPIs and counters stay, nothing is rekeyed.
+    /// </summary>
+    public void UpdateEndpoints(IkeSa ikeSa)
+    {
+        foreach (ChildSa child in ikeSa.Children) UpdateEndpoints(child);
+    }
+
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);

@@ -142,6 +142,7 @@ public sealed class PortcullisDaemon
         LogCompat(config);
 
         dataPlane.SetTraps(config, Acquire);
+        using AddressMonitor? addresses = StartAddressMonitor(tun.Name);
         _engine.StartConfigured(DateTimeOffset.UtcNow);
         Flush();
 
@@ -245,6 +246,9 @@ public sealed class PortcullisDaemon
                 case ChildSaEndpointsChanged changed:
                     _dataPlane!.UpdateEndpoints(changed.ChildSa);
                     break;
+                case IkeSaAddressesUpdated moved:
+                    _dataPlane!.UpdateEndpoints(moved.IkeSa);
+                    break;
                 case ChildSaFailed failed:
                     CompleteWaiters(failed.ChildName, failed.Reason);
                     _dataPlane!.ResetTrap(failed.ChildName);
@@ -268,6 +272,29 @@ public sealed class PortcullisDaemon
             UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
             UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
             if (!r.Ok && _sendFailures.Allow("send failure", LogLevel.Error, DateTimeOffset.UtcNow)) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
+        }
+    }
+
+    /// <summary>
+    /// Address changes reach the engine on the loop (MOBIKE: IKE SAs we initiated move off an address that is gone).
+    /// Without netlink the daemon runs on, only unable to follow its own moves.
+    /// </summary>
+    private AddressMonitor? StartAddressMonitor(string tunName)
+    {
+        try
+        {
+            AddressMonitor monitor = AddressMonitor.Start(tunName, list => _work.Writer.TryWrite(() =>
+            {
+                DaemonLog.AddressesChanged(_log, string.Join(", ", list));
+                _engine!.LocalAddressesChanged(DateTimeOffset.UtcNow, list);
+            }), e => DaemonLog.Failure(_log, "address monitor", e.Message));
+            _engine!.LocalAddressesChanged(DateTimeOffset.UtcNow, monitor.Addresses);
+            return monitor;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            DaemonLog.Failure(_log, "watching local addresses (MOBIKE cannot follow our own address changes)", e.Message);
+            return null;
         }
     }
 

@@ -21,7 +21,7 @@ internal static class SaListing
             if (sa.RemoteVirtualIps.Count > 0) text.Append($"  remote virtual IP {string.Join(", ", sa.RemoteVirtualIps)}\n");
             if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
             string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
-            text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}\n");
+            text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, MOBIKE {(sa.MobikeEnabled ? "yes" : "no")}\n");
             if (sa.EstablishedAt is { } est)
                 text.Append($"  established {Age(now - est)} ago{Due(", rekeying in ", sa.RekeyAt, now)}{Due(", reauthenticating in ", sa.ReauthAt, now)}{(sa.RekeyedTo is { } next ? $", rekeyed to #{next.Uid}" : "")}\n");
             foreach (ChildSa child in sa.Children)

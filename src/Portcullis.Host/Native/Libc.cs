@@ -5,8 +5,8 @@ namespace Portcullis.Host.Native;
 
 /// <summary>
 /// The few libc calls the host needs that .NET does not expose: TUN (open/ioctl), poll + eventfd for a wakeable
-/// reader, sendmsg with IP_PKTINFO / IPV6_PKTINFO for choosing a UDP source address, and namespace/signal calls the
-/// tests use. Linux x86-64/arm64 (LP64) layouts only. Every call that can fail sets errno (<c>SetLastError = true</c>);
+/// reader, sendmsg with IP_PKTINFO / IPV6_PKTINFO for choosing a UDP source address, a netlink socket for address
+/// changes, and namespace/signal calls the tests use. Linux x86-64/arm64 (LP64) layouts only. Every call that can fail sets errno (<c>SetLastError = true</c>);
 /// read it with <see cref="Marshal.GetLastPInvokeError"/> or throw it with <see cref="Error"/>.
 /// </summary>
 internal static unsafe partial class Libc
@@ -45,6 +45,26 @@ internal static unsafe partial class Libc
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_TRUNC = 0x20;
     public const int SHUT_RDWR = 2;
+
+    // Netlink (address change notifications).
+    public const int AF_NETLINK = 16;
+    public const int SOCK_RAW = 3;
+    public const int SOCK_NONBLOCK = 0x800;
+    public const int SOCK_CLOEXEC = 0x80000;
+    public const int NETLINK_ROUTE = 0;
+    public const uint RTMGRP_IPV4_IFADDR = 0x10;
+    public const uint RTMGRP_IPV6_IFADDR = 0x100;
+    public const int ENOBUFS = 105;
+
+    /// <summary>struct sockaddr_nl.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct SockAddrNl
+    {
+        public ushort Family;
+        public ushort Pad;
+        public uint Pid;
+        public uint Groups;
+    }
 
     // TUN.
     public const nuint TUNSETIFF = 0x400454ca; // _IOW('T', 202, int)
@@ -142,6 +162,12 @@ internal static unsafe partial class Libc
 
     [LibraryImport(Lib, EntryPoint = "recvmsg", SetLastError = true)]
     public static partial nint RecvMsg(int fd, MsgHdr* message, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "bind", SetLastError = true)]
+    public static partial int Bind(int fd, void* address, uint length);
+
+    [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
+    public static partial nint Recv(int fd, void* buffer, nuint length, int flags);
 
     [LibraryImport(Lib, EntryPoint = "shutdown", SetLastError = true)]
     public static partial int Shutdown(int fd, int how);

@@ -171,9 +171,9 @@ public class SwanctlConfigLoaderTests
     {
         var fs = new InMemoryConfigFileSystem()
             .Add("/etc/swanctl/conf.d/a.conf", "connections {\n  a {\n    local {\n      auth = psk\n    }\n    remote {\n      auth = psk\n    }\n  }\n}\n")
-            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    mobike = no\n  }\n}\n");
+            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    aggressive = yes\n  }\n}\n");
         IReadOnlyList<ConfigError> errors = LoadErrors("include conf.d/*.conf\n", fs);
-        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.mobike" } && e.Message.Contains("not supported by Portcullis yet"));
+        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.aggressive" } && e.Message.Contains("not supported by Portcullis yet"));
 
         fs.Add("/etc/swanctl/conf.d/b.conf", "# nothing\n");
         PortcullisConfig config = LoadOk("include conf.d/*.conf\n", fs);
@@ -215,8 +215,8 @@ public class SwanctlConfigLoaderTests
     [InlineData("pools {\n  p {\n    addrs = 10.0.0.0/24\n    subnet = 10.1.0.0/16\n  }\n}\n", 4, "pools.p.subnet", "not supported by Portcullis yet")]
     [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
     [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
-    [InlineData("connections {\n  c {\n    mobike = no\n  }\n}\n", 3, "connections.c.mobike", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    keyingtries = 3\n  }\n}\n", 3, "connections.c.keyingtries", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    aggressive = yes\n  }\n}\n", 3, "connections.c.aggressive", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    local {\n      pubkeys = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.pubkeys", "not supported by Portcullis yet")]
     [InlineData("connections {\n  x = 1\n}\n", 2, "connections.x", "not supported by Portcullis yet")]
@@ -236,6 +236,7 @@ public class SwanctlConfigLoaderTests
     [InlineData(2, "    local_port = 0", 3, "connections.c.local_port", "not a port")]
     [InlineData(2, "    remote_port = 65536", 3, "connections.c.remote_port", "not a port")]
     [InlineData(2, "    encap = maybe", 3, "connections.c.encap", "not a boolean")]
+    [InlineData(2, "    mobike = sometimes", 3, "connections.c.mobike", "not a boolean")]
     [InlineData(2, "    rekey_time = 4w", 3, "connections.c.rekey_time", "not a duration")]
     [InlineData(2, "    proposals = aes999-sha256-modp2048", 3, "connections.c.proposals", "unknown algorithm 'aes999' in proposal 'aes999-sha256-modp2048'")]
     [InlineData(2, "    proposals = aes128gcm16", 3, "connections.c.proposals", "a PRF is mandatory")]
@@ -391,6 +392,13 @@ public class SwanctlConfigLoaderTests
     [InlineData("false", false)]
     public void Booleans(string value, bool expected) =>
         Assert.Equal(expected, LoadOk(With(2, $"encap = {value}")).Connections[0].Encap);
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("mobike = yes", true)]
+    [InlineData("mobike = no", false)]
+    public void Mobike_defaults_to_yes_as_in_strongSwan(string? line, bool expected) =>
+        Assert.Equal(expected, LoadOk(line is null ? Valid : With(2, line)).Connections[0].Mobike);
 
     [Fact]
     public void EmptyValueKeepsTheDefault()

@@ -95,6 +95,12 @@ public sealed class EnginePair
     /// <summary>Left sits behind a NAT: its source 192.0.2.1:500/4500 becomes 203.0.113.1:30000/30001 and back.</summary>
     public bool NatLeft { get; set; }
 
+    /// <summary>
+    /// The addresses left's host has (MOBIKE tests move it): packets to others do not reach left, and left cannot send
+    /// from an address it no longer has.
+    /// </summary>
+    public HashSet<IPAddress> LeftAddresses { get; } = [LeftAddress];
+
     private readonly Queue<Packet> _wire = new();
 
     public static TrafficSelector Ts(string text) =>
@@ -222,6 +228,7 @@ public sealed class EnginePair
         while (engine.TryDequeueTransmit(out IkeTransmit? t))
         {
             any = true;
+            if (side == Side.Left && !LeftAddresses.Contains(t!.Local.Address)) continue; // the kernel refuses a source the host no longer has
             var p = new Packet(side, t!.Local, t.Remote, t.Data, t.NonEspMarker) { At = Now };
             Sent.Add(p);
             foreach (Packet q in Intercept?.Invoke(p) ?? [p]) _wire.Enqueue(q);
@@ -246,8 +253,8 @@ public sealed class EnginePair
         Delivered.Add(delivered);
         if (p.IsKeepalive) return; // the host swallows NAT-keepalives
         IkeEngine target = p.From == Side.Left ? Right : Left;
-        IPAddress expected = p.From == Side.Left ? RightAddress : (NatLeft ? LeftAddress : LeftAddress);
-        if (!destination.Address.Equals(expected)) return; // sent nowhere useful
+        bool reaches = p.From == Side.Left ? destination.Address.Equals(RightAddress) : LeftAddresses.Contains(destination.Address);
+        if (!reaches) return; // sent nowhere useful
         target.HandleDatagram(Now, destination, source, p.Data);
     }
 

@@ -35,6 +35,10 @@ public enum NotifyType : ushort
     TemporaryFailure = 43,
     /// <summary>The CHILD SA could not be created for another reason.</summary>
     ChildSaNotFound = 44,
+    /// <summary>The new addresses of an UPDATE_SA_ADDRESSES are not acceptable (RFC 4555 §4.2.7).</summary>
+    UnacceptableAddresses = 40,
+    /// <summary>A NAT was found where NO_NATS_ALLOWED said there must be none (RFC 4555 §4.2.8).</summary>
+    UnexpectedNatDetected = 41,
     /// <summary>The sender deleted every other IKE SA with this peer.</summary>
     InitialContact = 16384,
     /// <summary>Narrowed traffic selectors follow.</summary>
@@ -55,8 +59,18 @@ public enum NotifyType : ushort
     NonFirstFragmentsAlso = 16395,
     /// <summary>MOBIKE is supported (RFC 4555).</summary>
     MobikeSupported = 16396,
+    /// <summary>One more IPv4 address of the sender (RFC 4555 §4.2.2).</summary>
+    AdditionalIp4Address = 16397,
+    /// <summary>One more IPv6 address of the sender (RFC 4555 §4.2.2).</summary>
+    AdditionalIp6Address = 16398,
     /// <summary>No additional addresses (RFC 4555).</summary>
     NoAdditionalAddresses = 16399,
+    /// <summary>Move the IKE SA and its CHILD SAs to this message's addresses (RFC 4555 §4.2.4).</summary>
+    UpdateSaAddresses = 16400,
+    /// <summary>A return routability cookie the responder echoes (RFC 4555 §4.2.5).</summary>
+    Cookie2 = 16401,
+    /// <summary>The sender's view of the message's addresses and ports: no NAT may change them (RFC 4555 §4.2.6).</summary>
+    NoNatsAllowed = 16402,
     /// <summary>IKE fragmentation is supported (RFC 7383).</summary>
     Ikev2FragmentationSupported = 16430,
     /// <summary>Hash algorithms for digital signatures (RFC 7427).</summary>
@@ -88,6 +102,8 @@ public static class NotifyTypes
         NotifyType.TsUnacceptable => "TS_UNACCEPTABLE",
         NotifyType.TemporaryFailure => "TEMPORARY_FAILURE",
         NotifyType.ChildSaNotFound => "CHILD_SA_NOT_FOUND",
+        NotifyType.UnacceptableAddresses => "UNACCEPTABLE_ADDRESSES",
+        NotifyType.UnexpectedNatDetected => "UNEXPECTED_NAT_DETECTED",
         NotifyType.InitialContact => "INITIAL_CONTACT",
         NotifyType.AdditionalTsPossible => "ADDITIONAL_TS_POSSIBLE",
         NotifyType.UseTransportMode => "USE_TRANSPORT_MODE",
@@ -98,7 +114,12 @@ public static class NotifyTypes
         NotifyType.EspTfcPaddingNotSupported => "ESP_TFC_PADDING_NOT_SUPPORTED",
         NotifyType.NonFirstFragmentsAlso => "NON_FIRST_FRAGMENTS_ALSO",
         NotifyType.MobikeSupported => "MOBIKE_SUPPORTED",
+        NotifyType.AdditionalIp4Address => "ADDITIONAL_IP4_ADDRESS",
+        NotifyType.AdditionalIp6Address => "ADDITIONAL_IP6_ADDRESS",
         NotifyType.NoAdditionalAddresses => "NO_ADDITIONAL_ADDRESSES",
+        NotifyType.UpdateSaAddresses => "UPDATE_SA_ADDRESSES",
+        NotifyType.Cookie2 => "COOKIE2",
+        NotifyType.NoNatsAllowed => "NO_NATS_ALLOWED",
         NotifyType.Ikev2FragmentationSupported => "IKEV2_FRAGMENTATION_SUPPORTED",
         NotifyType.SignatureHashAlgorithms => "SIGNATURE_HASH_ALGORITHMS",
         _ => $"NOTIFY({(ushort)type})",
