@@ -77,9 +77,12 @@ setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
   local pc_remote=$RIGHT_ADDR ss_remote=$LEFT_ADDR
   [ "$1" = nat ] && [ "$initiator" = strongswan ] && pc_remote=%any
   [ "$1" = nat ] && [ "$initiator" = portcullis ] && ss_remote=%any
-  pc_conf "$LEFT_ADDR" "$pc_remote" "$PC_INNER" "$SS_INNER" "${6:-$2}" "${7:-$3}" "$4" | sed "s/id = %any/id = $RIGHT_ADDR/" > "$PC_WORK/pc.conf"
-  pc_conf "$RIGHT_ADDR" "$ss_remote" "$SS_INNER" "$PC_INNER" "$2" "$3" "$5" | sed "s/id = %any/id = $LEFT_ADDR/" > "$PC_WORK/ss.conf"
-  pc_start_strongswan "$RIGHT" ss
+  # PC_IKE_VERSION=1 makes both connections IKEv1; PC_CONN_EXTRA / SS_CONN_EXTRA add a line to ours / strongSwan's.
+  pc_conf "$LEFT_ADDR" "$pc_remote" "$PC_INNER" "$SS_INNER" "${6:-$2}" "${7:-$3}" "$4" | sed "s/id = %any/id = $RIGHT_ADDR/" \
+    | sed "s/version = 2/version = ${PC_IKE_VERSION:-2}${PC_CONN_EXTRA:+\\n    $PC_CONN_EXTRA}/" > "$PC_WORK/pc.conf"
+  pc_conf "$RIGHT_ADDR" "$ss_remote" "$SS_INNER" "$PC_INNER" "$2" "$3" "$5" | sed "s/id = %any/id = $LEFT_ADDR/" \
+    | sed "s/version = 2/version = ${PC_IKE_VERSION:-2}${SS_CONN_EXTRA:+\\n    $SS_CONN_EXTRA}/" > "$PC_WORK/ss.conf"
+  pc_start_strongswan "$RIGHT" ss "${SS_CHARON_EXTRA:-}"
   pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
   pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
   pc_capture_start "$RIGHT" "$RIGHT_IF" wire
@@ -164,6 +167,26 @@ case "$case_name" in
     else
       echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
     fi
+    pc_capture_check wire
+    ;;
+  ikev1)
+    # IKEv1 Main Mode with a PSK, tunnel mode (strongSwan's userspace ESP has no transport mode), ESP in UDP (its
+    # kernel-libipsec fakes NAT-D so that ESP goes in UDP 4500); then DELETE on SIGTERM.
+    ike=${3:-aes128-sha256-modp2048}; esp=${4:-aes128-sha256}
+    PC_IKE_VERSION=1 setup pair "$ike" "$esp" "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    check_listings "$ike" "$esp"
+    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Main Mode" || pc_fail "list-sas does not say IKEv1 Main Mode"
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q "IKEv1" || pc_fail "strongSwan's SA is not IKEv1"
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
+    [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
+    sleep 0.5
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan still has the IKE SA after the daemon stopped"; }
+    grep -q "received DELETE for IKE_SA" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log our DELETE"
+    pc_log "SIGTERM: DELETE for the Quick Mode SA and the ISAKMP SA, strongSwan has no SA left"
     pc_capture_check wire
     ;;
   wrong-psk)

@@ -48,7 +48,6 @@ public sealed partial class IsakmpSa
         {
             Ke?.Dispose();
             Ke = null;
-            if (Pending is { } p && p.State != ChildSaState.Installed) p.Dispose();
         }
     }
 
@@ -426,7 +425,25 @@ public sealed partial class IsakmpSa
             q.Pending.LocalOriginalAddress = LocalEndpoint.Address;
         }
         byte[] hash = Ikev1Hashes.Hash2(_choice.Prf, _keys.SkeyIdA.ReadOnlySpan, mid, q.Ni, IsakmpPayload.EncodeChain(rest));
+        // Installed before message 2 leaves (the host applies events before it sends): the initiator sends on the
+        // SA as soon as it has message 2, and message 3 only confirms (RFC 2409 §5.5), so waiting for it would lose
+        // the first packets, as strongSwan's responder does too.
+        InstallResponderChild(q.Pending);
         Send(now, q, EncodeQuickMode(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash), .. rest]), awaitReply: true);
+    }
+
+    private void InstallResponderChild(ChildSa child)
+    {
+        // A Quick Mode for the selectors of an SA we already have is the peer's rekey of it: the new SA takes over its
+        // policy, and the old one goes when the peer deletes it.
+        if (_children.FirstOrDefault(c => c.Name == child.Name && c.ReplacedBy is null && c.State == ChildSaState.Installed
+            && c.LocalTs.SequenceEqual(child.LocalTs) && c.RemoteTs.SequenceEqual(child.RemoteTs)) is { } old)
+        {
+            child.Replaces = old;
+            old.ReplacedBy = child;
+            IkeLog.ChildSaRekeyed(Log, Name, Uid, child.Name, old.Uid, child.Uid, child.InboundSpi, child.OutboundSpi, "by the peer");
+        }
+        Install(child);
     }
 
     private void QuickMode3(DateTimeOffset now, QuickMode q, IsakmpMessage message, byte[] nextIv, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
@@ -445,17 +462,6 @@ public sealed partial class IsakmpSa
         q.LingerUntil = now + QuickModeLinger;
         q.Ke?.Dispose();
         q.Ke = null;
-        ChildSa child = q.Pending!;
-        // A Quick Mode for the selectors of an SA we already have is the peer's rekey of it: the new SA takes over its
-        // policy, and the old one goes when the peer deletes it.
-        if (_children.FirstOrDefault(c => c.Name == child.Name && c.ReplacedBy is null && c.State == ChildSaState.Installed
-            && c.LocalTs.SequenceEqual(child.LocalTs) && c.RemoteTs.SequenceEqual(child.RemoteTs)) is { } old)
-        {
-            child.Replaces = old;
-            old.ReplacedBy = child;
-            IkeLog.ChildSaRekeyed(Log, Name, Uid, child.Name, old.Uid, child.Uid, child.InboundSpi, child.OutboundSpi, "by the peer");
-        }
-        Install(child);
     }
 
     /// <summary>The child whose selectors cover the proposed ones; exact matches first.</summary>

@@ -198,7 +198,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
                 _quickModes.Remove(q.MessageId);
                 q.Dispose();
                 if (q.Initiator) QuickModeFailed(q, $"no answer to Quick Mode after {q.Tries} retransmits");
-                else IkeLog.SaWarning(Log, Name, Uid, $"Quick Mode {q.MessageId:x8}: no message 3 after {q.Tries} retransmits of message 2; dropped");
+                else IkeLog.SaWarning(Log, Name, Uid, $"Quick Mode {q.MessageId:x8}: no message 3 after {q.Tries} retransmits of message 2; its SA stays until DPD or the peer says otherwise");
             }
             else if (!q.AwaitingReply && now >= q.LingerUntil)
             {
