@@ -30,6 +30,28 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void SiteToSiteTunnel(string initiator, string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "tunnel", initiator, ikeProposal, espProposal);
 
+    /// <summary>IKEv1 proposal pairs: with and without PFS, each run with either side initiating.</summary>
+    public static TheoryData<string, string, string> Ikev1Tunnels()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string initiator in (string[])["portcullis", "strongswan"])
+        {
+            data.Add(initiator, "aes128-sha256-modp2048", "aes128-sha256");
+            data.Add(initiator, "aes256-sha1-modp2048", "aes256-sha1-modp2048");
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// IKEv1 Main Mode with a PSK and Quick Mode, tunnel mode, ESP in UDP (strongSwan's userspace ESP fakes NAT-D):
+    /// ping both ways, same SPIs and algorithms in both listings, tshark decrypts every ISAKMP message with our keys,
+    /// DELETE on SIGTERM.
+    /// </summary>
+    [InteropTheory]
+    [MemberData(nameof(Ikev1Tunnels))]
+    public void Ikev1MainModePsk(string initiator, string ikeProposal, string espProposal) =>
+        InteropEnvironment.RunCase(output, "ikev1", initiator, ikeProposal, espProposal);
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

@@ -113,7 +113,7 @@ check_listings() { # IKE ESP
   echo "$ssl" | grep -Eq "in  +$spi_out," || pc_fail "strongSwan's inbound SPI is not our outbound $spi_out"
   echo "$ssl" | grep -Eq "out +$spi_in," || pc_fail "strongSwan's outbound SPI is not our inbound $spi_in"
   local ike_line esp_line kw
-  ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
+  ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z0-9]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
   for kw in $(echo "$1" | tr '-' ' '); do echo "$ike_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's IKE SA lacks $kw: $ike_line"; done
   for kw in $(echo "$2" | tr '-' ' '); do echo "$esp_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's CHILD SA lacks $kw: $esp_line"; done
   local ours_ike ours_esp
