@@ -52,6 +52,21 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void Ikev1MainModePsk(string initiator, string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "ikev1", initiator, ikeProposal, espProposal);
 
+    /// <summary>IKEv1 through the port-rewriting NAT: NAT-D detects it, IKE floats to 4500 (RFC 3947), ESP in UDP flows.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1BehindNat(string initiator) => InteropEnvironment.RunCase(output, "ikev1-nat", initiator);
+
+    /// <summary>
+    /// IKEv1 Aggressive Mode with a PSK: strongSwan's offer is refused (with the reason in our log) until the connection
+    /// sets aggressive = yes; with it, either side can initiate and the tunnel carries pings.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1AggressiveMode(string initiator) => InteropEnvironment.RunCase(output, "ikev1-aggressive", initiator);
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

@@ -3,6 +3,11 @@
 # Usage (root):
 #   run-case.sh tunnel portcullis|strongswan IKE_PROPOSAL ESP_PROPOSAL   who initiates; ping both ways; same SPIs and algorithms
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
+#   run-case.sh ikev1 portcullis|strongswan [IKE ESP]                    IKEv1 Main Mode PSK, Quick Mode, tunnel: ping both ways, same
+#                                                                        SPIs and algorithms, tshark decrypts ISAKMP, DELETE on SIGTERM
+#   run-case.sh ikev1-nat portcullis|strongswan                          the same through the port-rewriting NAT (RFC 3947)
+#   run-case.sh ikev1-aggressive portcullis|strongswan                   Aggressive Mode: refused without aggressive = yes (strongswan
+#                                                                        initiating), established with it
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
@@ -187,6 +192,56 @@ case "$case_name" in
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan still has the IKE SA after the daemon stopped"; }
     grep -q "received DELETE for IKE_SA" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log our DELETE"
     pc_log "SIGTERM: DELETE for the Quick Mode SA and the ISAKMP SA, strongSwan has no SA left"
+    pc_capture_check wire
+    ;;
+  ikev1-nat)
+    # IKEv1 through the masquerading NAT (ports rewritten): NAT-D detects it, IKE floats to 4500 (RFC 3947), ESP in UDP.
+    PC_IKE_VERSION=1 setup nat aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
+    echo "$pcl"; echo "$ssl"
+    echo "$pcl" | grep -q "IKEv1 Main Mode" || pc_fail "not an IKEv1 SA"
+    echo "$pcl" | grep -Eq "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
+    echo "$pcl" | grep -q "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
+    if [ "$initiator" = portcullis ]; then
+      echo "$pcl" | grep -q "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
+      echo "$ssl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
+      # Behind the NAT we keep the mapping open (RFC 3948 keepalives every 20 s; here we only check one is due).
+    else
+      echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
+    fi
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    pc_capture_check wire
+    ;;
+  ikev1-aggressive)
+    # Aggressive Mode with a PSK sends a hash of the key that can be cracked offline: refused unless aggressive = yes.
+    if [ "$initiator" = strongswan ]; then
+      # strongSwan offers Aggressive Mode to a connection without aggressive = yes: refused, and our log says why.
+      PC_IKE_VERSION=1 SS_CONN_EXTRA="aggressive = yes" setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+      initiate fail
+      line=$(grep -E "WARN .*Aggressive Mode .* refused" "$PC_WORK/pc/portcullis.log" | head -1)
+      echo "$line"
+      echo "$line" | grep -q "cracked offline" || { show_logs; pc_fail "no warning that Aggressive Mode with a PSK can be cracked offline"; }
+      echo "$line" | grep -q "aggressive = yes" || pc_fail "the warning does not name the setting"
+      grep -q "received AUTHENTICATION_FAILED" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan was not told"; }
+      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      # With aggressive = yes on our side (reloaded) the same offer is accepted.
+      sed -i "s/version = 1/version = 1\n    aggressive = yes/" "$PC_WORK/pc/swanctl.conf"
+      pc_portcullis "$LEFT" pc load-all > /dev/null || pc_fail "load-all"
+      initiate ok
+    else
+      # We initiate Aggressive Mode; strongSwan answers it only with its i_dont_care_about_security… switch.
+      PC_IKE_VERSION=1 PC_CONN_EXTRA="aggressive = yes" SS_CONN_EXTRA="aggressive = yes" \
+        SS_CHARON_EXTRA="i_dont_care_about_security_and_use_aggressive_mode_psk = yes" setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+      initiate ok
+    fi
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Aggressive Mode" || { pc_portcullis "$LEFT" pc list-sas; pc_fail "list-sas does not say IKEv1 Aggressive Mode"; }
+    grep -q "AGGRESSIVE" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log an Aggressive Mode exchange"
+    pc_log "Aggressive Mode with aggressive = yes: established, ping goes through"
     pc_capture_check wire
     ;;
   wrong-psk)
