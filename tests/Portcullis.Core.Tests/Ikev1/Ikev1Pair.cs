@@ -12,7 +12,8 @@ internal static class Ikev1Pair
     public static ConnectionConfig Connection(bool left, string ike = "aes128-sha256-modp2048", string esp = "aes128-sha256",
         bool aggressive = false, ChildMode mode = ChildMode.Tunnel, bool encap = false, TimeSpan? dpdDelay = null, TimeSpan? dpdTimeout = null,
         CloseAction dpdAction = CloseAction.None, TimeSpan? childRekey = null, TimeSpan? childLife = null, IReadOnlyList<TrafficSelector>? localTs = null,
-        IReadOnlyList<TrafficSelector>? remoteTs = null, string? remoteId = null)
+        IReadOnlyList<TrafficSelector>? remoteTs = null, string? remoteId = null, bool rightInitiates = false, ulong lifeBytes = 0,
+        CloseAction closeAction = CloseAction.None)
     {
         var child = new ChildConfig
         {
@@ -25,6 +26,8 @@ internal static class Ikev1Pair
             DpdAction = dpdAction,
             RekeyTime = childRekey ?? TimeSpan.FromHours(1),
             LifeTime = childLife,
+            LifeBytes = lifeBytes == 0 ? null : lifeBytes,
+            CloseAction = closeAction,
         };
         return new ConnectionConfig
         {
@@ -32,7 +35,7 @@ internal static class Ikev1Pair
             Version = 1,
             Location = new SourceLocation("test", 1),
             LocalAddrs = left ? ["192.0.2.1"] : ["192.0.2.2"],
-            RemoteAddrs = left ? ["192.0.2.2"] : [],
+            RemoteAddrs = left ? ["192.0.2.2"] : rightInitiates ? ["192.0.2.1"] : [],
             Proposals = ike.Split(',').Select(p => P(p, ike: true)).ToList(),
             Aggressive = aggressive,
             Encap = encap,
