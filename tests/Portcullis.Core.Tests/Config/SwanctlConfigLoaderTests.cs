@@ -409,6 +409,16 @@ public class SwanctlConfigLoaderTests
     }
 
     [Fact]
+    public void Version_1_and_aggressive_select_IKEv1_Aggressive_Mode()
+    {
+        ConnectionConfig c = LoadOk(With(2, "version = 1\naggressive = yes")).Connections[0];
+        Assert.Equal(1, c.Version);
+        Assert.True(c.Aggressive);
+        Assert.False(LoadOk(Valid).Connections[0].Aggressive);
+        Assert.Contains(LoadErrors(With(2, "aggressive = maybe")), e => e.Key == "connections.c.aggressive");
+    }
+
+    [Fact]
     public void LaterDefinitionWinsAcrossMergedSections()
     {
         string text = With(2, "version = 1") + "connections {\n  c {\n    version = 2\n  }\n}\n";
