@@ -224,8 +224,10 @@ public sealed class Ikev1Engine
     }
 
     /// <summary>Other established ISAKMP SAs of the same connection with the same peer (for INITIAL-CONTACT, either way).</summary>
+    /// <remarks>Before its peer is authenticated an SA has no remote identity yet: the peer's address stands for it.</remarks>
     internal IEnumerable<IsakmpSa> OthersWithPeer(IsakmpSa sa) => _byLocalCookie.Values.Where(s => s != sa && s.State == IsakmpSaState.Established
-        && s.Connection.Name == sa.Connection.Name && (s.RemoteId?.Equals(sa.RemoteId) ?? s.RemoteEndpoint.Address.Equals(sa.RemoteEndpoint.Address)));
+        && s.Connection.Name == sa.Connection.Name
+        && (s.RemoteId is null || sa.RemoteId is null ? s.RemoteEndpoint.Address.Equals(sa.RemoteEndpoint.Address) : s.RemoteId.Equals(sa.RemoteId)));
 
     internal void Forget(IsakmpSa sa)
     {

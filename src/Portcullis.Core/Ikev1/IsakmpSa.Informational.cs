@@ -67,7 +67,7 @@ public sealed partial class IsakmpSa
                     if (d.Spis.Any(spi => spi.Length == 16 && BinaryPrimitives.ReadUInt64BigEndian(spi) == InitiatorCookie
                         && BinaryPrimitives.ReadUInt64BigEndian(spi.AsSpan(8)) == ResponderCookie))
                     {
-                        ChildConfig[] restart = _children.Select(c => c.Config).Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray();
+                        ChildConfig[] restart = _children.Where(c => !c.Superseded).Select(c => c.Config).Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray();
                         Remove(now, "deleted by peer", byPeer: true);
                         _v1.Main.RestartClosed(now, restart);
                         return;
@@ -112,7 +112,7 @@ public sealed partial class IsakmpSa
                 {
                     _quickModes.Remove(q.MessageId);
                     q.Dispose();
-                    QuickModeFailed(q, $"peer answered {n.NotifyType.RfcName()}");
+                    QuickModeFailed(now, q, $"peer answered {n.NotifyType.RfcName()}");
                 }
                 break;
         }

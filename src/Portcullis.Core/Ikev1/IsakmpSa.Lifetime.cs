@@ -13,6 +13,11 @@ public sealed partial class IsakmpSa
 {
     private DateTimeOffset _lastInbound;
     private DateTimeOffset? _expireAt;
+    private DateTimeOffset? _reauthAt;
+    private IsakmpSa? _reauthOf;
+
+    /// <summary>When a new ISAKMP SA replaces this one (IKEv1 has no rekey in place: phase 1 runs again); null: not scheduled.</summary>
+    public DateTimeOffset? ReauthAt => _reauthAt;
     private DateTimeOffset? _dpdSentAt;
     private uint? _dpdOutstanding;
     private uint _dpdSequence;
@@ -36,6 +41,38 @@ public sealed partial class IsakmpSa
     {
         _lastInbound = now;
         _expireAt = Lifetime > TimeSpan.Zero ? now + Lifetime : null;
+        // The sooner of rekey_time and reauth_time, less a random part of rand_time, and before the SA expires; only
+        // a side that knows the peer's address can start phase 1 again (a road warrior gateway waits for its client).
+        TimeSpan interval = new[] { Connection.RekeyTime, Connection.ReauthTime }.Where(t => t > TimeSpan.Zero).DefaultIfEmpty(TimeSpan.Zero).Min();
+        if (_expireAt is { } expire && interval >= Lifetime) interval = Lifetime - (Lifetime / 10);
+        _reauthAt = interval > TimeSpan.Zero && Connection.RemoteAddress is not null ? Jittered(now, interval, Connection.EffectiveRandTime < interval / 2 ? Connection.EffectiveRandTime : interval / 10) : null;
+    }
+
+    /// <summary>
+    /// Phase 1 again (strongSwan's IKEv1 rekeying is this reauthentication): a new ISAKMP SA, Quick Modes on it for
+    /// each CHILD SA (each taking over its predecessor's policy), then DELETE for this SA and its Quick Mode SAs.
+    /// </summary>
+    private void Reauthenticate(DateTimeOffset now)
+    {
+        ChildSa[] children = _children.Where(c => c.State == ChildSaState.Installed && c.ReplacedBy is null).ToArray();
+        IsakmpSa? fresh = _v1.StartInitiator(now, Connection, [], out string? error);
+        if (fresh is null)
+        {
+            IkeLog.SaWarning(Log, Name, Uid, $"cannot reauthenticate: {error}");
+            return;
+        }
+        Ikev1Log.Info(Log, Name, Uid, $"reauthenticating: a new IKE_SA {Name}[{fresh.Uid}] (phase 1 again) replaces this one");
+        ReplacedBy = fresh;
+        fresh._reauthOf = this;
+        foreach (ChildSa child in children) fresh._pending.Enqueue((child.Config, child));
+    }
+
+    /// <summary>A reauthentication finished its Quick Modes (or failed): the old ISAKMP SA goes.</summary>
+    private void FinishReauthentication(DateTimeOffset now)
+    {
+        if (_reauthOf is not { } old || _pending.Count > 0 || _quickModes.Values.Any(q => q.Initiator && !q.Done)) return;
+        _reauthOf = null;
+        old.Delete(now, $"reauthenticated as {Name}[{Uid}]");
     }
 
     /// <summary>
@@ -71,6 +108,7 @@ public sealed partial class IsakmpSa
             if (State != IsakmpSaState.Established) return null;
             DateTimeOffset? t = _expireAt;
             void Min(DateTimeOffset? x) { if (x is { } v && (t is null || v < t)) t = v; }
+            if (ReplacedBy is null) Min(_reauthAt);
             if (DpdEnabled)
             {
                 Min(_dpdOutstanding is null ? _lastInbound + Connection.DpdDelay : _dpdSentAt + Connection.DpdDelay);
@@ -94,6 +132,11 @@ public sealed partial class IsakmpSa
             _expireAt = null;
             Delete(now, "IKE_SA lifetime expired");
             return;
+        }
+        if (_reauthAt is { } reauth && now >= reauth && ReplacedBy is null)
+        {
+            _reauthAt = null;
+            Reauthenticate(now);
         }
         foreach (ChildSa child in _children.ToArray())
         {

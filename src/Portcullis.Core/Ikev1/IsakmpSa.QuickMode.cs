@@ -220,7 +220,7 @@ public sealed partial class IsakmpSa
             shared?.Dispose();
             _quickModes.Remove(q.MessageId);
             q.Dispose();
-            QuickModeFailed(q, problem);
+            QuickModeFailed(now, q, problem);
             return;
         }
         using (shared)
@@ -252,8 +252,10 @@ public sealed partial class IsakmpSa
             if (q.Replaces is { } replaced)
             {
                 IkeLog.ChildSaRekeyed(Log, Name, Uid, child.Name, replaced.Uid, child.Uid, child.InboundSpi, child.OutboundSpi, "by us");
-                DeleteChild(now, replaced, "rekeyed");
+                // After a reauthentication the old SA goes with its ISAKMP SA, over which the peer knows it.
+                if (replaced.Owner == this) DeleteChild(now, replaced, "rekeyed");
             }
+            FinishReauthentication(now);
         }
     }
 
@@ -290,7 +292,13 @@ public sealed partial class IsakmpSa
         return own == 0 || p < own ? p : own;
     }
 
-    private void QuickModeFailed(QuickMode q, string reason)
+    private void QuickModeFailed(DateTimeOffset now, QuickMode q, string reason)
+    {
+        QuickModeFailedOnly(q, reason);
+        FinishReauthentication(now);
+    }
+
+    private void QuickModeFailedOnly(QuickMode q, string reason)
     {
         if (q.Replaces is { } old)
         {
@@ -436,8 +444,9 @@ public sealed partial class IsakmpSa
     {
         // A Quick Mode for the selectors of an SA we already have is the peer's rekey of it: the new SA takes over its
         // policy, and the old one goes when the peer deletes it.
-        if (_children.FirstOrDefault(c => c.Name == child.Name && c.ReplacedBy is null && c.State == ChildSaState.Installed
-            && c.LocalTs.SequenceEqual(child.LocalTs) && c.RemoteTs.SequenceEqual(child.RemoteTs)) is { } old)
+        // The peer's reauthentication (a new ISAKMP SA) counts too: the old one's SAs go when the peer deletes it.
+        if (_children.Concat(_v1.OthersWithPeer(this).SelectMany(s => s.Children)).FirstOrDefault(c => c.Name == child.Name && c.ReplacedBy is null
+            && c.State == ChildSaState.Installed && c.LocalTs.SequenceEqual(child.LocalTs) && c.RemoteTs.SequenceEqual(child.RemoteTs)) is { } old)
         {
             child.Replaces = old;
             old.ReplacedBy = child;

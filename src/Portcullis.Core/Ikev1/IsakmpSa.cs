@@ -197,7 +197,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
             {
                 _quickModes.Remove(q.MessageId);
                 q.Dispose();
-                if (q.Initiator) QuickModeFailed(q, $"no answer to Quick Mode after {q.Tries} retransmits");
+                if (q.Initiator) QuickModeFailed(now, q, $"no answer to Quick Mode after {q.Tries} retransmits");
                 else IkeLog.SaWarning(Log, Name, Uid, $"Quick Mode {q.MessageId:x8}: no message 3 after {q.Tries} retransmits of message 2; its SA stays until DPD or the peer says otherwise");
             }
             else if (!q.AwaitingReply && now >= q.LingerUntil)
@@ -334,9 +334,20 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
             q.Dispose();
         }
         _quickModes.Clear();
-        while (_pending.TryDequeue(out var p)) ChildFailed(p.Config.Name, reason);
+        while (_pending.TryDequeue(out var p))
+        {
+            if (p.Replaces is not null) p.Replaces.Rekeying = false;
+            else ChildFailed(p.Config.Name, reason);
+        }
         State = IsakmpSaState.Deleted;
         _phase1.AwaitingReply = false;
+        // A reauthentication that failed: the old SA stays and tries again a little later.
+        if (_reauthOf is { State: IsakmpSaState.Established } old)
+        {
+            old.ReplacedBy = null;
+            old._reauthAt = now + TimeSpan.FromSeconds(30);
+            _reauthOf = null;
+        }
         IkeLog.IkeSaDeleted(Log, Name, Uid, reason);
         _v1.Forget(this);
         Dispose();

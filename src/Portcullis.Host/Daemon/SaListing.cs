@@ -65,7 +65,8 @@ internal static class SaListing
         if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
         string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
         text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, NAT-T {(sa.NatTraversal ? "yes" : "no")}, DPD {(sa.PeerSupportsDpd ? "yes" : "no")}\n");
-        if (sa.EstablishedAt is { } est) text.Append($"  established {Age(now - est)} ago{Due(", expires in ", sa.ExpireAt, now)}\n");
+        if (sa.EstablishedAt is { } est)
+            text.Append($"  established {Age(now - est)} ago{Due(", reauthenticating in ", sa.ReauthAt, now)}{Due(", expires in ", sa.ExpireAt, now)}{(sa.ReplacedBy is { } next ? $", replaced by #{next.Uid}" : "")}\n");
         foreach (ChildSa child in sa.Children) AppendChild(text, child, dataPlane, now);
     }
 

@@ -331,4 +331,31 @@ public class Ikev1ExchangeTests
         Assert.Empty(pair.LeftLog.Warnings);
         Assert.Empty(pair.RightLog.Warnings);
     }
+
+    [Fact]
+    public void Phase_1_is_renewed_by_reauthentication_and_the_Quick_Mode_SAs_move_over_without_a_gap()
+    {
+        EnginePair pair = Ikev1Pair.Create(Ikev1Pair.Connection(left: true, ikeRekey: TimeSpan.FromMinutes(10)), Ikev1Pair.Connection(left: false));
+        pair.Establish(horizon: TimeSpan.FromSeconds(30));
+        IsakmpSa oldLeft = Assert.Single(pair.Left.Ikev1.Sas), oldRight = Assert.Single(pair.Right.Ikev1.Sas);
+        Assert.NotNull(oldLeft.ReauthAt);
+        Assert.Null(oldRight.ReauthAt);
+        pair.Drive(TimeSpan.FromMinutes(11));
+        IsakmpSa newLeft = Assert.Single(pair.Left.Ikev1.Sas), newRight = Assert.Single(pair.Right.Ikev1.Sas);
+        Assert.NotSame(oldLeft, newLeft);
+        Assert.NotSame(oldRight, newRight);
+        foreach (Side side in (Side[])[Side.Left, Side.Right])
+        {
+            ChildSa[] installed = pair.Events<ChildSaInstalled>(side).Select(e => e.ChildSa).ToArray();
+            Assert.Equal(2, installed.Length);
+            Assert.Same(installed[0], installed[1].Replaces);
+            ChildSa removed = Assert.Single(pair.Events<ChildSaRemoved>(side)).ChildSa;
+            Assert.Same(installed[0], removed);
+            Assert.True(removed.Superseded);
+            Assert.Equal(CloseAction.None, removed.AfterRemoval);
+        }
+        Assert.Contains(pair.LeftLog.Lines, l => l.Text.Contains("reauthenticating: a new IKE_SA"));
+        Assert.Empty(pair.LeftLog.Warnings);
+        Assert.Empty(pair.RightLog.Warnings);
+    }
 }

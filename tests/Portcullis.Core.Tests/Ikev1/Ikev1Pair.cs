@@ -13,7 +13,7 @@ internal static class Ikev1Pair
         bool aggressive = false, ChildMode mode = ChildMode.Tunnel, bool encap = false, TimeSpan? dpdDelay = null, TimeSpan? dpdTimeout = null,
         CloseAction dpdAction = CloseAction.None, TimeSpan? childRekey = null, TimeSpan? childLife = null, IReadOnlyList<TrafficSelector>? localTs = null,
         IReadOnlyList<TrafficSelector>? remoteTs = null, string? remoteId = null, bool rightInitiates = false, ulong lifeBytes = 0,
-        CloseAction closeAction = CloseAction.None)
+        CloseAction closeAction = CloseAction.None, TimeSpan? ikeRekey = null)
     {
         var child = new ChildConfig
         {
@@ -38,6 +38,7 @@ internal static class Ikev1Pair
             RemoteAddrs = left ? ["192.0.2.2"] : rightInitiates ? ["192.0.2.1"] : [],
             Proposals = ike.Split(',').Select(p => P(p, ike: true)).ToList(),
             Aggressive = aggressive,
+            RekeyTime = ikeRekey ?? TimeSpan.FromHours(4),
             Encap = encap,
             DpdDelay = dpdDelay ?? TimeSpan.Zero,
             DpdTimeout = dpdTimeout ?? TimeSpan.Zero,
