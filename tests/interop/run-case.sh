@@ -8,6 +8,8 @@
 #   run-case.sh ikev1-nat portcullis|strongswan                          the same through the port-rewriting NAT (RFC 3947)
 #   run-case.sh ikev1-aggressive portcullis|strongswan                   Aggressive Mode: refused without aggressive = yes (strongswan
 #                                                                        initiating), established with it
+#   run-case.sh ikev1-rekey portcullis                                   Quick Mode rekeys by both sides, our phase 1 reauthentication,
+#                                                                        no ping lost
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
@@ -242,6 +244,36 @@ case "$case_name" in
     pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Aggressive Mode" || { pc_portcullis "$LEFT" pc list-sas; pc_fail "list-sas does not say IKEv1 Aggressive Mode"; }
     grep -q "AGGRESSIVE" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log an Aggressive Mode exchange"
     pc_log "Aggressive Mode with aggressive = yes: established, ping goes through"
+    pc_capture_check wire
+    ;;
+  ikev1-rekey)
+    # IKEv1 lifetimes: Quick Mode SAs rekey every 15 s (less jitter) on both sides, our ISAKMP SA every 25 s by
+    # reauthentication (phase 1 again, the Quick Mode SAs moving over); a 50 s ping stream loses nothing.
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "rekey_time = 15s
+        life_time = 40s
+        rand_time = 4s" "rekey_time = 25s" | sed 's/version = 2/version = 1/' > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "rekey_time = 15s
+        life_time = 40s
+        rand_time = 4s" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    log="$PC_WORK/pc/portcullis.log"
+    for round in 1 2; do
+      ip netns exec "$LEFT" ping -c 500 -i 0.1 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream$round.out" 2>&1
+      tail -2 "$PC_WORK/stream$round.out" | head -1
+      grep -q " 0% packet loss" "$PC_WORK/stream$round.out" || { show_logs; pc_fail "inner packets were lost during rekeying"; }
+      grep -q "duplicates" "$PC_WORK/stream$round.out" && pc_fail "inner packets were duplicated during rekeying"
+      us=$(grep -c "rekeyed to .* initiated by us" "$log"); peer=$(grep -c "rekeyed to .* initiated by the peer" "$log"); reauth=$(grep -c "IKE_SA deleted: reauthenticated as" "$log")
+      [ "$us" -ge 1 ] && [ "$peer" -ge 1 ] && [ "$reauth" -ge 1 ] && break
+    done
+    pc_log "Quick Mode rekeys started by us: $us, by strongSwan: $peer; ISAKMP SA reauthentications: $reauth"
+    [ "$us" -ge 1 ] && [ "$peer" -ge 1 ] && [ "$reauth" -ge 1 ] || pc_fail "each side must rekey a Quick Mode SA and we must reauthenticate"
+    grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "not one ISAKMP SA at the end"; }
     pc_capture_check wire
     ;;
   wrong-psk)
