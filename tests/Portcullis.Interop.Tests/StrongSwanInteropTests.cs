@@ -74,6 +74,13 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InteropFact]
     public void Ikev1Rekeying() => InteropEnvironment.RunCase(output, "ikev1-rekey", "portcullis");
 
+    /// <summary>
+    /// IKEv1 DPD (RFC 3706) against strongSwan: R-U-THERE answered both ways; strongSwan killed, our SA cleared within
+    /// dpd_delay + dpd_timeout and restarted by dpd_action = restart once strongSwan is back.
+    /// </summary>
+    [InteropFact]
+    public void Ikev1DeadPeerDetection() => InteropEnvironment.RunCase(output, "ikev1-dpd", "portcullis");
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

@@ -10,6 +10,8 @@
 #                                                                        initiating), established with it
 #   run-case.sh ikev1-rekey portcullis                                   Quick Mode rekeys by both sides, our phase 1 reauthentication,
 #                                                                        no ping lost
+#   run-case.sh ikev1-dpd portcullis                                     RFC 3706 R-U-THERE both ways; strongSwan killed: cleared within
+#                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
@@ -275,6 +277,45 @@ case "$case_name" in
     grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
     [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "not one ISAKMP SA at the end"; }
     pc_capture_check wire
+    ;;
+  ikev1-dpd)
+    # RFC 3706 both ways: our R-U-THERE answered by strongSwan; strongSwan dies and our DPD clears the SA within
+    # dpd_delay + dpd_timeout; dpd_action = restart gets through once strongSwan is back, now itself checking us
+    # every second (DPD is sent only by a side that heard nothing for dpd_delay, so one side at a time).
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "dpd_action = restart" "dpd_delay = 2s
+    dpd_timeout = 10s" | sed 's/version = 2/version = 1/' > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "" "dpd_delay = 1s" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss-dpd.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    ss_pid=$CHARON_PID
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    log="$PC_WORK/pc/portcullis.log"
+    sleep 5
+    grep -q "received INFORMATIONAL_V1 .*N(R-U-THERE-ACK)" "$log" || { tail -20 "$log"; pc_fail "strongSwan did not answer our R-U-THERE"; }
+    grep -q "peer is dead" "$log" && pc_fail "a live peer was declared dead"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic"
+    pc_log "our R-U-THERE answered: $(grep -c 'received INFORMATIONAL_V1 .*N(R-U-THERE-ACK)' "$log") R-U-THERE-ACKs"
+    kill -9 "$ss_pid"; t0=$(date +%s.%N)
+    for i in $(seq 200); do grep -q "peer is dead" "$log" && break; sleep 0.1; done
+    t1=$(date +%s.%N)
+    grep "peer is dead" "$log" | head -1
+    grep -q "peer is dead: no R-U-THERE-ACK within dpd_timeout" "$log" || { tail -20 "$log"; pc_fail "DPD did not declare the peer dead"; }
+    took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    pc_log "DPD cleared the SA ${took}s after the peer died (dpd_delay 2 s + dpd_timeout 10 s)"
+    awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
+    grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-dpd.conf"
+    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
+    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
+    pc_log "the tunnel came back by itself after strongSwan returned"
+    sleep 3
+    grep -q "parsed INFORMATIONAL_V1 .*N(DPD_ACK)" "$PC_WORK/ss/charon.log" || { grep DPD "$PC_WORK/ss/charon.log" | tail; pc_fail "strongSwan got no R-U-THERE-ACK (its DPD_ACK) from us"; }
+    pc_log "strongSwan's R-U-THERE answered"
     ;;
   wrong-psk)
     setup pair aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "other-$SECRET"

@@ -84,7 +84,7 @@ public sealed partial class IsakmpSa
 
     private byte[] EncodeQuickMode(QuickMode q, IsakmpExchangeType exchange, List<IsakmpPayload> payloads)
     {
-        LogMessage("sending", exchange, q.MessageId, payloads, LocalEndpoint, RemoteEndpoint);
+        LogMessage("sending", exchange, q.MessageId, payloads, LocalEndpoint, RemoteEndpoint, q.Initiator);
         return IsakmpMessage.EncodeEncrypted(Header(exchange, q.MessageId), payloads, _encryption!, q.Iv);
     }
 
@@ -187,7 +187,7 @@ public sealed partial class IsakmpSa
 
     private void QuickMode2(DateTimeOffset now, QuickMode q, IsakmpMessage message, byte[] nextIv, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
     {
-        LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote);
+        LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote, q.Initiator);
         NoncePayload? nr = message.Get<NoncePayload>();
         if (nr is null || !HashIs(message, Ikev1Hashes.Hash2(_choice!.Prf, _keys!.SkeyIdA.ReadOnlySpan, q.MessageId, q.Ni, message.AfterFirst)))
         {
@@ -319,7 +319,7 @@ public sealed partial class IsakmpSa
             Dropped(header, remote, "invalid HASH(1) in Quick Mode message 1");
             return;
         }
-        LogMessage("received", IsakmpExchangeType.QuickMode, mid, message.Payloads, local, remote);
+        LogMessage("received", IsakmpExchangeType.QuickMode, mid, message.Payloads, local, remote, false);
         UpdateEndpoints(now, local, remote);
         _lastInbound = now;
         SaPayload? sa = message.Get<SaPayload>();
@@ -462,7 +462,7 @@ public sealed partial class IsakmpSa
             Dropped(message.Header, remote, "invalid HASH(3) in Quick Mode message 3");
             return;
         }
-        LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote);
+        LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote, q.Initiator);
         q.Iv = nextIv;
         q.LastReceived = datagram.ToArray();
         q.AwaitingReply = false;

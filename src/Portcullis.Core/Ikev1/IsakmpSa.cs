@@ -252,11 +252,17 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
         _ => t.ToString(),
     };
 
-    private void LogMessage(string direction, IsakmpExchangeType exchange, uint messageId, IEnumerable<IsakmpPayload> payloads, IPEndPoint local, IPEndPoint remote)
+    /// <summary>
+    /// One debug line per message. A message is a request when the initiator of its exchange sent it (the Quick Mode
+    /// initiator may be the phase 1 responder); Informational messages are all requests, as strongSwan logs them.
+    /// </summary>
+    private void LogMessage(string direction, IsakmpExchangeType exchange, uint messageId, IEnumerable<IsakmpPayload> payloads, IPEndPoint local, IPEndPoint remote,
+        bool? exchangeInitiator = null)
     {
         if (!Log.IsEnabled(LogLevel.Debug)) return;
-        IkeLog.Message(Log, Name, Uid, direction, ExchangeName(exchange), IsInitiator == (direction == "sending") ? "request" : "response", messageId,
-            IsakmpMessage.Describe(payloads), local, remote);
+        bool initiator = exchangeInitiator ?? IsInitiator;
+        string kind = exchange == IsakmpExchangeType.Informational || initiator == (direction == "sending") ? "request" : "response";
+        IkeLog.Message(Log, Name, Uid, direction, ExchangeName(exchange), kind, messageId, IsakmpMessage.Describe(payloads), local, remote);
     }
 
     private void Dropped(IsakmpHeader header, IPEndPoint remote, string reason) =>
