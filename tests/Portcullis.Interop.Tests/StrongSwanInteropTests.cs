@@ -81,6 +81,12 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InteropFact]
     public void Ikev1DeadPeerDetection() => InteropEnvironment.RunCase(output, "ikev1-dpd", "portcullis");
 
+    /// <summary>IKEv1 with different PSKs: no SA, and our log names the likely cause on either side.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "ikev1-wrong-psk", initiator);
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

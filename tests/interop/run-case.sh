@@ -10,6 +10,8 @@
 #                                                                        initiating), established with it
 #   run-case.sh ikev1-rekey portcullis                                   Quick Mode rekeys by both sides, our phase 1 reauthentication,
 #                                                                        no ping lost
+#   run-case.sh ikev1-wrong-psk portcullis|strongswan                    different PSKs: the responder cannot decrypt message 5; one
+#                                                                        warning on our side saying PSK mismatch
 #   run-case.sh ikev1-dpd portcullis                                     RFC 3706 R-U-THERE both ways; strongSwan killed: cleared within
 #                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
@@ -316,6 +318,27 @@ case "$case_name" in
     sleep 3
     grep -q "parsed INFORMATIONAL_V1 .*N(DPD_ACK)" "$PC_WORK/ss/charon.log" || { grep DPD "$PC_WORK/ss/charon.log" | tail; pc_fail "strongSwan got no R-U-THERE-ACK (its DPD_ACK) from us"; }
     pc_log "strongSwan's R-U-THERE answered"
+    ;;
+  ikev1-wrong-psk)
+    # Different PSKs: the responder cannot decrypt Main Mode message 5 (its keys come from its own PSK). One warning
+    # line on our side either way, naming the likely cause.
+    PC_IKE_VERSION=1 setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "other-$SECRET"
+    initiate fail
+    sleep 0.5
+    grep -E "WARN" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to"
+    n=$(grep -E "WARN" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | grep -c .)
+    [ "$n" -ge 1 ] || { show_logs; pc_fail "Portcullis logged no warning"; }
+    # Neither side can read the other's protected notify (their keys differ), so each says so in its own log.
+    if [ "$initiator" = strongswan ]; then
+      grep -q "WARN .*invalid HASH_I.*pre-shared key mismatch?" "$PC_WORK/pc/portcullis.log" || pc_fail "our responder's warning does not say invalid HASH_I / PSK mismatch"
+    else
+      grep -q "WARN .*protected notify we cannot read.*pre-shared key mismatch?" "$PC_WORK/pc/portcullis.log" || pc_fail "our initiator's warning does not name the PSK"
+      grep -q "decryption failed?" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not fail to decrypt our message 5"
+    fi
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+    # Our key decrypts only our half of the encrypted messages: Wireshark would garble strongSwan's with it.
+    sed -i '/^ikev1 /d' "$PC_WORK/keys.log"
+    pc_capture_check wire
     ;;
   wrong-psk)
     setup pair aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "other-$SECRET"

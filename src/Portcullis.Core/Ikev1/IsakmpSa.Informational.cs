@@ -17,11 +17,12 @@ public sealed partial class IsakmpSa
     /// <summary>Sends one protected Informational message: HASH(1) over the payloads, then the payloads.</summary>
     private void SendInformational(DateTimeOffset now, List<IsakmpPayload> payloads)
     {
-        if (_keys is null || _encryption is null || State != IsakmpSaState.Established) return;
+        if (_keys is null || _encryption is null || State == IsakmpSaState.Deleted) return;
         uint mid = NewMessageId();
         byte[] hash = Ikev1Hashes.Hash1(_choice!.Prf, _keys.SkeyIdA.ReadOnlySpan, mid, IsakmpPayload.EncodeChain(payloads));
         List<IsakmpPayload> all = [new HashPayload(hash), .. payloads];
-        byte[] iv = Ikev1Hashes.Phase2Iv(Hash, _lastPhase1Block, mid, _encryption.BlockSize);
+        // Before phase 1 completes the IV chain so far stands in for its last block (as strongSwan does).
+        byte[] iv = Ikev1Hashes.Phase2Iv(Hash, State == IsakmpSaState.Established ? _lastPhase1Block : _iv, mid, _encryption.BlockSize);
         LogMessage("sending", IsakmpExchangeType.Informational, mid, all, LocalEndpoint, RemoteEndpoint);
         Transmit(IsakmpMessage.EncodeEncrypted(Header(IsakmpExchangeType.Informational, mid), all, _encryption, iv), LocalEndpoint, RemoteEndpoint);
     }
@@ -33,25 +34,39 @@ public sealed partial class IsakmpSa
             HandleUnprotectedNotify(now, header, datagram, remote);
             return;
         }
-        if (State != IsakmpSaState.Established || _encryption is null)
+        if (_encryption is null)
         {
-            Dropped(header, remote, "protected Informational before phase 1 completed");
+            Dropped(header, remote, "protected Informational before keys were agreed");
             return;
         }
-        byte[] iv = Ikev1Hashes.Phase2Iv(Hash, _lastPhase1Block, header.MessageId, _encryption.BlockSize);
-        if (!IsakmpMessage.TryDecode(datagram, header, _encryption, iv, out IsakmpMessage? message, out _, out ParseError error))
+        bool established = State == IsakmpSaState.Established;
+        byte[] iv = Ikev1Hashes.Phase2Iv(Hash, established ? _lastPhase1Block : _iv, header.MessageId, _encryption.BlockSize);
+        bool decoded = IsakmpMessage.TryDecode(datagram, header, _encryption, iv, out IsakmpMessage? message, out _, out ParseError error);
+        byte[] expected = decoded ? Ikev1Hashes.Hash1(_choice!.Prf, _keys!.SkeyIdA.ReadOnlySpan, header.MessageId, message!.AfterFirst) : [];
+        bool authentic = decoded && message!.Payloads.Count > 0 && message.Payloads[0] is HashPayload hash && hash.Hash.Length == expected.Length
+            && CryptographicOperations.FixedTimeEquals(hash.Hash, expected);
+        if (!authentic)
         {
-            Dropped(header, remote, error.ToString());
+            if (!established)
+            {
+                // During phase 1 a peer with another PSK answers our message 5 with a notify under its own keys. It
+                // cannot be authenticated, but neither can anything else in phase 1: giving up now beats retrying
+                // for minutes against a key that will not change.
+                string why = $"the peer answered {_exchangeName} message {_step} with a protected notify we cannot read (its keys differ from ours): pre-shared key mismatch?";
+                IkeLog.SaWarning(Log, Name, Uid, why);
+                if (IsInitiator && State == IsakmpSaState.Authenticating) Remove(now, "pre-shared key mismatch?");
+                return;
+            }
+            Dropped(header, remote, decoded ? "Informational without a valid HASH(1)" : error.ToString());
             return;
         }
-        byte[] expected = Ikev1Hashes.Hash1(_choice!.Prf, _keys!.SkeyIdA.ReadOnlySpan, header.MessageId, message!.AfterFirst);
-        if (message.Payloads.Count == 0 || message.Payloads[0] is not HashPayload hash || hash.Hash.Length != expected.Length
-            || !CryptographicOperations.FixedTimeEquals(hash.Hash, expected))
+        LogMessage("received", IsakmpExchangeType.Informational, header.MessageId, message!.Payloads, local, remote);
+        if (!established)
         {
-            Dropped(header, remote, "Informational without a valid HASH(1)");
+            // Authenticated, but phase 1 is not done: only an error that ends it means anything here.
+            if (message.Get<NotificationPayload>() is { } n && n.NotifyType.IsError()) PhaseOneRefused(now, n);
             return;
         }
-        LogMessage("received", IsakmpExchangeType.Informational, header.MessageId, message.Payloads, local, remote);
         UpdateEndpoints(now, local, remote);
         _lastInbound = now;
         var closed = new List<ChildConfig>();
@@ -135,6 +150,12 @@ public sealed partial class IsakmpSa
             Dropped(header, remote, "unprotected Informational" + (State == IsakmpSaState.Established ? " after phase 1 completed" : ""));
             return;
         }
+        PhaseOneRefused(now, n);
+    }
+
+    /// <summary>The peer ended phase 1 with an error notify: one line saying what it means, and the SA goes.</summary>
+    private void PhaseOneRefused(DateTimeOffset now, NotificationPayload n)
+    {
         if (n.NotifyType == NotifyMessageType.AuthenticationFailed)
             IkeLog.WeWereRefused(Log, Name, Uid, LocalId?.ToString() ?? "-");
         else if (n.NotifyType == NotifyMessageType.NoProposalChosen)

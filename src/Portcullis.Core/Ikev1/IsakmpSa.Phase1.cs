@@ -418,6 +418,8 @@ public sealed partial class IsakmpSa
             AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
             return false;
         }
+        // Authentic: the IV chain moves on, also for the notify that refuses an unexpected identity.
+        _iv = nextIv;
         Identity? peerId = id.ToIdentity();
         if (CheckPeerIdentity(peerId) is { } problem)
         {
@@ -425,7 +427,6 @@ public sealed partial class IsakmpSa
             return false;
         }
         RemoteId = peerId;
-        _iv = nextIv;
         UpdateEndpoints(now, local, remote);
         _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
         IdPayload idr = IdPayload.FromIdentity(LocalId!);
@@ -445,6 +446,7 @@ public sealed partial class IsakmpSa
             AuthenticationFailed(now, header, "invalid HASH_R: pre-shared key mismatch?");
             return false;
         }
+        _iv = nextIv;
         Identity? peerId = id.ToIdentity();
         if (CheckPeerIdentity(peerId) is { } problem)
         {
@@ -452,7 +454,6 @@ public sealed partial class IsakmpSa
             return false;
         }
         RemoteId = peerId;
-        _iv = nextIv;
         UpdateEndpoints(now, local, remote);
         _phase1.AwaitingReply = false;
         _step = 6;
@@ -526,12 +527,12 @@ public sealed partial class IsakmpSa
             AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
             return false;
         }
+        if (header.IsEncrypted) _iv = nextIv;
         if (CheckPeerIdentity(RemoteId) is { } problem)
         {
             AuthenticationFailed(now, header, problem, RemoteId);
             return false;
         }
-        if (header.IsEncrypted) _iv = nextIv;
         DetectNat(message, local, remote);
         LogNat();
         UpdateEndpoints(now, local, remote);
@@ -571,10 +572,15 @@ public sealed partial class IsakmpSa
         Remove(now, reason);
     }
 
+    /// <summary>
+    /// The peer's hash or identity is wrong. The notify goes protected under our keys, as strongSwan sends it and
+    /// accepts it: a peer with the same PSK reads it, one with another PSK could read nothing we send anyway.
+    /// </summary>
     private void AuthenticationFailed(DateTimeOffset now, IsakmpHeader header, string reason, Identity? peerId = null)
     {
         Ikev1Log.PeerAuthenticationFailed(Log, Name, Uid, peerId?.ToString() ?? RemoteId?.ToString() ?? RemoteEndpoint.Address.ToString(), $"{reason} (AUTHENTICATION-FAILED)");
-        _v1.SendNotify(LocalEndpoint, RemoteEndpoint, header, NotifyMessageType.AuthenticationFailed);
+        if (_encryption is not null) SendInformational(now, [NotificationPayload.ForIsakmpSa(NotifyMessageType.AuthenticationFailed, InitiatorCookie, ResponderCookie)]);
+        else _v1.SendNotify(LocalEndpoint, RemoteEndpoint, header, NotifyMessageType.AuthenticationFailed);
         Remove(now, reason);
     }
 }

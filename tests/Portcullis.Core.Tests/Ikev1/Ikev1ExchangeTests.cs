@@ -54,11 +54,24 @@ public class Ikev1ExchangeTests
         EnginePair pair = Ikev1Pair.Create(rightPsk: "another secret entirely"u8.ToArray());
         pair.Establish();
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("invalid HASH_I") && w.Contains("pre-shared key mismatch?"));
-        Assert.Contains(pair.LeftLog.Warnings, w => w.Contains("AUTHENTICATION_FAILED") && w.Contains("check the pre-shared key"));
+        // The responder's notify is under its own keys: the initiator cannot read it, which says enough.
+        Assert.Single(pair.LeftLog.Warnings, w => w.Contains("protected notify we cannot read") && w.Contains("pre-shared key mismatch?"));
+        Assert.Single(pair.Sent, p => p.From == Side.Left && IsPhase1(p, encrypted: true));
         Assert.Single(pair.Events<ChildSaFailed>(Side.Left));
         Assert.Empty(pair.Left.Ikev1.Sas);
         Assert.Empty(pair.Right.Ikev1.Sas);
         Assert.Empty(pair.Events<ChildSaInstalled>(Side.Left));
+    }
+
+    [Fact]
+    public void An_unexpected_peer_identity_is_refused_with_a_notify_the_initiator_can_read()
+    {
+        EnginePair pair = Ikev1Pair.Create(Ikev1Pair.Connection(left: true), Ikev1Pair.Connection(left: false, remoteId: "@someone.else"));
+        pair.Establish();
+        Assert.True(pair.RightLog.Warnings.Any(w => w.Contains("peer identity 'left.example' is not the configured 'someone.else'")), pair.Dump());
+        Assert.Contains(pair.LeftLog.Warnings, w => w.Contains("AUTHENTICATION_FAILED") && w.Contains("check the pre-shared key and identities"));
+        Assert.Single(pair.Events<ChildSaFailed>(Side.Left));
+        Assert.Empty(pair.Left.Ikev1.Sas);
     }
 
     [Fact]
