@@ -191,6 +191,16 @@ case "$case_name" in
     check_listings "$ike" "$esp"
     pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Main Mode" || pc_fail "list-sas does not say IKEv1 Main Mode"
     pc_swanctl "$RIGHT" ss --list-sas | grep -q "IKEv1" || pc_fail "strongSwan's SA is not IKEv1"
+    # strongSwan deletes the Quick Mode SA: ours goes, the ISAKMP SA stays, and a new Quick Mode over it brings the
+    # tunnel back.
+    pc_swanctl "$RIGHT" ss --terminate --child net > /dev/null 2>&1
+    for i in $(seq 50); do grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" && break; sleep 0.1; done
+    grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "strongSwan's DELETE did not remove our Quick Mode SA"; }
+    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" && pc_fail "the deleted Quick Mode SA is still listed"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate2.out" 2>&1 || { cat "$PC_WORK/initiate2.out"; show_logs; pc_fail "a new Quick Mode failed"; }
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c "IKEv1 Main Mode")" -eq 1 ] || pc_fail "the new Quick Mode did not reuse the ISAKMP SA"
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping after the new Quick Mode"; }
+    pc_log "strongSwan's DELETE removed the Quick Mode SA; a new Quick Mode over the same ISAKMP SA carries traffic"
     grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
     kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
     [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"

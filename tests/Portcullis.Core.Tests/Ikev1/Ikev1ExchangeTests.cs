@@ -371,4 +371,26 @@ public class Ikev1ExchangeTests
         Assert.Empty(pair.LeftLog.Warnings);
         Assert.Empty(pair.RightLog.Warnings);
     }
+
+    [Fact]
+    public void Half_open_Main_Modes_from_one_address_stop_at_block_threshold()
+    {
+        EnginePair pair = Ikev1Pair.Create();
+        // The initiator's first messages reach the responder, nothing comes back: each attempt stays half-open.
+        pair.Intercept = p => p.From == Side.Right ? [] : [p];
+        for (int i = 0; i < 7; i++) Assert.True(pair.Left.Ikev1Initiate(pair.Now));
+        pair.Pump();
+        Assert.Equal(5, pair.Right.Ikev1.Sas.Count);
+        Assert.Contains(pair.RightLog.Warnings, w => w.Contains("block_threshold 5"));
+        // The half-open timeout frees them.
+        pair.Drive(TimeSpan.FromSeconds(31));
+        Assert.Empty(pair.Right.Ikev1.Sas);
+    }
+}
+
+internal static class Ikev1PairExtensions
+{
+    /// <summary>A new ISAKMP SA for child "net", even when one exists (the usual Initiate reuses it).</summary>
+    public static bool Ikev1Initiate(this IkeEngine engine, DateTimeOffset now) =>
+        engine.Ikev1.StartInitiator(now, engine.Config.Connections[0], [engine.Config.Connections[0].Children[0]], out _) is not null;
 }
