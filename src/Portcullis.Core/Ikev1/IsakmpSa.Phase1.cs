@@ -450,7 +450,7 @@ public sealed partial class IsakmpSa
         }
         RemoteId = peerId;
         UpdateEndpoints(now, local, remote);
-        _phase1.AwaitingReply = false;
+        EndOfExchange(_phase1);
         _step = 6;
         Established(now);
         return true;
@@ -532,7 +532,7 @@ public sealed partial class IsakmpSa
         LogNat();
         UpdateEndpoints(now, local, remote);
         _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
-        _phase1.AwaitingReply = false;
+        EndOfExchange(_phase1);
         _step = 3;
         Established(now);
         return true;

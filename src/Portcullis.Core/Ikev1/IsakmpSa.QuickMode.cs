@@ -464,8 +464,7 @@ public sealed partial class IsakmpSa
         LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote, q.Initiator);
         q.Iv = nextIv;
         q.LastReceived = datagram.ToArray();
-        q.AwaitingReply = false;
-        q.LastSent = null;
+        EndOfExchange(q);
         q.Done = true;
         q.LingerUntil = now + QuickModeLinger;
         q.Ke?.Dispose();

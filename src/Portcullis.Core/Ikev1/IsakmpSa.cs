@@ -301,6 +301,16 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
     }
 
     /// <summary>
+    /// The peer's message ended the exchange without an answer from us: nothing to retransmit, and a repeat of it
+    /// must not make us resend our earlier message (the peer would answer that with its repeat again, for ever).
+    /// </summary>
+    private static void EndOfExchange(Exchange x)
+    {
+        x.AwaitingReply = false;
+        x.LastSent = null;
+    }
+
+    /// <summary>
     /// The peer repeated its last message of the exchange (ours was lost): send our answer again, once per repeat,
     /// to where it came from.
     /// </summary>
