@@ -296,9 +296,9 @@ public static partial class SwanctlConfigLoader
 
         if (b.Version == 1)
         {
-            // What IKEv1 cannot do here yet is refused, not ignored: signatures, EAP/XAUTH, Mode Config.
-            if (local is not null && local.Class != AuthClass.Psk || remote is not null && remote.Class != AuthClass.Psk)
-                ctx.Error(section.Location, section.Path, $"IKEv1 (version = 1) with auth = {(local?.Class != AuthClass.Psk ? local?.Auth : remote?.Auth)} {NotSupported} (psk only)");
+            // What IKEv1 cannot do here yet is refused, not ignored: EAP/XAUTH, a method per side, Mode Config.
+            if (local is not null && remote is not null && (local.Class != remote.Class || local.Class == AuthClass.Eap))
+                ctx.Error(section.Location, section.Path, $"IKEv1 (version = 1) with auth = {local.Auth} / {remote.Auth} {NotSupported} (psk or pubkey, the same on both sides)");
             if (b.Pools.Count > 0 || b.Vips.Count > 0)
                 ctx.Error(section.Location, section.Path, $"virtual IPs (pools, vips) over IKEv1 (Mode Config) {NotSupported}");
         }

@@ -131,9 +131,8 @@ public sealed class Ikev1Engine
             return;
         }
         Identity? peerId = aggressive ? message.Get<IdPayload>()?.ToIdentity() : null;
-        // IKEv1 authenticates with PSKs only so far: a connection that signs or uses EAP is IKEv2's alone.
-        List<ConnectionConfig> candidates = Main.Config.Connections.Where(c => c.Version is 0 or 1
-            && c.Local.Class == AuthClass.Psk && c.Remote.Class == AuthClass.Psk
+        // IKEv1 has one method for both sides, a PSK or RSA signatures: a connection with EAP or mixed methods is IKEv2's.
+        List<ConnectionConfig> candidates = Main.Config.Connections.Where(c => c.Version is 0 or 1 && Ikev1Capable(c)
             && IkeEngine.AddressMatches(c.LocalAddrs, local.Address) && IkeEngine.AddressMatches(c.RemoteAddrs, remote.Address)).ToList();
         if (aggressive && peerId is not null)
             candidates = candidates.OrderBy(c => c.Remote.Id is null ? 1 : c.Remote.Id.Equals(peerId) ? 0 : 2).Where(c => c.Remote.Id is null || c.Remote.Id.Equals(peerId)).ToList();
@@ -166,6 +165,9 @@ public sealed class Ikev1Engine
             Ikev1Log.NoProposalChosen(Logger, first.Name, 0, Ikev1Proposals.DescribePhase1(sa), Ikev1Proposals.Describe(Ikev1Proposals.Phase1(first.Proposals)));
         SendNotify(local, remote, header, NotifyMessageType.NoProposalChosen);
     }
+
+    /// <summary>IKEv1 authenticates both sides the same way: both with the PSK, or both with RSA signatures.</summary>
+    internal static bool Ikev1Capable(ConnectionConfig c) => c.Local.Class == c.Remote.Class && c.Local.Class is AuthClass.Psk or AuthClass.PublicKey;
 
     /// <summary>An unencrypted Informational notify about a message we will not keep state for (RFC 2408 §5.1).</summary>
     internal void SendNotify(IPEndPoint local, IPEndPoint remote, IsakmpHeader about, NotifyMessageType type)
@@ -201,7 +203,7 @@ public sealed class Ikev1Engine
         if (remote is null) { error = $"connection '{conn.Name}' has no literal remote address to initiate to"; return null; }
         IPAddress? localAddress = conn.LocalAddress ?? Options.SourceAddressFor?.Invoke(remote);
         if (localAddress is null) { error = $"no local address to reach {remote} (set local_addrs)"; return null; }
-        if (conn.Local.Class != AuthClass.Psk || conn.Remote.Class != AuthClass.Psk) { error = $"connection '{conn.Name}': IKEv1 authenticates with pre-shared keys only (auth = psk on both sides)"; return null; }
+        if (!Ikev1Capable(conn)) { error = $"connection '{conn.Name}': IKEv1 needs auth = psk on both sides or auth = pubkey on both sides"; return null; }
         if (Ikev1Proposals.Phase1(conn.Proposals).Count == 0) { error = $"connection '{conn.Name}' has no IKE proposal usable with IKEv1 (an AEAD or a group without an IKEv1 number?)"; return null; }
         var sa = new IsakmpSa(this, Main.NextUid(), conn, initiator: true, AllocateCookie(), 0,
             new IPEndPoint(localAddress, Options.IkePort), new IPEndPoint(remote, conn.RemotePort), now, conn.Aggressive ? Phase1Mode.Aggressive : Phase1Mode.Main);

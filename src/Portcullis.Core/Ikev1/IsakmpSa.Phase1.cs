@@ -1,8 +1,12 @@
 using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Portcullis.Core.Config;
 using Portcullis.Core.Crypto;
 using Portcullis.Core.Crypto.Kdf;
 using Portcullis.Core.Crypto.Registry;
+using Portcullis.Core.Crypto.Signatures;
+using Portcullis.Core.Pki;
 using Portcullis.Core.Ikev1.Wire;
 using Portcullis.Core.Ikev2;
 using ParseError = Portcullis.Core.Ikev2.Wire.ParseError;
@@ -65,7 +69,103 @@ public sealed partial class IsakmpSa
         }
     }
 
-    private Identity OwnIdentity => Connection.Local.Id ?? Identity.FromAddress(LocalEndpoint.Address);
+    /// <summary>Our identity: the configured one; with a certificate its subject; else our address (strongSwan's defaults).</summary>
+    private Identity OwnIdentity => Connection.Local.Id
+        ?? (UsesSignatures && OwnCertificate() is { } cert ? new Identity(IdType.DerAsn1Dn, cert.SubjectName.RawData) : Identity.FromAddress(LocalEndpoint.Address));
+
+    /// <summary>The authentication method of the connection: one for both sides in IKEv1.</summary>
+    private AuthenticationMethod Method => MethodFor(Connection.Remote.Class);
+
+    private bool UsesSignatures => Method == AuthenticationMethod.RsaSignatures;
+
+    private bool _peerSentCertReq;
+
+    /// <summary>The peer's certificate, once its signature was verified.</summary>
+    public X509Certificate2? RemoteCertificate { get; private set; }
+
+    private CredentialStore Credentials => _v1.Main.Credentials;
+
+    private X509Certificate2? OwnCertificate() => Connection.Local.Certs.Count > 0
+        ? Credentials.FindCertificate(Connection.Local.Certs[0])
+        : Connection.Local.Id is { } id ? Credentials.FindCertificateFor(id) : null;
+
+    /// <summary>CERTREQ payloads naming the CAs we trust for the peer (RFC 2408 §3.10: the CA's distinguished name).</summary>
+    private IEnumerable<IsakmpPayload> CertReqs()
+    {
+        if (!UsesSignatures || !Connection.SendCertReq) return [];
+        IEnumerable<X509Certificate2> cas = Connection.Remote.CaCerts.Count == 0 ? Credentials.CaCertificates
+            : Connection.Remote.CaCerts.Select(Credentials.FindCaCertificate).OfType<X509Certificate2>();
+        return cas.Select(ca => new CertReqPayload(CertPayload.X509Signature, ca.SubjectName.RawData)).ToArray();
+    }
+
+    /// <summary>
+    /// What proves us after our ID: HASH_I/HASH_R itself with a PSK; with RSA signatures our certificate (when
+    /// send_cert says so) and SIG_I/SIG_R, the signature over the hash (RFC 2409 §5.1). Null with the reason when we
+    /// have no usable certificate or key.
+    /// </summary>
+    private List<IsakmpPayload>? OwnProof(byte[] hash, out string? problem)
+    {
+        problem = null;
+        if (!UsesSignatures) return [new HashPayload(hash)];
+        X509Certificate2? cert = OwnCertificate();
+        if (cert is null) { problem = Connection.Local.Certs.Count > 0 ? $"certificate '{Connection.Local.Certs[0]}' not loaded" : $"no certificate for '{LocalId}'"; return null; }
+        if (Credentials.FindPrivateKey(cert) is not RSA key) { problem = $"no RSA private key for certificate \"{cert.Subject}\" (IKEv1 signs with RSA only)"; return null; }
+        var proof = new List<IsakmpPayload>();
+        if (Connection.SendCert == SendCertPolicy.Always || Connection.SendCert == SendCertPolicy.IfAsked && _peerSentCertReq)
+            proof.Add(new CertPayload(CertPayload.X509Signature, cert.RawData));
+        proof.Add(new SignaturePayload(RsaPkcs1NullSignature.Sign(key, hash)));
+        return proof;
+    }
+
+    /// <summary>
+    /// Checks the peer's proof against the hash we expect of it: the HASH payload with a PSK; with signatures its
+    /// certificate (sent or loaded), the chain to a trusted CA, its identity in the certificate and SIG over the hash.
+    /// Null when proven, else the reason.
+    /// </summary>
+    private string? VerifyProof(DateTimeOffset now, IsakmpMessage message, byte[] expected, Identity? peerId, bool initiatorsProof)
+    {
+        string hashName = initiatorsProof ? "HASH_I" : "HASH_R";
+        if (!UsesSignatures) return HashMatches(message.Get<HashPayload>(), expected) ? null : $"invalid {hashName}: pre-shared key mismatch?";
+        if (peerId is null) return "the ID payload names no identity";
+        SignaturePayload? sig = message.Get<SignaturePayload>();
+        if (sig is null) return $"no SIG_{(initiatorsProof ? "I" : "R")} payload";
+        var received = new List<X509Certificate2>();
+        foreach (CertPayload c in message.All<CertPayload>().Where(c => c.Encoding == CertPayload.X509Signature))
+        {
+            try { received.Add(X509CertificateLoader.LoadCertificate(c.Data)); }
+            catch (CryptographicException) { return "a CERT payload is not an X.509 certificate"; }
+        }
+        X509Certificate2? end = received.FirstOrDefault() ?? Credentials.Certificates.FirstOrDefault(c => CertificateIdentity.Matches(c, peerId));
+        if (end is null) return $"peer '{peerId}' sent no certificate and none is loaded for it";
+        IReadOnlyList<X509Certificate2>? anchors = Connection.Remote.CaCerts.Count == 0 ? null
+            : Connection.Remote.CaCerts.Select(Credentials.FindCaCertificate).OfType<X509Certificate2>().ToArray();
+        CertificateValidation v = Credentials.Validate(end, received.Skip(1).ToArray(), anchors, now);
+        if (!v.Ok) return v.Message;
+        if (!CertificateIdentity.Matches(end, peerId)) return $"'{peerId}' is not in certificate {CertificateIdentity.Describe(end)}";
+        using RSA? publicKey = end.GetRSAPublicKey();
+        if (publicKey is null) return $"certificate {CertificateIdentity.Describe(end)} has no RSA key (IKEv1 verifies RSA signatures only)";
+        if (!RsaPkcs1NullSignature.Verify(publicKey, expected, sig.Signature)) return $"invalid SIG_{(initiatorsProof ? "I" : "R")}: the signature of '{peerId}' over {hashName} is wrong";
+        RemoteCertificate = end;
+        return null;
+    }
+
+    /// <summary>SKEYID for the method, and the keys from it; false (and the SA gone) when there is no PSK for the pair.</summary>
+    private bool DeriveKeysFor(DateTimeOffset now, IsakmpHeader header, Identity? peerId)
+    {
+        if (UsesSignatures)
+        {
+            DeriveKeys(null);
+            return true;
+        }
+        byte[]? psk = PreSharedKey(peerId);
+        if (psk is null)
+        {
+            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{peerId?.ToString() ?? Connection.Remote.Id?.ToString() ?? RemoteEndpoint.Address.ToString()}'", NotifyMessageType.AuthenticationFailed);
+            return false;
+        }
+        DeriveKeys(psk);
+        return true;
+    }
 
     // --- Initiator ---
 
@@ -79,7 +179,7 @@ public sealed partial class IsakmpSa
             KeyExchangeTransform group = _choices[0].Group;
             _choices = _choices.Where(c => c.Group == group).ToList();
         }
-        SaPayload sa = Ikev1Proposals.Phase1Sa(_choices, AuthenticationMethod.PreSharedKey, OwnLifetime);
+        SaPayload sa = Ikev1Proposals.Phase1Sa(_choices, Method, OwnLifetime);
         _saiB = sa.BodyBytes();
         Ikev1Log.Initiating(Log, Name, Uid, _exchangeName, RemoteEndpoint, Ikev1Proposals.Describe(_choices));
         var payloads = new List<IsakmpPayload> { sa };
@@ -91,6 +191,7 @@ public sealed partial class IsakmpSa
             payloads.Add(new KePayload(_gxi));
             payloads.Add(new NoncePayload(_ni));
             payloads.Add(IdPayload.FromIdentity(LocalId));
+            payloads.AddRange(CertReqs());
         }
         payloads.AddRange(OurVendorIds(natT: true));
         SendPhase1(now, payloads, encrypted: false, awaitReply: true);
@@ -145,16 +246,18 @@ public sealed partial class IsakmpSa
         _gxi = ke.Data.ToArray();
         if (!RespondKeyExchange(now, header, ke)) return;
         _nr = _v1.Main.RandomBytes(NonceSize);
-        byte[]? psk = PreSharedKey(peerId);
-        if (psk is null)
-        {
-            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{peerId}'", NotifyMessageType.AuthenticationFailed);
-            return;
-        }
-        DeriveKeys(psk);
+        _peerSentCertReq = message.Get<CertReqPayload>() is not null;
+        if (!DeriveKeysFor(now, header, peerId)) return;
         IdPayload idr = IdPayload.FromIdentity(LocalId);
         byte[] hashR = Ikev1Hashes.HashR(_choice.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idr.BodyBytes());
-        var reply = new List<IsakmpPayload> { sa, new KePayload(_gxr), new NoncePayload(_nr), idr, new HashPayload(hashR) };
+        if (OwnProof(hashR, out string? cannot) is not { } proof)
+        {
+            Fail(now, header, cannot!, NotifyMessageType.AuthenticationFailed);
+            return;
+        }
+        var reply = new List<IsakmpPayload> { sa, new KePayload(_gxr), new NoncePayload(_nr), idr };
+        reply.AddRange(proof);
+        reply.AddRange(CertReqs());
         if (NatTraversal) reply.AddRange(NatDPayloads());
         reply.AddRange(OurVendorIds(NatTraversal));
         SendPhase1(now, reply, encrypted: false, awaitReply: true);
@@ -192,9 +295,11 @@ public sealed partial class IsakmpSa
     }
 
     /// <summary>SKEYID and its offspring, the encryption key and the first IV (RFC 2409 §5, Appendix B).</summary>
-    private void DeriveKeys(byte[] psk)
+    private void DeriveKeys(byte[]? psk)
     {
-        SecretBuffer skeyId = Ikev1KeyDerivation.SkeyIdForPreSharedKey(_choice!.Prf, psk, _ni, _nr);
+        SecretBuffer skeyId = psk is not null
+            ? Ikev1KeyDerivation.SkeyIdForPreSharedKey(_choice!.Prf, psk, _ni, _nr)
+            : Ikev1KeyDerivation.SkeyIdForSignatures(_choice!.Prf, _ni, _nr, _sharedSecret!.ReadOnlySpan);
         _keys = Ikev1KeyDerivation.Derive(_choice.Prf, skeyId, _sharedSecret!.ReadOnlySpan, InitiatorCookie, ResponderCookie);
         using SecretBuffer key = Ikev1KeyDerivation.EncryptionKey(_choice.Prf, _keys.SkeyIdE.ReadOnlySpan, _choice.Encryption.KeyMaterialSize);
         _encryption = new IsakmpEncryption(_choice.Encryption, key.ReadOnlySpan);
@@ -286,7 +391,7 @@ public sealed partial class IsakmpSa
         }
         if (!Ikev1Proposals.TryDecodePhase1(sa.Proposals[0].Transforms[0], out Phase1Offer? offer, out string problem)
             || _choices.FirstOrDefault(c => c.Encryption == offer!.Encryption && c.Prf == offer.Prf && c.Group == offer.Group) is not { } chosen
-            || offer!.Method != AuthenticationMethod.PreSharedKey)
+            || offer!.Method != Method)
         {
             Fail(now, header, $"the responder selected {Ikev1Proposals.DescribePhase1(sa)}, which we did not offer{(problem.Length > 0 ? $" ({problem})" : "")}", NotifyMessageType.NoProposalChosen);
             return false;
@@ -306,6 +411,7 @@ public sealed partial class IsakmpSa
         _gxi = _keyExchange.PublicValue.ToArray();
         _ni = _v1.Main.RandomBytes(NonceSize);
         var payloads = new List<IsakmpPayload> { new KePayload(_gxi), new NoncePayload(_ni) };
+        payloads.AddRange(CertReqs());
         if (NatTraversal) payloads.AddRange(NatDPayloads());
         SendPhase1(now, payloads, encrypted: false, awaitReply: true);
         _step = 3;
@@ -326,14 +432,10 @@ public sealed partial class IsakmpSa
         if (!RespondKeyExchange(now, header, ke)) return false;
         DetectNat(message, local, remote);
         _nr = _v1.Main.RandomBytes(NonceSize);
-        byte[]? psk = PreSharedKey(null);
-        if (psk is null)
-        {
-            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{Connection.Remote.Id?.ToString() ?? RemoteEndpoint.Address.ToString()}'", NotifyMessageType.AuthenticationFailed);
-            return false;
-        }
-        DeriveKeys(psk);
+        _peerSentCertReq = message.Get<CertReqPayload>() is not null;
+        if (!DeriveKeysFor(now, header, null)) return false;
         var payloads = new List<IsakmpPayload> { new KePayload(_gxr), new NoncePayload(_nr) };
+        payloads.AddRange(CertReqs());
         if (NatTraversal) payloads.AddRange(NatDPayloads());
         SendPhase1(now, payloads, encrypted: false, awaitReply: false);
         LogNat();
@@ -373,18 +475,19 @@ public sealed partial class IsakmpSa
         _gxr = ke.Data.ToArray();
         _nr = nr.Nonce.ToArray();
         DetectNat(message, local, remote);
-        byte[]? psk = PreSharedKey(null);
-        if (psk is null)
-        {
-            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{Connection.Remote.Id?.ToString() ?? RemoteEndpoint.Address.ToString()}'", NotifyMessageType.AuthenticationFailed);
-            return false;
-        }
-        DeriveKeys(psk);
+        _peerSentCertReq = message.Get<CertReqPayload>() is not null;
+        if (!DeriveKeysFor(now, header, null)) return false;
         FloatIfNat();
         LogNat();
         IdPayload idi = IdPayload.FromIdentity(LocalId!);
         byte[] hashI = Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idi.BodyBytes());
-        var payloads = new List<IsakmpPayload> { idi, new HashPayload(hashI) };
+        if (OwnProof(hashI, out string? cannot) is not { } proof)
+        {
+            Remove(now, cannot!);
+            return false;
+        }
+        var payloads = new List<IsakmpPayload> { idi };
+        payloads.AddRange(proof);
         if (!_v1.OthersWithPeer(this).Any()) payloads.Add(NotificationPayload.ForIsakmpSa(NotifyMessageType.InitialContact, InitiatorCookie, ResponderCookie));
         State = IsakmpSaState.Authenticating;
         SendPhase1(now, payloads, encrypted: true, awaitReply: true);
@@ -400,7 +503,9 @@ public sealed partial class IsakmpSa
     private string? CheckPeerIdentity(Identity? peerId)
     {
         if (peerId is null) return "the ID payload is missing or names no identity";
-        if (Connection.Remote.Id is { } wanted && !wanted.Equals(peerId)) return $"peer identity '{peerId}' is not the configured '{wanted}'";
+        if (Connection.Remote.Id is { } wanted && !wanted.Equals(peerId)
+            && !(wanted.Type == IdType.DerAsn1Dn && peerId.Type == IdType.DerAsn1Dn && CertificateIdentity.DnMatches(wanted, peerId)))
+            return $"peer identity '{peerId}' is not the configured '{wanted}'";
         return null;
     }
 
@@ -408,15 +513,15 @@ public sealed partial class IsakmpSa
     {
         IdPayload? id = message.Get<IdPayload>();
         byte[] expected = id is null ? [] : Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
-        if (id is null || !HashMatches(message.Get<HashPayload>(), expected))
+        if (id is null || !UsesSignatures && !HashMatches(message.Get<HashPayload>(), expected))
         {
             AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
             return false;
         }
-        // Authentic: the IV chain moves on, also for the notify that refuses an unexpected identity.
+        // The message decrypted: the IV chain moves on, also for the notify that refuses an unexpected identity.
         _iv = nextIv;
         Identity? peerId = id.ToIdentity();
-        if (CheckPeerIdentity(peerId) is { } problem)
+        if ((CheckPeerIdentity(peerId) ?? VerifyProof(now, message, expected, peerId, initiatorsProof: true)) is { } problem)
         {
             AuthenticationFailed(now, header, problem, peerId);
             return false;
@@ -426,7 +531,12 @@ public sealed partial class IsakmpSa
         _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
         IdPayload idr = IdPayload.FromIdentity(LocalId!);
         byte[] hashR = Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idr.BodyBytes());
-        SendPhase1(now, [idr, new HashPayload(hashR)], encrypted: true, awaitReply: false);
+        if (OwnProof(hashR, out string? cannot) is not { } proof)
+        {
+            Fail(now, header, cannot!, NotifyMessageType.AuthenticationFailed);
+            return false;
+        }
+        SendPhase1(now, [idr, .. proof], encrypted: true, awaitReply: false);
         _step = 6;
         Established(now);
         return true;
@@ -436,14 +546,14 @@ public sealed partial class IsakmpSa
     {
         IdPayload? id = message.Get<IdPayload>();
         byte[] expected = id is null ? [] : Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
-        if (id is null || !HashMatches(message.Get<HashPayload>(), expected))
+        if (id is null || !UsesSignatures && !HashMatches(message.Get<HashPayload>(), expected))
         {
             AuthenticationFailed(now, header, "invalid HASH_R: pre-shared key mismatch?");
             return false;
         }
         _iv = nextIv;
         Identity? peerId = id.ToIdentity();
-        if (CheckPeerIdentity(peerId) is { } problem)
+        if ((CheckPeerIdentity(peerId) ?? VerifyProof(now, message, expected, peerId, initiatorsProof: false)) is { } problem)
         {
             AuthenticationFailed(now, header, problem, peerId);
             return false;
@@ -479,20 +589,15 @@ public sealed partial class IsakmpSa
         _gxr = ke.Data.ToArray();
         _nr = nr.Nonce.ToArray();
         Identity? peerId = id.ToIdentity();
-        byte[]? psk = PreSharedKey(peerId);
-        if (psk is null)
-        {
-            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{peerId}'", NotifyMessageType.AuthenticationFailed);
-            return false;
-        }
-        DeriveKeys(psk);
+        _peerSentCertReq = message.Get<CertReqPayload>() is not null;
+        if (!DeriveKeysFor(now, header, peerId)) return false;
         byte[] expected = Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
-        if (!HashMatches(message.Get<HashPayload>(), expected))
+        if (!UsesSignatures && !HashMatches(message.Get<HashPayload>(), expected))
         {
             AuthenticationFailed(now, header, "invalid HASH_R: pre-shared key mismatch?");
             return false;
         }
-        if (CheckPeerIdentity(peerId) is { } problem)
+        if ((CheckPeerIdentity(peerId) ?? VerifyProof(now, message, expected, peerId, initiatorsProof: false)) is { } problem)
         {
             AuthenticationFailed(now, header, problem, peerId);
             return false;
@@ -504,7 +609,12 @@ public sealed partial class IsakmpSa
         LogNat();
         IdPayload idi = IdPayload.FromIdentity(LocalId!);
         byte[] hashI = Ikev1Hashes.HashI(_choice.Prf, _keys.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idi.BodyBytes());
-        var payloads = new List<IsakmpPayload> { new HashPayload(hashI) };
+        if (OwnProof(hashI, out string? cannot) is not { } proof)
+        {
+            Remove(now, cannot!);
+            return false;
+        }
+        var payloads = new List<IsakmpPayload>(proof);
         payloads.AddRange(ourNatD);
         if (!_v1.OthersWithPeer(this).Any()) payloads.Add(NotificationPayload.ForIsakmpSa(NotifyMessageType.InitialContact, InitiatorCookie, ResponderCookie));
         // The third message goes encrypted, as strongSwan and most others send it; it ends phase 1 for us.
@@ -517,13 +627,13 @@ public sealed partial class IsakmpSa
     private bool Aggressive3(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, byte[] nextIv, IPEndPoint local, IPEndPoint remote)
     {
         byte[] expected = Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, IdiBody!);
-        if (!HashMatches(message.Get<HashPayload>(), expected))
+        if (!UsesSignatures && !HashMatches(message.Get<HashPayload>(), expected))
         {
             AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
             return false;
         }
         if (header.IsEncrypted) _iv = nextIv;
-        if (CheckPeerIdentity(RemoteId) is { } problem)
+        if ((CheckPeerIdentity(RemoteId) ?? VerifyProof(now, message, expected, RemoteId, initiatorsProof: true)) is { } problem)
         {
             AuthenticationFailed(now, header, problem, RemoteId);
             return false;

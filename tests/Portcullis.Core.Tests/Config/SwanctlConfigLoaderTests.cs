@@ -424,7 +424,7 @@ public class SwanctlConfigLoaderTests
         string v1 = With(2, "version = 1");
         int at = v1.IndexOf("auth = psk", StringComparison.Ordinal);
         string pubkey = v1[..at] + "auth = pubkey" + v1[(at + "auth = psk".Length)..];
-        Assert.Contains(LoadErrors(pubkey), e => e.Key == "connections.c" && e.Message.Contains("auth = pubkey") && e.Message.Contains("not supported by Portcullis yet"));
+        Assert.Contains(LoadErrors(pubkey), e => e.Key == "connections.c" && e.Message.Contains("auth = pubkey / psk") && e.Message.Contains("not supported by Portcullis yet"));
         Assert.Contains(LoadErrors(With(2, "version = 1\npools = p")), e => e.Key == "connections.c" && e.Message.Contains("Mode Config"));
         Assert.Single(LoadOk(With(2, "version = 1")).Connections);
     }
