@@ -87,6 +87,15 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("strongswan")]
     public void Ikev1WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "ikev1-wrong-psk", initiator);
 
+    /// <summary>
+    /// IKEv1 Main Mode with RSA signatures and pki-made certificates: CERTREQ, CERT and SIG each way, the tunnel
+    /// carries pings, tshark decrypts every ISAKMP message; either side initiates.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1Certificates(string initiator) => InteropEnvironment.RunCase(output, "ikev1-cert", initiator);
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

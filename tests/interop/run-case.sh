@@ -12,6 +12,7 @@
 #                                                                        no ping lost
 #   run-case.sh ikev1-wrong-psk portcullis|strongswan                    different PSKs: the responder cannot decrypt message 5; one
 #                                                                        warning on our side saying PSK mismatch
+#   run-case.sh ikev1-cert portcullis|strongswan                         IKEv1 Main Mode with RSA certificates (pki-made), ping both ways
 #   run-case.sh ikev1-dpd portcullis                                     RFC 3706 R-U-THERE both ways; strongSwan killed: cleared within
 #                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
@@ -348,6 +349,35 @@ case "$case_name" in
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
     # Our key decrypts only our half of the encrypted messages: Wireshark would garble strongSwan's with it.
     sed -i '/^ikev1 /d' "$PC_WORK/keys.log"
+    pc_capture_check wire
+    ;;
+  ikev1-cert)
+    # IKEv1 Main Mode with RSA signatures (RFC 2409 §5.1): pki-made certificates, each side asks for the other's
+    # (CERTREQ), sends it, chains it to the CA and checks SIG over HASH; either side initiates. Portcullis is left.
+    export PC_CHARON_PLUGINS_EXTRA="pkcs8 revocation constraints"
+    pc_topology_pair
+    pki_dir="$PC_WORK/pki"
+    pc_pki "$pki_dir" rsa
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128-sha256-modp2048 server.example serverCert.pem client@example.org "" "cacerts = caCert.pem"; echo "}"; } \
+      | sed 's/version = 2/version = 1/' > "$pki_dir/left/swanctl.conf"
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 client@example.org clientCert.pem server.example; echo "}"; } \
+      | sed 's/version = 2/version = 1/' > "$pki_dir/right/swanctl.conf"
+    mkdir -p "$PC_WORK/pc"; cp -r "$pki_dir/left/." "$PC_WORK/pc/"
+    pc_start_portcullis "$LEFT" pc "$pki_dir/left/swanctl.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load_dir "$RIGHT" ss "$pki_dir/right"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    initiate ok
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { show_logs; pc_fail "ping from strongSwan's side"; }
+    client_log="$PC_WORK/ss/charon.log"
+    grep -q "received end entity cert \"C=CH, O=Portcullis Test, CN=server.example\"" "$client_log" || { show_logs; pc_fail "strongSwan got no certificate from us"; }
+    line=$(grep -E "authentication of 'server.example' with [A-Z0-9_-]+ successful" "$client_log" | head -1)
+    [ -n "$line" ] || { show_logs; pc_fail "strongSwan did not verify our signature"; }
+    pc_log "strongSwan: ${line#*\] }"
+    grep -q "IKE_SA (IKEv1 Main Mode) established between .*\[server.example\].*\[client@example.org\]" "$PC_WORK/pc/portcullis.log" \
+      || { show_logs; pc_fail "our IKE SA does not name both certificate identities"; }
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
     pc_capture_check wire
     ;;
   wrong-psk)

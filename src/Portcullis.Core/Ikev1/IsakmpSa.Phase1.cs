@@ -529,6 +529,8 @@ public sealed partial class IsakmpSa
         RemoteId = peerId;
         UpdateEndpoints(now, local, remote);
         _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
+        // strongSwan asks for our certificate only here, in message 5.
+        _peerSentCertReq |= message.Get<CertReqPayload>() is not null;
         IdPayload idr = IdPayload.FromIdentity(LocalId!);
         byte[] hashR = Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idr.BodyBytes());
         if (OwnProof(hashR, out string? cannot) is not { } proof)
