@@ -14,8 +14,8 @@ using ParseError = Portcullis.Core.Ikev2.Wire.ParseError;
 namespace Portcullis.Core.Ikev1;
 
 /// <summary>
-/// Phase 1 (RFC 2409 §5, §5.4): Main Mode (SA; KE, nonce, NAT-D; then ID and HASH encrypted) and Aggressive Mode
-/// (all of it in three messages, the responder's hash in the clear), with NAT-T (RFC 3947).
+/// Phase 1 (RFC 2409 §5, §5.1, §5.4): Main Mode (SA; KE, nonce, NAT-D; then ID and HASH, or CERT and SIG, encrypted)
+/// and Aggressive Mode (all of it in three messages, the responder's proof in the clear), with NAT-T (RFC 3947).
 /// </summary>
 public sealed partial class IsakmpSa
 {

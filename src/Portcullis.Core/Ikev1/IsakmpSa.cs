@@ -32,8 +32,8 @@ public enum Phase1Mode
 }
 
 /// <summary>
-/// One IKEv1 ISAKMP SA (RFC 2409): its phase 1 exchange, keys and IV chain, its Quick Mode exchanges and SAs, DPD
-/// and NAT-T state. IKEv1 has no request/response pairs: each side retransmits its last message of an exchange until
+/// One IKEv1 ISAKMP SA (RFC 2409): its phase 1 exchange (PSK or RSA signatures), keys and IV chain, its Quick Mode
+/// exchanges and SAs, DPD and NAT-T state. IKEv1 has no request/response pairs: each side retransmits its last message of an exchange until
 /// the next one arrives, and answers a repeated message with its last reply. Phase by phase in partial files
 /// (<c>IsakmpSa.Phase1.cs</c>, <c>IsakmpSa.QuickMode.cs</c>, <c>IsakmpSa.Informational.cs</c>,
 /// <c>IsakmpSa.Lifetime.cs</c>). Driven only by <see cref="Ikev1Engine"/>; never touches I/O.

@@ -62,6 +62,7 @@ internal static class SaListing
         text.Append($"{sa.Name}: #{sa.Uid}, {sa.State.ToString().ToUpperInvariant()}, IKEv1 {mode}, {sa.InitiatorCookie:x16}_i{(sa.IsInitiator ? "*" : "")} {sa.ResponderCookie:x16}_r{(sa.IsInitiator ? "" : "*")}\n");
         text.Append($"  local  '{sa.LocalId?.ToString() ?? "-"}' @ {sa.LocalEndpoint.Address}[{sa.LocalEndpoint.Port}]{(sa.LocalBehindNat ? " (behind NAT)" : "")}\n");
         text.Append($"  remote '{sa.RemoteId?.ToString() ?? "-"}' @ {sa.RemoteEndpoint.Address}[{sa.RemoteEndpoint.Port}]{(sa.RemoteBehindNat ? " (behind NAT)" : "")}\n");
+        if (sa.RemoteCertificate is { } cert) text.Append($"  remote certificate: \"{cert.Subject}\" issued by \"{cert.Issuer}\", valid until {cert.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z\n");
         if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
         string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
         text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, NAT-T {(sa.NatTraversal ? "yes" : "no")}, DPD {(sa.PeerSupportsDpd ? "yes" : "no")}\n");
