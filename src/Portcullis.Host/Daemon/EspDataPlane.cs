@@ -114,7 +114,10 @@ internal sealed class EspDataPlane : IDisposable
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;
-        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), AddRoutes(child.LocalTs, child.RemoteTs));
+        // Transport mode protects the daemon's own traffic (L2TP), which never passes the TUN device: no routes, and
+        // the policy stays out of the SPD the TUN reader consults.
+        bool transport = child.Mode == ChildMode.Transport;
+        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs));
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
         lock (_children)
@@ -123,7 +126,7 @@ internal sealed class EspDataPlane : IDisposable
             _children[child.Uid] = installed;
         }
         if (child.OutboundActive) Activate(installed);
-        if (fresh) _spd.Add(handle.Policy);
+        if (fresh && !transport) _spd.Add(handle.Policy);
     }
 
     /// <summary>Outbound traffic of the policy goes through this CHILD SA from now on.</summary>
@@ -341,7 +344,7 @@ internal sealed class EspDataPlane : IDisposable
         }
         Span<byte> buffer = _inBuffer.AsSpan(0, esp.Length);
         esp.CopyTo(buffer);
-        if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
+        if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out byte nextHeader) != DecapsulateResult.Ok) return;
         if (sa.Limits is { } limits)
         {
             limits.LastInboundTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -349,6 +352,11 @@ internal sealed class EspDataPlane : IDisposable
             if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         }
         Span<byte> inner = buffer.Slice(offset, length);
+        if (nextHeader == UdpSegment.Protocol)
+        {
+            DeliverTransport(sa, inner);
+            return;
+        }
         // Trim TFC padding: the inner IP header knows the packet's real length.
         int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])
             : inner.Length >= 40 && inner[0] >> 4 == 6 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(inner[4..]) : inner.Length;
@@ -360,6 +368,54 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         _tun.Write(inner);
+    }
+
+    /// <summary>
+    /// A UDP segment that arrived in a transport-mode SA (receive threads): handed over (copied) to
+    /// <see cref="TransportReceived"/> with the CHILD SA it came through. Only the ports the daemon serves itself
+    /// (L2TP's 1701) are taken; anything else is dropped and counted.
+    /// </summary>
+    private void DeliverTransport(EspSa sa, ReadOnlySpan<byte> segment)
+    {
+        InstalledChild? installed;
+        lock (_children) installed = _children.Values.FirstOrDefault(c => c.Inbound == sa);
+        if (installed is null || installed.Child.Mode != ChildMode.Transport
+            || !UdpSegment.TryParse(segment, out ushort sourcePort, out ushort destinationPort, out ReadOnlySpan<byte> payload)
+            || destinationPort != L2tpPort || TransportReceived is not { } deliver)
+        {
+            Interlocked.Increment(ref _badInbound);
+            return;
+        }
+        deliver(installed.Child, sourcePort, payload.ToArray());
+    }
+
+    /// <summary>The UDP port of L2TP (RFC 2661), the one transport-mode SAs carry to the daemon.</summary>
+    public const ushort L2tpPort = 1701;
+
+    /// <summary>Called on a receive thread with the CHILD SA, the peer's UDP source port and the payload of a protected UDP segment.</summary>
+    public Action<ChildSa, ushort, byte[]>? TransportReceived { get; set; }
+
+    private readonly byte[] _transportSegment = new byte[TunDevice.MaxPacketSize];
+    private readonly byte[] _transportOut = new byte[TunDevice.MaxPacketSize + 512];
+
+    /// <summary>
+    /// Sends a UDP payload of the daemon's own (L2TP) to a peer (its outer address and port, as the SAs know it)
+    /// through whichever transport-mode CHILD SA with it currently carries outbound traffic (loop thread only).
+    /// False when there is none: L2TP never leaves unprotected.
+    /// </summary>
+    public bool SendTransport(IPEndPoint peer, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload)
+    {
+        InstalledChild? installed;
+        lock (_children)
+            installed = _children.Values.FirstOrDefault(c => c.Child.Mode == ChildMode.Transport && c.Child.RemoteEndpoint.Equals(peer) && c.Policy.OutboundSa == c.Outbound);
+        if (installed is null || installed.Policy.Tag is not EspRoute route) return false;
+        int n = UdpSegment.Write(_transportSegment, sourcePort, destinationPort, payload, route.Local.Address, route.Remote.Address);
+        if (n == 0) return false;
+        if (EspProcessor.Encapsulate(installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
+        bool ok = route.UdpEncapsulation ? _natT.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok
+            : _raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
+        if (!ok) Interlocked.Increment(ref _sendErrors);
+        return ok;
     }
 
     public void Dispose()
