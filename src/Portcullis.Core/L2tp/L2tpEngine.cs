@@ -119,8 +119,9 @@ public abstract partial class L2tpEngine
             }
             foreach (L2tpSession session in tunnel.SessionsById.Values.ToList())
             {
-                if (session.State == L2tpSessionState.WaitConnect && now - session.CreatedAt >= Options.HelloInterval && tunnel.Channel.IsIdle)
-                    ClearSession(now, session, CdnResult.GeneralError, L2tpErrorCode.None, "no ICCN after our ICRP was acknowledged");
+                if (session.State is L2tpSessionState.WaitConnect or L2tpSessionState.WaitReply && now - session.CreatedAt >= Options.HelloInterval && tunnel.Channel.IsIdle)
+                    ClearSession(now, session, CdnResult.GeneralError, L2tpErrorCode.None, session.State == L2tpSessionState.WaitConnect
+                        ? "no ICCN after our ICRP was acknowledged" : "no ICRP after our ICRQ was acknowledged");
             }
         }
         _limited.Flush(now);
@@ -134,7 +135,7 @@ public abstract partial class L2tpEngine
         {
             next = Min(next, Max(tunnel.CreatedAt, tunnel.Channel.LastReceived) + Options.HelloInterval);
             foreach (L2tpSession session in tunnel.SessionsById.Values)
-                if (session.State == L2tpSessionState.WaitConnect) next = Min(next, session.CreatedAt + Options.HelloInterval);
+                if (session.State is L2tpSessionState.WaitConnect or L2tpSessionState.WaitReply) next = Min(next, session.CreatedAt + Options.HelloInterval);
         }
         return next;
     }
@@ -237,7 +238,9 @@ public abstract partial class L2tpEngine
     public void CloseSession(DateTimeOffset now, L2tpSession session, string reason)
     {
         if (session.State == L2tpSessionState.Closed) return;
-        SendCdn(now, session.Tunnel, session.RemoteSessionId, session.LocalSessionId, CdnResult.Administrative, L2tpErrorCode.None, reason);
+        // A call not yet requested (its tunnel is still coming up) ends here; the peer never heard of it.
+        if (session.State != L2tpSessionState.WaitTunnel)
+            SendCdn(now, session.Tunnel, session.RemoteSessionId, session.LocalSessionId, CdnResult.Administrative, L2tpErrorCode.None, reason);
         L2tpLog.SessionDown(Logger, session.Tunnel.LocalTunnelId, session.LocalSessionId, reason);
         EndSession(session, reason);
     }
