@@ -42,6 +42,9 @@ public abstract partial class L2tpEngine
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxTunnels, 60000);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSessionsPerTunnel, 1);
         if (string.IsNullOrEmpty(options.HostName)) throw new ArgumentException("Host Name must be at least one byte", nameof(options));
+        // Each fits in one AVP (1023 bytes, the header's 6 included).
+        if (System.Text.Encoding.UTF8.GetByteCount(options.HostName) > 1000 || System.Text.Encoding.UTF8.GetByteCount(options.VendorName) > 1000)
+            throw new ArgumentException("Host Name and Vendor Name are at most 1000 bytes", nameof(options));
         if (options.HideAvps && options.Secret is not { Length: > 0 }) throw new ArgumentException("hiding AVPs needs a tunnel secret", nameof(options));
         Options = options;
         Logger = logger;
