@@ -19,7 +19,8 @@ namespace Portcullis.Core.L2tp;
 /// authenticates nothing unless a tunnel secret is set. The <c>remote</c> endpoint the host passes is how the
 /// engine tells peers apart, so it must identify the peer's SA: behind one NAT, several clients may all use
 /// 192.168.1.2:1701 inside their SAs, so pass the outer (NAT-mapped) address and port, which differ, and map
-/// <see cref="L2tpTransmit.Remote"/> back to the SA when sending.
+/// <see cref="L2tpTransmit.Remote"/> back to the SA when sending. Any endpoint unique to the SA will do: the engine
+/// only compares it and hands it back. One cached instance per SA keeps the data path free of allocations.
 /// </para>
 /// Not thread-safe: the host calls it from one loop.
 /// </summary>
