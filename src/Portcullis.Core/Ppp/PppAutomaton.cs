@@ -43,9 +43,11 @@ internal sealed class ConfigureReply(bool nakAsReject)
 /// (what to request, how to judge the peer's, what to do on Nak and Reject) and the This-Layer-Up/Down/Started/Finished
 /// actions; the subclass's actions must not raise events on this automaton (the session defers such reactions).
 /// <para>
-/// Two refinements the RFC leaves open, as pppd does them: a Configure-Request keeps its Identifier when retransmitted
-/// unchanged and takes a new one otherwise, and only the first valid reply to it counts, so a duplicated Configure-Ack
-/// is not mistaken for a crossed connection.
+/// Refinements where the RFC leaves room: a Configure-Request keeps its Identifier when retransmitted unchanged and
+/// takes a new one otherwise; only the first valid reply to it counts, so a duplicated Configure-Ack is not mistaken
+/// for a crossed connection; and in Opened, a Configure-Request with exactly the options we last acknowledged is
+/// acknowledged again without renegotiating, since it means our Ack was lost (or the packet duplicated), and RFC
+/// 1661's tld,scr,sca would take the link down for it.
 /// </para>
 /// </summary>
 internal abstract class PppAutomaton
@@ -59,6 +61,8 @@ internal abstract class PppAutomaton
     private byte _terminateId;
     private bool _terminateSent;
     private bool _heardFromPeer;
+    private byte[]? _lastAcked;
+    private byte[]? _lastNaked;
     private string _reason = "";
 
     protected PppAutomaton(PppContext context, ushort protocol, string layer)
@@ -285,6 +289,14 @@ internal abstract class PppAutomaton
             return;
         }
         PppState before = State;
+        if (before == PppState.Opened && _lastAcked is not null && packet.Data.SequenceEqual(_lastAcked))
+        {
+            // The same options we acknowledged: the peer did not get our Ack (pppd gives a retransmission a new
+            // Identifier, so only the options tell). Renegotiating would take the link down for one lost packet.
+            PppLog.Discarded(Context.Logger, Context.Name, Layer, "Configure-Request", "repeats the one we acknowledged (our Ack was lost?); acknowledging again");
+            Send(PppCode.ConfigureAck, packet.Identifier, packet.Data);
+            return;
+        }
         if (before == PppState.Opened)
         {
             _reason = $"peer renegotiates {Layer}";
@@ -302,12 +314,17 @@ internal abstract class PppAutomaton
         if (good)
         {
             _naksSent = 0;
+            _lastNaked = null;
+            _lastAcked = packet.Data.ToArray();
             Send(PppCode.ConfigureAck, packet.Identifier, packet.Data);
         }
         else
         {
             bool reject = reply.Rejects.Count > 0;
-            if (!reject) _naksSent++;
+            // A retransmission of the request we just Nak'ed (our Nak was lost) is not a new failure to converge.
+            byte[] request = [packet.Identifier, .. packet.Data];
+            if (!reject && !(_lastNaked is not null && request.AsSpan().SequenceEqual(_lastNaked))) _naksSent++;
+            _lastNaked = reject ? null : request;
             PppLog.Negotiation(Context.Logger, Context.Name, Layer, reject ? "Configure-Reject" : "Configure-Nak", string.Join("; ", reply.Notes));
             Send(reject ? PppCode.ConfigureReject : PppCode.ConfigureNak, packet.Identifier, PppOption.WriteList(reject ? reply.Rejects : reply.Naks));
         }

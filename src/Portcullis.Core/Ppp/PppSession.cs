@@ -345,7 +345,7 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             return;
         }
         Phase = PppPhase.Terminate;
-        _ipcp.Down(now, _lcp.Reason);
+        if (_ipcp.State != PppState.Initial) _ipcp.Down(now, _lcp.Reason);
         _ipUp = false;
         ReportDown(_lcp.Reason);
         RequestClose(_lcp.Reason);
