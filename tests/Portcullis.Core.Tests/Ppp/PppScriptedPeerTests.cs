@@ -111,7 +111,7 @@ public class PppScriptedPeerTests
         Assert.True(_log.Has("l2tp[1] IPCP: peer 198.18.101.5, local 198.18.0.1, DNS 198.18.0.53, NBNS none, MRU 1400"));
 
         // IP flows (Windows compresses the protocol once PFC is agreed; the frame still parses).
-        byte[] ping = Hex("4500001c0001000040011b6ec6126505c6120001080077fe00010000");
+        byte[] ping = Hex("4500001c00010000400189b5c6126505c61200010800f7fe00010000");
         Assert.True(_server.TryGetIpPacket([0xff, 0x03, 0x21, .. ping], out ReadOnlySpan<byte> ip));
         Assert.Equal(ping, ip.ToArray());
 

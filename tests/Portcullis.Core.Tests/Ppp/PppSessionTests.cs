@@ -284,7 +284,7 @@ public class PppSessionTests
     {
         using var pair = new PppPair();
         pair.Establish();
-        byte[] packet = Convert.FromHexString("4500001c0001000040011b6ec6126505c6120001080077fe00010000");
+        byte[] packet = Convert.FromHexString("4500001c00010000400189b5c6126505c61200010800f7fe00010000");
         pair.SendIp(PppSide.Client, packet);
         pair.SendIp(PppSide.Server, packet);
         Assert.Equal(packet, Assert.Single(pair.ServerReceivedIp));
