@@ -17,10 +17,11 @@ public sealed record PppAuthenticationFailed(string? User, PppAuthenticationProt
 /// <summary>
 /// IPCP is up: IPv4 flows. Server: <paramref name="PeerAddress"/> is the address assigned, <paramref name="Dns"/>
 /// and <paramref name="Nbns"/> what the peer took. Client: the address we were given and the server's name servers.
-/// <paramref name="PeerMru"/> bounds the IP packets we may send (the TUN MTU).
+/// <paramref name="Mtu"/> bounds the IP packets we send (<see cref="PppSession.Mtu"/>, for the TUN device). After an
+/// IPCP renegotiation by the peer it comes again, with the same addresses on the server.
 /// </summary>
 public sealed record PppNetworkUp(IPAddress LocalAddress, IPAddress PeerAddress, IReadOnlyList<IPAddress> Dns, IReadOnlyList<IPAddress> Nbns,
-    int PeerMru) : PppEvent;
+    int Mtu) : PppEvent;
 
 /// <summary>
 /// The link is down (once per session): IP no longer flows and the session will not come back. The Terminate

@@ -18,8 +18,8 @@ internal static partial class PppLog
     [LoggerMessage(EventId = 702, Level = LogLevel.Warning, Message = "{Session} authentication failed: {Reason}")]
     public static partial void AuthenticationFailed(ILogger logger, string session, string reason);
 
-    [LoggerMessage(EventId = 703, Level = LogLevel.Information, Message = "{Session} IPCP: peer {Peer}, local {Local}, DNS {Dns}, NBNS {Nbns}, MRU {PeerMru}")]
-    public static partial void NetworkUp(ILogger logger, string session, IPAddress peer, IPAddress local, string dns, string nbns, int peerMru);
+    [LoggerMessage(EventId = 703, Level = LogLevel.Information, Message = "{Session} IPCP: peer {Peer}, local {Local}, DNS {Dns}, NBNS {Nbns}, MTU {Mtu}")]
+    public static partial void NetworkUp(ILogger logger, string session, IPAddress peer, IPAddress local, string dns, string nbns, int mtu);
 
     [LoggerMessage(EventId = 704, Level = LogLevel.Warning, Message = "{Session} LCP echo: peer silent for {Intervals} intervals, link down")]
     public static partial void EchoFailed(ILogger logger, string session, int intervals);

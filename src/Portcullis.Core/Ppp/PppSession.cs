@@ -95,8 +95,14 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     /// <summary>The authentication protocol LCP agreed on, once it is open.</summary>
     public PppAuthenticationProtocol? AuthenticationProtocol => _lcp.State == PppState.Opened ? _lcp.Authentication : null;
 
-    /// <summary>The peer's MRU: the largest frame Information (an IP packet) we may send it.</summary>
+    /// <summary>The peer's MRU as negotiated (1500 when it named none).</summary>
     public int PeerMru => _lcp.PeerMru;
+
+    /// <summary>
+    /// The largest IP packet to send: the peer's MRU, capped at <see cref="PppOptions.Mru"/> (the room IPsec leaves),
+    /// so a peer that names no MRU does not get 1500-byte packets. For the TUN device's MTU.
+    /// </summary>
+    public int Mtu => Math.Min(_lcp.PeerMru, _context.Options.Mru);
 
     /// <summary>Whether IPCP is open and IPv4 flows.</summary>
     public bool IsNetworkUp => _ipUp;
@@ -332,8 +338,8 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             return;
         }
         _ipUp = true;
-        var up = new PppNetworkUp(_ipcp.LocalAddress, _ipcp.PeerAddress, _ipcp.Dns, _ipcp.Nbns, _lcp.PeerMru);
-        PppLog.NetworkUp(_logger, _context.Name, up.PeerAddress, up.LocalAddress, List(up.Dns), List(up.Nbns), up.PeerMru);
+        var up = new PppNetworkUp(_ipcp.LocalAddress, _ipcp.PeerAddress, _ipcp.Dns, _ipcp.Nbns, Mtu);
+        PppLog.NetworkUp(_logger, _context.Name, up.PeerAddress, up.LocalAddress, List(up.Dns), List(up.Nbns), up.Mtu);
         _events.Enqueue(up);
     }
 
@@ -347,6 +353,11 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         Phase = PppPhase.Terminate;
         if (_ipcp.State != PppState.Initial) _ipcp.Down(now, _lcp.Reason);
         _ipUp = false;
+        // Authentication belongs to this LCP session: no more Challenges or retransmissions once it is down.
+        _authenticator?.Dispose();
+        _authenticator = null;
+        _authPeer?.Dispose();
+        _authPeer = null;
         ReportDown(_lcp.Reason);
         RequestClose(_lcp.Reason);
     }

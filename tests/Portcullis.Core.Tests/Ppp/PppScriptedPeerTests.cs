@@ -108,7 +108,7 @@ public class PppScriptedPeerTests
         PppNetworkUp up = Assert.Single(_events.OfType<PppNetworkUp>());
         Assert.Equal(PppPair.ClientAddress, up.PeerAddress);
         Assert.Equal([PppPair.Dns1], up.Dns);
-        Assert.True(_log.Has("l2tp[1] IPCP: peer 198.18.101.5, local 198.18.0.1, DNS 198.18.0.53, NBNS none, MRU 1400"));
+        Assert.True(_log.Has("l2tp[1] IPCP: peer 198.18.101.5, local 198.18.0.1, DNS 198.18.0.53, NBNS none, MTU 1400"));
 
         // IP flows (Windows compresses the protocol once PFC is agreed; the frame still parses).
         byte[] ping = Hex("4500001c00010000400189b5c6126505c61200010800f7fe00010000");

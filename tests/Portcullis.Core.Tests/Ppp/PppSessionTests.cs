@@ -32,7 +32,7 @@ public class PppSessionTests
         Assert.Equal(PppPair.ClientAddress, server.PeerAddress);
         Assert.Equal([PppPair.Dns1, PppPair.Dns2], server.Dns);
         Assert.Empty(server.Nbns);
-        Assert.Equal(1400, server.PeerMru);
+        Assert.Equal(1400, server.Mtu);
 
         PppNetworkUp client = pair.Single<PppNetworkUp>(PppSide.Client);
         Assert.Equal(PppPair.ClientAddress, client.LocalAddress);
@@ -169,7 +169,18 @@ public class PppSessionTests
         Assert.Equal(Convert.FromHexString("01040578"), nak.Data[8..]);
         Assert.Equal(1400, pair.Server.PeerMru);
         Assert.Equal(1400, pair.Client.PeerMru);
-        Assert.Equal(1400, pair.Single<PppNetworkUp>(PppSide.Server).PeerMru);
+        Assert.Equal(1400, pair.Single<PppNetworkUp>(PppSide.Server).Mtu);
+    }
+
+    [Fact]
+    public void PeerWithoutMruStillGetsTheCappedMtu()
+    {
+        using var pair = new PppPair(client: o => o with { Mru = 1500 });
+        pair.Establish();
+        Assert.Equal(1500, pair.Server.PeerMru);
+        Assert.Equal(1400, pair.Server.Mtu);
+        Assert.Equal(1400, pair.Single<PppNetworkUp>(PppSide.Server).Mtu);
+        Assert.True(pair.ServerLog.Has("srv LCP up: our MRU 1400, peer's MRU 1500, authentication MS-CHAPv2"), pair.ToString());
     }
 
     [Fact]
@@ -439,6 +450,22 @@ public class PppSessionTests
         Assert.True(pair.Server.IsFinished);
         Assert.Equal(TimeSpan.FromSeconds(6), pair.Now - closedAt);
         Assert.Equal(2, pair.Wire.Count(f => f.From == PppSide.Server && IsLcp(f, PppCode.TerminateRequest)));
+    }
+
+    [Fact]
+    public void ClosingDuringAuthenticationStopsTheChallenges()
+    {
+        using var pair = new PppPair();
+        pair.Copies = f => f.From == PppSide.Client && f.Data[2] == 0xC2 ? 0 : 1;
+        pair.StartBoth();
+        pair.Drive(TimeSpan.FromSeconds(4));
+        Assert.Equal(PppPhase.Authenticate, pair.Server.Phase);
+        int before = pair.Wire.Count;
+        pair.Server.Close(pair.Now, "shutting down");
+        pair.Drive(TimeSpan.FromSeconds(30), () => pair.Server.IsFinished);
+        Assert.True(pair.Server.IsFinished);
+        Assert.DoesNotContain(pair.Wire.Skip(before), f => f.From == PppSide.Server && f.Data[2] == 0xC2);
+        Assert.Null(pair.Server.NextTimeout);
     }
 
     [Fact]
