@@ -291,8 +291,8 @@ internal abstract class PppAutomaton
         PppState before = State;
         if (before == PppState.Opened && _lastAcked is not null && packet.Data.SequenceEqual(_lastAcked))
         {
-            // The same options we acknowledged: the peer did not get our Ack (pppd gives a retransmission a new
-            // Identifier, so only the options tell). Renegotiating would take the link down for one lost packet.
+            // The same options we acknowledged: the peer did not get our Ack (a peer may give its retransmission a
+            // new Identifier, so only the options tell). Renegotiating would take the link down for one lost packet.
             PppLog.Discarded(Context.Logger, Context.Name, Layer, "Configure-Request", "repeats the one we acknowledged (our Ack was lost?); acknowledging again");
             Send(PppCode.ConfigureAck, packet.Identifier, packet.Data);
             return;

@@ -11,7 +11,10 @@ public enum PppRole
     Client,
 }
 
-/// <summary>How a <see cref="PppSession"/> negotiates. Defaults follow pppd's where it has one.</summary>
+/// <summary>
+/// How a <see cref="PppSession"/> negotiates. Defaults: RFC 1661's timers and counters, and the keepalive of the usual
+/// xl2tpd/pppd L2TP/IPsec setups (lcp-echo-interval 30, lcp-echo-failure 4).
+/// </summary>
 public sealed record PppOptions
 {
     /// <summary>Server or client.</summary>
@@ -66,7 +69,7 @@ public sealed record PppOptions
     /// <summary>Max-Failure: Configure-Naks sent without an Ack before Naks become Rejects (5).</summary>
     public int MaxFailure { get; init; } = 5;
 
-    /// <summary>Seconds between LCP Echo-Requests while the link is up (pppd's lcp-echo-interval); zero: none.</summary>
+    /// <summary>Time between LCP Echo-Requests while the link is up (pppd's lcp-echo-interval); zero: none.</summary>
     public TimeSpan EchoInterval { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Unanswered Echo-Requests after which the link is down (pppd's lcp-echo-failure).</summary>
