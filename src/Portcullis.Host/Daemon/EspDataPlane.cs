@@ -27,6 +27,9 @@ internal sealed class PolicyHandle(SecurityPolicy policy, IReadOnlyList<string> 
 }
 
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
+/// <summary>Takes a TUN packet for another path than the SPD; true when taken.</summary>
+internal delegate bool TunPacketHook(ReadOnlySpan<byte> packet);
+
 internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, PolicyHandle handle)
 {
     public ChildSa Child { get; } = child;
@@ -307,9 +310,13 @@ internal sealed class EspDataPlane : IDisposable
         });
     }
 
+    /// <summary>Sees each TUN packet first and takes it when it belongs to another path (PPP links over L2TP).</summary>
+    public TunPacketHook? TunHook { get; set; }
+
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
     public void OnTunPacket(ReadOnlySpan<byte> packet)
     {
+        if (TunHook is { } hook && hook(packet)) return;
         SecurityPolicy? policy = _spd.Lookup(packet);
         if (policy?.OutboundSa is not { } sa || policy.Tag is not EspRoute route)
         {
@@ -387,6 +394,12 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         deliver(installed.Child, sourcePort, payload.ToArray());
+    }
+
+    /// <summary>The outer endpoints of the peers we hold transport-mode SAs with.</summary>
+    public IReadOnlyList<IPEndPoint> TransportPeers()
+    {
+        lock (_children) return [.. _children.Values.Where(c => c.Child.Mode == ChildMode.Transport).Select(c => c.Child.RemoteEndpoint).Distinct()];
     }
 
     /// <summary>The UDP port of L2TP (RFC 2661), the one transport-mode SAs carry to the daemon.</summary>
