@@ -45,10 +45,10 @@ public class DaemonCommandTests
         try
         {
             string conf = Path.Combine(dir, "swanctl.conf");
-            File.WriteAllText(conf, "connections {\n  gw {\n    aggressive = yes\n  }\n}\n");
+            File.WriteAllText(conf, "connections {\n  gw {\n    unique = replace\n  }\n}\n");
             var (status, output, _) = Run("daemon", "--config", conf, "--socket", Path.Combine(dir, "s.sock"), "--tun", "pctest0");
             Assert.Equal(1, status);
-            Assert.Contains($"{conf}:3: connections.gw.aggressive:", output);
+            Assert.Contains($"{conf}:3: connections.gw.unique:", output);
         }
         finally
         {

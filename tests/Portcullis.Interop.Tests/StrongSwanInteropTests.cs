@@ -30,6 +30,63 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void SiteToSiteTunnel(string initiator, string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "tunnel", initiator, ikeProposal, espProposal);
 
+    /// <summary>IKEv1 proposal pairs: with and without PFS, each run with either side initiating.</summary>
+    public static TheoryData<string, string, string> Ikev1Tunnels()
+    {
+        var data = new TheoryData<string, string, string>();
+        foreach (string initiator in (string[])["portcullis", "strongswan"])
+        {
+            data.Add(initiator, "aes128-sha256-modp2048", "aes128-sha256");
+            data.Add(initiator, "aes256-sha1-modp2048", "aes256-sha1-modp2048");
+        }
+        return data;
+    }
+
+    /// <summary>
+    /// IKEv1 Main Mode with a PSK and Quick Mode, tunnel mode, ESP in UDP (strongSwan's userspace ESP fakes NAT-D):
+    /// ping both ways, same SPIs and algorithms in both listings, tshark decrypts every ISAKMP message with our keys,
+    /// DELETE on SIGTERM.
+    /// </summary>
+    [InteropTheory]
+    [MemberData(nameof(Ikev1Tunnels))]
+    public void Ikev1MainModePsk(string initiator, string ikeProposal, string espProposal) =>
+        InteropEnvironment.RunCase(output, "ikev1", initiator, ikeProposal, espProposal);
+
+    /// <summary>IKEv1 through the port-rewriting NAT: NAT-D detects it, IKE floats to 4500 (RFC 3947), ESP in UDP flows.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1BehindNat(string initiator) => InteropEnvironment.RunCase(output, "ikev1-nat", initiator);
+
+    /// <summary>
+    /// IKEv1 Aggressive Mode with a PSK: strongSwan's offer is refused (with the reason in our log) until the connection
+    /// sets aggressive = yes; with it, either side can initiate and the tunnel carries pings.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1AggressiveMode(string initiator) => InteropEnvironment.RunCase(output, "ikev1-aggressive", initiator);
+
+    /// <summary>
+    /// IKEv1 lifetimes against strongSwan: Quick Mode SAs rekeyed by either side, our ISAKMP SA renewed by
+    /// reauthentication with its Quick Mode SAs moving over, and a 50 s ping stream without a loss.
+    /// </summary>
+    [InteropFact]
+    public void Ikev1Rekeying() => InteropEnvironment.RunCase(output, "ikev1-rekey", "portcullis");
+
+    /// <summary>
+    /// IKEv1 DPD (RFC 3706) against strongSwan: R-U-THERE answered both ways; strongSwan killed, our SA cleared within
+    /// dpd_delay + dpd_timeout and restarted by dpd_action = restart once strongSwan is back.
+    /// </summary>
+    [InteropFact]
+    public void Ikev1DeadPeerDetection() => InteropEnvironment.RunCase(output, "ikev1-dpd", "portcullis");
+
+    /// <summary>IKEv1 with different PSKs: no SA, and our log names the likely cause on either side.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "ikev1-wrong-psk", initiator);
+
     /// <summary>The initiator sits behind a NAT that rewrites ports: IKE moves to 4500, ESP in UDP flows.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

@@ -230,7 +230,9 @@ pc_wireshark_integ() {
 pc_capture_check() {
   local pid; eval "pid=\$CAPTURE_$1"; sleep 0.5; kill -INT "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
   local pcap="$PC_WORK/$1.pcap" home="$PC_WORK/wireshark-home" decrypt=0
-  mkdir -p "$home/.config/wireshark"; : > "$home/.config/wireshark/ikev2_decryption_table"
+  mkdir -p "$home/.config/wireshark"; : > "$home/.config/wireshark/ikev2_decryption_table"; : > "$home/.config/wireshark/ikev1_decryption_table"
+  # IKEv1 (ISAKMP): Wireshark needs the initiator's cookie and the encryption key; it takes the algorithm from the capture.
+  [ -s "$PC_WORK/keys.log" ] && awk '$1 == "ikev1" { print $2 "," $5 }' "$PC_WORK/keys.log" > "$home/.config/wireshark/ikev1_decryption_table"
   if [ -s "$PC_WORK/keys.log" ]; then
     decrypt=1
     local kind spii spir enc integ ei er ai ar wenc winteg
@@ -259,6 +261,14 @@ pc_capture_check() {
     [ "$incorrect" -eq 0 ] || pc_fail "tshark found $incorrect incorrect integrity checksums"
     note="all $sk Encrypted (and Encrypted Fragment) payloads decrypted and dissected, integrity correct"
   fi
+  if [ -s "$home/.config/wireshark/ikev1_decryption_table" ]; then
+    # Each encrypted ISAKMP message must decrypt to payloads Wireshark dissects (none left as opaque data).
+    local v1 v1ok
+    v1=$(HOME=$home tshark -r "$pcap" -Y 'isakmp.version == 0x10 && isakmp.flags & 0x01' 2>/dev/null | wc -l)
+    v1ok=$(HOME=$home tshark -r "$pcap" -Y 'isakmp.version == 0x10 && isakmp.flags & 0x01' -T fields -e isakmp.typepayload 2>/dev/null | grep -c .)
+    [ "$v1" -eq "$v1ok" ] || pc_fail "tshark decrypted $v1ok of $v1 encrypted ISAKMP (IKEv1) messages with the daemon's keys"
+    note="$note; all $v1 encrypted ISAKMP (IKEv1) messages decrypted and dissected"
+  fi
   pc_log "tshark decoded $frames frames of $1, none malformed; $note: $(tshark -r "$pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 }
 
@@ -275,7 +285,8 @@ pc_strongswan_name() {
     aes128gcm16) echo AES_GCM_16-128 ;; aes256gcm16) echo AES_GCM_16-256 ;; aes128) echo AES_CBC-128 ;; aes256) echo AES_CBC-256 ;;
     chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;;
     prfsha1) echo PRF_HMAC_SHA1 ;; prfsha256) echo PRF_HMAC_SHA2_256 ;; prfsha384) echo PRF_HMAC_SHA2_384 ;;
-    ecp256) echo ECP_256 ;; ecp384) echo ECP_384 ;; modp2048) echo MODP_2048 ;; curve25519) echo CURVE_25519 ;; *) echo "?$1" ;;
+    ecp256) echo ECP_256 ;; ecp384) echo ECP_384 ;; modp1024) echo MODP_1024 ;; modp2048) echo MODP_2048 ;; curve25519) echo CURVE_25519 ;;
+    3des) echo 3DES_CBC ;; *) echo "?$1" ;;
   esac
 }
 

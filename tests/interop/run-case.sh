@@ -3,6 +3,17 @@
 # Usage (root):
 #   run-case.sh tunnel portcullis|strongswan IKE_PROPOSAL ESP_PROPOSAL   who initiates; ping both ways; same SPIs and algorithms
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
+#   run-case.sh ikev1 portcullis|strongswan [IKE ESP]                    IKEv1 Main Mode PSK, Quick Mode, tunnel: ping both ways, same
+#                                                                        SPIs and algorithms, tshark decrypts ISAKMP, DELETE on SIGTERM
+#   run-case.sh ikev1-nat portcullis|strongswan                          the same through the port-rewriting NAT (RFC 3947)
+#   run-case.sh ikev1-aggressive portcullis|strongswan                   Aggressive Mode: refused without aggressive = yes (strongswan
+#                                                                        initiating), established with it
+#   run-case.sh ikev1-rekey portcullis                                   Quick Mode rekeys by both sides, our phase 1 reauthentication,
+#                                                                        no ping lost
+#   run-case.sh ikev1-wrong-psk portcullis|strongswan                    different PSKs: the responder cannot decrypt message 5; one
+#                                                                        warning on our side saying PSK mismatch
+#   run-case.sh ikev1-dpd portcullis                                     RFC 3706 R-U-THERE both ways; strongSwan killed: cleared within
+#                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
@@ -77,9 +88,12 @@ setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
   local pc_remote=$RIGHT_ADDR ss_remote=$LEFT_ADDR
   [ "$1" = nat ] && [ "$initiator" = strongswan ] && pc_remote=%any
   [ "$1" = nat ] && [ "$initiator" = portcullis ] && ss_remote=%any
-  pc_conf "$LEFT_ADDR" "$pc_remote" "$PC_INNER" "$SS_INNER" "${6:-$2}" "${7:-$3}" "$4" | sed "s/id = %any/id = $RIGHT_ADDR/" > "$PC_WORK/pc.conf"
-  pc_conf "$RIGHT_ADDR" "$ss_remote" "$SS_INNER" "$PC_INNER" "$2" "$3" "$5" | sed "s/id = %any/id = $LEFT_ADDR/" > "$PC_WORK/ss.conf"
-  pc_start_strongswan "$RIGHT" ss
+  # PC_IKE_VERSION=1 makes both connections IKEv1; PC_CONN_EXTRA / SS_CONN_EXTRA add a line to ours / strongSwan's.
+  pc_conf "$LEFT_ADDR" "$pc_remote" "$PC_INNER" "$SS_INNER" "${6:-$2}" "${7:-$3}" "$4" | sed "s/id = %any/id = $RIGHT_ADDR/" \
+    | sed "s/version = 2/version = ${PC_IKE_VERSION:-2}${PC_CONN_EXTRA:+\\n    $PC_CONN_EXTRA}/" > "$PC_WORK/pc.conf"
+  pc_conf "$RIGHT_ADDR" "$ss_remote" "$SS_INNER" "$PC_INNER" "$2" "$3" "$5" | sed "s/id = %any/id = $LEFT_ADDR/" \
+    | sed "s/version = 2/version = ${PC_IKE_VERSION:-2}${SS_CONN_EXTRA:+\\n    $SS_CONN_EXTRA}/" > "$PC_WORK/ss.conf"
+  pc_start_strongswan "$RIGHT" ss "${SS_CHARON_EXTRA:-}"
   pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
   pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
   pc_capture_start "$RIGHT" "$RIGHT_IF" wire
@@ -110,7 +124,7 @@ check_listings() { # IKE ESP
   echo "$ssl" | grep -Eq "in  +$spi_out," || pc_fail "strongSwan's inbound SPI is not our outbound $spi_out"
   echo "$ssl" | grep -Eq "out +$spi_in," || pc_fail "strongSwan's outbound SPI is not our inbound $spi_in"
   local ike_line esp_line kw
-  ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
+  ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z0-9]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
   for kw in $(echo "$1" | tr '-' ' '); do echo "$ike_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's IKE SA lacks $kw: $ike_line"; done
   for kw in $(echo "$2" | tr '-' ' '); do echo "$esp_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's CHILD SA lacks $kw: $esp_line"; done
   local ours_ike ours_esp
@@ -164,6 +178,176 @@ case "$case_name" in
     else
       echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
     fi
+    pc_capture_check wire
+    ;;
+  ikev1)
+    # IKEv1 Main Mode with a PSK, tunnel mode (strongSwan's userspace ESP has no transport mode), ESP in UDP (its
+    # kernel-libipsec fakes NAT-D so that ESP goes in UDP 4500); then DELETE on SIGTERM.
+    ike=${3:-aes128-sha256-modp2048}; esp=${4:-aes128-sha256}
+    PC_IKE_VERSION=1 setup pair "$ike" "$esp" "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    check_listings "$ike" "$esp"
+    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Main Mode" || pc_fail "list-sas does not say IKEv1 Main Mode"
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q "IKEv1" || pc_fail "strongSwan's SA is not IKEv1"
+    # strongSwan deletes the Quick Mode SA: ours goes, the ISAKMP SA stays, and a new Quick Mode over it brings the
+    # tunnel back.
+    pc_swanctl "$RIGHT" ss --terminate --child net > /dev/null 2>&1
+    for i in $(seq 50); do grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" && break; sleep 0.1; done
+    grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "strongSwan's DELETE did not remove our Quick Mode SA"; }
+    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" && pc_fail "the deleted Quick Mode SA is still listed"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate2.out" 2>&1 || { cat "$PC_WORK/initiate2.out"; show_logs; pc_fail "a new Quick Mode failed"; }
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c "IKEv1 Main Mode")" -eq 1 ] || pc_fail "the new Quick Mode did not reuse the ISAKMP SA"
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping after the new Quick Mode"; }
+    pc_log "strongSwan's DELETE removed the Quick Mode SA; a new Quick Mode over the same ISAKMP SA carries traffic"
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
+    [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
+    sleep 0.5
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan still has the IKE SA after the daemon stopped"; }
+    grep -q "received DELETE for IKE_SA" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log our DELETE"
+    pc_log "SIGTERM: DELETE for the Quick Mode SA and the ISAKMP SA, strongSwan has no SA left"
+    pc_capture_check wire
+    ;;
+  ikev1-nat)
+    # IKEv1 through the masquerading NAT (ports rewritten): NAT-D detects it, IKE floats to 4500 (RFC 3947), ESP in UDP.
+    PC_IKE_VERSION=1 setup nat aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
+    echo "$pcl"; echo "$ssl"
+    echo "$pcl" | grep -q "IKEv1 Main Mode" || pc_fail "not an IKEv1 SA"
+    echo "$pcl" | grep -Eq "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
+    echo "$pcl" | grep -q "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
+    if [ "$initiator" = portcullis ]; then
+      echo "$pcl" | grep -q "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
+      echo "$ssl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
+      # Behind the NAT we keep the mapping open (RFC 3948 keepalives every 20 s; here we only check one is due).
+    else
+      echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
+    fi
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    pc_capture_check wire
+    ;;
+  ikev1-aggressive)
+    # Aggressive Mode with a PSK sends a hash of the key that can be cracked offline: refused unless aggressive = yes.
+    if [ "$initiator" = strongswan ]; then
+      # strongSwan offers Aggressive Mode to a connection without aggressive = yes: refused, and our log says why.
+      PC_IKE_VERSION=1 SS_CONN_EXTRA="aggressive = yes" setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+      initiate fail
+      line=$(grep -E "WARN .*Aggressive Mode .* refused" "$PC_WORK/pc/portcullis.log" | head -1)
+      echo "$line"
+      echo "$line" | grep -q "cracked offline" || { show_logs; pc_fail "no warning that Aggressive Mode with a PSK can be cracked offline"; }
+      echo "$line" | grep -q "aggressive = yes" || pc_fail "the warning does not name the setting"
+      grep -q "received AUTHENTICATION_FAILED" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan was not told"; }
+      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      # With aggressive = yes on our side (reloaded) the same offer is accepted.
+      sed -i "s/version = 1/version = 1\n    aggressive = yes/" "$PC_WORK/pc/swanctl.conf"
+      pc_portcullis "$LEFT" pc load-all > /dev/null || pc_fail "load-all"
+      initiate ok
+    else
+      # We initiate Aggressive Mode; strongSwan answers it only with its i_dont_care_about_security… switch.
+      PC_IKE_VERSION=1 PC_CONN_EXTRA="aggressive = yes" SS_CONN_EXTRA="aggressive = yes" \
+        SS_CHARON_EXTRA="i_dont_care_about_security_and_use_aggressive_mode_psk = yes" setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "$SECRET"
+      initiate ok
+    fi
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
+    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Aggressive Mode" || { pc_portcullis "$LEFT" pc list-sas; pc_fail "list-sas does not say IKEv1 Aggressive Mode"; }
+    grep -q "AGGRESSIVE" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log an Aggressive Mode exchange"
+    pc_log "Aggressive Mode with aggressive = yes: established, ping goes through"
+    pc_capture_check wire
+    ;;
+  ikev1-rekey)
+    # IKEv1 lifetimes: Quick Mode SAs rekey every 15 s (less jitter) on both sides, our ISAKMP SA every 25 s by
+    # reauthentication (phase 1 again, the Quick Mode SAs moving over); a 50 s ping stream loses nothing.
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "rekey_time = 15s
+        life_time = 40s
+        rand_time = 4s" "rekey_time = 25s" | sed 's/version = 2/version = 1/' > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "rekey_time = 15s
+        life_time = 40s
+        rand_time = 4s" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    log="$PC_WORK/pc/portcullis.log"
+    for round in 1 2; do
+      ip netns exec "$LEFT" ping -c 500 -i 0.1 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/stream$round.out" 2>&1
+      tail -2 "$PC_WORK/stream$round.out" | head -1
+      grep -q " 0% packet loss" "$PC_WORK/stream$round.out" || { show_logs; pc_fail "inner packets were lost during rekeying"; }
+      grep -q "duplicates" "$PC_WORK/stream$round.out" && pc_fail "inner packets were duplicated during rekeying"
+      us=$(grep -c "rekeyed to .* initiated by us" "$log"); peer=$(grep -c "rekeyed to .* initiated by the peer" "$log"); reauth=$(grep -c "IKE_SA deleted: reauthenticated as" "$log")
+      [ "$us" -ge 1 ] && [ "$peer" -ge 1 ] && [ "$reauth" -ge 1 ] && break
+    done
+    pc_log "Quick Mode rekeys started by us: $us, by strongSwan: $peer; ISAKMP SA reauthentications: $reauth"
+    [ "$us" -ge 1 ] && [ "$peer" -ge 1 ] && [ "$reauth" -ge 1 ] || pc_fail "each side must rekey a Quick Mode SA and we must reauthenticate"
+    grep -E "(WARN|ERROR)" "$log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c ESTABLISHED)" -eq 1 ] || { pc_portcullis "$LEFT" pc list-sas; pc_fail "not one ISAKMP SA at the end"; }
+    pc_capture_check wire
+    ;;
+  ikev1-dpd)
+    # RFC 3706 both ways: our R-U-THERE answered by strongSwan; strongSwan dies and our DPD clears the SA within
+    # dpd_delay + dpd_timeout; dpd_action = restart gets through once strongSwan is back, now itself checking us
+    # every second (DPD is sent only by a side that heard nothing for dpd_delay, so one side at a time).
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "dpd_action = restart" "dpd_delay = 2s
+    dpd_timeout = 10s" | sed 's/version = 2/version = 1/' > "$PC_WORK/pc.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128-sha256-modp2048 aes128-sha256 "$SECRET" "" "dpd_delay = 1s" | sed 's/version = 2/version = 1/' > "$PC_WORK/ss-dpd.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    ss_pid=$CHARON_PID
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; pc_fail "initiate"; }
+    log="$PC_WORK/pc/portcullis.log"
+    sleep 5
+    grep -q "received INFORMATIONAL_V1 .*N(R-U-THERE-ACK)" "$log" || { tail -20 "$log"; pc_fail "strongSwan did not answer our R-U-THERE"; }
+    grep -q "peer is dead" "$log" && pc_fail "a live peer was declared dead"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic"
+    pc_log "our R-U-THERE answered: $(grep -c 'received INFORMATIONAL_V1 .*N(R-U-THERE-ACK)' "$log") R-U-THERE-ACKs"
+    kill -9 "$ss_pid"; t0=$(date +%s.%N)
+    for i in $(seq 200); do grep -q "peer is dead" "$log" && break; sleep 0.1; done
+    t1=$(date +%s.%N)
+    grep "peer is dead" "$log" | head -1
+    grep -q "peer is dead: no R-U-THERE-ACK within dpd_timeout" "$log" || { tail -20 "$log"; pc_fail "DPD did not declare the peer dead"; }
+    took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+    pc_log "DPD cleared the SA ${took}s after the peer died (dpd_delay 2 s + dpd_timeout 10 s)"
+    awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
+    grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-dpd.conf"
+    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
+    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
+    pc_log "the tunnel came back by itself after strongSwan returned"
+    sleep 3
+    grep -q "parsed INFORMATIONAL_V1 .*N(DPD_ACK)" "$PC_WORK/ss/charon.log" || { grep DPD "$PC_WORK/ss/charon.log" | tail; pc_fail "strongSwan got no R-U-THERE-ACK (its DPD_ACK) from us"; }
+    pc_log "strongSwan's R-U-THERE answered"
+    ;;
+  ikev1-wrong-psk)
+    # Different PSKs: the responder cannot decrypt Main Mode message 5 (its keys come from its own PSK). One warning
+    # line on our side either way, naming the likely cause.
+    PC_IKE_VERSION=1 setup pair aes128-sha256-modp2048 aes128-sha256 "$SECRET" "other-$SECRET"
+    initiate fail
+    sleep 0.5
+    grep -E "WARN" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to"
+    n=$(grep -E "WARN" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | grep -c .)
+    [ "$n" -ge 1 ] || { show_logs; pc_fail "Portcullis logged no warning"; }
+    # Neither side can read the other's protected notify (their keys differ), so each says so in its own log.
+    if [ "$initiator" = strongswan ]; then
+      grep -q "WARN .*invalid HASH_I.*pre-shared key mismatch?" "$PC_WORK/pc/portcullis.log" || pc_fail "our responder's warning does not say invalid HASH_I / PSK mismatch"
+    else
+      grep -q "WARN .*protected notify we cannot read.*pre-shared key mismatch?" "$PC_WORK/pc/portcullis.log" || pc_fail "our initiator's warning does not name the PSK"
+      grep -q "decryption failed?" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not fail to decrypt our message 5"
+    fi
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+    # Our key decrypts only our half of the encrypted messages: Wireshark would garble strongSwan's with it.
+    sed -i '/^ikev1 /d' "$PC_WORK/keys.log"
     pc_capture_check wire
     ;;
   wrong-psk)

@@ -208,6 +208,12 @@ public sealed class ConnectionConfig
     /// </summary>
     public bool Mobike { get; init; } = true;
 
+    /// <summary>
+    /// IKEv1 Aggressive Mode (<c>aggressive</c>, default no): initiate with it instead of Main Mode, and accept it as
+    /// responder. With a PSK its responder sends a hash that can be cracked offline, so it is refused unless set.
+    /// </summary>
+    public bool Aggressive { get; init; }
+
     /// <summary>The <c>local</c> (or first <c>local*</c>) authentication round.</summary>
     public required AuthConfig Local { get; init; }
 

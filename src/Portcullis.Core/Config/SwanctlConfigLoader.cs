@@ -176,6 +176,7 @@ public static partial class SwanctlConfigLoader
         public IReadOnlyList<IPAddress> Vips = [];
         public IReadOnlyList<NativeClientProfile> Compat = [];
         public bool Mobike = true;
+        public bool Aggressive;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -242,6 +243,12 @@ public static partial class SwanctlConfigLoader
         ["compat"] = (b, v, key, ctx) =>
         {
             if (NativeClientProfiles.TryParse(v.Value, out IReadOnlyList<NativeClientProfile> profiles, out string? error)) b.Compat = profiles;
+            else ctx.Error(v, key, error!);
+        },
+        // IKEv1 only: Aggressive Mode instead of Main Mode (and, as responder, accepting it at all).
+        ["aggressive"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool aggressive, out string? error)) b.Aggressive = aggressive;
             else ctx.Error(v, key, error!);
         },
         ["mobike"] = (b, v, key, ctx) =>
@@ -318,6 +325,7 @@ public static partial class SwanctlConfigLoader
             Pools = b.Pools,
             Vips = b.Vips,
             Mobike = b.Mobike,
+            Aggressive = b.Aggressive,
             Local = local,
             Remote = remote,
             Children = children,

@@ -26,7 +26,7 @@ public sealed class ChildSa : IDisposable
         IReadOnlyList<TrafficSelector> localTs, IReadOnlyList<TrafficSelector> remoteTs, SecretBuffer keymat, bool initiator, DateTimeOffset now)
     {
         Uid = uid;
-        IkeSa = ikeSa;
+        Owner = ikeSa;
         Config = config;
         Proposal = proposal;
         InboundSpi = inboundSpi;
@@ -45,11 +45,52 @@ public sealed class ChildSa : IDisposable
             initiator ? (encIr, integIr, encRi, integRi) : (encRi, integRi, encIr, integIr);
     }
 
+    /// <summary>
+    /// An IKEv1 Quick Mode SA (RFC 2409 §5.5): KEYMAT is derived per direction, each from its own SPI, so the keys
+    /// come ready for each direction (encryption key first, then the integrity key, RFC 2409 §5.5).
+    /// </summary>
+    internal ChildSa(uint uid, IIkeSa owner, ChildConfig config, NegotiatedProposal proposal, uint inboundSpi, uint outboundSpi,
+        IReadOnlyList<TrafficSelector> localTs, IReadOnlyList<TrafficSelector> remoteTs, SecretBuffer inboundKeymat, SecretBuffer outboundKeymat,
+        bool initiator, DateTimeOffset now)
+    {
+        Uid = uid;
+        Owner = owner;
+        Config = config;
+        Proposal = proposal;
+        InboundSpi = inboundSpi;
+        OutboundSpi = outboundSpi;
+        LocalTs = localTs;
+        RemoteTs = remoteTs;
+        EstablishedAt = now;
+        CreatedByUs = initiator;
+        int enc = proposal.Encryption.KeyMaterialSize, integ = proposal.Integrity?.KeySize ?? 0;
+        InboundEncryptionKey = new SecretBuffer(inboundKeymat.ReadOnlySpan[..enc]);
+        InboundIntegrityKey = new SecretBuffer(inboundKeymat.ReadOnlySpan.Slice(enc, integ));
+        OutboundEncryptionKey = new SecretBuffer(outboundKeymat.ReadOnlySpan[..enc]);
+        OutboundIntegrityKey = new SecretBuffer(outboundKeymat.ReadOnlySpan.Slice(enc, integ));
+    }
+
     /// <summary>Unique ID (as strongSwan's reqid-like unique id, for logs and list-sas).</summary>
     public uint Uid { get; }
 
-    /// <summary>The IKE SA it belongs to (the successor, once that IKE SA was rekeyed).</summary>
-    public IkeSa IkeSa { get; internal set; }
+    /// <summary>The IKE SA (IKEv2) or ISAKMP SA (IKEv1) it belongs to (the successor, once that SA was rekeyed).</summary>
+    public IIkeSa Owner { get; internal set; }
+
+    /// <summary>The IKEv2 SA it belongs to; throws for an IKEv1 Quick Mode SA (use <see cref="Owner"/> where either will do).</summary>
+    public IkeSa IkeSa
+    {
+        get => Owner as IkeSa ?? throw new InvalidOperationException($"CHILD_SA {Name} belongs to an IKEv{Owner.IkeVersion} SA");
+        internal set => Owner = value;
+    }
+
+    /// <summary>
+    /// The peer's address as the peer itself sees it, from IKEv1's NAT-OA (RFC 3947 §5.2) in UDP-encapsulated
+    /// transport mode: what TCP and UDP checksums of its packets were computed over; null when not sent.
+    /// </summary>
+    public IPAddress? RemoteOriginalAddress { get; internal set; }
+
+    /// <summary>Our address as we see it, as sent in NAT-OA (the peer fixes its checksums with it); null when not sent.</summary>
+    public IPAddress? LocalOriginalAddress { get; internal set; }
 
     /// <summary>The configuration it was made from.</summary>
     public ChildConfig Config { get; }
@@ -139,13 +180,13 @@ public sealed class ChildSa : IDisposable
     public bool IsRedundant => Replaces is { } previous && previous.ReplacedBy != this;
 
     /// <summary>ESP goes inside UDP (RFC 3948): NAT was detected, or encapsulation was forced.</summary>
-    public bool UdpEncapsulation => IkeSa.UdpEncapsulation;
+    public bool UdpEncapsulation => Owner.UdpEncapsulation;
 
     /// <summary>Where ESP is sent from.</summary>
-    public IPEndPoint LocalEndpoint => IkeSa.LocalEndpoint;
+    public IPEndPoint LocalEndpoint => Owner.LocalEndpoint;
 
     /// <summary>Where ESP is sent to (with UDP encapsulation, the peer's NAT-T port).</summary>
-    public IPEndPoint RemoteEndpoint => IkeSa.RemoteEndpoint;
+    public IPEndPoint RemoteEndpoint => Owner.RemoteEndpoint;
 
     /// <summary>Encryption key material (key ‖ salt) for packets we receive.</summary>
     public SecretBuffer InboundEncryptionKey { get; }

@@ -121,7 +121,7 @@ public sealed partial class IkeEngine
     }
 
     /// <summary><see cref="IkeLog.Dropped"/> through the rate limiter: a flood of junk must not fill the disk.</summary>
-    private void LogDropped(DateTimeOffset now, IPEndPoint remote, string reason)
+    internal void LogDropped(DateTimeOffset now, IPEndPoint remote, string reason)
     {
         if (PeerLog.Allow(DroppedKind, LogLevel.Warning, now)) IkeLog.Dropped(Logger, remote, reason);
     }

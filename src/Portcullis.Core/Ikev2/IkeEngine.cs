@@ -29,7 +29,11 @@ public sealed partial class IkeEngine
         Options = options;
         Logger = logger;
         Pools = new Pools.AddressPoolManager(config.Pools);
+        Ikev1 = new Ikev1.Ikev1Engine(this);
     }
+
+    /// <summary>The IKEv1 side: datagrams with ISAKMP version 1.0 and <c>version = 1</c> connections go there.</summary>
+    public Ikev1.Ikev1Engine Ikev1 { get; }
 
     /// <summary>The configuration in force. SAs keep the connection they were made with across reloads.</summary>
     public PortcullisConfig Config { get; private set; }
@@ -69,6 +73,7 @@ public sealed partial class IkeEngine
             DateTimeOffset? next = null;
             foreach (IkeSa sa in _byLocalSpi.Values)
                 if (sa.NextTimeout is { } t && (next is null || t < next)) next = t;
+            if (Ikev1.NextTimeout is { } v1 && (next is null || v1 < next)) next = v1;
             return next;
         }
     }
@@ -82,6 +87,7 @@ public sealed partial class IkeEngine
             if (sa.NextTimeout is { } t && t <= now) (due ??= []).Add(sa);
         if (due is not null)
             foreach (IkeSa sa in due) sa.HandleTimeout(now);
+        Ikev1.HandleTimeout(now);
         PeerLog.Flush(now);
     }
 
@@ -94,6 +100,11 @@ public sealed partial class IkeEngine
         if (!IkeHeader.TryParse(datagram, out IkeHeader header, out ParseError error))
         {
             LogDropped(now, remote, error.ToString());
+            return;
+        }
+        if (header.MajorVersion == 1)
+        {
+            Ikev1.HandleDatagram(now, local, remote, datagram);
             return;
         }
         if (header.MajorVersion != 2)
@@ -178,6 +189,7 @@ public sealed partial class IkeEngine
         ConnectionConfig? conn = Config.Connections.FirstOrDefault(c => c.Children.Any(ch => ch.Name == childName));
         if (conn is null) { error = $"no CHILD_SA configuration named '{childName}'"; return false; }
         ChildConfig child = conn.Children.First(ch => ch.Name == childName);
+        if (conn.Version == 1) return Ikev1.Initiate(now, conn, child, out error);
         IkeSa? existing = _byLocalSpi.Values.FirstOrDefault(s => s.Connection?.Name == conn.Name && s.State is IkeSaState.Connecting or IkeSaState.Authenticating or IkeSaState.Established && s.IsInitiator)
             ?? _byLocalSpi.Values.FirstOrDefault(s => s.Connection?.Name == conn.Name && s.State == IkeSaState.Established);
         if (existing is not null)
@@ -203,13 +215,14 @@ public sealed partial class IkeEngine
     {
         IkeSa[] sas = _byLocalSpi.Values.Where(s => s.Connection?.Name == connectionName).ToArray();
         foreach (IkeSa sa in sas) sa.Delete(now, "terminated by command");
-        return sas.Length;
+        return sas.Length + Ikev1.Terminate(now, connectionName);
     }
 
     /// <summary>Deletes every IKE SA (on shutdown): DELETE requests go out, each SA is removed when answered.</summary>
     public void TerminateAll(DateTimeOffset now, string reason)
     {
         foreach (IkeSa sa in _byLocalSpi.Values.ToArray()) sa.Delete(now, reason);
+        Ikev1.TerminateAll(now, reason);
     }
 
     /// <summary>
@@ -220,7 +233,7 @@ public sealed partial class IkeEngine
     {
         bool pending = _byLocalSpi.Values.Any(s => s.State != IkeSaState.Deleted
             && (s.Children.Any(c => c.Name == childName) || s.State is IkeSaState.Connecting or IkeSaState.Authenticating && s.Connection?.Children.Any(c => c.Name == childName) == true));
-        if (pending) return;
+        if (pending || Ikev1.Pending(childName)) return;
         IkeLog.Acquire(Logger, childName);
         if (!Initiate(now, childName, out string? error)) IkeLog.SaWarning(Logger, childName, 0, $"cannot initiate on traffic: {error}");
     }
@@ -253,7 +266,7 @@ public sealed partial class IkeEngine
     /// </summary>
     public void ChildSaInboundUsed(DateTimeOffset now, uint inboundSpi)
     {
-        if (FindChild(inboundSpi) is { } child) child.IkeSa.ActivateOutbound(child);
+        if (FindChild(inboundSpi) is { Owner: IkeSa } child) child.IkeSa.ActivateOutbound(child);
     }
 
     /// <summary>
@@ -263,6 +276,12 @@ public sealed partial class IkeEngine
     public void ChildSaLimitReached(DateTimeOffset now, uint inboundSpi, bool hard)
     {
         if (FindChild(inboundSpi) is not { State: ChildSaState.Installed } child) return;
+        if (child.Owner is Ikev1.IsakmpSa isakmp)
+        {
+            if (hard) isakmp.ExpireChild(now, child, "life_bytes/life_packets reached");
+            else isakmp.RekeyChild(now, child, "rekey_bytes/rekey_packets reached");
+            return;
+        }
         if (hard) child.IkeSa.ExpireChild(now, child, "life_bytes/life_packets reached");
         else child.IkeSa.RekeyChild(now, child, "rekey_bytes/rekey_packets reached");
     }
@@ -272,7 +291,7 @@ public sealed partial class IkeEngine
         foreach (IkeSa sa in _byLocalSpi.Values)
             foreach (ChildSa child in sa.Children)
                 if (child.InboundSpi == inboundSpi) return child;
-        return null;
+        return Ikev1.FindChild(inboundSpi);
     }
 
     // --- Services for IKE SAs ---

@@ -38,8 +38,8 @@ public sealed record ChildSaRemoved(ChildSa ChildSa) : IkeEvent;
 /// <summary>The IKE SA's addresses or ports changed (NAT mapping): ESP goes to the new endpoint.</summary>
 public sealed record ChildSaEndpointsChanged(ChildSa ChildSa) : IkeEvent;
 
-/// <summary>A CHILD SA could not be created (the IKE SA may still be up).</summary>
-public sealed record ChildSaFailed(IkeSa IkeSa, string ChildName, string Reason) : IkeEvent;
+/// <summary>A CHILD SA could not be created (the IKE or ISAKMP SA may still be up).</summary>
+public sealed record ChildSaFailed(IIkeSa IkeSa, string ChildName, string Reason) : IkeEvent;
 
 /// <summary>
 /// MOBIKE (RFC 4555) moved an IKE SA and with it every CHILD SA to new addresses: the peer's UPDATE_SA_ADDRESSES, or

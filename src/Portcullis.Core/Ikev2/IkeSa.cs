@@ -27,7 +27,7 @@ public enum IkeSaState
 /// the peer's last request. The exchanges live in partial files by phase (<c>IkeSa.Init.cs</c>, <c>IkeSa.Auth.cs</c>,
 /// <c>IkeSa.Child.cs</c>, <c>IkeSa.Informational.cs</c>). Driven only by <see cref="IkeEngine"/>; never touches I/O.
 /// </summary>
-public sealed partial class IkeSa : IDisposable
+public sealed partial class IkeSa : IIkeSa, IDisposable
 {
     private readonly IkeEngine _engine;
     private readonly List<ChildSa> _children = [];
@@ -83,6 +83,9 @@ public sealed partial class IkeSa : IDisposable
 
     /// <summary>The connection's name, or "-" before one is known.</summary>
     public string Name => Connection?.Name ?? "-";
+
+    /// <inheritdoc />
+    public int IkeVersion => 2;
 
     /// <summary>This side sent the first IKE_SA_INIT.</summary>
     public bool IsInitiator { get; }

@@ -113,7 +113,7 @@ internal sealed class EspDataPlane : IDisposable
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
         if (!child.UdpEncapsulation && _raw is null)
-            DaemonLog.PlainEspUnsupported(_logger, child.IkeSa.Name, child.IkeSa.Uid, child.Name);
+            DaemonLog.PlainEspUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name);
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;

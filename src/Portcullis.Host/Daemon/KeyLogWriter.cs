@@ -18,6 +18,22 @@ internal static class KeyLogWriter
         static string Hex(ReadOnlySpan<byte> b) => b.IsEmpty ? "-" : Convert.ToHexStringLower(b);
         string line = $"ike {sa.InitiatorSpi:x16} {sa.ResponderSpi:x16} {p.Encryption.Keyword} {p.Integrity?.Keyword ?? "-"} " +
             $"{Hex(keys.SkEi.ReadOnlySpan)} {Hex(keys.SkEr.ReadOnlySpan)} {Hex(keys.SkAi.ReadOnlySpan)} {Hex(keys.SkAr.ReadOnlySpan)}\n";
+        Write(path, line);
+    }
+
+    /// <summary>
+    /// An ISAKMP SA: <c>ikev1 CKY-I CKY-R ENCR KEY</c>, what Wireshark's ikev1_decryption_table takes (the initiator's
+    /// cookie and the encryption key).
+    /// </summary>
+    public static void AppendIkev1(string path, Portcullis.Core.Ikev1.IsakmpSa sa, byte[] key)
+    {
+        string line = $"ikev1 {sa.InitiatorCookie:x16} {sa.ResponderCookie:x16} {sa.Proposal?.Encryption.Keyword ?? "-"} {Convert.ToHexStringLower(key)}\n";
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);
+        Write(path, line);
+    }
+
+    private static void Write(string path, string line)
+    {
         lock (s_lock)
         {
             if (!File.Exists(path))

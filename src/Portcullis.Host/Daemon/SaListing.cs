@@ -24,27 +24,50 @@ internal static class SaListing
             text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, MOBIKE {(sa.MobikeEnabled ? "yes" : "no")}\n");
             if (sa.EstablishedAt is { } est)
                 text.Append($"  established {Age(now - est)} ago{Due(", rekeying in ", sa.RekeyAt, now)}{Due(", reauthenticating in ", sa.ReauthAt, now)}{(sa.RekeyedTo is { } next ? $", rekeyed to #{next.Uid}" : "")}\n");
-            foreach (ChildSa child in sa.Children)
-            {
-                text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, ESP SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
-                text.Append($"    {child.Proposal}\n");
-                InstalledChild? installed = dataPlane?.Find(child.Uid);
-                long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
-                long outBytes = installed?.Outbound.Bytes ?? 0, outPackets = installed?.Outbound.Packets ?? 0;
-                text.Append($"    installed {Age(now - child.EstablishedAt)} ago{Due(", rekeying in ", child.RekeyAt, now)}{Due(", expires in ", child.ExpireAt, now)}{(child.OutboundActive ? "" : ", outbound on hold")}\n");
-                text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets");
-                if (installed is { } i && i.Inbound.ReplayDrops + i.Inbound.AuthenticationFailures + i.Inbound.PaddingErrors + i.Inbound.MalformedPackets > 0)
-                    text.Append($", dropped: {i.Inbound.ReplayDrops} replayed, {i.Inbound.AuthenticationFailures} failed integrity, {i.Inbound.PaddingErrors} bad padding, {i.Inbound.MalformedPackets} malformed");
-                text.Append('\n');
-                text.Append($"    out {child.OutboundSpi:x8}, {outBytes} bytes, {outPackets} packets\n");
-                text.Append($"    local  {string.Join(", ", child.LocalTs)}\n");
-                text.Append($"    remote {string.Join(", ", child.RemoteTs)}\n");
-            }
+            foreach (ChildSa child in sa.Children) AppendChild(text, child, dataPlane, now);
         }
+        foreach (Portcullis.Core.Ikev1.IsakmpSa sa in (engine?.Ikev1.Sas ?? []).OrderBy(s => s.Uid)) AppendIkev1(text, sa, dataPlane, now);
         if (dataPlane is not null)
             text.Append($"data plane: dropped {dataPlane.OutboundNoPolicyDrops} outbound packets matching no policy, {dataPlane.InboundUnknownSpiDrops} inbound with an unknown SPI, {dataPlane.InboundPolicyDrops} inbound outside their selectors; {dataPlane.SendErrors} send errors\n");
         if (engine is not null) text.Append(DosSummary(engine)).Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>One CHILD SA (or IKEv1 Quick Mode SA): mode, SPIs, algorithms, counters, selectors.</summary>
+    private static void AppendChild(StringBuilder text, ChildSa child, EspDataPlane? dataPlane, DateTimeOffset now)
+    {
+        text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, ESP SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
+        text.Append($"    {child.Proposal}\n");
+        InstalledChild? installed = dataPlane?.Find(child.Uid);
+        long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
+        long outBytes = installed?.Outbound.Bytes ?? 0, outPackets = installed?.Outbound.Packets ?? 0;
+        text.Append($"    installed {Age(now - child.EstablishedAt)} ago{Due(", rekeying in ", child.RekeyAt, now)}{Due(", expires in ", child.ExpireAt, now)}{(child.OutboundActive ? "" : ", outbound on hold")}\n");
+        text.Append($"    in  {child.InboundSpi:x8}, {inBytes} bytes, {inPackets} packets");
+        if (installed is { } i && i.Inbound.ReplayDrops + i.Inbound.AuthenticationFailures + i.Inbound.PaddingErrors + i.Inbound.MalformedPackets > 0)
+            text.Append($", dropped: {i.Inbound.ReplayDrops} replayed, {i.Inbound.AuthenticationFailures} failed integrity, {i.Inbound.PaddingErrors} bad padding, {i.Inbound.MalformedPackets} malformed");
+        text.Append('\n');
+        text.Append($"    out {child.OutboundSpi:x8}, {outBytes} bytes, {outPackets} packets\n");
+        text.Append($"    local  {string.Join(", ", child.LocalTs)}\n");
+        text.Append($"    remote {string.Join(", ", child.RemoteTs)}\n");
+        if (child.RemoteOriginalAddress is { } oa) text.Append($"    peer's original address (NAT-OA) {oa}\n");
+    }
+
+    /// <summary>
+    /// An IKEv1 ISAKMP SA in the same layout as an IKEv2 SA: cookies for SPIs, Main or Aggressive Mode, its Quick
+    /// Mode SAs as CHILD SAs.
+    /// </summary>
+    private static void AppendIkev1(StringBuilder text, Portcullis.Core.Ikev1.IsakmpSa sa, EspDataPlane? dataPlane, DateTimeOffset now)
+    {
+        string mode = sa.Mode == Portcullis.Core.Ikev1.Phase1Mode.Main ? "Main Mode" : "Aggressive Mode";
+        text.Append($"{sa.Name}: #{sa.Uid}, {sa.State.ToString().ToUpperInvariant()}, IKEv1 {mode}, {sa.InitiatorCookie:x16}_i{(sa.IsInitiator ? "*" : "")} {sa.ResponderCookie:x16}_r{(sa.IsInitiator ? "" : "*")}\n");
+        text.Append($"  local  '{sa.LocalId?.ToString() ?? "-"}' @ {sa.LocalEndpoint.Address}[{sa.LocalEndpoint.Port}]{(sa.LocalBehindNat ? " (behind NAT)" : "")}\n");
+        text.Append($"  remote '{sa.RemoteId?.ToString() ?? "-"}' @ {sa.RemoteEndpoint.Address}[{sa.RemoteEndpoint.Port}]{(sa.RemoteBehindNat ? " (behind NAT)" : "")}\n");
+        if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
+        string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
+        text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, NAT-T {(sa.NatTraversal ? "yes" : "no")}, DPD {(sa.PeerSupportsDpd ? "yes" : "no")}\n");
+        if (sa.EstablishedAt is { } est)
+            text.Append($"  established {Age(now - est)} ago{Due(", reauthenticating in ", sa.ReauthAt, now)}{Due(", expires in ", sa.ExpireAt, now)}{(sa.ReplacedBy is { } next ? $", replaced by #{next.Uid}" : "")}\n");
+        foreach (ChildSa child in sa.Children) AppendChild(text, child, dataPlane, now);
     }
 
     /// <summary>The responder's DoS state (RFC 7296 §2.6): half-open IKE SAs, whether cookies are required, counters.</summary>

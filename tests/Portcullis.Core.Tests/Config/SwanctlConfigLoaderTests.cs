@@ -171,9 +171,9 @@ public class SwanctlConfigLoaderTests
     {
         var fs = new InMemoryConfigFileSystem()
             .Add("/etc/swanctl/conf.d/a.conf", "connections {\n  a {\n    local {\n      auth = psk\n    }\n    remote {\n      auth = psk\n    }\n  }\n}\n")
-            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    aggressive = yes\n  }\n}\n");
+            .Add("/etc/swanctl/conf.d/b.conf", "connections {\n  b {\n    unique = replace\n  }\n}\n");
         IReadOnlyList<ConfigError> errors = LoadErrors("include conf.d/*.conf\n", fs);
-        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.aggressive" } && e.Message.Contains("not supported by Portcullis yet"));
+        Assert.Contains(errors, e => e is { File: "/etc/swanctl/conf.d/b.conf", Line: 3, Key: "connections.b.unique" } && e.Message.Contains("not supported by Portcullis yet"));
 
         fs.Add("/etc/swanctl/conf.d/b.conf", "# nothing\n");
         PortcullisConfig config = LoadOk("include conf.d/*.conf\n", fs);
@@ -216,7 +216,7 @@ public class SwanctlConfigLoaderTests
     [InlineData("authorities {\n}\n", 1, "authorities", "not supported by Portcullis yet")]
     [InlineData("x = 1\n", 1, "x", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    keyingtries = 3\n  }\n}\n", 3, "connections.c.keyingtries", "not supported by Portcullis yet")]
-    [InlineData("connections {\n  c {\n    aggressive = yes\n  }\n}\n", 3, "connections.c.aggressive", "not supported by Portcullis yet")]
+    [InlineData("connections {\n  c {\n    pull = no\n  }\n}\n", 3, "connections.c.pull", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    children {\n      x {\n        updown = /bin/true\n      }\n    }\n  }\n}\n", 5, "connections.c.children.x.updown", "not supported by Portcullis yet")]
     [InlineData("connections {\n  c {\n    local {\n      pubkeys = a.pem\n    }\n  }\n}\n", 4, "connections.c.local.pubkeys", "not supported by Portcullis yet")]
     [InlineData("connections {\n  x = 1\n}\n", 2, "connections.x", "not supported by Portcullis yet")]
@@ -406,6 +406,16 @@ public class SwanctlConfigLoaderTests
         ConnectionConfig c = LoadOk(With(2, "rekey_time =\nlocal_port = ")).Connections[0];
         Assert.Equal(TimeSpan.FromHours(4), c.RekeyTime);
         Assert.Equal(500, c.LocalPort);
+    }
+
+    [Fact]
+    public void Version_1_and_aggressive_select_IKEv1_Aggressive_Mode()
+    {
+        ConnectionConfig c = LoadOk(With(2, "version = 1\naggressive = yes")).Connections[0];
+        Assert.Equal(1, c.Version);
+        Assert.True(c.Aggressive);
+        Assert.False(LoadOk(Valid).Connections[0].Aggressive);
+        Assert.Contains(LoadErrors(With(2, "aggressive = maybe")), e => e.Key == "connections.c.aggressive");
     }
 
     [Fact]

@@ -28,6 +28,12 @@ public sealed class PrfTransform : Transform
     /// </summary>
     public bool FixedKeySize { get; }
 
+    /// <summary>
+    /// The hash an HMAC PRF is built on (null for the AES PRFs). IKEv1 negotiates this hash and uses it bare too: for
+    /// the phase 1 IV and NAT-D (RFC 2409 Appendix B, RFC 3947 §3.2).
+    /// </summary>
+    public System.Security.Cryptography.HashAlgorithmName? Hash { get; init; }
+
     /// <inheritdoc />
     public override string Kind => "prf";
 

@@ -118,7 +118,7 @@ public static class TransformRegistry
         };
 
     private static PrfTransform HmacPrf(ushort id, string keyword, string name, string reference, bool legacy, HashAlgorithmName hash, int size, ushort ikev1) =>
-        new(id, keyword, name, reference, legacy, size, size, false, k => new Transforms.Hmac(hash, k, size)) { Ikev1Phase1Id = ikev1 };
+        new(id, keyword, name, reference, legacy, size, size, false, k => new Transforms.Hmac(hash, k, size)) { Ikev1Phase1Id = ikev1, Hash = hash };
 
     private static KeyExchangeTransform Modp(ushort id, int bits, string keyword, string reference, bool legacy, string prime, int exponentBits)
     {
@@ -134,6 +134,33 @@ public static class TransformRegistry
     private static KeyExchangeTransform MlKemTransform(ushort id, string keyword, string name, MlKemParameterSet parameters) =>
         new(id, keyword, name, "FIPS 203, RFC 9370", false, parameters.EncapsulationKeySize, parameters.CiphertextSize, true,
             () => MlKemKeyExchange.CreateInitiator(parameters), () => MlKemKeyExchange.CreateResponder(parameters));
+
+    // --- IKEv1 (RFC 2409 Appendix A, RFC 2407 §4.4.4 and §4.5): the same transforms under their IKEv1 numbers ---
+
+    /// <summary>
+    /// A phase 1 Encryption Algorithm with its Key Length attribute (0 when absent: AES then means 128 bits, as
+    /// RFC 3602 §5 and strongSwan have it); null when unknown or not for IKE.
+    /// </summary>
+    public static EncryptionTransform? Ikev1Phase1Encryption(ushort id, int keyBits) => Ikev1Encryption(id, keyBits, phase1: true);
+
+    /// <summary>A phase 2 ESP Transform-Id with its Key Length attribute (0 when absent); null when unknown.</summary>
+    public static EncryptionTransform? Ikev1EspTransform(ushort id, int keyBits) => Ikev1Encryption(id, keyBits, phase1: false);
+
+    private static EncryptionTransform? Ikev1Encryption(ushort id, int keyBits, bool phase1)
+    {
+        var candidates = All.OfType<EncryptionTransform>().Where(t => (phase1 ? t.Ikev1Phase1Id : t.Ikev1Phase2Id) == id && (!phase1 || t.ForIke)).ToList();
+        if (keyBits == 0 && candidates.Count > 0 && candidates.All(t => t.KeyBits != 0)) keyBits = candidates.Min(t => t.KeyBits);
+        return candidates.FirstOrDefault(t => t.KeyBits == keyBits);
+    }
+
+    /// <summary>The PRF a phase 1 Hash Algorithm stands for (its HMAC, RFC 2409 §4); null when unknown.</summary>
+    public static PrfTransform? Ikev1HashAlgorithm(ushort id) => All.OfType<PrfTransform>().FirstOrDefault(t => t.Ikev1Phase1Id == id && t.Hash is not null);
+
+    /// <summary>A Group Description, phase 1 or the PFS group of phase 2 (the same numbers); null when unknown.</summary>
+    public static KeyExchangeTransform? Ikev1Group(ushort id) => All.OfType<KeyExchangeTransform>().FirstOrDefault(t => t.Ikev1Phase1Id == id);
+
+    /// <summary>A phase 2 Authentication Algorithm; null when unknown.</summary>
+    public static IntegrityTransform? Ikev1AuthenticationAlgorithm(ushort id) => All.OfType<IntegrityTransform>().FirstOrDefault(t => t.Ikev1Phase2Id == id);
 
     /// <summary>Looks a transform up by type, IANA ID and Key Length attribute (0 where the transform takes none).</summary>
     public static bool TryGet(TransformType type, ushort id, int keyBits, out Transform? transform) =>

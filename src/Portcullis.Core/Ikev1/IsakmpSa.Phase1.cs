@@ -1,0 +1,586 @@
+using System.Net;
+using Portcullis.Core.Config;
+using Portcullis.Core.Crypto;
+using Portcullis.Core.Crypto.Kdf;
+using Portcullis.Core.Crypto.Registry;
+using Portcullis.Core.Ikev1.Wire;
+using Portcullis.Core.Ikev2;
+using ParseError = Portcullis.Core.Ikev2.Wire.ParseError;
+
+namespace Portcullis.Core.Ikev1;
+
+/// <summary>
+/// Phase 1 (RFC 2409 §5, §5.4): Main Mode (SA; KE, nonce, NAT-D; then ID and HASH encrypted) and Aggressive Mode
+/// (all of it in three messages, the responder's hash in the clear), with NAT-T (RFC 3947).
+/// </summary>
+public sealed partial class IsakmpSa
+{
+    private readonly string _exchangeName;
+    private List<Phase1Choice> _choices = [];
+    private Phase1Choice? _choice;
+    private Ikev1SaKeys? _keys;
+    private IsakmpEncryption? _encryption;
+    private byte[] _iv = [];
+    private byte[] _lastPhase1Block = [];
+    private IKeyExchange? _keyExchange;
+    private SecretBuffer? _sharedSecret;
+    private byte[] _gxi = [], _gxr = [], _ni = [], _nr = [], _saiB = [];
+    private bool _peerSentNatT;
+    private int _step;
+    private bool _initialContactReceived;
+
+    private const int NonceSize = 32;
+
+    private System.Security.Cryptography.HashAlgorithmName Hash => _choice!.Prf.Hash!.Value;
+
+    private static bool IsNatTraversalVid(VendorIdPayload v) => v.Data.SequenceEqual(VendorIds.NatTraversal);
+
+    private void ReadVendorIds(IsakmpMessage message)
+    {
+        var names = new List<string>();
+        foreach (VendorIdPayload v in message.All<VendorIdPayload>())
+        {
+            if (IsNatTraversalVid(v)) _peerSentNatT = true;
+            if (v.Data.SequenceEqual(VendorIds.Dpd)) PeerSupportsDpd = true;
+            names.Add(VendorIds.Name(v.Data) ?? Convert.ToHexStringLower(v.Data));
+        }
+        if (names.Count > 0) Ikev1Log.VendorIds(Log, Name, Uid, string.Join(", ", names));
+    }
+
+    private List<IsakmpPayload> OurVendorIds(bool natT)
+    {
+        var list = new List<IsakmpPayload>();
+        if (natT) list.Add(new VendorIdPayload(VendorIds.NatTraversal));
+        list.Add(new VendorIdPayload(VendorIds.Dpd));
+        return list;
+    }
+
+    /// <summary>The phase 1 lifetime we offer or accept: the later of rekey and reauth time plus over_time (strongSwan's hard lifetime).</summary>
+    private TimeSpan OwnLifetime
+    {
+        get
+        {
+            TimeSpan longest = Connection.RekeyTime > Connection.ReauthTime ? Connection.RekeyTime : Connection.ReauthTime;
+            return longest > TimeSpan.Zero ? longest + Connection.EffectiveOverTime : TimeSpan.Zero;
+        }
+    }
+
+    private Identity OwnIdentity => Connection.Local.Id ?? Identity.FromAddress(LocalEndpoint.Address);
+
+    // --- Initiator ---
+
+    internal void StartInitiator(DateTimeOffset now)
+    {
+        LocalId = OwnIdentity;
+        _choices = Ikev1Proposals.Phase1(Connection.Proposals);
+        if (Mode == Phase1Mode.Aggressive)
+        {
+            // One KE payload in the first message: every transform must use its group (RFC 2409 §5.4).
+            KeyExchangeTransform group = _choices[0].Group;
+            _choices = _choices.Where(c => c.Group == group).ToList();
+        }
+        if (Connection.Local.Class != AuthClass.Psk || Connection.Remote.Class != AuthClass.Psk)
+        {
+            Remove(now, "IKEv1 authenticates with pre-shared keys only (auth = psk on both sides)");
+            return;
+        }
+        SaPayload sa = Ikev1Proposals.Phase1Sa(_choices, AuthenticationMethod.PreSharedKey, OwnLifetime);
+        _saiB = sa.BodyBytes();
+        Ikev1Log.Initiating(Log, Name, Uid, _exchangeName, RemoteEndpoint, Ikev1Proposals.Describe(_choices));
+        var payloads = new List<IsakmpPayload> { sa };
+        if (Mode == Phase1Mode.Aggressive)
+        {
+            _keyExchange = _choices[0].Group.CreateInitiator();
+            _gxi = _keyExchange.PublicValue.ToArray();
+            _ni = _v1.Main.RandomBytes(NonceSize);
+            payloads.Add(new KePayload(_gxi));
+            payloads.Add(new NoncePayload(_ni));
+            payloads.Add(IdPayload.FromIdentity(LocalId));
+        }
+        payloads.AddRange(OurVendorIds(natT: true));
+        SendPhase1(now, payloads, encrypted: false, awaitReply: true);
+        _step = 1;
+    }
+
+    private void SendPhase1(DateTimeOffset now, List<IsakmpPayload> payloads, bool encrypted, bool awaitReply)
+    {
+        IsakmpHeader header = Header(Mode == Phase1Mode.Main ? IsakmpExchangeType.IdentityProtection : IsakmpExchangeType.Aggressive, 0);
+        byte[] datagram = encrypted ? IsakmpMessage.EncodeEncrypted(header, payloads, _encryption!, _iv) : IsakmpMessage.Encode(header, payloads);
+        LogMessage("sending", header.ExchangeType, 0, payloads, LocalEndpoint, RemoteEndpoint);
+        Send(now, _phase1, datagram, awaitReply);
+    }
+
+    // --- Responder: the first message, already parsed and matched by the engine ---
+
+    internal void HandleFirstMessage(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, ReadOnlySpan<byte> datagram,
+        Phase1Choice choice, Phase1Offer offer, TransformPayload transform)
+    {
+        _phase1.LastReceived = datagram.ToArray();
+        LogMessage("received", header.ExchangeType, 0, message.Payloads, LocalEndpoint, RemoteEndpoint);
+        ReadVendorIds(message);
+        NatTraversal = _peerSentNatT;
+        _choice = choice;
+        _saiB = message.Get<SaPayload>()!.BodyBytes();
+        Lifetime = Shorter(offer.LifeSeconds, OwnLifetime);
+        LocalId = OwnIdentity;
+        Ikev1Log.Responding(Log, Name, Uid, _exchangeName, RemoteEndpoint, choice.ToString());
+        byte number = message.Get<SaPayload>()!.Proposals.First(p => p.Transforms.Contains(transform)).Number;
+        var sa = new SaPayload([new ProposalPayload(number, IsakmpProtocolId.Isakmp, [], [transform])]);
+        if (Mode == Phase1Mode.Main)
+        {
+            var payloads = new List<IsakmpPayload> { sa };
+            payloads.AddRange(OurVendorIds(NatTraversal));
+            SendPhase1(now, payloads, encrypted: false, awaitReply: false);
+            _step = 2;
+            return;
+        }
+        // Aggressive Mode: KE, Ni and IDii came along; answer with everything, HASH_R included.
+        KePayload? ke = message.Get<KePayload>();
+        NoncePayload? ni = message.Get<NoncePayload>();
+        IdPayload? id = message.Get<IdPayload>();
+        Identity? peerId = id?.ToIdentity();
+        if (ke is null || ni is null || peerId is null)
+        {
+            Fail(now, header, "Aggressive Mode message 1 lacks KE, nonce or a usable ID", NotifyMessageType.PayloadMalformed);
+            return;
+        }
+        RemoteId = peerId;
+        IdiBody = id!.BodyBytes();
+        _ni = ni.Nonce.ToArray();
+        _gxi = ke.Data.ToArray();
+        if (!RespondKeyExchange(now, header, ke)) return;
+        _nr = _v1.Main.RandomBytes(NonceSize);
+        byte[]? psk = PreSharedKey(peerId);
+        if (psk is null)
+        {
+            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{peerId}'", NotifyMessageType.AuthenticationFailed);
+            return;
+        }
+        DeriveKeys(psk);
+        IdPayload idr = IdPayload.FromIdentity(LocalId);
+        byte[] hashR = Ikev1Hashes.HashR(_choice.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idr.BodyBytes());
+        var reply = new List<IsakmpPayload> { sa, new KePayload(_gxr), new NoncePayload(_nr), idr, new HashPayload(hashR) };
+        if (NatTraversal) reply.AddRange(NatDPayloads());
+        reply.AddRange(OurVendorIds(NatTraversal));
+        SendPhase1(now, reply, encrypted: false, awaitReply: true);
+        State = IsakmpSaState.Authenticating;
+        _step = 2;
+    }
+
+    private static TimeSpan Shorter(ulong? peerSeconds, TimeSpan own)
+    {
+        if (peerSeconds is not { } s || s == 0) return own;
+        var peer = TimeSpan.FromSeconds(Math.Min(s, (ulong)TimeSpan.MaxValue.TotalSeconds / 2));
+        return own == TimeSpan.Zero || peer < own ? peer : own;
+    }
+
+    /// <summary>The PSK for our identity and the peer's (the configured one, or its address, in Main Mode before its ID arrives).</summary>
+    private byte[]? PreSharedKey(Identity? peerId)
+    {
+        Identity remote = peerId ?? Connection.Remote.Id ?? Identity.FromAddress(RemoteEndpoint.Address);
+        return _v1.Main.Config.FindSharedSecret(LocalId!, remote)?.Secret;
+    }
+
+    /// <summary>Responder's half of the Diffie-Hellman exchange; false (and the SA gone) when the peer's value is bad.</summary>
+    private bool RespondKeyExchange(DateTimeOffset now, IsakmpHeader header, KePayload ke)
+    {
+        _keyExchange = _choice!.Group.CreateResponder();
+        KeyExchangeError result = _keyExchange.Respond(ke.Data, out SecretBuffer? shared);
+        if (result != KeyExchangeError.None)
+        {
+            Fail(now, header, $"invalid KE payload ({result}) for {_choice.Group.Keyword}", NotifyMessageType.InvalidKeyInformation);
+            return false;
+        }
+        _sharedSecret = shared;
+        _gxr = _keyExchange.PublicValue.ToArray();
+        return true;
+    }
+
+    /// <summary>SKEYID and its offspring, the encryption key and the first IV (RFC 2409 §5, Appendix B).</summary>
+    private void DeriveKeys(byte[] psk)
+    {
+        SecretBuffer skeyId = Ikev1KeyDerivation.SkeyIdForPreSharedKey(_choice!.Prf, psk, _ni, _nr);
+        _keys = Ikev1KeyDerivation.Derive(_choice.Prf, skeyId, _sharedSecret!.ReadOnlySpan, InitiatorCookie, ResponderCookie);
+        using SecretBuffer key = Ikev1KeyDerivation.EncryptionKey(_choice.Prf, _keys.SkeyIdE.ReadOnlySpan, _choice.Encryption.KeyMaterialSize);
+        _encryption = new IsakmpEncryption(_choice.Encryption, key.ReadOnlySpan);
+        _iv = Ikev1Hashes.Phase1Iv(Hash, _gxi, _gxr, _encryption.BlockSize);
+        _v1.Options.Ikev1KeyLog?.Invoke(this, key.ReadOnlySpan.ToArray());
+        _sharedSecret.Dispose();
+        _sharedSecret = null;
+        _keyExchange?.Dispose();
+        _keyExchange = null;
+    }
+
+    /// <summary>
+    /// NAT-D payloads (RFC 3947 §3.2): the peer's address as we send to it, then ours. With <c>encap = yes</c> our
+    /// own is a random hash, so the peer believes us behind a NAT and both sides encapsulate ESP in UDP.
+    /// </summary>
+    private IsakmpPayload[] NatDPayloads()
+    {
+        byte[] remote = Ikev1Hashes.NatD(Hash, InitiatorCookie, ResponderCookie, RemoteEndpoint);
+        byte[] local = Connection.Encap ? _v1.Main.RandomBytes(remote.Length) : Ikev1Hashes.NatD(Hash, InitiatorCookie, ResponderCookie, LocalEndpoint);
+        return [new NatDPayload(remote), new NatDPayload(local)];
+    }
+
+    /// <summary>Compares the peer's NAT-D payloads with the addresses the message travelled between.</summary>
+    private void DetectNat(IsakmpMessage message, IPEndPoint local, IPEndPoint remote)
+    {
+        NatDPayload[] natd = message.All<NatDPayload>().ToArray();
+        if (!NatTraversal || natd.Length < 2) return;
+        byte[] ours = Ikev1Hashes.NatD(Hash, InitiatorCookie, ResponderCookie, local);
+        byte[] theirs = Ikev1Hashes.NatD(Hash, InitiatorCookie, ResponderCookie, remote);
+        LocalBehindNat = !natd[0].Hash.SequenceEqual(ours);
+        RemoteBehindNat = !natd.Skip(1).Any(n => n.Hash.SequenceEqual(theirs));
+    }
+
+    // --- Messages 2 to 6 ---
+
+    private void HandlePhase1(DateTimeOffset now, IsakmpHeader header, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
+    {
+        bool expectEncrypted = Mode == Phase1Mode.Main ? _step >= 4 : _step == 2 && !IsInitiator && header.IsEncrypted;
+        if (header.IsEncrypted != expectEncrypted)
+        {
+            Dropped(header, remote, $"{_exchangeName} message {_step + 1} {(header.IsEncrypted ? "encrypted" : "not encrypted")}, expected otherwise");
+            return;
+        }
+        if (!IsakmpMessage.TryDecode(datagram, header, _encryption, _iv, out IsakmpMessage? message, out byte[] nextIv, out ParseError error))
+        {
+            if (header.IsEncrypted && !IsInitiator)
+            {
+                // With another PSK the peer's keys differ: its message 5 decrypts to garbage.
+                AuthenticationFailed(now, header, $"invalid HASH_I: {_exchangeName} message {_step + 1} did not decrypt to valid payloads ({error}); pre-shared key mismatch?");
+                return;
+            }
+            if (header.IsEncrypted)
+            {
+                AuthenticationFailed(now, header, $"invalid HASH_R: {_exchangeName} message {_step + 1} did not decrypt to valid payloads ({error}); pre-shared key mismatch?");
+                return;
+            }
+            Dropped(header, remote, error.ToString());
+            return;
+        }
+        LogMessage("received", header.ExchangeType, 0, message!.Payloads, local, remote);
+        byte[] received = datagram.ToArray();
+        bool ok = (Mode, IsInitiator, _step) switch
+        {
+            (Phase1Mode.Main, true, 1) => MainMode2(now, header, message),
+            (Phase1Mode.Main, false, 2) => MainMode3(now, header, message, local, remote),
+            (Phase1Mode.Main, true, 3) => MainMode4(now, header, message, local, remote),
+            (Phase1Mode.Main, false, 4) => MainMode5(now, header, message, nextIv, local, remote),
+            (Phase1Mode.Main, true, 5) => MainMode6(now, header, message, nextIv, local, remote),
+            (Phase1Mode.Aggressive, true, 1) => Aggressive2(now, header, message, local, remote),
+            (Phase1Mode.Aggressive, false, 2) => Aggressive3(now, header, message, nextIv, local, remote),
+            _ => DroppedUnexpected(header, remote),
+        };
+        if (ok && State != IsakmpSaState.Deleted) _phase1.LastReceived = received;
+    }
+
+    private bool DroppedUnexpected(IsakmpHeader header, IPEndPoint remote)
+    {
+        Dropped(header, remote, $"unexpected {_exchangeName} message in state {State}");
+        return false;
+    }
+
+    /// <summary>Initiator: the responder's SA must be exactly one of the transforms we offered.</summary>
+    private bool AcceptResponderSa(DateTimeOffset now, IsakmpHeader header, SaPayload? sa)
+    {
+        if (sa is null || sa.Proposals.Count != 1 || sa.Proposals[0].Transforms.Count != 1)
+        {
+            Fail(now, header, "the responder's SA payload must hold exactly one proposal with one transform", NotifyMessageType.BadProposalSyntax);
+            return false;
+        }
+        if (!Ikev1Proposals.TryDecodePhase1(sa.Proposals[0].Transforms[0], out Phase1Offer? offer, out string problem)
+            || _choices.FirstOrDefault(c => c.Encryption == offer!.Encryption && c.Prf == offer.Prf && c.Group == offer.Group) is not { } chosen
+            || offer!.Method != AuthenticationMethod.PreSharedKey)
+        {
+            Fail(now, header, $"the responder selected {Ikev1Proposals.DescribePhase1(sa)}, which we did not offer{(problem.Length > 0 ? $" ({problem})" : "")}", NotifyMessageType.NoProposalChosen);
+            return false;
+        }
+        _choice = chosen;
+        Lifetime = Shorter(offer.LifeSeconds, OwnLifetime);
+        return true;
+    }
+
+    private bool MainMode2(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message)
+    {
+        if (!AcceptResponderSa(now, header, message.Get<SaPayload>())) return false;
+        ResponderCookie = header.ResponderCookie;
+        ReadVendorIds(message);
+        NatTraversal = _peerSentNatT;
+        _keyExchange = _choice!.Group.CreateInitiator();
+        _gxi = _keyExchange.PublicValue.ToArray();
+        _ni = _v1.Main.RandomBytes(NonceSize);
+        var payloads = new List<IsakmpPayload> { new KePayload(_gxi), new NoncePayload(_ni) };
+        if (NatTraversal) payloads.AddRange(NatDPayloads());
+        SendPhase1(now, payloads, encrypted: false, awaitReply: true);
+        _step = 3;
+        return true;
+    }
+
+    private bool MainMode3(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, IPEndPoint local, IPEndPoint remote)
+    {
+        KePayload? ke = message.Get<KePayload>();
+        NoncePayload? ni = message.Get<NoncePayload>();
+        if (ke is null || ni is null)
+        {
+            Dropped(header, remote, "Main Mode message 3 without KE or nonce");
+            return false;
+        }
+        _gxi = ke.Data.ToArray();
+        _ni = ni.Nonce.ToArray();
+        if (!RespondKeyExchange(now, header, ke)) return false;
+        DetectNat(message, local, remote);
+        _nr = _v1.Main.RandomBytes(NonceSize);
+        byte[]? psk = PreSharedKey(null);
+        if (psk is null)
+        {
+            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{Connection.Remote.Id?.ToString() ?? RemoteEndpoint.Address.ToString()}'", NotifyMessageType.AuthenticationFailed);
+            return false;
+        }
+        DeriveKeys(psk);
+        var payloads = new List<IsakmpPayload> { new KePayload(_gxr), new NoncePayload(_nr) };
+        if (NatTraversal) payloads.AddRange(NatDPayloads());
+        SendPhase1(now, payloads, encrypted: false, awaitReply: false);
+        LogNat();
+        State = IsakmpSaState.Authenticating;
+        _step = 4;
+        return true;
+    }
+
+    private void LogNat()
+    {
+        if (LocalBehindNat || RemoteBehindNat) Ikev1Log.NatDetected(Log, Name, Uid, LocalBehindNat, RemoteBehindNat, LocalEndpoint, RemoteEndpoint);
+    }
+
+    /// <summary>Initiator: with a NAT anywhere IKE moves to port 4500 before the encrypted messages (RFC 3947 §4).</summary>
+    private void FloatIfNat()
+    {
+        if (!NatTraversal || !(LocalBehindNat || RemoteBehindNat || Connection.Encap)) return;
+        LocalEndpoint = new IPEndPoint(LocalEndpoint.Address, _v1.Options.NatTraversalPort);
+        RemoteEndpoint = new IPEndPoint(RemoteEndpoint.Address, _v1.Options.RemoteNatTraversalPort);
+    }
+
+    private bool MainMode4(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, IPEndPoint local, IPEndPoint remote)
+    {
+        KePayload? ke = message.Get<KePayload>();
+        NoncePayload? nr = message.Get<NoncePayload>();
+        if (ke is null || nr is null)
+        {
+            Dropped(header, remote, "Main Mode message 4 without KE or nonce");
+            return false;
+        }
+        if (_keyExchange!.Complete(ke.Data, out SecretBuffer? shared) != KeyExchangeError.None)
+        {
+            Fail(now, header, $"invalid KE payload for {_choice!.Group.Keyword}", NotifyMessageType.InvalidKeyInformation);
+            return false;
+        }
+        _sharedSecret = shared;
+        _gxr = ke.Data.ToArray();
+        _nr = nr.Nonce.ToArray();
+        DetectNat(message, local, remote);
+        byte[]? psk = PreSharedKey(null);
+        if (psk is null)
+        {
+            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{Connection.Remote.Id?.ToString() ?? RemoteEndpoint.Address.ToString()}'", NotifyMessageType.AuthenticationFailed);
+            return false;
+        }
+        DeriveKeys(psk);
+        FloatIfNat();
+        LogNat();
+        IdPayload idi = IdPayload.FromIdentity(LocalId!);
+        byte[] hashI = Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idi.BodyBytes());
+        var payloads = new List<IsakmpPayload> { idi, new HashPayload(hashI) };
+        if (!_v1.OthersWithPeer(this).Any()) payloads.Add(NotificationPayload.ForIsakmpSa(NotifyMessageType.InitialContact, InitiatorCookie, ResponderCookie));
+        State = IsakmpSaState.Authenticating;
+        SendPhase1(now, payloads, encrypted: true, awaitReply: true);
+        _step = 5;
+        return true;
+    }
+
+    /// <summary>Checks a HASH_I/HASH_R payload against the expected value in constant time.</summary>
+    private static bool HashMatches(HashPayload? received, byte[] expected) =>
+        received is not null && received.Hash.Length == expected.Length && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(received.Hash, expected);
+
+    /// <summary>The peer's ID must be the configured remote identity (when one is configured).</summary>
+    private string? CheckPeerIdentity(Identity? peerId)
+    {
+        if (peerId is null) return "the ID payload is missing or names no identity";
+        if (Connection.Remote.Id is { } wanted && !wanted.Equals(peerId)) return $"peer identity '{peerId}' is not the configured '{wanted}'";
+        return null;
+    }
+
+    private bool MainMode5(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, byte[] nextIv, IPEndPoint local, IPEndPoint remote)
+    {
+        IdPayload? id = message.Get<IdPayload>();
+        byte[] expected = id is null ? [] : Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
+        if (id is null || !HashMatches(message.Get<HashPayload>(), expected))
+        {
+            AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
+            return false;
+        }
+        // Authentic: the IV chain moves on, also for the notify that refuses an unexpected identity.
+        _iv = nextIv;
+        Identity? peerId = id.ToIdentity();
+        if (CheckPeerIdentity(peerId) is { } problem)
+        {
+            AuthenticationFailed(now, header, problem, peerId);
+            return false;
+        }
+        RemoteId = peerId;
+        UpdateEndpoints(now, local, remote);
+        _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
+        IdPayload idr = IdPayload.FromIdentity(LocalId!);
+        byte[] hashR = Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idr.BodyBytes());
+        SendPhase1(now, [idr, new HashPayload(hashR)], encrypted: true, awaitReply: false);
+        _step = 6;
+        Established(now);
+        return true;
+    }
+
+    private bool MainMode6(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, byte[] nextIv, IPEndPoint local, IPEndPoint remote)
+    {
+        IdPayload? id = message.Get<IdPayload>();
+        byte[] expected = id is null ? [] : Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
+        if (id is null || !HashMatches(message.Get<HashPayload>(), expected))
+        {
+            AuthenticationFailed(now, header, "invalid HASH_R: pre-shared key mismatch?");
+            return false;
+        }
+        _iv = nextIv;
+        Identity? peerId = id.ToIdentity();
+        if (CheckPeerIdentity(peerId) is { } problem)
+        {
+            AuthenticationFailed(now, header, problem, peerId);
+            return false;
+        }
+        RemoteId = peerId;
+        UpdateEndpoints(now, local, remote);
+        _phase1.AwaitingReply = false;
+        _step = 6;
+        Established(now);
+        return true;
+    }
+
+    private bool Aggressive2(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, IPEndPoint local, IPEndPoint remote)
+    {
+        if (!AcceptResponderSa(now, header, message.Get<SaPayload>())) return false;
+        KePayload? ke = message.Get<KePayload>();
+        NoncePayload? nr = message.Get<NoncePayload>();
+        IdPayload? id = message.Get<IdPayload>();
+        if (ke is null || nr is null || id is null)
+        {
+            Fail(now, header, "Aggressive Mode message 2 lacks KE, nonce or ID", NotifyMessageType.PayloadMalformed);
+            return false;
+        }
+        ResponderCookie = header.ResponderCookie;
+        ReadVendorIds(message);
+        NatTraversal = _peerSentNatT;
+        if (_keyExchange!.Complete(ke.Data, out SecretBuffer? shared) != KeyExchangeError.None)
+        {
+            Fail(now, header, $"invalid KE payload for {_choice!.Group.Keyword}", NotifyMessageType.InvalidKeyInformation);
+            return false;
+        }
+        _sharedSecret = shared;
+        _gxr = ke.Data.ToArray();
+        _nr = nr.Nonce.ToArray();
+        Identity? peerId = id.ToIdentity();
+        byte[]? psk = PreSharedKey(peerId);
+        if (psk is null)
+        {
+            Fail(now, header, $"no pre-shared key for '{LocalId}' and '{peerId}'", NotifyMessageType.AuthenticationFailed);
+            return false;
+        }
+        DeriveKeys(psk);
+        byte[] expected = Ikev1Hashes.HashR(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, id.BodyBytes());
+        if (!HashMatches(message.Get<HashPayload>(), expected))
+        {
+            AuthenticationFailed(now, header, "invalid HASH_R: pre-shared key mismatch?");
+            return false;
+        }
+        if (CheckPeerIdentity(peerId) is { } problem)
+        {
+            AuthenticationFailed(now, header, problem, peerId);
+            return false;
+        }
+        RemoteId = peerId;
+        DetectNat(message, local, remote);
+        IsakmpPayload[] ourNatD = NatTraversal ? NatDPayloads() : [];
+        FloatIfNat();
+        LogNat();
+        IdPayload idi = IdPayload.FromIdentity(LocalId!);
+        byte[] hashI = Ikev1Hashes.HashI(_choice.Prf, _keys.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, idi.BodyBytes());
+        var payloads = new List<IsakmpPayload> { new HashPayload(hashI) };
+        payloads.AddRange(ourNatD);
+        if (!_v1.OthersWithPeer(this).Any()) payloads.Add(NotificationPayload.ForIsakmpSa(NotifyMessageType.InitialContact, InitiatorCookie, ResponderCookie));
+        // The third message goes encrypted, as strongSwan and most others send it; it ends phase 1 for us.
+        SendPhase1(now, payloads, encrypted: true, awaitReply: false);
+        _step = 3;
+        Established(now);
+        return true;
+    }
+
+    private bool Aggressive3(DateTimeOffset now, IsakmpHeader header, IsakmpMessage message, byte[] nextIv, IPEndPoint local, IPEndPoint remote)
+    {
+        byte[] expected = Ikev1Hashes.HashI(_choice!.Prf, _keys!.SkeyId.ReadOnlySpan, _gxi, _gxr, InitiatorCookie, ResponderCookie, _saiB, IdiBody!);
+        if (!HashMatches(message.Get<HashPayload>(), expected))
+        {
+            AuthenticationFailed(now, header, "invalid HASH_I: pre-shared key mismatch?");
+            return false;
+        }
+        if (header.IsEncrypted) _iv = nextIv;
+        if (CheckPeerIdentity(RemoteId) is { } problem)
+        {
+            AuthenticationFailed(now, header, problem, RemoteId);
+            return false;
+        }
+        DetectNat(message, local, remote);
+        LogNat();
+        UpdateEndpoints(now, local, remote);
+        _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
+        _phase1.AwaitingReply = false;
+        _step = 3;
+        Established(now);
+        return true;
+    }
+
+    /// <summary>The initiator's ID payload body as it sent it in Aggressive Mode (IDii_b), kept for HASH_I.</summary>
+    private byte[]? IdiBody { get; set; }
+
+    private void Established(DateTimeOffset now)
+    {
+        State = IsakmpSaState.Established;
+        EstablishedAt = now;
+        _halfOpenDeadline = null;
+        _v1.LeftHalfOpen(this);
+        _lastPhase1Block = _iv;
+        Ikev1Log.Established(Log, Name, Uid, _exchangeName, LocalEndpoint, LocalId?.ToString() ?? "-", RemoteEndpoint, RemoteId?.ToString() ?? "-",
+            _choice!.ToString(), Lifetime == TimeSpan.Zero ? "unlimited" : $"{Lifetime.TotalSeconds:0} s", InitiatorCookie, ResponderCookie);
+        StartKeepalives(now);
+        ScheduleLifetimes(now);
+        if (_initialContactReceived) HandleInitialContact(now);
+        while (_pending.TryDequeue(out var p)) StartQuickMode(now, p.Config, p.Replaces);
+    }
+
+    /// <summary>
+    /// Phase 1 failed on the peer's message: the reason is logged, the peer is told with an unprotected notify (it
+    /// has no keys in common with us to read another), and the SA goes.
+    /// </summary>
+    private void Fail(DateTimeOffset now, IsakmpHeader header, string reason, NotifyMessageType notify)
+    {
+        IkeLog.SaWarning(Log, Name, Uid, $"{_exchangeName}: {reason}; sending {notify.RfcName()}");
+        _v1.SendNotify(LocalEndpoint, RemoteEndpoint, header with { ResponderCookie = ResponderCookie == 0 ? header.ResponderCookie : ResponderCookie }, notify);
+        Remove(now, reason);
+    }
+
+    /// <summary>
+    /// The peer's hash or identity is wrong. The notify goes protected under our keys, as strongSwan sends it and
+    /// accepts it: a peer with the same PSK reads it, one with another PSK could read nothing we send anyway.
+    /// </summary>
+    private void AuthenticationFailed(DateTimeOffset now, IsakmpHeader header, string reason, Identity? peerId = null)
+    {
+        Ikev1Log.PeerAuthenticationFailed(Log, Name, Uid, peerId?.ToString() ?? RemoteId?.ToString() ?? RemoteEndpoint.Address.ToString(), $"{reason} (AUTHENTICATION-FAILED)");
+        if (_encryption is not null) SendInformational(now, [NotificationPayload.ForIsakmpSa(NotifyMessageType.AuthenticationFailed, InitiatorCookie, ResponderCookie)]);
+        else _v1.SendNotify(LocalEndpoint, RemoteEndpoint, header, NotifyMessageType.AuthenticationFailed);
+        Remove(now, reason);
+    }
+}
