@@ -24,6 +24,9 @@ public static class EspProcessor
     /// <summary>Next Header of a dummy packet (RFC 4303 §2.6).</summary>
     public const byte NextHeaderNone = 59;
 
+    /// <summary>Next Header of a UDP segment in a transport-mode SA (the daemon's own L2TP).</summary>
+    public const byte NextHeaderUdp = 17;
+
     /// <summary>The size of the ESP packet <see cref="Encapsulate(EspSa, ReadOnlySpan{byte}, Span{byte}, out int)"/> writes for an inner packet of <paramref name="innerLength"/> bytes.</summary>
     public static int GetEncapsulatedLength(EspSa sa, int innerLength)
     {
@@ -165,7 +168,8 @@ public static class EspProcessor
         if (diff != 0) return Count(ref sa.PaddingErrorCount, DecapsulateResult.BadPadding);
 
         if (next == NextHeaderNone) return Count(ref sa.DummyCount, DecapsulateResult.DummyPacket);
-        if (next != NextHeaderIPv4 && next != NextHeaderIPv6) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
+        bool supported = sa.TransportMode ? next == NextHeaderUdp : next is NextHeaderIPv4 or NextHeaderIPv6;
+        if (!supported) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
 
         sa.PacketCount++;
         sa.ByteCount += payloadLength;

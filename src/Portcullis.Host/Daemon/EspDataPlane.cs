@@ -120,6 +120,7 @@ internal sealed class EspDataPlane : IDisposable
         // Transport mode protects the daemon's own traffic (L2TP), which never passes the TUN device: no routes, and
         // the policy stays out of the SPD the TUN reader consults.
         bool transport = child.Mode == ChildMode.Transport;
+        inbound.TransportMode = outbound.TransportMode = transport;
         handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs));
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
