@@ -110,6 +110,7 @@ internal sealed class EspDataPlane : IDisposable
         inbound.LocalSelectors = new SelectorSet(child.LocalTs);
         inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
         inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
+        KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
         if (!child.UdpEncapsulation && _raw is null)
@@ -310,6 +311,9 @@ internal sealed class EspDataPlane : IDisposable
             installed.Outbound.Dispose();
         });
     }
+
+    /// <summary>With <c>--keylog</c>: each CHILD SA's ESP keys, written before the IKE layer's copies are wiped.</summary>
+    public Action<ChildSa>? KeyLog { get; set; }
 
     /// <summary>Sees each TUN packet first and takes it when it belongs to another path (PPP links over L2TP).</summary>
     public TunPacketHook? TunHook { get; set; }

@@ -132,6 +132,7 @@ public sealed class PortcullisDaemon
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)));
         _dataPlane = dataPlane;
+        if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
         using var l2tp = new L2tpService(dataPlane, tun, () => _engine!.Config, _engine.Pools, item => _work.Writer.TryWrite(item), _loggers);
         _l2tp = l2tp;
         dataPlane.TunHook = l2tp.OnTunPacket;
