@@ -298,6 +298,14 @@ public static partial class SwanctlConfigLoader
         local ??= sawLocal ? null : new AuthConfig();
         remote ??= sawRemote ? null : new AuthConfig();
 
+        if (b.Version == 1)
+        {
+            // What IKEv1 cannot do here yet is refused, not ignored: signatures, EAP/XAUTH, Mode Config.
+            if (local is not null && local.Class != AuthClass.Psk || remote is not null && remote.Class != AuthClass.Psk)
+                ctx.Error(section.Location, section.Path, $"IKEv1 (version = 1) with auth = {(local?.Class != AuthClass.Psk ? local?.Auth : remote?.Auth)} {NotSupported} (psk only)");
+            if (b.Pools.Count > 0 || b.Vips.Count > 0)
+                ctx.Error(section.Location, section.Path, $"virtual IPs (pools, vips) over IKEv1 (Mode Config) {NotSupported}");
+        }
         if (ctx.Errors.Count > before || local is null || remote is null) return null;
         IReadOnlyList<Proposal> ike = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike);
         return new ConnectionConfig

@@ -131,7 +131,9 @@ public sealed class Ikev1Engine
             return;
         }
         Identity? peerId = aggressive ? message.Get<IdPayload>()?.ToIdentity() : null;
+        // IKEv1 authenticates with PSKs only so far: a connection that signs or uses EAP is IKEv2's alone.
         List<ConnectionConfig> candidates = Main.Config.Connections.Where(c => c.Version is 0 or 1
+            && c.Local.Class == AuthClass.Psk && c.Remote.Class == AuthClass.Psk
             && IkeEngine.AddressMatches(c.LocalAddrs, local.Address) && IkeEngine.AddressMatches(c.RemoteAddrs, remote.Address)).ToList();
         if (aggressive && peerId is not null)
             candidates = candidates.OrderBy(c => c.Remote.Id is null ? 1 : c.Remote.Id.Equals(peerId) ? 0 : 2).Where(c => c.Remote.Id is null || c.Remote.Id.Equals(peerId)).ToList();
@@ -199,6 +201,7 @@ public sealed class Ikev1Engine
         if (remote is null) { error = $"connection '{conn.Name}' has no literal remote address to initiate to"; return null; }
         IPAddress? localAddress = conn.LocalAddress ?? Options.SourceAddressFor?.Invoke(remote);
         if (localAddress is null) { error = $"no local address to reach {remote} (set local_addrs)"; return null; }
+        if (conn.Local.Class != AuthClass.Psk || conn.Remote.Class != AuthClass.Psk) { error = $"connection '{conn.Name}': IKEv1 authenticates with pre-shared keys only (auth = psk on both sides)"; return null; }
         if (Ikev1Proposals.Phase1(conn.Proposals).Count == 0) { error = $"connection '{conn.Name}' has no IKE proposal usable with IKEv1 (an AEAD or a group without an IKEv1 number?)"; return null; }
         var sa = new IsakmpSa(this, Main.NextUid(), conn, initiator: true, AllocateCookie(), 0,
             new IPEndPoint(localAddress, Options.IkePort), new IPEndPoint(remote, conn.RemotePort), now, conn.Aggressive ? Phase1Mode.Aggressive : Phase1Mode.Main);

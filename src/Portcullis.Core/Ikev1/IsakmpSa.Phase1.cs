@@ -79,11 +79,6 @@ public sealed partial class IsakmpSa
             KeyExchangeTransform group = _choices[0].Group;
             _choices = _choices.Where(c => c.Group == group).ToList();
         }
-        if (Connection.Local.Class != AuthClass.Psk || Connection.Remote.Class != AuthClass.Psk)
-        {
-            Remove(now, "IKEv1 authenticates with pre-shared keys only (auth = psk on both sides)");
-            return;
-        }
         SaPayload sa = Ikev1Proposals.Phase1Sa(_choices, AuthenticationMethod.PreSharedKey, OwnLifetime);
         _saiB = sa.BodyBytes();
         Ikev1Log.Initiating(Log, Name, Uid, _exchangeName, RemoteEndpoint, Ikev1Proposals.Describe(_choices));

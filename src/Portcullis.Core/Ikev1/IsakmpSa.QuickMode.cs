@@ -359,8 +359,7 @@ public sealed partial class IsakmpSa
         {
             Ikev1Log.NoProposalChosen(Log, Name, Uid, $"ESP {Ikev1Proposals.DescribePhase2(sa)}",
                 $"{Ikev1Proposals.Describe(ours.SelectMany(x => x))} ({config.Mode.ToString().ToLowerInvariant()} mode) for CHILD_SA {config.Name}");
-            SendInformational(now, [new NotificationPayload(Wire.IsakmpProtocolId.IpsecEsp, NotifyMessageType.NoProposalChosen, match?.Proposal.Spi ?? [], [])]);
-            _v1.Main.Emit(new ChildSaFailed(this, config.Name, "no proposal chosen"));
+            SendInformational(now, [new NotificationPayload(IsakmpProtocolId.IpsecEsp, NotifyMessageType.NoProposalChosen, [], [])]);
             return;
         }
         IKeyExchange? ke = null;
@@ -399,7 +398,7 @@ public sealed partial class IsakmpSa
         ulong lifeKb = ShorterKb(match.Offer.LifeKilobytes, config.EffectiveLifeBytes);
         var rest = new List<IsakmpPayload>
         {
-            new SaPayload([new ProposalPayload(match.Proposal.Number, Wire.IsakmpProtocolId.IpsecEsp, SpiBytes(q.LocalSpi), [match.Transform])]),
+            new SaPayload([new ProposalPayload(match.Proposal.Number, IsakmpProtocolId.IpsecEsp, SpiBytes(q.LocalSpi), [match.Transform])]),
             new NoncePayload(q.Nr),
         };
         if (ke is not null) rest.Add(new KePayload(ke.PublicValue));
@@ -420,7 +419,7 @@ public sealed partial class IsakmpSa
             byte[] data = new byte[lifetimeAttributes.Sum(a => a.Length)];
             int offset = 0;
             foreach (DataAttribute a in lifetimeAttributes) offset += a.Write(data.AsSpan(offset));
-            rest.Add(new NotificationPayload(Wire.IsakmpProtocolId.IpsecEsp, NotifyMessageType.ResponderLifetime, SpiBytes(q.LocalSpi), data));
+            rest.Add(new NotificationPayload(IsakmpProtocolId.IpsecEsp, NotifyMessageType.ResponderLifetime, SpiBytes(q.LocalSpi), data));
         }
         if (match.Offer.Mode == EncapsulationMode.UdpEncapsulatedTransport) rest.AddRange(NatOaPayloads(initiator: false));
         q.Pending = CreateChild(now, config, match.Choice, match.Proposal.Number, q.LocalSpi, match.Proposal.Spi32, [tsR], [tsI],
@@ -492,7 +491,7 @@ public sealed partial class IsakmpSa
     private void QuickModeRefused(DateTimeOffset now, string reason, NotifyMessageType notify)
     {
         IkeLog.ChildSaFailed(Log, Name, Uid, "-", $"{reason}; sending {notify.RfcName()}");
-        SendInformational(now, [new NotificationPayload(Wire.IsakmpProtocolId.IpsecEsp, notify, [], [])]);
+        SendInformational(now, [new NotificationPayload(IsakmpProtocolId.IpsecEsp, notify, [], [])]);
     }
 
     private ChildSa CreateChild(DateTimeOffset now, ChildConfig config, Phase2Choice choice, byte number, uint inboundSpi, uint outboundSpi,
@@ -500,7 +499,7 @@ public sealed partial class IsakmpSa
         TimeSpan lifetime, ulong lifeKb)
     {
         int length = choice.Encryption.KeyMaterialSize + (choice.Integrity?.KeySize ?? 0);
-        const byte esp = (byte)Wire.IsakmpProtocolId.IpsecEsp;
+        const byte esp = (byte)IsakmpProtocolId.IpsecEsp;
         using SecretBuffer inbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice!.Prf, _keys!.SkeyIdD.ReadOnlySpan, pfs, esp, inboundSpi, ni, nr, length);
         using SecretBuffer outbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice.Prf, _keys.SkeyIdD.ReadOnlySpan, pfs, esp, outboundSpi, ni, nr, length);
         var child = new ChildSa(_v1.Main.NextUid(), this, config, choice.ToNegotiated(number, SpiBytes(outboundSpi)), inboundSpi, outboundSpi,

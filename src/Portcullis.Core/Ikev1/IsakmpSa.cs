@@ -307,7 +307,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
     private bool IsRepeat(Exchange x, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
     {
         if (x.LastReceived is null || !datagram.SequenceEqual(x.LastReceived)) return false;
-        if (x.LastSent is not null && !x.AwaitingReply) Transmit(x.LastSent, x.SentFrom!.Port == local.Port ? x.SentFrom : local, remote);
+        if (x.LastSent is not null) Transmit(x.LastSent, x.SentFrom!.Port == local.Port ? x.SentFrom : local, remote);
         return true;
     }
 
@@ -336,7 +336,11 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
         foreach (ChildSa child in _children.ToArray()) RemoveChild(child, reason, byPeer);
         foreach (QuickMode q in _quickModes.Values)
         {
-            if (!q.Done && q.Initiator && q.Config is not null) ChildFailed(q.Config.Name, reason);
+            if (!q.Done && q.Initiator)
+            {
+                _v1.Main.ReleaseEspSpi(q.LocalSpi);
+                if (q.Replaces is null && q.Config is not null) ChildFailed(q.Config.Name, reason);
+            }
             q.Dispose();
         }
         _quickModes.Clear();

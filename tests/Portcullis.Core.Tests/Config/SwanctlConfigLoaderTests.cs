@@ -419,6 +419,17 @@ public class SwanctlConfigLoaderTests
     }
 
     [Fact]
+    public void Ikev1_refuses_what_it_cannot_do_yet()
+    {
+        string v1 = With(2, "version = 1");
+        int at = v1.IndexOf("auth = psk", StringComparison.Ordinal);
+        string pubkey = v1[..at] + "auth = pubkey" + v1[(at + "auth = psk".Length)..];
+        Assert.Contains(LoadErrors(pubkey), e => e.Key == "connections.c" && e.Message.Contains("auth = pubkey") && e.Message.Contains("not supported by Portcullis yet"));
+        Assert.Contains(LoadErrors(With(2, "version = 1\npools = p")), e => e.Key == "connections.c" && e.Message.Contains("Mode Config"));
+        Assert.Single(LoadOk(With(2, "version = 1")).Connections);
+    }
+
+    [Fact]
     public void LaterDefinitionWinsAcrossMergedSections()
     {
         string text = With(2, "version = 1") + "connections {\n  c {\n    version = 2\n  }\n}\n";
