@@ -450,7 +450,7 @@ public sealed partial class IsakmpSa
         }
         RemoteId = peerId;
         UpdateEndpoints(now, local, remote);
-        _phase1.AwaitingReply = false;
+        EndOfExchange(_phase1);
         _step = 6;
         Established(now);
         return true;
@@ -532,7 +532,7 @@ public sealed partial class IsakmpSa
         LogNat();
         UpdateEndpoints(now, local, remote);
         _initialContactReceived = message.Notify(NotifyMessageType.InitialContact) is not null;
-        _phase1.AwaitingReply = false;
+        EndOfExchange(_phase1);
         _step = 3;
         Established(now);
         return true;
@@ -553,6 +553,20 @@ public sealed partial class IsakmpSa
         StartKeepalives(now);
         ScheduleLifetimes(now);
         if (_initialContactReceived) HandleInitialContact(now);
+        // Our Aggressive Mode message 3 is unacknowledged: a Quick Mode right behind it can overtake it in the
+        // responder (strongSwan then ignores it "while phase 1 is incomplete" and we lose a retransmission timeout).
+        if (Mode == Phase1Mode.Aggressive && IsInitiator && _pending.Count > 0) _quickModesAt = now + AggressiveModeSettle;
+        else StartPendingQuickModes(now);
+    }
+
+    /// <summary>How long the Aggressive Mode initiator gives its last message before the first Quick Mode.</summary>
+    private static readonly TimeSpan AggressiveModeSettle = TimeSpan.FromMilliseconds(250);
+
+    private DateTimeOffset? _quickModesAt;
+
+    private void StartPendingQuickModes(DateTimeOffset now)
+    {
+        _quickModesAt = null;
         while (_pending.TryDequeue(out var p)) StartQuickMode(now, p.Config, p.Replaces);
     }
 

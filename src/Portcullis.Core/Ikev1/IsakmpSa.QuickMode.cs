@@ -54,7 +54,7 @@ public sealed partial class IsakmpSa
     /// <summary>Queues a Quick Mode for <paramref name="child"/>: at once when phase 1 is up, otherwise when it is.</summary>
     internal void QueueChild(DateTimeOffset now, ChildConfig child)
     {
-        if (State == IsakmpSaState.Established) StartQuickMode(now, child, null);
+        if (State == IsakmpSaState.Established && _quickModesAt is null) StartQuickMode(now, child, null);
         else _pending.Enqueue((child, null));
     }
 
@@ -464,8 +464,7 @@ public sealed partial class IsakmpSa
         LogMessage("received", IsakmpExchangeType.QuickMode, q.MessageId, message.Payloads, local, remote, q.Initiator);
         q.Iv = nextIv;
         q.LastReceived = datagram.ToArray();
-        q.AwaitingReply = false;
-        q.LastSent = null;
+        EndOfExchange(q);
         q.Done = true;
         q.LingerUntil = now + QuickModeLinger;
         q.Ke?.Dispose();

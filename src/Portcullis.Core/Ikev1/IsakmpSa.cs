@@ -172,6 +172,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
             if (_phase1.AwaitingReply) Min(_phase1.NextRetransmit);
             foreach (QuickMode q in _quickModes.Values) Min(q.AwaitingReply ? q.NextRetransmit : q.LingerUntil);
             Min(_halfOpenDeadline);
+            Min(_quickModesAt);
             Min(_nextKeepalive);
             Min(LifetimeTimeout);
             return t;
@@ -206,6 +207,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
                 q.Dispose();
             }
         }
+        if (_quickModesAt is { } start && now >= start) StartPendingQuickModes(now);
         if (_nextKeepalive is { } ka && now >= ka)
         {
             _v1.Main.Transmit(new IkeTransmit(LocalEndpoint, RemoteEndpoint, [0xFF], false));
@@ -298,6 +300,16 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
                 Dropped(header, remote, $"exchange type {(byte)header.ExchangeType} not supported");
                 break;
         }
+    }
+
+    /// <summary>
+    /// The peer's message ended the exchange without an answer from us: nothing to retransmit, and a repeat of it
+    /// must not make us resend our earlier message (the peer would answer that with its repeat again, for ever).
+    /// </summary>
+    private static void EndOfExchange(Exchange x)
+    {
+        x.AwaitingReply = false;
+        x.LastSent = null;
     }
 
     /// <summary>

@@ -253,6 +253,23 @@ public class Ikev1ExchangeTests
     }
 
     [Fact]
+    public void Every_packet_duplicated_still_establishes_and_the_repeats_die_out()
+    {
+        EnginePair pair = Ikev1Pair.Create(aggressiveLeft: false);
+        pair.Intercept = p => [p, p];
+        pair.Establish();
+        Assert.Single(pair.Events<ChildSaInstalled>(Side.Left));
+        Assert.Single(pair.Events<ChildSaInstalled>(Side.Right));
+        // Each repeat gets at most one answer, and the final messages (6 and Quick Mode 3) none: a bounded number.
+        Assert.True(pair.Sent.Count < 100, $"{pair.Sent.Count} datagrams");
+        EnginePair aggressive = Ikev1Pair.Create(aggressiveLeft: true, aggressiveRight: true);
+        aggressive.Intercept = p => [p, p];
+        aggressive.Establish();
+        Assert.Single(aggressive.Events<ChildSaInstalled>(Side.Right));
+        Assert.True(aggressive.Sent.Count < 100, $"{aggressive.Sent.Count} datagrams");
+    }
+
+    [Fact]
     public void An_unanswered_Main_Mode_gives_up_after_the_retransmissions()
     {
         EnginePair pair = Ikev1Pair.Create();
@@ -385,6 +402,33 @@ public class Ikev1ExchangeTests
         // The half-open timeout frees them.
         pair.Drive(TimeSpan.FromSeconds(31));
         Assert.Empty(pair.Right.Ikev1.Sas);
+    }
+}
+
+public class Ikev1FuzzTests
+{
+    /// <summary>
+    /// Every exchange with one packet mangled (a byte changed, or cut short) at a random point: the engines must never
+    /// throw, and whatever they do next stays within their error handling.
+    /// </summary>
+    [Fact]
+    public void Mangled_packets_anywhere_in_the_exchanges_never_throw()
+    {
+        var random = new Random(16);
+        for (int round = 0; round < 300; round++)
+        {
+            EnginePair pair = Ikev1Pair.Create(esp: round % 2 == 0 ? "aes128-sha256" : "aes128-sha256-modp2048", aggressiveLeft: round % 3 == 0, aggressiveRight: round % 3 == 0);
+            int target = random.Next(12), seen = 0;
+            pair.Intercept = p =>
+            {
+                if (seen++ != target || p.Data.Length < 2) return [p];
+                byte[] data = (byte[])p.Data.Clone();
+                if (random.Next(4) == 0) data = data[..random.Next(data.Length)];
+                else data[random.Next(data.Length)] ^= (byte)(1 << random.Next(8));
+                return [p with { Data = data }];
+            };
+            pair.Establish(horizon: TimeSpan.FromMinutes(4));
+        }
     }
 }
 
