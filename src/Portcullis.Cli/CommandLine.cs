@@ -34,6 +34,8 @@ public static class CommandLine
           list-sas                                Show IKE and CHILD SAs: peers, SPIs, algorithms, NAT, traffic.
           list-conns                              Show the loaded connections.
           list-pools [--leases]                   Show the virtual IP pools (and each lease: address, online/offline, identity).
+          l2tp-connect --peer ADDR --user NAME --password SECRET [--routes PREFIX,…]
+                                                  L2TP/PPP as a client over the transport-mode SA with ADDR (a test tool).
           version                                 Same as --version.
           help                                    Same as --help.
 
@@ -69,7 +71,7 @@ public static class CommandLine
                 return CompatProfilesCommand.Run(rest, stdout, stderr);
             case "daemon":
                 return DaemonCommands.RunDaemon(rest, stdout, stderr);
-            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools":
+            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
                 stderr.WriteLine($"portcullis: unknown command '{command}'");

@@ -58,6 +58,7 @@ public static class DaemonCommands
                 case "--child" when command == "initiate": arguments["child"] = Next() ?? ""; break;
                 case "--ike" when command == "terminate": arguments["ike"] = Next() ?? ""; break;
                 case "--leases" when command == "list-pools": arguments["leases"] = "yes"; break;
+                case "--peer" or "--user" or "--password" or "--routes" when command == "l2tp-connect": arguments[args[i][2..]] = Next() ?? ""; break;
                 default:
                     stderr.WriteLine($"portcullis {command}: unknown option '{args[i]}'");
                     return CommandLine.UsageError;

@@ -247,6 +247,30 @@ pc_capture_check() {
       fi
     done < "$PC_WORK/keys.log"
   fi
+  # PC_DECRYPT_ESP=1: the ESP keys the daemons logged go into Wireshark's esp_sa table (any address, by SPI), so what
+  # travels inside ESP (L2TP and PPP in transport mode) is dissected and checked too.
+  : > "$home/.config/wireshark/esp_sa"; : > "$home/.config/wireshark/preferences"
+  if [ "${PC_DECRYPT_ESP:-0}" = 1 ] && grep -q '^esp ' "$PC_WORK/keys.log" 2>/dev/null; then
+    local e spi encr integ key ikey wencr winteg
+    while read -r e spi encr integ key ikey; do
+      [ "$e" = esp ] || continue
+      case "$encr" in
+        aes128|aes192|aes256) wencr="AES-CBC [RFC3602]" ;;
+        aes128gcm16|aes192gcm16|aes256gcm16) wencr="AES-GCM with 16 octet ICV [RFC4106]" ;;
+        *) pc_fail "no Wireshark name for ESP encryption $encr" ;;
+      esac
+      case "$integ" in
+        sha1) winteg="HMAC-SHA-1-96 [RFC2404]" ;;
+        sha256) winteg="HMAC-SHA-256-128 [RFC4868]" ;;
+        sha384) winteg="HMAC-SHA-384-192 [RFC4868]" ;;
+        sha512) winteg="HMAC-SHA-512-256 [RFC4868]" ;;
+        -) winteg="NULL"; ikey="" ;;
+        *) pc_fail "no Wireshark name for ESP integrity $integ" ;;
+      esac
+      printf '"IPv4","*","*","0x%s","%s","0x%s","%s","%s"\n' "$spi" "$wencr" "$key" "$winteg" "${ikey:+0x$ikey}" >> "$home/.config/wireshark/esp_sa"
+    done < "$PC_WORK/keys.log"
+    printf 'esp.enable_encryption_decode: TRUE\n' > "$home/.config/wireshark/preferences"
+  fi
   local frames; frames=$(HOME=$home tshark -r "$pcap" 2>/dev/null | wc -l)
   [ "$frames" -gt 0 ] || pc_fail "capture $1 is empty"
   local bad; bad=$(HOME=$home tshark -r "$pcap" -Y '_ws.malformed || _ws.expert.severity == error' 2>/dev/null)

@@ -46,6 +46,9 @@
 #                                                                        (portcullis compat-profiles): with compat =
 #                                                                        native-clients it connects, without it NO_PROPOSAL_CHOSEN
 #                                                                        and our log names what the connection lacked
+#   run-case.sh l2tp portcullis                                          L2TP/IPsec between two Portcullis daemons: IKEv1 transport
+#                                                                        mode, l2tp-connect (MS-CHAPv2, IPCP), ping the server's
+#                                                                        inner address, wrong password refused, cleartext dropped
 #   run-case.sh eap strongswan|portcullis                                EAP-MSCHAPv2 road warrior (the argument is the client): the
 #                                                                        gateway's certificate, a virtual IP and DNS from the pool,
 #                                                                        ping from it, lease returned, a wrong password refused
@@ -1285,6 +1288,142 @@ CONF
     n2=$(HOME="$PC_WORK/wireshark-home" tshark -r "$PC_WORK/wire.pcap" -Y "isakmp.notify.msgtype == 16401 && ip.src == $GW_ADDR && ip.dst == $NEW_ADDR" 2>/dev/null | wc -l)
     [ "$n2" -ge 1 ] || pc_fail "tshark saw no COOKIE2 echoed by the gateway"
     pc_log "tshark: UPDATE_SA_ADDRESSES from $NEW_ADDR, COOKIE2 echoed by $GW_ADDR"
+    ;;
+  l2tp)
+    # L2TP/IPsec between two Portcullis daemons: IKEv1 Main Mode PSK, a transport-mode SA for UDP 1701, then
+    # `portcullis l2tp-connect` as the client (L2TP, PPP with MS-CHAPv2, IPCP) to the server's l2tp section.
+    # "l2tp portcullis nat": the client behind the masquerading NAT, so the transport-mode SA is UDP-encapsulated
+    # (RFC 3948) and NAT-OA carries the client's own address.
+    if [ "${3:-pair}" = nat ]; then
+      pc_topology_nat; CLI_NS=$LEFT; SRV_NS=$RIGHT; SRV_IF=$RIGHT_IF; SRV=203.0.113.2; CLI=198.51.100.2; INNER=198.18.2.1
+    else
+      pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=192.0.2.1; CLI=192.0.2.2; INNER=198.18.1.1
+    fi
+    password="pw-$RANDOM-$RANDOM"
+    l2tp_server_conf() {
+      cat <<CONF
+connections {
+  l2tp {
+    version = 1
+    local_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+pools {
+  ppp {
+    addrs = 198.18.101.10-198.18.101.50
+    dns = 198.18.0.53
+  }
+}
+l2tp {
+  pools = ppp
+  local_ip = 198.18.101.1
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+  eap-alice {
+    id = alice
+    secret = "$password"
+  }
+}
+CONF
+    }
+    l2tp_client_conf() {
+      cat <<CONF
+connections {
+  home {
+    version = 1
+    local_addrs = $CLI
+    remote_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $CLI[udp/1701]
+        remote_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+}
+CONF
+    }
+    l2tp_server_conf > "$PC_WORK/server.conf"; l2tp_client_conf > "$PC_WORK/client.conf"
+    pc_start_portcullis "$SRV_NS" srv "$PC_WORK/server.conf"
+    pc_start_portcullis "$CLI_NS" cli "$PC_WORK/client.conf"
+    pc_capture_start "$SRV_NS" "$SRV_IF" wire
+    l2tp_logs() { echo "--- server"; grep -vE "DEBUG" "$PC_WORK/srv/portcullis.log" | tail -30; pc_portcullis "$SRV_NS" srv list-sas; echo "--- client"; grep -vE "DEBUG" "$PC_WORK/cli/portcullis.log" | tail -30; pc_portcullis "$CLI_NS" cli list-sas; }
+
+    # 1. IPsec first: IKEv1 Main Mode and a transport-mode Quick Mode SA for L2TP.
+    pc_portcullis "$CLI_NS" cli initiate --child l2tp > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; l2tp_logs; pc_fail "IKEv1 transport-mode SA"; }
+    pc_portcullis "$CLI_NS" cli list-sas | grep -q "TRANSPORT" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "the SA is not in transport mode"; }
+
+    # 2. L2TP, PPP with MS-CHAPv2 and IPCP; the client's address goes on its TUN device, the server's inner address
+    #    (198.18.1.1) routes through the link.
+    pc_portcullis "$CLI_NS" cli l2tp-connect --peer $SRV --user alice --password "$password" --routes $INNER/32 > "$PC_WORK/connect.out" 2>&1 \
+      || { cat "$PC_WORK/connect.out"; l2tp_logs; pc_fail "l2tp-connect with the right password"; }
+    addr=$(ip -n "$CLI_NS" -4 addr show | grep -oE "inet 198\.18\.101\.[0-9]+" | head -1 | awk '{print $2}')
+    [ -n "$addr" ] || { ip -n "$CLI_NS" addr; l2tp_logs; pc_fail "IPCP gave the client no address on its TUN device"; }
+    grep -q "PPP link up: user 'alice', peer $addr" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's PPP link with $addr"; }
+    grep -Eq "authenticated with MS-?CHAPv2|MS-CHAPv2" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log MS-CHAPv2"; }
+    ip netns exec "$CLI_NS" ping -c 3 -i 0.2 -W 2 $INNER > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
+      || { cat "$PC_WORK/ping.out"; ip -n "$CLI_NS" route; l2tp_logs; pc_fail "ping over PPP/L2TP/IPsec to $INNER"; }
+    if [ "${3:-pair}" = nat ]; then
+      pc_portcullis "$CLI_NS" cli list-sas | grep -q "TRANSPORT-in-UDP" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "behind the NAT the transport-mode SA is not UDP-encapsulated"; }
+    fi
+    pc_log "client got $addr by IPCP after MS-CHAPv2, ping to the server's inner address through L2TP/IPsec"
+    pc_portcullis "$SRV_NS" srv list-sas | grep -E "^l2tp:" | head -3
+
+    # 3. A wrong password fails at MS-CHAPv2, with a clear line on the server.
+    if pc_portcullis "$CLI_NS" cli l2tp-connect --peer $SRV --user alice --password "wrong-$password" > "$PC_WORK/connect2.out" 2>&1; then
+      l2tp_logs; pc_fail "l2tp-connect succeeded with a wrong password"
+    fi
+    cat "$PC_WORK/connect2.out"
+    sleep 0.3
+    line=$(grep -E "MS-CHAPv2 response of 'alice' is wrong" "$PC_WORK/srv/portcullis.log" | tail -1)
+    [ -n "$line" ] || { l2tp_logs; pc_fail "the server did not say alice's MS-CHAPv2 response was wrong"; }
+    pc_log "wrong password: ${line#*Z }"
+
+    # 4. L2TP in the clear never reaches the engine: dropped and logged.
+    ip netns exec "$CLI_NS" bash -c "printf '\\xc8\\x02\\x00\\x0c\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00' > /dev/udp/$SRV/1701"
+    sleep 0.5
+    grep -q "cleartext L2TP from " "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "a cleartext L2TP packet was not logged as dropped"; }
+    pc_log "cleartext L2TP to $SRV:1701 dropped and logged"
+    PC_DECRYPT_ESP=1 pc_capture_check wire
+    # With the ESP keys, Wireshark dissects what transport mode carried: L2TP control and data, PPP's LCP, MS-CHAPv2 and
+    # IPCP, and the pings inside PPP; none of it malformed (checked above for every frame).
+    home="$PC_WORK/wireshark-home"
+    for proto in l2tp lcp chap ipcp icmp; do
+      n=$(HOME=$home tshark -r "$PC_WORK/wire.pcap" -Y "$proto" 2>/dev/null | wc -l)
+      [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"
+      printf '%s: %s frames  ' "$proto" "$n"
+    done; echo
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

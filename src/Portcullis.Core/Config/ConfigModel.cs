@@ -22,6 +22,9 @@ public sealed record ConfigError(string File, int Line, string Key, string Messa
 /// <summary>The whole configuration: connections and secrets, as loaded from swanctl.conf and its includes.</summary>
 public sealed class PortcullisConfig
 {
+    /// <summary>The L2TP server (<c>l2tp</c> section, a Portcullis extension); null when there is none.</summary>
+    public L2tpConfig? L2tp { get; init; }
+
     /// <summary>Connections, in file order.</summary>
     public required IReadOnlyList<ConnectionConfig> Connections { get; init; }
 

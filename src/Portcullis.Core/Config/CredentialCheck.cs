@@ -31,6 +31,9 @@ public static class CredentialCheck
             foreach (string pool in c.Pools)
                 if (!config.Pools.Any(p => p.Name == pool)) Error("pools", $"no pool '{pool}' in the pools section");
         }
+        if (config.L2tp is { } l2tp)
+            foreach (string pool in l2tp.Pools.Where(p => !config.Pools.Any(q => q.Name == p)))
+                errors.Add(new ConfigError(l2tp.Location.File, l2tp.Location.Line, "l2tp.pools", $"no pool '{pool}' in the pools section"));
         return errors;
     }
 }

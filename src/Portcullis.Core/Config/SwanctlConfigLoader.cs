@@ -36,6 +36,7 @@ public static partial class SwanctlConfigLoader
         var secrets = new List<SharedSecret>();
         var eapSecrets = new List<EapSecret>();
         var pools = new List<PoolConfig>();
+        L2tpConfig? l2tp = null;
 
         foreach (SettingsValue v in root.Values) ctx.Unsupported(v, root.PathOf(v.Key));
         foreach (SettingsSection section in root.Sections)
@@ -70,6 +71,9 @@ public static partial class SwanctlConfigLoader
                 case "pools":
                     LoadPools(section, ctx, pools);
                     break;
+                case "l2tp":
+                    l2tp = LoadL2tp(section, ctx);
+                    break;
                 default:
                     ctx.Unsupported(section);
                     break;
@@ -77,7 +81,7 @@ public static partial class SwanctlConfigLoader
         }
 
         if (ctx.Errors.Count > 0) return (null, ctx.Errors);
-        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets, Pools = pools }, ctx.Errors);
+        return (new PortcullisConfig { Connections = connections, Secrets = secrets, EapSecrets = eapSecrets, Pools = pools, L2tp = l2tp }, ctx.Errors);
     }
 
     private sealed class Context

@@ -24,7 +24,10 @@ public static class EspProcessor
     /// <summary>Next Header of a dummy packet (RFC 4303 §2.6).</summary>
     public const byte NextHeaderNone = 59;
 
-    /// <summary>The size of the ESP packet <see cref="Encapsulate"/> writes for an inner packet of <paramref name="innerLength"/> bytes.</summary>
+    /// <summary>Next Header of a UDP segment in a transport-mode SA (the daemon's own L2TP).</summary>
+    public const byte NextHeaderUdp = 17;
+
+    /// <summary>The size of the ESP packet <see cref="Encapsulate(EspSa, ReadOnlySpan{byte}, Span{byte}, out int)"/> writes for an inner packet of <paramref name="innerLength"/> bytes.</summary>
     public static int GetEncapsulatedLength(EspSa sa, int innerLength)
     {
         ArgumentNullException.ThrowIfNull(sa);
@@ -40,9 +43,7 @@ public static class EspProcessor
     /// </summary>
     public static EncapsulateResult Encapsulate(EspSa sa, ReadOnlySpan<byte> innerIpPacket, Span<byte> output, out int written)
     {
-        ArgumentNullException.ThrowIfNull(sa);
         written = 0;
-        if (sa.IsInbound || sa.IsDisposed) return EncapsulateResult.UnusableSa;
         if (innerIpPacket.IsEmpty) return EncapsulateResult.InvalidInnerPacket;
         byte nextHeader = (innerIpPacket[0] >> 4) switch
         {
@@ -51,6 +52,19 @@ public static class EspProcessor
             _ => 0,
         };
         if (nextHeader == 0) return EncapsulateResult.InvalidInnerPacket;
+        return Encapsulate(sa, innerIpPacket, nextHeader, output, out written);
+    }
+
+    /// <summary>
+    /// Encapsulates any payload with an explicit Next Header: in transport mode (RFC 4303 §3.1.1) the payload is the
+    /// transport segment (e.g. 17 for the UDP of L2TP) that follows the IP header of the host's own packet.
+    /// </summary>
+    public static EncapsulateResult Encapsulate(EspSa sa, ReadOnlySpan<byte> innerIpPacket, byte nextHeader, Span<byte> output, out int written)
+    {
+        ArgumentNullException.ThrowIfNull(sa);
+        written = 0;
+        if (sa.IsInbound || sa.IsDisposed) return EncapsulateResult.UnusableSa;
+        if (innerIpPacket.IsEmpty) return EncapsulateResult.InvalidInnerPacket;
 
         int ivSize = sa.IvSize, icvSize = sa.IcvSize;
         int encryptedLength = PaddedLength(innerIpPacket.Length, sa.PaddingUnit);
@@ -154,7 +168,8 @@ public static class EspProcessor
         if (diff != 0) return Count(ref sa.PaddingErrorCount, DecapsulateResult.BadPadding);
 
         if (next == NextHeaderNone) return Count(ref sa.DummyCount, DecapsulateResult.DummyPacket);
-        if (next != NextHeaderIPv4 && next != NextHeaderIPv6) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
+        bool supported = sa.TransportMode ? next == NextHeaderUdp : next is NextHeaderIPv4 or NextHeaderIPv6;
+        if (!supported) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
 
         sa.PacketCount++;
         sa.ByteCount += payloadLength;

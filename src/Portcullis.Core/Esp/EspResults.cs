@@ -1,6 +1,6 @@
 namespace Portcullis.Core.Esp;
 
-/// <summary>What <see cref="EspProcessor.Encapsulate"/> did with an outbound packet.</summary>
+/// <summary>What <see cref="EspProcessor.Encapsulate(EspSa, ReadOnlySpan{byte}, byte, Span{byte}, out int)"/> did with an outbound packet.</summary>
 public enum EncapsulateResult
 {
     /// <summary>The ESP packet was written.</summary>

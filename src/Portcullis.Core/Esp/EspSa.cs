@@ -82,6 +82,12 @@ public sealed class EspSa : IDisposable
     /// <summary>The Security Parameters Index carried in every packet.</summary>
     public uint Spi { get; }
 
+    /// <summary>
+    /// A transport-mode SA (RFC 4303 §3.1.1): what follows the ESP header is the daemon's own UDP segment (L2TP), not
+    /// an inner IP packet, so Next Header 17 is valid on it and on nothing else.
+    /// </summary>
+    public bool TransportMode { get; set; }
+
     /// <summary>True for the receiving direction.</summary>
     public bool IsInbound { get; }
 

@@ -27,6 +27,9 @@ internal sealed class PolicyHandle(SecurityPolicy policy, IReadOnlyList<string> 
 }
 
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
+/// <summary>Takes a TUN packet for another path than the SPD; true when taken.</summary>
+internal delegate bool TunPacketHook(ReadOnlySpan<byte> packet);
+
 internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, PolicyHandle handle)
 {
     public ChildSa Child { get; } = child;
@@ -107,6 +110,7 @@ internal sealed class EspDataPlane : IDisposable
         inbound.LocalSelectors = new SelectorSet(child.LocalTs);
         inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
         inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
+        KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
         if (!child.UdpEncapsulation && _raw is null)
@@ -114,7 +118,11 @@ internal sealed class EspDataPlane : IDisposable
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;
-        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), AddRoutes(child.LocalTs, child.RemoteTs));
+        // Transport mode protects the daemon's own traffic (L2TP), which never passes the TUN device: no routes, and
+        // the policy stays out of the SPD the TUN reader consults.
+        bool transport = child.Mode == ChildMode.Transport;
+        inbound.TransportMode = outbound.TransportMode = transport;
+        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs));
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
         lock (_children)
@@ -123,7 +131,7 @@ internal sealed class EspDataPlane : IDisposable
             _children[child.Uid] = installed;
         }
         if (child.OutboundActive) Activate(installed);
-        if (fresh) _spd.Add(handle.Policy);
+        if (fresh && !transport) _spd.Add(handle.Policy);
     }
 
     /// <summary>Outbound traffic of the policy goes through this CHILD SA from now on.</summary>
@@ -304,9 +312,16 @@ internal sealed class EspDataPlane : IDisposable
         });
     }
 
+    /// <summary>With <c>--keylog</c>: each CHILD SA's ESP keys, written before the IKE layer's copies are wiped.</summary>
+    public Action<ChildSa>? KeyLog { get; set; }
+
+    /// <summary>Sees each TUN packet first and takes it when it belongs to another path (PPP links over L2TP).</summary>
+    public TunPacketHook? TunHook { get; set; }
+
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
     public void OnTunPacket(ReadOnlySpan<byte> packet)
     {
+        if (TunHook is { } hook && hook(packet)) return;
         SecurityPolicy? policy = _spd.Lookup(packet);
         if (policy?.OutboundSa is not { } sa || policy.Tag is not EspRoute route)
         {
@@ -341,7 +356,7 @@ internal sealed class EspDataPlane : IDisposable
         }
         Span<byte> buffer = _inBuffer.AsSpan(0, esp.Length);
         esp.CopyTo(buffer);
-        if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
+        if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out byte nextHeader) != DecapsulateResult.Ok) return;
         if (sa.Limits is { } limits)
         {
             limits.LastInboundTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -349,6 +364,11 @@ internal sealed class EspDataPlane : IDisposable
             if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         }
         Span<byte> inner = buffer.Slice(offset, length);
+        if (nextHeader == UdpSegment.Protocol)
+        {
+            DeliverTransport(sa, inner);
+            return;
+        }
         // Trim TFC padding: the inner IP header knows the packet's real length.
         int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])
             : inner.Length >= 40 && inner[0] >> 4 == 6 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(inner[4..]) : inner.Length;
@@ -360,6 +380,60 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         _tun.Write(inner);
+    }
+
+    /// <summary>
+    /// A UDP segment that arrived in a transport-mode SA (receive threads): handed over (copied) to
+    /// <see cref="TransportReceived"/> with the CHILD SA it came through. Only the ports the daemon serves itself
+    /// (L2TP's 1701) are taken; anything else is dropped and counted.
+    /// </summary>
+    private void DeliverTransport(EspSa sa, ReadOnlySpan<byte> segment)
+    {
+        InstalledChild? installed;
+        lock (_children) installed = _children.Values.FirstOrDefault(c => c.Inbound == sa);
+        if (installed is null || installed.Child.Mode != ChildMode.Transport
+            || !UdpSegment.TryParse(segment, out ushort sourcePort, out ushort destinationPort, out ReadOnlySpan<byte> payload)
+            || destinationPort != L2tpPort || TransportReceived is not { } deliver)
+        {
+            Interlocked.Increment(ref _badInbound);
+            return;
+        }
+        deliver(installed.Child, sourcePort, payload.ToArray());
+    }
+
+    /// <summary>The outer endpoints of the peers we hold transport-mode SAs with.</summary>
+    public IReadOnlyList<IPEndPoint> TransportPeers()
+    {
+        lock (_children) return [.. _children.Values.Where(c => c.Child.Mode == ChildMode.Transport).Select(c => c.Child.RemoteEndpoint).Distinct()];
+    }
+
+    /// <summary>The UDP port of L2TP (RFC 2661), the one transport-mode SAs carry to the daemon.</summary>
+    public const ushort L2tpPort = 1701;
+
+    /// <summary>Called on a receive thread with the CHILD SA, the peer's UDP source port and the payload of a protected UDP segment.</summary>
+    public Action<ChildSa, ushort, byte[]>? TransportReceived { get; set; }
+
+    private readonly byte[] _transportSegment = new byte[TunDevice.MaxPacketSize];
+    private readonly byte[] _transportOut = new byte[TunDevice.MaxPacketSize + 512];
+
+    /// <summary>
+    /// Sends a UDP payload of the daemon's own (L2TP) to a peer (its outer address and port, as the SAs know it)
+    /// through whichever transport-mode CHILD SA with it currently carries outbound traffic (loop thread only).
+    /// False when there is none: L2TP never leaves unprotected.
+    /// </summary>
+    public bool SendTransport(IPEndPoint peer, ushort sourcePort, ushort destinationPort, ReadOnlySpan<byte> payload)
+    {
+        InstalledChild? installed;
+        lock (_children)
+            installed = _children.Values.FirstOrDefault(c => c.Child.Mode == ChildMode.Transport && c.Child.RemoteEndpoint.Equals(peer) && c.Policy.OutboundSa == c.Outbound);
+        if (installed is null || installed.Policy.Tag is not EspRoute route) return false;
+        int n = UdpSegment.Write(_transportSegment, sourcePort, destinationPort, payload, route.Local.Address, route.Remote.Address);
+        if (n == 0) return false;
+        if (EspProcessor.Encapsulate(installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
+        bool ok = route.UdpEncapsulation ? _natT.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok
+            : _raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
+        if (!ok) Interlocked.Increment(ref _sendErrors);
+        return ok;
     }
 
     public void Dispose()

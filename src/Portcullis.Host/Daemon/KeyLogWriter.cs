@@ -22,6 +22,20 @@ internal static class KeyLogWriter
     }
 
     /// <summary>
+    /// A CHILD SA's two ESP SAs: <c>esp SPI ENCR INTEG KEY INTEGKEY</c> per direction (the encryption key with its salt,
+    /// as Wireshark's esp_sa table takes it), so captures of transport-mode L2TP can be decrypted and dissected.
+    /// </summary>
+    public static void AppendEsp(string path, ChildSa child)
+    {
+        NegotiatedProposal p = child.Proposal;
+        static string Hex(ReadOnlySpan<byte> b) => b.IsEmpty ? "-" : Convert.ToHexStringLower(b);
+        string integ = p.Integrity?.Keyword ?? "-";
+        string lines = $"esp {child.InboundSpi:x8} {p.Encryption.Keyword} {integ} {Hex(child.InboundEncryptionKey.ReadOnlySpan)} {Hex(child.InboundIntegrityKey.ReadOnlySpan)}\n" +
+            $"esp {child.OutboundSpi:x8} {p.Encryption.Keyword} {integ} {Hex(child.OutboundEncryptionKey.ReadOnlySpan)} {Hex(child.OutboundIntegrityKey.ReadOnlySpan)}\n";
+        Write(path, lines);
+    }
+
+    /// <summary>
     /// An ISAKMP SA: <c>ikev1 CKY-I CKY-R ENCR KEY</c>, what Wireshark's ikev1_decryption_table takes (the initiator's
     /// cookie and the encryption key).
     /// </summary>

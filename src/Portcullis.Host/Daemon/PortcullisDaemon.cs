@@ -57,6 +57,7 @@ public sealed class PortcullisDaemon
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _log;
     private readonly RateLimitedLog _sendFailures;
+    private L2tpService? _l2tp;
     private readonly Channel<Action> _work = Channel.CreateUnbounded<Action>(new UnboundedChannelOptions { SingleReader = true });
     private readonly List<(string Child, TaskCompletionSource<string?> Done)> _initiateWaiters = [];
     private IkeEngine? _engine;
@@ -131,6 +132,11 @@ public sealed class PortcullisDaemon
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)));
         _dataPlane = dataPlane;
+        if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
+        using var l2tp = new L2tpService(dataPlane, tun, () => _engine!.Config, _engine.Pools, item => _work.Writer.TryWrite(item), _loggers);
+        _l2tp = l2tp;
+        dataPlane.TunHook = l2tp.OnTunPacket;
+        using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config);
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
@@ -151,6 +157,7 @@ public sealed class PortcullisDaemon
 
         // Shutdown: DELETE every IKE SA, wait briefly for the answers, then go.
         DaemonLog.ShuttingDown(_log, stopSignal, _engine.IkeSas.Count);
+        l2tp.Dispose();
         _engine.TerminateAll(DateTimeOffset.UtcNow, $"daemon stopping ({stopSignal})");
         Flush();
         DateTimeOffset deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(2);
@@ -172,7 +179,9 @@ public sealed class PortcullisDaemon
         while (true)
         {
             DateTimeOffset now = DateTimeOffset.UtcNow;
-            TimeSpan delay = _engine!.NextTimeout is { } t ? t - now : TimeSpan.FromSeconds(1);
+            DateTimeOffset? due = _engine!.NextTimeout;
+            if (_l2tp?.NextTimeout is { } l2tpDue && (due is null || l2tpDue < due)) due = l2tpDue;
+            TimeSpan delay = due is { } t ? t - now : TimeSpan.FromSeconds(1);
             if (delay < TimeSpan.Zero) delay = TimeSpan.Zero;
             if (delay > TimeSpan.FromSeconds(1)) delay = TimeSpan.FromSeconds(1);
             Task<bool> workWait = _work.Reader.WaitToReadAsync().AsTask();
@@ -181,6 +190,7 @@ public sealed class PortcullisDaemon
             // burst of IKE_SA_INITs got its responses late and all at once, overflowing the peer's receive buffer.
             while (_work.Reader.TryRead(out Action? item)) { Guarded(item); Guarded(Flush); }
             Guarded(() => _engine.HandleTimeout(DateTimeOffset.UtcNow));
+            if (_l2tp is { } l2tp) Guarded(() => l2tp.HandleTimeout(DateTimeOffset.UtcNow));
             _sendFailures.Flush(DateTimeOffset.UtcNow);
             Guarded(Flush);
             if (signalWait.IsCompleted)
@@ -205,6 +215,33 @@ public sealed class PortcullisDaemon
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             DaemonLog.Failure(_log, "a daemon step (bug: please report)", $"{e.GetType().Name}: {e.Message} at {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}");
+        }
+    }
+
+    /// <summary>
+    /// With an <c>l2tp</c> section, UDP 1701 is bound so that L2TP sent in the clear (not inside ESP) is seen, logged
+    /// and dropped: the daemon takes L2TP only out of transport-mode SAs, which the kernel never sees.
+    /// </summary>
+    private UdpEndpoint? OpenCleartextL2tpTrap(PortcullisConfig config)
+    {
+        if (config.L2tp is null) return null;
+        try
+        {
+            UdpEndpoint socket = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, EspDataPlane.L2tpPort), natTraversal: false);
+            socket.Start(d =>
+            {
+                string peer = d.Remote.ToString();
+                _work.Writer.TryWrite(() =>
+                {
+                    if (_sendFailures.Allow("cleartext l2tp", LogLevel.Warning, DateTimeOffset.UtcNow)) L2tpLogHost.Cleartext(_log, peer);
+                });
+            }, e => DaemonLog.Failure(_log, "UDP 1701 socket", e.Message));
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            DaemonLog.Failure(_log, "binding UDP 1701 to catch cleartext L2TP", e.Message);
+            return null;
         }
     }
 
@@ -385,7 +422,7 @@ public sealed class PortcullisDaemon
         switch (request.Command)
         {
             case "list-sas":
-                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine)));
+                return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine) + (_l2tp?.Describe() ?? "")));
             case "list-conns":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
             case "list-pools":
@@ -414,9 +451,28 @@ public sealed class PortcullisDaemon
                 Flush();
                 return Task.FromResult(n == 0 ? ControlResponse.Failure($"no IKE SA of connection '{ike}'") : ControlResponse.Success($"terminating {n} IKE SA(s) of '{ike}'\n"));
             }
+            case "l2tp-connect":
+            {
+                // A test and diagnosis tool: L2TP and PPP as a client over the transport-mode SA with --peer.
+                if (Arg("peer") is not { } peerText || !IPAddress.TryParse(peerText, out IPAddress? peerAddress) || Arg("user") is not { } user || Arg("password") is not { } password)
+                    return Task.FromResult(ControlResponse.Failure("l2tp-connect needs --peer ADDRESS --user NAME --password SECRET", 2));
+                if (_dataPlane!.TransportPeers().FirstOrDefault(p => p.Address.Equals(peerAddress)) is not { } peer)
+                    return Task.FromResult(ControlResponse.Failure($"no transport-mode SA with {peerAddress}: initiate the IPsec connection first"));
+                IReadOnlyList<string> routes = Arg("routes") is { Length: > 0 } r ? r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
+                Task<string?> connected = _l2tp!.Connect(now, peer, user, System.Text.Encoding.UTF8.GetBytes(password), routes);
+                return WaitForL2tpAsync(peer, connected);
+            }
             default:
                 return Task.FromResult(ControlResponse.Failure($"unknown command '{request.Command}'", 2));
         }
+    }
+
+    private static async Task<ControlResponse> WaitForL2tpAsync(IPEndPoint peer, Task<string?> connected)
+    {
+        Task finished = await Task.WhenAny(connected, Task.Delay(TimeSpan.FromSeconds(60)));
+        if (finished != connected) return ControlResponse.Failure($"L2TP/PPP to {peer} not up within 60 s");
+        string? error = await connected;
+        return error is null ? ControlResponse.Success($"L2TP/PPP link to {peer} up\n") : ControlResponse.Failure($"L2TP/PPP to {peer} failed: {error}");
     }
 
     private static async Task<ControlResponse> WaitForChildAsync(string child, TaskCompletionSource<string?> done)

@@ -9,59 +9,22 @@ using Portcullis.Core.Ikev2.Wire;
 using Portcullis.Core.Ipsec;
 using Portcullis.Core.Pki;
 using Portcullis.Core.Pools;
+using Portcullis.Core.Tests.Pki;
 using static Portcullis.Core.Tests.Ikev2.EnginePair;
 
 namespace Portcullis.Core.Tests.Ikev2;
 
-/// <summary>A CA and end-entity certificates made in memory for engine tests.</summary>
-internal sealed class TestPki
-{
-    public TestPki(bool ecdsa, string caName = "CN=Test CA, O=Portcullis Test, C=CH")
-    {
-        Ecdsa = ecdsa;
-        CaKey = NewKey();
-        var request = Request(caName, CaKey);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        Ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddYears(-1), DateTimeOffset.UtcNow.AddYears(10));
-    }
-
-    public bool Ecdsa { get; }
-    public AsymmetricAlgorithm CaKey { get; }
-    public X509Certificate2 Ca { get; }
-
-    private AsymmetricAlgorithm NewKey() => Ecdsa ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : RSA.Create(2048);
-
-    private CertificateRequest Request(string subject, AsymmetricAlgorithm key) => key switch
-    {
-        ECDsa ec => new CertificateRequest(subject, ec, HashAlgorithmName.SHA256),
-        RSA rsa => new CertificateRequest(subject, rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1),
-        _ => throw new ArgumentException("key"),
-    };
-
-    /// <summary>An end-entity certificate with a DNS or e-mail subjectAltName, and its key.</summary>
-    public (X509Certificate2 Cert, AsymmetricAlgorithm Key) Issue(string subject, string? dns = null, string? email = null,
-        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, string? eku = "1.3.6.1.5.5.7.3.1")
-    {
-        AsymmetricAlgorithm key = NewKey();
-        CertificateRequest request = Request(subject, key);
-        var san = new SubjectAlternativeNameBuilder();
-        if (dns is not null) san.AddDnsName(dns);
-        if (email is not null) san.AddEmailAddress(email);
-        request.CertificateExtensions.Add(san.Build());
-        if (eku is not null) request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(eku)], false));
-        X509SignatureGenerator generator = CaKey is ECDsa ec ? X509SignatureGenerator.CreateForECDsa(ec) : X509SignatureGenerator.CreateForRSA((RSA)CaKey, RSASignaturePadding.Pkcs1);
-        byte[] serial = RandomNumberGenerator.GetBytes(8);
-        serial[0] &= 0x7F;
-        X509Certificate2 cert = request.Create(Ca.SubjectName, generator, notBefore ?? DateTimeOffset.UtcNow.AddDays(-1), notAfter ?? DateTimeOffset.UtcNow.AddYears(2), serial);
-        return (cert, key);
-    }
-}
-
 public class Ikev2RemoteAccessTests
 {
-    private static readonly DateTimeOffset s_now = DateTimeOffset.UtcNow;
+    private static readonly DateTimeOffset s_now = TestPki.Now;
+
+    /// <summary>A test CA with RSA or ECDSA keys.</summary>
+    private static Issued Ca(bool ecdsa, string dn = "CN=Test CA, O=Portcullis Test, C=CH") => TestPki.Root(dn, ecdsa ? KeyKind.P256 : KeyKind.Rsa2048);
+
+    /// <summary>An end-entity certificate with a DNS subjectAltName and serverAuth, from <paramref name="ca"/>.</summary>
+    private static Issued Leaf(Issued ca, string subject, string dns, DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null,
+        string eku = "1.3.6.1.5.5.7.3.1") =>
+        TestPki.Issue(ca, subject, ca.Key is RSA ? KeyKind.Rsa2048 : KeyKind.P256, eku: [eku], dns: [dns], notBefore: notBefore, notAfter: notAfter);
 
     private static ConnectionConfig Conn(bool left, AuthConfig local, AuthConfig remote, IReadOnlyList<string>? pools = null,
         IReadOnlyList<IPAddress>? vips = null, SendCertPolicy sendCert = SendCertPolicy.IfAsked, string name = "rw", bool dynamicTs = false)
@@ -97,11 +60,11 @@ public class Ikev2RemoteAccessTests
 
     // --- Certificates ---
 
-    private static (EnginePair Pair, TestPki Pki) CertPair(bool ecdsa, Func<TestPki, (X509Certificate2, AsymmetricAlgorithm)>? leftCert = null,
+    private static (EnginePair Pair, Issued Ca) CertPair(bool ecdsa, Func<Issued, Issued>? leftCert = null,
         SendCertPolicy sendCert = SendCertPolicy.IfAsked, string leftId = "@client.example", bool leftCertsByFile = false)
     {
-        var pki = new TestPki(ecdsa);
-        (X509Certificate2 lc, AsymmetricAlgorithm lk) = leftCert?.Invoke(pki) ?? pki.Issue("CN=client.example, O=Portcullis Test", dns: "client.example");
+        Issued ca = Ca(ecdsa);
+        (X509Certificate2 lc, AsymmetricAlgorithm lk) = leftCert?.Invoke(ca) ?? Leaf(ca, "CN=client.example, O=Portcullis Test", "client.example");
         // certs = FILE names the certificate outright, whatever identity is configured (the peer then judges the match).
         string? certFile = null;
         if (leftCertsByFile)
@@ -109,7 +72,7 @@ public class Ikev2RemoteAccessTests
             certFile = Path.Combine(Path.GetTempPath(), $"portcullis-test-{Guid.NewGuid():N}.pem");
             File.WriteAllText(certFile, lc.ExportCertificatePem());
         }
-        (X509Certificate2 rc, AsymmetricAlgorithm rk) = pki.Issue("CN=server.example, O=Portcullis Test", dns: "server.example");
+        (X509Certificate2 rc, AsymmetricAlgorithm rk) = Leaf(ca, "CN=server.example, O=Portcullis Test", "server.example");
         var left = new PortcullisConfig
         {
             Connections = [Conn(true, new AuthConfig { Auth = "pubkey", Id = Id(leftId), Certs = certFile is null ? [] : [certFile] },
@@ -122,9 +85,9 @@ public class Ikev2RemoteAccessTests
             Secrets = [],
         };
         var pair = new EnginePair(left, right) { Now = s_now };
-        pair.Left.Credentials = CredentialStore.FromItems([pki.Ca], [lc], [lk], []);
-        pair.Right.Credentials = CredentialStore.FromItems([pki.Ca], [rc], [rk], []);
-        return (pair, pki);
+        pair.Left.Credentials = CredentialStore.FromItems([ca.Cert], [lc], [lk], []);
+        pair.Right.Credentials = CredentialStore.FromItems([ca.Cert], [rc], [rk], []);
+        return (pair, ca);
     }
 
     [Theory]
@@ -157,7 +120,7 @@ public class Ikev2RemoteAccessTests
     [Fact]
     public void An_expired_certificate_is_refused_with_its_date()
     {
-        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: pki => pki.Issue("CN=client.example", dns: "client.example",
+        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: ca => Leaf(ca, "CN=client.example", "client.example",
             notBefore: s_now.AddYears(-3), notAfter: s_now.AddDays(-2)));
         pair.Establish("net");
         Assert.Empty(pair.Events<IkeSaEstablished>(Side.Right));
@@ -168,8 +131,8 @@ public class Ikev2RemoteAccessTests
     [Fact]
     public void A_certificate_from_an_unknown_ca_is_refused()
     {
-        var other = new TestPki(ecdsa: true, "CN=Other CA");
-        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: _ => other.Issue("CN=client.example", dns: "client.example"));
+        Issued other = Ca(ecdsa: true, "CN=Other CA");
+        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: _ => Leaf(other, "CN=client.example", "client.example"));
         pair.Establish("net");
         Assert.Empty(pair.Events<IkeSaEstablished>(Side.Right));
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("CN=Other CA"));
@@ -187,7 +150,7 @@ public class Ikev2RemoteAccessTests
     [Fact]
     public void A_certificate_for_email_protection_only_is_refused_as_wrong_eku()
     {
-        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: pki => pki.Issue("CN=client.example", dns: "client.example", eku: "1.3.6.1.5.5.7.3.4"));
+        (EnginePair pair, _) = CertPair(ecdsa: true, leftCert: ca => Leaf(ca, "CN=client.example", "client.example", eku: "1.3.6.1.5.5.7.3.4"));
         pair.Establish("net");
         Assert.Empty(pair.Events<IkeSaEstablished>(Side.Right));
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("EKU", StringComparison.OrdinalIgnoreCase));
@@ -197,8 +160,8 @@ public class Ikev2RemoteAccessTests
 
     private static EnginePair EapPair(string user, string password, string configuredPassword, bool askIdentity, PoolConfig? pool = null)
     {
-        var pki = new TestPki(ecdsa: true);
-        (X509Certificate2 rc, AsymmetricAlgorithm rk) = pki.Issue("CN=server.example", dns: "server.example");
+        Issued ca = Ca(ecdsa: true);
+        (X509Certificate2 rc, AsymmetricAlgorithm rk) = Leaf(ca, "CN=server.example", "server.example");
         var left = new PortcullisConfig
         {
             Connections = [Conn(true, new AuthConfig { Auth = "eap-mschapv2", Id = Id(user) }, new AuthConfig { Auth = "pubkey", Id = Id("@server.example") },
@@ -215,8 +178,8 @@ public class Ikev2RemoteAccessTests
             Pools = [pool ?? Pool("rw", "198.18.100.0/24", "198.18.0.53")],
         };
         var pair = new EnginePair(left, right) { Now = s_now };
-        pair.Left.Credentials = CredentialStore.FromItems([pki.Ca], [], [], []);
-        pair.Right.Credentials = CredentialStore.FromItems([pki.Ca], [rc], [rk], []);
+        pair.Left.Credentials = CredentialStore.FromItems([ca.Cert], [], [], []);
+        pair.Right.Credentials = CredentialStore.FromItems([ca.Cert], [rc], [rk], []);
         return pair;
     }
 

@@ -1,0 +1,396 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Config;
+using Portcullis.Core.Ikev2;
+using Portcullis.Core.L2tp;
+using Portcullis.Core.Pools;
+using Portcullis.Core.Ppp;
+using Portcullis.Host.Tun;
+
+namespace Portcullis.Host.Daemon;
+
+/// <summary>
+/// L2TP/IPsec in the daemon: the L2TP engines (server for the <c>l2tp</c> section, client for <c>l2tp-connect</c>)
+/// and a PPP session per L2TP session, fed only with UDP 1701 segments that arrived inside a transport-mode ESP SA and
+/// sending only through one (<see cref="EspDataPlane.SendTransport"/>). An L2TP peer is known by the outer endpoint of
+/// its SAs, so several clients behind one NAT stay apart. IP packets of an open PPP link go to and from the TUN
+/// device. Everything runs on the daemon's loop thread except <see cref="OnTunPacket"/>, which hands over to it.
+/// </summary>
+internal sealed class L2tpService : IDisposable
+{
+    private readonly EspDataPlane _dataPlane;
+    private readonly TunDevice _tun;
+    private readonly Func<PortcullisConfig> _config;
+    private readonly AddressPoolManager _pools;
+    private readonly Action<Action> _post;
+    private readonly ILogger _logger;
+    private readonly ILoggerFactory _loggers;
+    private L2tpServer? _server;
+    private L2tpClient? _client;
+    private readonly Dictionary<L2tpSession, Link> _links = [];
+    private readonly ConcurrentDictionary<IPAddress, Link> _byAddress = new();
+    private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
+    private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
+    private readonly byte[] _datagram = new byte[TunDevice.MaxPacketSize + 128];
+    private bool _disposed;
+
+    /// <summary>One PPP link over an L2TP session.</summary>
+    private sealed class Link(L2tpEngine engine, L2tpSession session, PppSession ppp, bool client)
+    {
+        public L2tpEngine Engine { get; } = engine;
+        public L2tpSession Session { get; } = session;
+        public PppSession Ppp { get; } = ppp;
+        public bool Client { get; } = client;
+        public Lease? Lease { get; set; }
+        public IPAddress? Address { get; set; }
+        public IReadOnlyList<string> Routes { get; set; } = [];
+        public TaskCompletionSource<string?>? Connected { get; set; }
+    }
+
+    public L2tpService(EspDataPlane dataPlane, TunDevice tun, Func<PortcullisConfig> config, AddressPoolManager pools, Action<Action> post, ILoggerFactory loggers)
+    {
+        _dataPlane = dataPlane;
+        _tun = tun;
+        _config = config;
+        _pools = pools;
+        _post = post;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("l2tp");
+        dataPlane.TransportReceived = (child, port, payload) => _post(() => Receive(DateTimeOffset.UtcNow, child, port, payload));
+    }
+
+    /// <summary>When <see cref="HandleTimeout"/> is next due.</summary>
+    public DateTimeOffset? NextTimeout
+    {
+        get
+        {
+            DateTimeOffset? next = Min(_server?.NextTimeout, _client?.NextTimeout);
+            foreach (Link link in _links.Values) next = Min(next, link.Ppp.NextTimeout);
+            return next;
+        }
+    }
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset? b) => a is null ? b : b is null ? a : a < b ? a : b;
+
+    /// <summary>The L2TP server, created when the configuration first has an <c>l2tp</c> section.</summary>
+    private L2tpServer? Server
+    {
+        get
+        {
+            if (_server is null && _config().L2tp is not null)
+            {
+                _server = new L2tpServer(new L2tpOptions { HostName = Environment.MachineName }, _loggers.CreateLogger("l2tp"));
+                _server.FrameReceived = OnFrame;
+            }
+            return _server;
+        }
+    }
+
+    /// <summary>A UDP 1701 segment out of a transport-mode SA (loop thread).</summary>
+    private void Receive(DateTimeOffset now, ChildSa child, ushort peerPort, byte[] payload)
+    {
+        IPEndPoint peer = child.RemoteEndpoint;
+        _peerPorts[peer] = peerPort;
+        // Our own client's tunnel to this peer, else the server (which needs an l2tp section to exist at all).
+        L2tpEngine? engine = _client is not null && _client.Tunnels.Any(t => t.RemoteEndpoint.Equals(peer)) ? _client : Server;
+        if (engine is null)
+        {
+            L2tpLogHost.NoServer(_logger, peer.ToString());
+            return;
+        }
+        if (engine.TryDecapsulateData(peer, payload, out L2tpSession? session, out int offset, out int length))
+            OnFrame(session, payload.AsSpan(offset, length));
+        else
+            engine.HandleDatagram(now, new IPEndPoint(child.LocalEndpoint.Address, EspDataPlane.L2tpPort), peer, payload);
+        Pump(now);
+    }
+
+    /// <summary>A PPP frame of a session: an IP packet for the TUN device, or PPP's own control traffic.</summary>
+    private void OnFrame(L2tpSession session, ReadOnlySpan<byte> frame)
+    {
+        if (!_links.TryGetValue(session, out Link? link)) return;
+        if (link.Ppp.TryGetIpPacket(frame, out ReadOnlySpan<byte> ip))
+        {
+            // Only the address IPCP gave the peer may be a source (a server); a client takes what comes to its address.
+            if (!link.Client && (link.Address is null || !SourceIs(ip, link.Address))) return;
+            _tun.Write(ip);
+            return;
+        }
+        link.Ppp.HandleFrame(DateTimeOffset.UtcNow, frame);
+    }
+
+    private static bool SourceIs(ReadOnlySpan<byte> ip, IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[4];
+        return ip.Length >= 20 && ip[0] >> 4 == 4 && address.TryWriteBytes(a, out _) && ip.Slice(12, 4).SequenceEqual(a);
+    }
+
+    /// <summary>
+    /// TUN reader thread: a packet for a PPP client's address (server) or from our PPP address (client) goes into its
+    /// link; true when taken. The packet is copied to the loop, which owns the engines.
+    /// </summary>
+    public bool OnTunPacket(ReadOnlySpan<byte> packet)
+    {
+        if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
+        var destination = new IPAddress(packet.Slice(16, 4));
+        var source = new IPAddress(packet.Slice(12, 4));
+        if (!_byAddress.TryGetValue(destination, out Link? link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
+        byte[] copy = packet.ToArray();
+        _post(() => SendIp(link, copy));
+        return true;
+    }
+
+    private void SendIp(Link link, byte[] ip)
+    {
+        if (!link.Ppp.IsNetworkUp) return;
+        int n = PppSession.WrapIpPacket(ip, _frame);
+        if (n > 0) SendFrame(link, _frame.AsSpan(0, n));
+    }
+
+    private void SendFrame(Link link, ReadOnlySpan<byte> frame)
+    {
+        if (!link.Engine.TryEncapsulateData(link.Session, frame, _datagram, out int written)) return;
+        SendDatagram(link.Session.Tunnel.RemoteEndpoint, _datagram.AsSpan(0, written));
+    }
+
+    private void SendDatagram(IPEndPoint peer, ReadOnlySpan<byte> datagram)
+    {
+        ushort port = _peerPorts.TryGetValue(peer, out ushort p) ? p : EspDataPlane.L2tpPort;
+        if (!_dataPlane.SendTransport(peer, EspDataPlane.L2tpPort, port, datagram)) L2tpLogHost.NoSa(_logger, peer.ToString());
+    }
+
+    /// <summary>Runs the timers of the engines and the PPP links.</summary>
+    public void HandleTimeout(DateTimeOffset now)
+    {
+        _server?.HandleTimeout(now);
+        _client?.HandleTimeout(now);
+        foreach (Link link in _links.Values.ToArray()) link.Ppp.HandleTimeout(now);
+        Pump(now);
+    }
+
+    /// <summary>Moves what the engines queued: datagrams out through the SAs, L2TP and PPP events to their effects.</summary>
+    private void Pump(DateTimeOffset now)
+    {
+        for (bool moved = true; moved;)
+        {
+            moved = false;
+            foreach (L2tpEngine engine in new L2tpEngine?[] { _server, _client }.OfType<L2tpEngine>())
+            {
+                while (engine.TryDequeueTransmit(out L2tpTransmit? t)) { moved = true; SendDatagram(t.Remote, t.Data); }
+                while (engine.TryDequeueEvent(out L2tpEvent? e)) { moved = true; OnL2tpEvent(now, engine, e); }
+            }
+            foreach (Link link in _links.Values.ToArray())
+            {
+                while (link.Ppp.TryDequeueFrame(out byte[] frame)) { moved = true; SendFrame(link, frame); }
+                while (link.Ppp.TryDequeueEvent(out PppEvent pe)) { moved = true; OnPppEvent(now, link, pe); }
+            }
+        }
+    }
+
+    private void OnL2tpEvent(DateTimeOffset now, L2tpEngine engine, L2tpEvent e)
+    {
+        switch (e)
+        {
+            case L2tpSessionUp up when engine == _server && !_links.ContainsKey(up.Session):
+            {
+                Link link = NewServerLink(engine, up.Session, _config().L2tp!);
+                _links[up.Session] = link;
+                link.Ppp.Start(now);
+                break;
+            }
+            case L2tpSessionUp up when engine == _client && _links.TryGetValue(up.Session, out Link? link):
+                link.Ppp.Start(now);
+                break;
+            case L2tpSessionDown down when _links.TryGetValue(down.Session, out Link? link):
+                link.Ppp.LowerDown(now, down.Reason);
+                Forget(link, down.Reason);
+                break;
+            case L2tpTunnelDown down:
+                foreach (Link link in _links.Values.Where(l => l.Session.Tunnel == down.Tunnel).ToArray())
+                {
+                    link.Ppp.LowerDown(now, down.Reason);
+                    Forget(link, down.Reason);
+                }
+                break;
+        }
+    }
+
+    /// <summary>
+    /// A server-side PPP link: the methods of <c>l2tp.auth</c>, users from <c>secrets.eap-*</c>, and for IPCP the
+    /// authenticated user's lease from the l2tp pools (the user is the identity, as EAP identities are for IKEv2).
+    /// </summary>
+    private Link NewServerLink(L2tpEngine engine, L2tpSession session, L2tpConfig l2tp)
+    {
+        Link? link = null;
+        IPEndPoint peer = session.Tunnel.RemoteEndpoint;
+        var ppp = new PppSession(new PppOptions
+        {
+            Role = PppRole.Server,
+            Name = $"ppp[{session.Tunnel.LocalTunnelId}/{session.LocalSessionId}]",
+            AuthenticationProtocols = [.. l2tp.Auth.Select(ToPpp)],
+            FindPassword = user => _config().FindEapSecret(user)?.Secret,
+            Mru = l2tp.Mru,
+            LocalAddress = l2tp.LocalIp,
+            Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Distinct()],
+            Nbns = [.. l2tp.Pools.SelectMany(_pools.Nbns).Distinct()],
+            AssignPeerAddress = user =>
+            {
+                if (link!.Lease is { } held) return held.Address;
+                link.Lease = _pools.Acquire(l2tp.Pools, user, AddressFamily.InterNetwork, null, peer);
+                if (link.Lease is null) L2tpLogHost.PoolExhausted(_logger, string.Join(", ", l2tp.Pools), user);
+                return link.Lease?.Address;
+            },
+        }, _loggers.CreateLogger("ppp"));
+        link = new Link(engine, session, ppp, client: false);
+        return link;
+    }
+
+    private static PppAuthenticationProtocol ToPpp(PppAuthMethod method) => method switch
+    {
+        PppAuthMethod.ChapMd5 => PppAuthenticationProtocol.ChapMd5,
+        PppAuthMethod.Pap => PppAuthenticationProtocol.Pap,
+        _ => PppAuthenticationProtocol.MsChapV2,
+    };
+
+    private void OnPppEvent(DateTimeOffset now, Link link, PppEvent e)
+    {
+        switch (e)
+        {
+            case PppNetworkUp up:
+            {
+                IPAddress mine = link.Client ? up.LocalAddress : up.PeerAddress;
+                if (link.Address is { } old && !old.Equals(mine)) _byAddress.TryRemove(old, out _);
+                link.Address = mine;
+                _byAddress[mine] = link;
+                if (link.Client)
+                {
+                    _dataPlane.AddVirtualIp(up.LocalAddress);
+                    link.Connected?.TrySetResult(null);
+                }
+                else
+                {
+                    // The peer's address routes into the TUN device, where OnTunPacket hands it to this link.
+                    string prefix = $"{up.PeerAddress}/32";
+                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name);
+                    if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
+                    else link.Routes = [prefix];
+                }
+                L2tpLogHost.LinkUp(_logger, link.Ppp.AuthenticatedUser ?? "-", up.PeerAddress.ToString(), up.LocalAddress.ToString(),
+                    up.Dns.Count > 0 ? string.Join(", ", up.Dns) : "none", link.Session.Tunnel.RemoteEndpoint.ToString());
+                break;
+            }
+            case PppAuthenticationFailed failed:
+                link.Connected?.TrySetResult($"PPP authentication failed: {failed.Reason}");
+                break;
+            case PppDown down:
+                link.Connected?.TrySetResult($"PPP down: {down.Reason}");
+                link.Engine.CloseSession(now, link.Session, down.Reason);
+                Forget(link, down.Reason);
+                break;
+        }
+    }
+
+    /// <summary>Drops a link: its lease back to the pool, its route and address gone.</summary>
+    private void Forget(Link link, string reason)
+    {
+        if (!_links.Remove(link.Session)) return;
+        if (link.Address is { } address)
+        {
+            _byAddress.TryRemove(address, out _);
+            if (link.Client) _dataPlane.RemoveVirtualIp(address);
+        }
+        foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
+        if (link.Lease is { } lease) _pools.Release(lease);
+        link.Connected?.TrySetResult($"L2TP session closed: {reason}");
+        L2tpLogHost.LinkDown(_logger, link.Ppp.AuthenticatedUser ?? "-", link.Session.Tunnel.RemoteEndpoint.ToString(), reason);
+        link.Ppp.Dispose();
+    }
+
+    /// <summary>
+    /// <c>portcullis l2tp-connect</c>: an L2TP tunnel and session to a peer we hold a transport-mode SA with, PPP as a
+    /// client with a user and password; done when IPCP gave us an address (which goes on the TUN device, with routes for
+    /// <paramref name="routes"/> through it), or failed with the reason.
+    /// </summary>
+    public Task<string?> Connect(DateTimeOffset now, IPEndPoint peer, string user, byte[] password, IReadOnlyList<string> routes)
+    {
+        _client ??= new L2tpClient(new L2tpOptions { HostName = Environment.MachineName }, _loggers.CreateLogger("l2tp"));
+        _client.FrameReceived = OnFrame;
+        L2tpTunnel tunnel = _client.Tunnels.FirstOrDefault(t => t.RemoteEndpoint.Equals(peer) && t.State != L2tpTunnelState.Closing)
+            ?? _client.Connect(now, new IPEndPoint(IPAddress.Any, EspDataPlane.L2tpPort), peer);
+        L2tpSession session = _client.OpenSession(now, tunnel);
+        var ppp = new PppSession(new PppOptions
+        {
+            Role = PppRole.Client,
+            Name = $"ppp[{tunnel.LocalTunnelId}/{session.LocalSessionId}]",
+            UserName = user,
+            Password = password,
+            AuthenticationProtocols = [PppAuthenticationProtocol.MsChapV2, PppAuthenticationProtocol.ChapMd5, PppAuthenticationProtocol.Pap],
+        }, _loggers.CreateLogger("ppp"));
+        var link = new Link(_client, session, ppp, client: true) { Connected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously) };
+        _links[session] = link;
+        Task<string?> done = link.Connected.Task;
+        _ = done.ContinueWith(t =>
+        {
+            if (t.Result is not null) return;
+            _post(() =>
+            {
+                foreach (string prefix in routes)
+                {
+                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, link.Address);
+                    if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
+                }
+                link.Routes = routes;
+            });
+        }, TaskScheduler.Default);
+        Pump(now);
+        return done;
+    }
+
+    /// <summary>The L2TP tunnels and PPP links, for <c>list-sas</c>.</summary>
+    public string Describe()
+    {
+        if (_links.Count == 0 && _server is null && _client is null) return "";
+        var text = new System.Text.StringBuilder();
+        foreach (Link link in _links.Values)
+            text.Append($"l2tp: {(link.Client ? "client" : "server")} tunnel {link.Session.Tunnel.LocalTunnelId}/{link.Session.LocalSessionId} with " +
+                $"{link.Session.Tunnel.RemoteEndpoint}, PPP {(link.Ppp.IsNetworkUp ? "up" : link.Ppp.Phase.ToString().ToLowerInvariant())}, user '{link.Ppp.AuthenticatedUser ?? "-"}', " +
+                $"address {link.Address?.ToString() ?? "-"}, frames in {link.Session.FramesReceived}, out {link.Session.FramesSent}\n");
+        return text.ToString();
+    }
+
+    /// <summary>StopCCN to every peer (daemon shutdown); routes and leases are dropped.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        _server?.CloseAll(now, "daemon stopping");
+        _client?.CloseAll(now, "daemon stopping");
+        Pump(now);
+        foreach (Link link in _links.Values.ToArray()) Forget(link, "daemon stopping");
+    }
+}
+
+/// <summary>The L2TP host's log lines.</summary>
+internal static partial class L2tpLogHost
+{
+    [LoggerMessage(EventId = 620, Level = LogLevel.Warning, Message = "L2TP from {Peer} inside IPsec, but no l2tp section is configured: dropped")]
+    public static partial void NoServer(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 621, Level = LogLevel.Warning, Message = "L2TP to {Peer} not sent: no transport-mode SA with it (L2TP never leaves unprotected)")]
+    public static partial void NoSa(ILogger logger, string peer);
+
+    [LoggerMessage(EventId = 622, Level = LogLevel.Warning, Message = "no address left in pools {Pools} for PPP user '{User}'")]
+    public static partial void PoolExhausted(ILogger logger, string pools, string user);
+
+    [LoggerMessage(EventId = 623, Level = LogLevel.Information, Message = "PPP link up: user '{User}', peer {PeerAddress}, local {LocalAddress}, DNS {Dns}, over L2TP with {Peer}")]
+    public static partial void LinkUp(ILogger logger, string user, string peerAddress, string localAddress, string dns, string peer);
+
+    [LoggerMessage(EventId = 624, Level = LogLevel.Information, Message = "PPP link down: user '{User}' with {Peer}: {Reason}")]
+    public static partial void LinkDown(ILogger logger, string user, string peer, string reason);
+
+    [LoggerMessage(EventId = 625, Level = LogLevel.Warning, Message = "cleartext L2TP from {Peer} dropped: L2TP is accepted only inside an IPsec SA")]
+    public static partial void Cleartext(ILogger logger, string peer);
+}
