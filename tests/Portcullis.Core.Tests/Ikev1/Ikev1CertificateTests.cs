@@ -6,9 +6,7 @@ using Portcullis.Core.Ikev1;
 using Portcullis.Core.Ikev2;
 using Portcullis.Core.Pki;
 using Portcullis.Core.Tests.Ikev2;
-using OpenSsl = Portcullis.Core.Tests.Pki.OpenSsl;
-using OpenSslFactAttribute = Portcullis.Core.Tests.Pki.OpenSslFactAttribute;
-using TestPki = Portcullis.Core.Tests.Ikev2.TestPki;
+using Portcullis.Core.Tests.Pki;
 using static Portcullis.Core.Tests.Ikev2.EnginePair;
 
 namespace Portcullis.Core.Tests.Ikev1;
@@ -28,14 +26,18 @@ public class Ikev1CertificateTests
         };
     }
 
-    private static EnginePair CertPair(TestPki pki, (X509Certificate2, AsymmetricAlgorithm)? leftCert = null, bool aggressive = false)
+    private static Issued Ca(string dn = "CN=Test CA, O=Portcullis Test, C=CH", KeyKind kind = KeyKind.Rsa2048) => TestPki.Root(dn, kind);
+
+    private static Issued Leaf(Issued ca, string dn, string dns, KeyKind kind = KeyKind.Rsa2048) => TestPki.Issue(ca, dn, kind, dns: [dns]);
+
+    private static EnginePair CertPair(Issued ca, Issued? leftCert = null, bool aggressive = false, KeyKind kind = KeyKind.Rsa2048)
     {
-        (X509Certificate2 lc, AsymmetricAlgorithm lk) = leftCert ?? pki.Issue("CN=client.example, O=Portcullis Test", dns: "client.example");
-        (X509Certificate2 rc, AsymmetricAlgorithm rk) = pki.Issue("CN=server.example, O=Portcullis Test", dns: "server.example");
+        Issued left = leftCert ?? Leaf(ca, "CN=client.example, O=Portcullis Test", "client.example", kind);
+        Issued right = Leaf(ca, "CN=server.example, O=Portcullis Test", "server.example", kind);
         var pair = new EnginePair(new PortcullisConfig { Connections = [Conn(true, "@server.example", aggressive)], Secrets = [] },
-            new PortcullisConfig { Connections = [Conn(false, null, aggressive)], Secrets = [] }) { Now = DateTimeOffset.UtcNow };
-        pair.Left.Credentials = CredentialStore.FromItems([pki.Ca], [lc], [lk], []);
-        pair.Right.Credentials = CredentialStore.FromItems([pki.Ca], [rc], [rk], []);
+            new PortcullisConfig { Connections = [Conn(false, null, aggressive)], Secrets = [] }) { Now = TestPki.Now };
+        pair.Left.Credentials = CredentialStore.FromItems([ca.Cert], [left.Cert], [left.Key], []);
+        pair.Right.Credentials = CredentialStore.FromItems([ca.Cert], [right.Cert], [right.Key], []);
         return pair;
     }
 
@@ -44,13 +46,13 @@ public class Ikev1CertificateTests
     [InlineData(true)]
     public void RSA_signatures_authenticate_both_sides(bool aggressive)
     {
-        EnginePair pair = CertPair(new TestPki(ecdsa: false), aggressive: aggressive);
+        EnginePair pair = CertPair(Ca(), aggressive: aggressive);
         pair.Establish();
         Assert.Single(pair.Events<ChildSaInstalled>(Side.Left));
         Assert.Single(pair.Events<ChildSaInstalled>(Side.Right));
         IsakmpSa r = Assert.Single(pair.Right.Ikev1.Sas), l = Assert.Single(pair.Left.Ikev1.Sas);
-        Assert.Equal("CN=client.example, O=Portcullis Test", r.RemoteCertificate!.Subject);
-        Assert.Equal("CN=server.example, O=Portcullis Test", l.RemoteCertificate!.Subject);
+        Assert.Contains("CN=client.example", r.RemoteCertificate!.Subject);
+        Assert.Contains("CN=server.example", l.RemoteCertificate!.Subject);
         Assert.Equal("client.example", r.RemoteId!.ToString());
         // Each asked for the other's certificate, so each sent it with its signature.
         string idProof = aggressive ? "CERT SIG" : "[ID CERT SIG";
@@ -63,8 +65,8 @@ public class Ikev1CertificateTests
     [Fact]
     public void A_certificate_from_another_CA_is_refused()
     {
-        var other = new TestPki(ecdsa: false, "CN=Other CA, O=Elsewhere");
-        EnginePair pair = CertPair(new TestPki(ecdsa: false), other.Issue("CN=client.example, O=Portcullis Test", dns: "client.example"));
+        Issued other = Ca("CN=Other CA, O=Elsewhere");
+        EnginePair pair = CertPair(Ca(), Leaf(other, "CN=client.example, O=Portcullis Test", "client.example"));
         pair.Establish();
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("authentication of 'client.example' failed"));
         Assert.Contains(pair.LeftLog.Warnings, w => w.Contains("AUTHENTICATION_FAILED"));
@@ -75,7 +77,7 @@ public class Ikev1CertificateTests
     [Fact]
     public void An_ECDSA_certificate_is_not_usable_for_IKEv1_signatures_and_the_log_says_so()
     {
-        EnginePair pair = CertPair(new TestPki(ecdsa: true));
+        EnginePair pair = CertPair(Ca(kind: KeyKind.P256), kind: KeyKind.P256);
         pair.Establish();
         Assert.Contains(pair.LeftLog.Warnings.Concat(pair.LeftLog.Lines.Select(l => l.Text)), w => w.Contains("IKEv1 signs with RSA only"));
         Assert.Empty(pair.Events<ChildSaInstalled>(Side.Left));
