@@ -82,7 +82,7 @@ public sealed partial class IkeSa
     /// CERT payloads (ours, then the intermediate CAs that are not self-signed) and AUTH for our side, or a reason
     /// why we cannot authenticate. PSK and public key only; EAP's AUTH comes from the MSK later.
     /// </summary>
-    private string? OurAuthPayloads(DateTimeOffset now, ConnectionConfig conn, Identity localId, Identity? remoteId, List<Payload> into)
+    private string? OurAuthPayloads(ConnectionConfig conn, Identity localId, Identity? remoteId, List<Payload> into)
     {
         byte[] octets = SignedOctets(IsInitiator, _localIdBody);
         switch (conn.Local.Class)
@@ -101,8 +101,7 @@ public sealed partial class IkeSa
                 if (conn.SendCert == SendCertPolicy.Always || (conn.SendCert == SendCertPolicy.IfAsked && _peerSentCertReq))
                 {
                     into.Add(new CertPayload(CertEncoding.X509Signature, cert.RawData));
-                    CertificateValidation own = _engine.Credentials.Validate(cert, [], null, now);
-                    foreach (X509Certificate2 ca in own.Chain.Skip(1).Where(c => c.SubjectName.RawData.AsSpan().SequenceEqual(c.IssuerName.RawData) is false))
+                    foreach (X509Certificate2 ca in _engine.Credentials.IntermediatesFor(cert))
                         into.Add(new CertPayload(CertEncoding.X509Signature, ca.RawData));
                 }
                 into.Add(SignatureAuthentication.Sign(key, octets, _peerSignatureHashes, out _));
@@ -192,7 +191,7 @@ public sealed partial class IkeSa
         }
         else
         {
-            string? problem = OurAuthPayloads(now, conn, LocalId, conn.Remote.Id, auth);
+            string? problem = OurAuthPayloads(conn, LocalId, conn.Remote.Id, auth);
             if (problem is not null)
             {
                 Remove(now, problem);
@@ -410,7 +409,7 @@ public sealed partial class IkeSa
         var ourId = new IdPayload(PayloadType.IdResponder, localId);
         _localIdBody = ourId.BodyBytes();
         var payloads = new List<Payload> { ourId };
-        if (OurAuthPayloads(now, conn, localId, idi.Identity, payloads) is { } ours)
+        if (OurAuthPayloads(conn, localId, idi.Identity, payloads) is { } ours)
         {
             IkeLog.SaWarning(Log, Name, Uid, $"cannot authenticate ourselves: {ours}");
             Refuse(now, request, local, remote, ours);

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -30,7 +31,8 @@ internal sealed class L2tpService : IDisposable
     private L2tpServer? _server;
     private L2tpClient? _client;
     private readonly Dictionary<L2tpSession, Link> _links = [];
-    private readonly ConcurrentDictionary<IPAddress, Link> _byAddress = new();
+    // Keyed by the IPv4 address as a number: the TUN reader looks every packet up here while a PPP link is up.
+    private readonly ConcurrentDictionary<uint, Link> _byAddress = new();
     private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
     private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
     private readonly byte[] _datagram = new byte[TunDevice.MaxPacketSize + 128];
@@ -121,6 +123,13 @@ internal sealed class L2tpService : IDisposable
         link.Ppp.HandleFrame(DateTimeOffset.UtcNow, frame);
     }
 
+    private static uint Key(IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[4];
+        address.TryWriteBytes(a, out _);
+        return BinaryPrimitives.ReadUInt32BigEndian(a);
+    }
+
     private static bool SourceIs(ReadOnlySpan<byte> ip, IPAddress address)
     {
         Span<byte> a = stackalloc byte[4];
@@ -134,8 +143,7 @@ internal sealed class L2tpService : IDisposable
     public bool OnTunPacket(ReadOnlySpan<byte> packet)
     {
         if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
-        var destination = new IPAddress(packet.Slice(16, 4));
-        var source = new IPAddress(packet.Slice(12, 4));
+        uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
         if (!_byAddress.TryGetValue(destination, out Link? link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
         byte[] copy = packet.ToArray();
         _post(() => SendIp(link, copy));
@@ -261,9 +269,9 @@ internal sealed class L2tpService : IDisposable
             case PppNetworkUp up:
             {
                 IPAddress mine = link.Client ? up.LocalAddress : up.PeerAddress;
-                if (link.Address is { } old && !old.Equals(mine)) _byAddress.TryRemove(old, out _);
+                if (link.Address is { } old && !old.Equals(mine)) _byAddress.TryRemove(Key(old), out _);
                 link.Address = mine;
-                _byAddress[mine] = link;
+                _byAddress[Key(mine)] = link;
                 if (link.Client)
                 {
                     _dataPlane.AddVirtualIp(up.LocalAddress);
@@ -298,7 +306,7 @@ internal sealed class L2tpService : IDisposable
         if (!_links.Remove(link.Session)) return;
         if (link.Address is { } address)
         {
-            _byAddress.TryRemove(address, out _);
+            _byAddress.TryRemove(Key(address), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address);
         }
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
