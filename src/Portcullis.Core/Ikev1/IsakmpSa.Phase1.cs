@@ -503,8 +503,7 @@ public sealed partial class IsakmpSa
     private string? CheckPeerIdentity(Identity? peerId)
     {
         if (peerId is null) return "the ID payload is missing or names no identity";
-        if (Connection.Remote.Id is { } wanted && !wanted.Equals(peerId)
-            && !(wanted.Type == IdType.DerAsn1Dn && peerId.Type == IdType.DerAsn1Dn && CertificateIdentity.DnMatches(wanted, peerId)))
+        if (Connection.Remote.Id is { } wanted && !CertificateIdentity.IdentityMatches(wanted, peerId))
             return $"peer identity '{peerId}' is not the configured '{wanted}'";
         return null;
     }

@@ -384,8 +384,7 @@ public sealed partial class IkeEngine
         foreach (ConnectionConfig c in candidates)
         {
             if (c.Remote.Class != offered) continue;
-            if (c.Remote.Id is not null && !c.Remote.Id.Equals(peerId)
-                && !(c.Remote.Id.Type == IdType.DerAsn1Dn && peerId.Type == IdType.DerAsn1Dn && Pki.CertificateIdentity.DnMatches(c.Remote.Id, peerId))) continue;
+            if (c.Remote.Id is not null && !Pki.CertificateIdentity.IdentityMatches(c.Remote.Id, peerId)) continue;
             Identity ourId = c.Local.Id ?? Identity.FromAddress(local);
             if (wantedLocalId is not null && !wantedLocalId.Equals(ourId)) continue;
             return c;

@@ -250,7 +250,7 @@ public sealed partial class IkeSa
                 Remove(now, $"IKE_AUTH failed: {what}");
                 return;
             }
-            if (conn.Remote.Id is not null && !IdentityMatches(conn.Remote.Id, idr.Identity))
+            if (conn.Remote.Id is not null && !CertificateIdentity.IdentityMatches(conn.Remote.Id, idr.Identity))
             {
                 IkeLog.PeerAuthenticationFailed(Log, Name, Uid, idr.Identity.ToString(), $"identified as '{idr.Identity}', configured '{conn.Remote.Id}'");
                 Remove(now, $"peer identified as '{idr.Identity}', configured '{conn.Remote.Id}'");
@@ -559,7 +559,4 @@ public sealed partial class IkeSa
         _leases.Clear();
     }
 
-    /// <summary>A configured identity against the one the peer sent: equal, or a DN with <c>*</c> wildcards that matches.</summary>
-    private static bool IdentityMatches(Identity configured, Identity actual) =>
-        configured.Equals(actual) || (configured.Type == IdType.DerAsn1Dn && actual.Type == IdType.DerAsn1Dn && CertificateIdentity.DnMatches(configured, actual));
 }

@@ -70,6 +70,12 @@ public static class CertificateIdentity
     }
 
     /// <summary>
+    /// A configured identity against the one a peer sent: equal, or DNs that match with the configured one's <c>*</c>
+    /// wildcards. What IKEv2 and IKEv1 connections and connection lookup all compare with.
+    /// </summary>
+    public static bool IdentityMatches(Identity configured, Identity actual) => configured.Equals(actual) || DnMatches(configured, actual);
+
+    /// <summary>
     /// True when two ID_DER_ASN1_DN identities match: <paramref name="actual"/> (what a peer sent) against
     /// <paramref name="configured"/>, attribute by attribute, with a <c>*</c> value in the configured one matching any
     /// value. False when either is not a DN.
