@@ -152,6 +152,9 @@ public sealed class ChildSa : IDisposable
     /// <summary>Why <see cref="RekeyAt"/> is set: the rekey_time, or a retry after a refused or moved rekey (for the log).</summary>
     internal string RekeyReason { get; set; } = "rekey_time";
 
+    /// <summary>Why our DELETE of it was sent (State Deleting), for the log line when it is answered.</summary>
+    internal string? DeleteReason { get; set; }
+
     /// <summary>A CREATE_CHILD_SA rekeying this SA is under way from our side.</summary>
     internal bool Rekeying { get; set; }
 
@@ -178,6 +181,12 @@ public sealed class ChildSa : IDisposable
 
     /// <summary>The losing new SA of a simultaneous rekey: another successor took its predecessor's place (RFC 7296 §2.8.1).</summary>
     public bool IsRedundant => Replaces is { } previous && previous.ReplacedBy != this;
+
+    /// <summary>
+    /// Made by the peer's rekey, which it has not finished yet: the SA it replaces is still there (the peer deletes it
+    /// once our response arrives). Whether we already send on this one does not tell: that follows the traffic.
+    /// </summary>
+    public bool AwaitsPeerRekeyCompletion => !CreatedByUs && Replaces is { State: ChildSaState.Installed or ChildSaState.Deleting } previous && previous.ReplacedBy == this;
 
     /// <summary>ESP goes inside UDP (RFC 3948): NAT was detected, or encapsulation was forced.</summary>
     public bool UdpEncapsulation => Owner.UdpEncapsulation;

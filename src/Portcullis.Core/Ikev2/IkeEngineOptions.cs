@@ -85,6 +85,20 @@ public sealed record IkeEngineOptions
     }
 
     /// <summary>
+    /// How long a request is retransmitted before it is given up (every delay up to the last try). A peer whose
+    /// response got lost keeps retransmitting this long, so an SA it may still be rekeying is kept at least as long.
+    /// </summary>
+    public TimeSpan RetransmitBudget
+    {
+        get
+        {
+            TimeSpan total = TimeSpan.Zero;
+            for (int tries = 0; tries <= RetransmitTries; tries++) total += RetransmitDelay(tries);
+            return total;
+        }
+    }
+
+    /// <summary>
     /// Denial-of-service protection for the responder (strongSwan's <c>charon.dos_protection</c>, default yes):
     /// stateless cookies past <see cref="CookieThreshold"/> and the per-address <see cref="BlockThreshold"/>.
     /// </summary>

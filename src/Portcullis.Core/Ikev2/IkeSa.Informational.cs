@@ -62,9 +62,9 @@ public sealed partial class IkeSa
         }
         State = IkeSaState.Deleting;
         _queue.Clear();
-        // The DELETE goes out at once, even if another request is outstanding (window size 1 is honoured by
-        // dropping that request: the SA is going away).
-        _outstanding = null;
+        // A request already on the wire keeps its message ID: the DELETE goes out after its response (or the SA goes
+        // when its retransmissions give up). Sending the DELETE with the next ID at once would leave a hole when that
+        // request was lost, and the peer (window size 1) would drop the DELETE and everything after it.
         Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Ike, [])], (t, _) => Remove(t, reason), RequestKind.IkeDelete);
     }
 
@@ -72,7 +72,14 @@ public sealed partial class IkeSa
     internal void DeleteChild(DateTimeOffset now, ChildSa child, string reason)
     {
         if (child.State != ChildSaState.Installed) return;
+        // An IKE SA rekey may have moved it on (a late CREATE_CHILD_SA response): its current IKE SA sends the DELETE.
+        if (child.Owner is IkeSa owner && owner != this)
+        {
+            owner.DeleteChild(now, child, reason);
+            return;
+        }
         child.State = ChildSaState.Deleting;
+        child.DeleteReason = reason;
         Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [child.InboundSpi])],
             (_, _) => child.IkeSa.RemoveChild(child, reason), RequestKind.ChildDelete);
     }

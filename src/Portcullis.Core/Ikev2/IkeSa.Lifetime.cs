@@ -11,6 +11,9 @@ public sealed partial class IkeSa
 {
     private DateTimeOffset? _ikeRekeyAt, _reauthAt, _ikeExpireAt;
     private string _expireReason = "IKE_SA lifetime expired";
+
+    /// <summary>Superseded by a rekey and only waiting for the peer's DELETE: nothing of its own is started on it.</summary>
+    private bool _awaitingPeerDelete;
     private DateTimeOffset _lastInbound;
 
     /// <summary>Last time an authenticated message arrived from the peer.</summary>
@@ -73,7 +76,7 @@ public sealed partial class IkeSa
             Min(DpdDeadline);
             if (State != IkeSaState.Established) return t;
             Min(_ikeExpireAt);
-            if (_rekeyedBy is not null) return t;
+            if (_rekeyedBy is not null || _awaitingPeerDelete) return t;
             Min(_ikeRekeyAt);
             Min(_reauthAt);
             Min(DpdDueAt);
@@ -81,7 +84,7 @@ public sealed partial class IkeSa
             {
                 if (child.State != ChildSaState.Installed) continue;
                 Min(child.ExpireAt);
-                if (!child.Rekeying && child.ReplacedBy is null) Min(child.RekeyAt);
+                if (!child.Rekeying && child.ReplacedBy is null && !child.IsRedundant) Min(child.RekeyAt);
             }
             return t;
         }
@@ -102,7 +105,7 @@ public sealed partial class IkeSa
             Delete(now, _expireReason);
             return;
         }
-        if (_rekeyedBy is not null) return;
+        if (_rekeyedBy is not null || _awaitingPeerDelete) return;
         if (_reauthAt is { } reauth && now >= reauth)
         {
             _reauthAt = null;
@@ -121,8 +124,15 @@ public sealed partial class IkeSa
                 child.ExpireAt = null;
                 ExpireChild(now, child, "life_time expired");
             }
-            else if (child.RekeyAt is { } soft && now >= soft && !child.Rekeying && child.ReplacedBy is null)
+            else if (child.RekeyAt is { } soft && now >= soft && !child.Rekeying && child.ReplacedBy is null && !child.IsRedundant)
             {
+                if (child.AwaitsPeerRekeyCompletion)
+                {
+                    // We answered the peer's rekey, but it has not deleted the old SA yet: its
+                    // exchange may still be retransmitting. Renewing now would meet CHILD_SA_NOT_FOUND; wait for it.
+                    (child.RekeyAt, child.RekeyReason) = (RetryTime(now, s_retryAfterTemporaryFailure), "after the peer finished its rekey");
+                    continue;
+                }
                 child.RekeyAt = null;
                 RekeyChild(now, child, child.RekeyReason);
             }
@@ -153,11 +163,13 @@ public sealed partial class IkeSa
 
     /// <summary>
     /// The peer stopped answering: the SA goes without a DELETE, and each CHILD SA's <c>dpd_action</c> follows
-    /// (clear, trap, or restart). An SA that was being deleted anyway just goes.
+    /// (clear, trap, or restart). An SA that was being deleted or superseded anyway just goes.
     /// </summary>
     private void PeerDead(DateTimeOffset now, string reason)
     {
-        if (State != IkeSaState.Established || _rekeyedBy is not null)
+        // A superseded SA (rekeyed, or the redundant one of a rekey collision) carries no CHILD SA any more: the
+        // peer's silence on it says nothing about the peer, whose surviving SA is alive.
+        if (State != IkeSaState.Established || _rekeyedBy is not null || _awaitingPeerDelete)
         {
             Remove(now, reason);
             return;

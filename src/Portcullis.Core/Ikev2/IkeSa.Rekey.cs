@@ -61,6 +61,14 @@ public sealed partial class IkeSa
         return Compare(lowA, lowB) < 0;
     }
 
+    /// <summary>
+    /// Another installed CHILD SA of the same config and selectors that is nobody's loser: the successor the peer's
+    /// rekey made, or the survivor of a simultaneous rekey.
+    /// </summary>
+    private ChildSa? LiveSibling(ChildSa old) =>
+        _children.FirstOrDefault(c => c != old && c.Config == old.Config && c.State == ChildSaState.Installed && !c.Superseded && !c.IsRedundant
+            && c.LocalTs.SequenceEqual(old.LocalTs) && c.RemoteTs.SequenceEqual(old.RemoteTs));
+
     private DateTimeOffset RetryTime(DateTimeOffset now, TimeSpan baseDelay) => now + baseDelay + baseDelay * _engine.RandomFraction();
 
     // ---------------------------------------------------------------------------------------------------------
@@ -70,14 +78,15 @@ public sealed partial class IkeSa
     /// <summary>Rekeys a CHILD SA: CREATE_CHILD_SA with N(REKEY_SA), new SPI, nonce and (with PFS) a new key exchange.</summary>
     internal void RekeyChild(DateTimeOffset now, ChildSa old, string why = "on request", KeyExchangeTransform? group = null, int attempt = 0)
     {
-        if (old.State != ChildSaState.Installed || old.Rekeying || old.ReplacedBy is not null) return;
+        // A redundant SA (the loser of a simultaneous rekey) is its creator's to delete, never to renew.
+        if (old.State != ChildSaState.Installed || old.Rekeying || old.ReplacedBy is not null || old.IsRedundant) return;
         old.Rekeying = true;
         uint spi = 0;
         byte[] nonce = [];
         IKeyExchange? ke = null;
         Request(now, ExchangeType.CreateChildSa, t =>
         {
-            if (old.State != ChildSaState.Installed || old.ReplacedBy is not null || old.IkeSa != this || State != IkeSaState.Established || _rekeyedBy is not null)
+            if (old.State != ChildSaState.Installed || old.ReplacedBy is not null || old.IsRedundant || old.IkeSa != this || State != IkeSaState.Established || _rekeyedBy is not null)
             {
                 // Superseded while queued: the peer rekeyed it first, or the IKE SA moved on (its successor retries).
                 old.Rekeying = false;
@@ -117,6 +126,13 @@ public sealed partial class IkeSa
         {
             switch (error.NotifyType)
             {
+                case NotifyType.ChildSaNotFound when LiveSibling(old) is { } sibling:
+                    // The peer already replaced it (its rekey won, or ours of an SA it had found redundant crossed its
+                    // DELETE): the sibling carries the traffic, and creating another would leave a duplicate for good.
+                    IkeLog.RekeyCollision(Log, Name, Uid, what, $"the peer no longer has it and {{{sibling.Uid}}} replaces it; nothing to recreate");
+                    ActivateOutbound(sibling);
+                    RemoveChild(old, "rekeyed");
+                    return;
                 case NotifyType.ChildSaNotFound:
                     // §2.25: the peer no longer has it; drop ours silently and create the CHILD SA afresh.
                     IkeLog.SaWarning(Log, Name, Uid, $"peer does not know {what} (CHILD_SA_NOT_FOUND); creating it afresh");
@@ -345,13 +361,13 @@ public sealed partial class IkeSa
                 IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"ours [{fresh.Uid}] is redundant and is deleted, the peer's [{theirs.Uid}] stays");
                 fresh.Delete(now, "redundant after a simultaneous IKE_SA rekey");
                 // The peer, whose SA survives, deletes this one.
-                ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted the rekeyed IKE_SA");
+                ExpireIn(now, PeerRekeyPatience, "the peer never deleted the rekeyed IKE_SA");
                 return;
             }
             IkeLog.RekeyCollision(Log, Name, Uid, "the IKE_SA", $"ours [{fresh.Uid}] stays, the peer deletes its [{theirs.Uid}]");
             theirs.MoveChildrenTo(now, fresh);
             // Should the peer never learn that it lost (our response to it lost for good), we delete its SA ourselves.
-            theirs.ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted its redundant IKE_SA");
+            theirs.ExpireIn(now, PeerRekeyPatience, "the peer never deleted its redundant IKE_SA");
         }
         MoveChildrenTo(now, fresh);
         _rekeyedBy = fresh;
@@ -418,7 +434,7 @@ public sealed partial class IkeSa
         _rekeyedBy = fresh;
         // The peer deletes this one; should it never do so, we do after a while. Not while our own rekey of it is
         // still in flight: its response decides which new IKE SA survives, and who deletes this one.
-        if (!_ikeRekeying) ExpireIn(now, TimeSpan.FromSeconds(30), "the peer never deleted the rekeyed IKE_SA");
+        if (!_ikeRekeying) ExpireIn(now, PeerRekeyPatience, "the peer never deleted the rekeyed IKE_SA");
     }
 
     /// <summary>The successor IKE SA of a rekey: keys from SK_d of this one (§2.18), identities and endpoints inherited.</summary>
@@ -461,10 +477,18 @@ public sealed partial class IkeSa
         return fresh;
     }
 
+    /// <summary>
+    /// How long we wait for the peer to delete an IKE SA it should delete after a rekey: as long as it may still be
+    /// retransmitting a request of its own on it (its response lost), so that we never delete an SA under a rekey the
+    /// peer has not finished, which would take the CHILD SAs waiting on it along.
+    /// </summary>
+    private TimeSpan PeerRekeyPatience => _engine.Options.RetransmitBudget + _engine.Options.RetransmitTimeout;
+
     private void ExpireIn(DateTimeOffset now, TimeSpan delay, string reason)
     {
         _ikeExpireAt = now + delay;
         _expireReason = reason;
+        _awaitingPeerDelete = true;
     }
 
     /// <summary>
@@ -495,7 +519,15 @@ public sealed partial class IkeSa
             }
             successor._children.Add(child);
         }
+        ChildSa[] deleting = [.. _children.Where(c => c.State == ChildSaState.Deleting)];
         _children.Clear();
+        // A DELETE still queued here goes with this IKE SA: the successor sends it instead, or the CHILD SA it was
+        // for would stay installed at both ends for good.
+        foreach (ChildSa child in deleting)
+        {
+            child.State = ChildSaState.Installed;
+            successor.DeleteChild(now, child, child.DeleteReason ?? "rekeyed");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

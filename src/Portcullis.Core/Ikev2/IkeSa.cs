@@ -314,6 +314,13 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
             case MessageError.IntegrityCheckFailed:
                 IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, "integrity check failed");
                 return;
+            case MessageError.UnexpectedProtection when header.IsResponse && (_outstanding?.Kind == RequestKind.IkeDelete || _awaitingPeerDelete)
+                && IsInvalidIkeSpi(datagram, header):
+                // §2.21.4: the peer no longer knows this IKE SA (its own DELETE crossed ours, our answer to it was lost,
+                // or it never saw our answer to its rekey). Unauthenticated, but it can only end an SA we are deleting
+                // or that a rekey superseded, which carries no CHILD SA: no need to retransmit on.
+                Remove(now, $"{_outstanding!.Exchange} request {_outstanding.MessageId} answered with INVALID_IKE_SPI: the peer no longer has it");
+                return;
             case MessageError.UnsupportedCriticalPayload when !header.IsResponse:
                 IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, $"unsupported critical payload {(byte)critical!.Value}");
                 _expectedRequestId++;
@@ -393,6 +400,11 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
     {
         if (LocalBehindNat && _nextKeepalive is null) _nextKeepalive = now + _engine.Options.KeepaliveInterval;
     }
+
+    /// <summary>An unprotected response carrying only N(INVALID_IKE_SPI), as a peer sends for an IKE SA it does not know.</summary>
+    private static bool IsInvalidIkeSpi(ReadOnlySpan<byte> datagram, IkeHeader header) =>
+        IkeMessage.TryDecode(datagram, header, null, out IkeMessage? message, out _, out _) == MessageError.None
+        && message!.Payloads is [NotifyPayload { NotifyType: NotifyType.InvalidIkeSpi }];
 
     // --- Removal ---
 

@@ -16,17 +16,18 @@ public class Ikev2RekeyTests
 
     /// <summary>A copy of a connection with other lifetimes and liveness settings (the config classes are init-only).</summary>
     private static ConnectionConfig Tune(ConnectionConfig c, TimeSpan? rekeyTime = null, TimeSpan? reauthTime = null, TimeSpan? dpdDelay = null,
-        TimeSpan? dpdTimeout = null, TimeSpan? childRekeyTime = null, CloseAction dpdAction = CloseAction.None, ulong rekeyBytes = 0) => new()
+        TimeSpan? dpdTimeout = null, TimeSpan? childRekeyTime = null, CloseAction dpdAction = CloseAction.None, ulong rekeyBytes = 0,
+        TimeSpan? overTime = null, TimeSpan? childLifeTime = null, TimeSpan? randTime = null) => new()
     {
         Name = c.Name, Location = c.Location, Version = c.Version, LocalAddrs = c.LocalAddrs, RemoteAddrs = c.RemoteAddrs,
         Proposals = c.Proposals, Encap = c.Encap, Local = c.Local, Remote = c.Remote,
-        RekeyTime = rekeyTime ?? c.RekeyTime, ReauthTime = reauthTime ?? c.ReauthTime, RandTime = TimeSpan.Zero,
+        RekeyTime = rekeyTime ?? c.RekeyTime, ReauthTime = reauthTime ?? c.ReauthTime, RandTime = randTime ?? TimeSpan.Zero, OverTime = overTime ?? c.OverTime,
         DpdDelay = dpdDelay ?? c.DpdDelay, DpdTimeout = dpdTimeout ?? c.DpdTimeout,
         Children = c.Children.Select(ch => new ChildConfig
         {
             Name = ch.Name, Location = ch.Location, LocalTs = ch.LocalTs, RemoteTs = ch.RemoteTs, EspProposals = ch.EspProposals,
             Mode = ch.Mode, StartAction = ch.StartAction, CloseAction = ch.CloseAction, DpdAction = dpdAction,
-            RekeyTime = childRekeyTime ?? ch.RekeyTime, RandTime = TimeSpan.Zero, RekeyBytes = rekeyBytes,
+            RekeyTime = childRekeyTime ?? ch.RekeyTime, RandTime = randTime ?? TimeSpan.Zero, RekeyBytes = rekeyBytes, LifeTime = childLifeTime ?? ch.LifeTime,
         }).ToList(),
     };
 
@@ -631,5 +632,62 @@ public class Ikev2RekeyTests
         Assert.NotEqual(stale, fresh);
         Assert.True(pair.RightLog.Has($"removing its stale IKE_SA net[{stale.Uid}]"), pair.Dump());
         AssertOneChildPair(pair);
+    }
+
+    // --- Rekeying under loss (what the lossy interop case does, with every seed replayable) ---
+
+    public static TheoryData<int> LossSeeds => [.. Enumerable.Range(1, 40)];
+
+    /// <summary>
+    /// Both ends rekey the IKE SA and the CHILD SA every 10 s (so the rekeys collide) while 30 % of the datagrams
+    /// each way are lost, for five minutes, with the retransmission settings of the interop case (10 tries, at most
+    /// 10 s apart). Once the loss stops, both ends must agree on one IKE SA and one CHILD SA pair, each sending on
+    /// the SA the other receives on: any disagreement left behind by a lost message would black-hole the tunnel.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(LossSeeds))]
+    public void Rekeys_under_heavy_loss_leave_both_ends_agreeing_on_one_pair(int seed)
+    {
+        // Enough tries that no exchange is given up for good (0.51^30): what is left to see is whether the two ends
+        // ever disagree, not whether a peer that stays silent for minutes is declared dead.
+        var options = new IkeEngineOptions { RetransmitTries = 30, RetransmitLimit = TimeSpan.FromSeconds(10) };
+        var lr = new Random(seed);
+        var rr = new Random(seed * 7919);
+        // As the interop case: hard lifetimes far off, so that only rekeying renews the SAs; odd seeds rekey both
+        // ends at the same instant (every rekey collides), even ones spread them over a second.
+        TimeSpan rand = TimeSpan.FromSeconds(seed % 2);
+        ConnectionConfig Fast(ConnectionConfig c) => Tune(c, rekeyTime: TimeSpan.FromSeconds(10), childRekeyTime: TimeSpan.FromSeconds(10),
+            overTime: TimeSpan.FromMinutes(10), childLifeTime: TimeSpan.FromMinutes(10), randTime: rand);
+        var pair = new EnginePair(MakeConfig(Fast(Connection(left: true))), MakeConfig(Fast(Connection(left: false))),
+            options with { Random = b => lr.NextBytes(b) }, options with { Random = b => rr.NextBytes(b) });
+        pair.Establish(horizon: TimeSpan.FromSeconds(5));
+        AssertOneChildPair(pair);
+
+        var loss = new Random(seed);
+        pair.Intercept = p => loss.Next(100) < 30 ? [] : [p];
+        pair.Drive(TimeSpan.FromMinutes(5));
+        pair.Intercept = null;
+        // Whatever is still in flight completes (retransmissions at most 10 s apart), and an SA left for the peer to
+        // delete goes once the peer could no longer be retransmitting on it (RetransmitBudget, about 5 min here).
+        pair.Drive(TimeSpan.FromMinutes(7));
+        Assert.False(pair.LeftLog.Has("peer is dead") || pair.RightLog.Has("peer is dead"), pair.Dump());
+
+        Assert.True(pair.LeftLog.Has("rekeyed to") && pair.RightLog.Has("rekeyed to"), pair.Dump());
+        foreach ((IkeEngine e, string name) in new[] { (pair.Left, "left"), (pair.Right, "right") })
+        {
+            int live = e.IkeSas.Count(s => s.State == IkeSaState.Established && s.RekeyedTo is null);
+            Assert.True(live == 1, $"{name} has {live} established IKE SAs\n{pair.Dump()}");
+        }
+        IkeSa left = Ike(pair.Left), right = Ike(pair.Right);
+        Assert.Equal(left.InitiatorSpi, right.InitiatorSpi);
+        Assert.Equal(left.ResponderSpi, right.ResponderSpi);
+        // Each end's sending SA is one the other end receives on.
+        foreach ((IkeEngine from, IkeEngine to, string name) in new[] { (pair.Left, pair.Right, "left"), (pair.Right, pair.Left, "right") })
+        {
+            ChildSa[] sending = [.. Ike(from).Children.Where(c => c.OutboundActive && c.State == ChildSaState.Installed)];
+            Assert.True(sending.Length == 1, $"{name} sends on {sending.Length} CHILD SAs\n{pair.Dump()}");
+            Assert.True(Ike(to).Children.Any(c => c.State == ChildSaState.Installed && c.InboundSpi == sending[0].OutboundSpi),
+                $"{name} sends on SPI {sending[0].OutboundSpi:x8}, which the other end does not receive on\n{pair.Dump()}");
+        }
     }
 }
