@@ -109,8 +109,8 @@ internal static class SaListing
             {
                 text.Append($"  {ch.Name}: {ch.Mode.ToString().ToUpperInvariant()}, start {ch.StartAction.ToString().ToLowerInvariant()}, close {ch.CloseAction.ToString().ToLowerInvariant()}, rekey {Age(ch.RekeyTime)}\n");
                 text.Append($"    esp proposals: {string.Join(", ", ch.EspProposals)}\n");
-                text.Append($"    local:  {(ch.LocalTs.Count == 0 ? "dynamic" : string.Join(", ", ch.LocalTs))}\n");
-                text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? "dynamic" : string.Join(", ", ch.RemoteTs))}\n");
+                text.Append($"    local:  {(ch.LocalTs.Count == 0 ? ch.LocalDynamic.ToString() : string.Join(", ", ch.LocalTs))}\n");
+                text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? ch.RemoteDynamic.ToString() : string.Join(", ", ch.RemoteTs))}\n");
             }
         }
         return text.ToString();
