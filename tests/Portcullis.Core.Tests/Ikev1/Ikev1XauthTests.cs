@@ -27,8 +27,10 @@ public class Ikev1XauthTests
         EspProposals = [P("aes128-sha256", ike: false)],
     };
 
-    private static ConnectionConfig Client(string name = "home", string user = "alice", bool vips = true, bool pull = true, IReadOnlyList<TrafficSelector>? localTs = null) => new()
+    private static ConnectionConfig Client(string name = "home", string user = "alice", bool vips = true, bool pull = true, IReadOnlyList<TrafficSelector>? localTs = null,
+        TimeSpan? rekey = null) => new()
     {
+        RekeyTime = rekey ?? TimeSpan.FromHours(4),
         Name = name,
         Version = 1,
         Location = new SourceLocation("test", 1),
@@ -259,5 +261,27 @@ public class Ikev1XauthTests
         pair.Establish();
         Assert.Contains(pair.RightLog.Warnings, w => w.Contains("no proposal chosen"));
         Assert.Empty(pair.Right.Ikev1.Sas);
+    }
+
+    [Fact]
+    public void Phase_1_reauthentication_keeps_the_address_and_the_lease()
+    {
+        var pair = new EnginePair(ClientConfig(null, Client(rekey: TimeSpan.FromMinutes(10))), GatewayConfig());
+        pair.Establish("net-alice", TimeSpan.FromMinutes(1));
+        IsakmpSa first = Assert.Single(pair.Left.Ikev1.Sas);
+        pair.Drive(TimeSpan.FromMinutes(12));
+        IsakmpSa second = Assert.Single(pair.Left.Ikev1.Sas);
+        Assert.NotSame(first, second);
+        Assert.True(pair.LeftLog.Has("reauthenticating"), pair.Dump());
+        var vip = IPAddress.Parse("198.18.100.1");
+        Assert.Equal([vip], second.LocalVirtualIps);
+        Assert.Contains(pair.LeftLog.Lines, x => x.Text.Contains("sending TRANSACTION") && x.Text.Contains("CP(REQUEST INTERNAL_IP4_ADDRESS"));
+        // The new SA asked for its address and shared it with the old one until that one went: one online lease, never a second address.
+        Assert.Equal(LeaseOnline("alice"), Assert.Single(pair.Right.Pools.Leases("rw")));
+        Assert.Equal([vip], Assert.Single(pair.Right.Ikev1.Sas).RemoteVirtualIps);
+        Assert.Equal(2, pair.Events<LocalVirtualIpAssigned>(Side.Left).Count());
+        Assert.Single(pair.Events<LocalVirtualIpReleased>(Side.Left));
+        Assert.Equal(2, pair.Events<ChildSaInstalled>(Side.Right).Count());
+        Assert.Empty(pair.RightLog.Warnings);
     }
 }
