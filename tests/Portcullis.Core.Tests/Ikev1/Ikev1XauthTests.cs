@@ -46,7 +46,7 @@ public class Ikev1XauthTests
         Children = [Child("net-" + user, localTs ?? [], [RightNet])],
     };
 
-    private static ConnectionConfig Gateway(bool pull = true, IReadOnlyList<TrafficSelector>? remoteTs = null) => new()
+    private static ConnectionConfig Gateway(bool pull = true, IReadOnlyList<TrafficSelector>? remoteTs = null, string? onlyUser = null) => new()
     {
         Name = "rw",
         Version = 1,
@@ -55,7 +55,7 @@ public class Ikev1XauthTests
         Proposals = [P("aes128-sha256-modp2048", ike: true)],
         Local = new AuthConfig { Auth = "psk", Id = Id("@right.example") },
         Remote = new AuthConfig { Auth = "psk" },
-        RemoteXauth = new AuthConfig { Auth = "xauth" },
+        RemoteXauth = new AuthConfig { Auth = "xauth", XauthId = onlyUser },
         Pools = ["rw"],
         Pull = pull,
         Children = [Child("net", [RightNet], remoteTs ?? [])],
@@ -283,5 +283,15 @@ public class Ikev1XauthTests
         Assert.Single(pair.Events<LocalVirtualIpReleased>(Side.Left));
         Assert.Equal(2, pair.Events<ChildSaInstalled>(Side.Right).Count());
         Assert.Empty(pair.RightLog.Warnings);
+    }
+
+    [Fact]
+    public void A_remote_xauth_id_admits_only_that_user()
+    {
+        var pair = new EnginePair(ClientConfig(), GatewayConfig(Gateway(onlyUser: "bob")));
+        pair.Establish("net-alice");
+        Assert.Contains(pair.RightLog.Warnings, w => w.Contains("XAUTH authentication of 'alice'") && w.Contains("user 'alice' is not the configured xauth_id 'bob'"));
+        Assert.Empty(pair.Right.Ikev1.Sas);
+        Assert.Empty(pair.Events<ChildSaInstalled>(Side.Right));
     }
 }
