@@ -88,6 +88,22 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void Ikev1WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "ikev1-wrong-psk", initiator);
 
     /// <summary>
+    /// IKEv1 remote access as the Cisco IPsec client of iOS/macOS does it, the argument naming the client: Main Mode with
+    /// a group PSK, XAUTH (user alice from an xauth- secret), Mode Config pull with a virtual IP and DNS from the pool,
+    /// ping from the virtual IP; the lease returned when the SA goes; a wrong password refused with the user named.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("strongswan")]
+    [InlineData("portcullis")]
+    public void Ikev1XauthModeConfig(string client) => InteropEnvironment.RunCase(output, "ikev1-xauth", client);
+
+    /// <summary>The same XAUTH and Mode Config with the client behind the port-rewriting NAT (RFC 3947).</summary>
+    [InteropTheory]
+    [InlineData("strongswan")]
+    [InlineData("portcullis")]
+    public void Ikev1XauthModeConfigBehindNat(string client) => InteropEnvironment.RunCase(output, "ikev1-xauth-nat", client);
+
+    /// <summary>
     /// IKEv1 Main Mode with RSA signatures and pki-made certificates: CERTREQ, CERT and SIG each way, the tunnel
     /// carries pings, tshark decrypts every ISAKMP message; either side initiates.
     /// </summary>

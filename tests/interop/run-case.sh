@@ -13,6 +13,9 @@
 #   run-case.sh ikev1-wrong-psk portcullis|strongswan                    different PSKs: the responder cannot decrypt message 5; one
 #                                                                        warning on our side saying PSK mismatch
 #   run-case.sh ikev1-cert portcullis|strongswan                         IKEv1 Main Mode with RSA certificates (pki-made), ping both ways
+#   run-case.sh ikev1-xauth strongswan|portcullis                      the Cisco IPsec client (the argument): PSK, XAUTH, Mode Config
+#                                                                        virtual IP and DNS from a pool, ping from it; wrong password
+#   run-case.sh ikev1-xauth-nat strongswan|portcullis                  the same with the client behind the port-rewriting NAT
 #   run-case.sh ikev1-dpd portcullis                                     RFC 3706 R-U-THERE both ways; strongSwan killed: cleared within
 #                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
@@ -352,6 +355,198 @@ case "$case_name" in
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
     # Our key decrypts only our half of the encrypted messages: Wireshark would garble strongSwan's with it.
     sed -i '/^ikev1 /d' "$PC_WORK/keys.log"
+    pc_capture_check wire
+    ;;
+  ikev1-xauth|ikev1-xauth-nat)
+    # The Cisco IPsec client of iOS/macOS, played by strongSwan or by Portcullis (the argument names the client):
+    # IKEv1 Main Mode with a group PSK, then XAUTH (the gateway asks for user and password, checks them against
+    # xauth-alice) and Mode Config pull (a virtual IP and DNS from pool rw); Quick Mode from the virtual IP to the
+    # gateway's inner address 198.18.1.1. Then a wrong password: refused, and the gateway's log names the user.
+    # ikev1-xauth-nat puts the client behind the port-rewriting NAT.
+    client=$initiator; [ "$client" = portcullis ] && server=strongswan || server=portcullis
+    # strongSwan's XAUTH back end with user passwords from the secrets (xauth-generic), Mode Config attributes (attr),
+    # and resolve to install the DNS server a client gets (into a private file, never /etc/resolv.conf).
+    export PC_CHARON_PLUGINS_EXTRA="xauth-generic attr resolve"
+    if [ "$case_name" = ikev1-xauth-nat ]; then
+      pc_topology_nat   # LEFT is the client behind the NAT, RIGHT the gateway
+      GW_NS=$RIGHT; GW_IF=$RIGHT_IF; GW_ADDR=$RIGHT_ADDR; CL_NS=$LEFT; CL_ADDR=$LEFT_ADDR; GW_INNER=198.18.2.1
+    else
+      pc_topology_pair
+      GW_NS=$LEFT; GW_IF=$LEFT_IF; GW_ADDR=$LEFT_ADDR; CL_NS=$RIGHT; CL_ADDR=$RIGHT_ADDR; GW_INNER=198.18.1.1
+    fi
+    password="pw-$RANDOM-$RANDOM"
+    xauth_gateway_conf() {
+      cat <<CONF
+connections {
+  rw {
+    version = 1
+    local_addrs = $GW_ADDR
+    proposals = aes128-sha256-modp2048
+    pools = rw
+    local {
+      auth = psk
+      id = gw.example
+    }
+    remote {
+      auth = psk
+    }
+    remote-2 {
+      auth = xauth
+    }
+    children {
+      net {
+        local_ts = $GW_INNER/32
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+pools {
+  rw {
+    addrs = 198.18.100.0/24
+    dns = 198.18.0.53
+  }
+}
+secrets {
+  ike-group {
+    secret = "$SECRET"
+  }
+  xauth-alice {
+    id = alice
+    secret = "$password"
+  }
+}
+CONF
+    }
+    xauth_client_conf() { # PASSWORD
+      cat <<CONF
+connections {
+  home {
+    version = 1
+    remote_addrs = $GW_ADDR
+    vips = 0.0.0.0
+    proposals = aes128-sha256-modp2048
+    local-1 {
+      auth = psk
+      id = group.example
+    }
+    local-2 {
+      auth = xauth
+      xauth_id = alice
+    }
+    remote-1 {
+      auth = psk
+      id = gw.example
+    }
+    children {
+      net {
+        remote_ts = $GW_INNER/32
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+secrets {
+  ike-group {
+    secret = "$SECRET"
+  }
+  xauth-alice {
+    id = alice
+    secret = "$1"
+  }
+}
+CONF
+    }
+    mkdir -p "$PC_WORK/gw" "$PC_WORK/client"
+    xauth_gateway_conf > "$PC_WORK/gw/swanctl.conf"
+    xauth_client_conf "$password" > "$PC_WORK/client/swanctl.conf"
+    if [ "$server" = portcullis ]; then
+      pc_start_portcullis "$GW_NS" pc "$PC_WORK/gw/swanctl.conf"
+      pc_start_strongswan "$CL_NS" ss "plugins { resolve { file = $PC_WORK/ss/resolv.conf } }"
+      grep -q "resolve { file = $PC_WORK/ss/resolv.conf }" "$PC_WORK/ss/strongswan.conf" || pc_fail "resolve's file is not private"
+      pc_strongswan_load "$CL_NS" ss "$PC_WORK/client/swanctl.conf"
+      server_log="$PC_WORK/pc/portcullis.log"; client_log="$PC_WORK/ss/charon.log"
+    else
+      pc_start_strongswan "$GW_NS" ss
+      pc_strongswan_load "$GW_NS" ss "$PC_WORK/gw/swanctl.conf"
+      pc_start_portcullis "$CL_NS" pc "$PC_WORK/client/swanctl.conf"
+      server_log="$PC_WORK/ss/charon.log"; client_log="$PC_WORK/pc/portcullis.log"
+    fi
+    xauth_logs() { echo "--- gateway ($server)"; grep -E '\[(IKE|CFG|ENC)\]|WARN|ERROR|INFO' "$server_log" | tail -40; echo "--- client ($client)"; grep -E '\[(IKE|CFG)\]|WARN|ERROR|INFO' "$client_log" | tail -40; }
+    xauth_initiate() { # expect: ok|fail
+      local rc
+      if [ "$client" = strongswan ]; then pc_swanctl "$CL_NS" ss --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1; rc=$?
+      else pc_portcullis "$CL_NS" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1; rc=$?; fi
+      if [ "$1" = ok ] && [ $rc -ne 0 ]; then tail -20 "$PC_WORK/initiate.out"; xauth_logs; pc_fail "the XAUTH client could not connect"; fi
+      if [ "$1" = fail ] && [ $rc -eq 0 ]; then xauth_logs; pc_fail "the XAUTH client connected with a wrong password"; fi
+    }
+    pc_capture_start "$GW_NS" "$GW_IF" wire
+    # tshark says it captures a moment before it does: without the first Main Mode message (the proposals) Wireshark
+    # cannot decrypt message 5.
+    sleep 1
+
+    # 1. The right password: XAUTH, a virtual IP and DNS server from the pool, traffic from that address.
+    xauth_initiate ok
+    if [ "$client" = strongswan ]; then
+      vip=$(grep -oE "installing new virtual IP 198\.18\.100\.[0-9]+" "$client_log" | head -1 | awk '{print $NF}')
+      [ -n "$vip" ] || { xauth_logs; pc_fail "strongSwan installed no virtual IP"; }
+      grep -q "installing DNS server 198.18.0.53" "$client_log" || { xauth_logs; pc_fail "strongSwan got no DNS server"; }
+      grep -q "XAuth authentication of 'alice' (myself) successful" "$client_log" || { xauth_logs; pc_fail "strongSwan did not pass XAUTH"; }
+      ssl=$(pc_swanctl "$CL_NS" ss --list-sas); echo "$ssl"
+      echo "$ssl" | grep -q "IKEv1" && echo "$ssl" | grep -q "ESTABLISHED" && echo "$ssl" | grep -q "$vip" || pc_fail "swanctl --list-sas does not show the IKEv1 SA with $vip"
+      pc_ping "$CL_NS" "$vip" "$GW_INNER" || { xauth_logs; pc_fail "ping from the virtual IP $vip"; }
+      pc_portcullis "$GW_NS" pc list-sas > "$PC_WORK/pc/list-sas.out"
+      grep -q "remote XAUTH user: alice" "$PC_WORK/pc/list-sas.out" && grep -q "remote virtual IP $vip" "$PC_WORK/pc/list-sas.out" \
+        || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis does not list alice with $vip"; }
+      pc_portcullis "$GW_NS" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
+      grep -q "XAUTH authentication of 'alice' from .* successful" "$server_log" || pc_fail "our log does not name alice's XAUTH"
+      if [ "$case_name" = ikev1-xauth-nat ]; then grep -q "remote .*203\.0\.113\.1\[[0-9]*\] (behind NAT)" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "the client is not seen behind the NAT"; }; fi
+    else
+      pc_portcullis "$CL_NS" pc list-sas > "$PC_WORK/pc/list-sas.out"
+      vip=$(grep -oE "local  virtual IP 198\.18\.100\.[0-9]+" "$PC_WORK/pc/list-sas.out" | awk '{print $NF}')
+      [ -n "$vip" ] || { cat "$PC_WORK/pc/list-sas.out"; xauth_logs; pc_fail "Portcullis got no virtual IP"; }
+      grep -q "DNS 198.18.0.53" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis got no DNS server"; }
+      grep -q "local XAUTH user: alice" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis does not list its XAUTH user"; }
+      # Not "ip … | grep -q": with pipefail, ip killed by SIGPIPE after grep's early exit fails the pipeline.
+      ip -n "$CL_NS" -4 addr show > "$PC_WORK/addr.out"
+      grep -q "inet $vip/32" "$PC_WORK/addr.out" || { cat "$PC_WORK/addr.out"; pc_fail "the virtual IP is not on the TUN device"; }
+      # No -I: the route into the tunnel carries the virtual IP as its source.
+      ip netns exec "$CL_NS" ping -c 3 -i 0.2 -W 2 "$GW_INNER" > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
+        || { cat "$PC_WORK/ping.out"; ip -n "$CL_NS" route; xauth_logs; pc_fail "ping through the tunnel from the virtual IP"; }
+      grep -q "XAuth authentication of 'alice' successful" "$server_log" || { xauth_logs; pc_fail "strongSwan's gateway did not pass alice"; }
+      grep -q "assigning virtual IP $vip to peer 'alice'" "$server_log" || { xauth_logs; pc_fail "strongSwan did not log the lease for alice"; }
+    fi
+    grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
+    pc_log "client alice passed XAUTH, got virtual IP $vip and DNS 198.18.0.53, ping through"
+
+    # 2. The SA goes: the lease is returned (Portcullis as gateway) or the address leaves the TUN (as client); then
+    # a wrong password is refused.
+    if [ "$client" = strongswan ]; then
+      pc_swanctl "$CL_NS" ss --terminate --ike home --timeout 10 > /dev/null 2>&1
+      sleep 0.5
+      pc_portcullis "$GW_NS" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
+      xauth_client_conf "wrong-$password" > "$PC_WORK/client/swanctl.conf"
+      pc_strongswan_load "$CL_NS" ss "$PC_WORK/client/swanctl.conf"
+      xauth_initiate fail
+      sleep 0.5
+      line=$(grep -E "WARN .*XAUTH authentication of 'alice' .*failed" "$server_log" | tail -1); echo "$line"
+      echo "$line" | grep -q "wrong password" || { xauth_logs; pc_fail "Portcullis did not log alice's wrong password"; }
+      grep -q "XAuth authentication of 'alice' (myself) failed" "$client_log" || { xauth_logs; pc_fail "strongSwan was not told XAUTH failed"; }
+      [ "$(pc_portcullis "$GW_NS" pc list-pools --leases | grep -c ' online ')" -eq 0 ] || pc_fail "a failed client holds a lease"
+      grep -q "$password" "$server_log" && pc_fail "the password is in our log"
+    else
+      pc_portcullis "$CL_NS" pc terminate --ike home > /dev/null 2>&1
+      sleep 0.5
+      ip -n "$CL_NS" -4 addr show > "$PC_WORK/addr.out"
+      grep -q "inet $vip/32" "$PC_WORK/addr.out" && pc_fail "the virtual IP stayed on the TUN device after the SA died"
+      xauth_client_conf "wrong-$password" > "$PC_WORK/pc/swanctl.conf"
+      pc_portcullis "$CL_NS" pc load-all > /dev/null || pc_fail "load-all of the wrong password"
+      xauth_initiate fail
+      grep -E "WARN .*refused XAUTH of 'alice'" "$client_log" | tail -1 | grep . || { xauth_logs; pc_fail "Portcullis did not log the refusal"; }
+      grep -q "XAuth authentication of 'alice' failed" "$server_log" || { xauth_logs; pc_fail "strongSwan did not refuse alice"; }
+      grep -q "$password" "$client_log" && pc_fail "the password is in our log"
+    fi
+    pc_log "wrong password refused"
     pc_capture_check wire
     ;;
   ikev1-cert)

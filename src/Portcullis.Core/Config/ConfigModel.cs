@@ -220,6 +220,24 @@ public sealed class ConnectionConfig
     /// <summary>The <c>remote</c> (or first <c>remote*</c>) authentication round.</summary>
     public required AuthConfig Remote { get; init; }
 
+    /// <summary>
+    /// IKEv1 XAUTH as its client (<c>local-2 { auth = xauth; xauth_id = NAME }</c>): after phase 1 the gateway asks for
+    /// a user name and password, answered from the <c>xauth-</c> (or <c>eap-</c>) secret of <see cref="AuthConfig.XauthId"/>.
+    /// </summary>
+    public AuthConfig? LocalXauth { get; init; }
+
+    /// <summary>
+    /// IKEv1 XAUTH as its server (<c>remote-2 { auth = xauth }</c>): after phase 1 we ask the peer for a user name and
+    /// password and check them against the <c>xauth-</c> and <c>eap-</c> secrets, as strongSwan's xauth-generic does.
+    /// </summary>
+    public AuthConfig? RemoteXauth { get; init; }
+
+    /// <summary>
+    /// IKEv1 Mode Config direction (<c>pull</c>, default yes): the client asks with a REQUEST; with <c>no</c> the gateway
+    /// pushes the address with a SET.
+    /// </summary>
+    public bool Pull { get; init; } = true;
+
     /// <summary>The CHILD SA configurations.</summary>
     public required IReadOnlyList<ChildConfig> Children { get; init; }
 
@@ -251,6 +269,8 @@ public enum AuthClass
     PublicKey,
     /// <summary>EAP inside IKE_AUTH (<c>eap-mschapv2</c>, <c>eap</c>), then AUTH from the MSK (RFC 7296 §2.16).</summary>
     Eap,
+    /// <summary>IKEv1 XAUTH after phase 1 (<c>xauth</c>, <c>xauth-generic</c>): a second round only.</summary>
+    Xauth,
 }
 
 /// <summary>When to send our certificate (<c>send_cert</c>).</summary>
@@ -274,6 +294,7 @@ public sealed class AuthConfig
     public AuthClass Class => Auth switch
     {
         "psk" => AuthClass.Psk,
+        "xauth" => AuthClass.Xauth,
         _ when Auth.StartsWith("eap", StringComparison.Ordinal) => AuthClass.Eap,
         _ => AuthClass.PublicKey,
     };
@@ -293,6 +314,12 @@ public sealed class AuthConfig
     /// </summary>
     public string? EapId { get; init; }
 
+    /// <summary>
+    /// The XAUTH user name (<c>xauth_id</c>). Local: the name we answer the gateway with (default: our IKE identity).
+    /// Remote: the only user name the peer may authenticate as (default: any with a secret).
+    /// </summary>
+    public string? XauthId { get; init; }
+
     /// <summary>Remote <c>eap_id = %any</c>: ask for the EAP identity.</summary>
     public bool AsksEapIdentity => EapId is "%any" or "%any6";
 }
@@ -311,6 +338,12 @@ public sealed class ChildConfig
 
     /// <summary>Remote traffic selectors; empty means <c>dynamic</c> (the remote address in use).</summary>
     public IReadOnlyList<TrafficSelector> RemoteTs { get; init; } = [];
+
+    /// <summary>Protocol and ports of a dynamic <see cref="LocalTs"/> (<c>local_ts = dynamic[udp/1701]</c>).</summary>
+    public DynamicSelector LocalDynamic { get; init; } = DynamicSelector.Any;
+
+    /// <summary>Protocol and ports of a dynamic <see cref="RemoteTs"/>.</summary>
+    public DynamicSelector RemoteDynamic { get; init; } = DynamicSelector.Any;
 
     /// <summary>
     /// ESP proposals, in order of preference: the configured ones (strongSwan's ESP <c>default</c> when unset), followed
@@ -397,7 +430,7 @@ public sealed class SharedSecret
 /// <summary>One <c>secrets.eap-NAME</c> section: an EAP user's password.</summary>
 public sealed class EapSecret
 {
-    /// <summary>The section's name (<c>eap-alice</c>).</summary>
+    /// <summary>The section's name (<c>eap-alice</c>, or <c>xauth-alice</c>: strongSwan keeps both kinds as one).</summary>
     public required string Name { get; init; }
 
     /// <summary>The EAP identities the secret belongs to (<c>id</c>, <c>id-*</c>); empty matches any user.</summary>

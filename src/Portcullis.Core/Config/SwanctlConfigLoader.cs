@@ -60,7 +60,8 @@ public static partial class SwanctlConfigLoader
                             SharedSecret? s = LoadSecret(secret, ctx);
                             if (s is not null) secrets.Add(s);
                         }
-                        else if (secret.Name.StartsWith("eap", StringComparison.Ordinal))
+                        // strongSwan keeps XAUTH and EAP passwords as one kind of secret: either serves both.
+                        else if (secret.Name.StartsWith("eap", StringComparison.Ordinal) || secret.Name.StartsWith("xauth", StringComparison.Ordinal))
                         {
                             EapSecret? s = LoadEapSecret(secret, ctx);
                             if (s is not null) eapSecrets.Add(s);
@@ -177,6 +178,7 @@ public static partial class SwanctlConfigLoader
         public IReadOnlyList<NativeClientProfile> Compat = [];
         public bool Mobike = true;
         public bool Aggressive;
+        public bool Pull = true;
     }
 
     private static readonly Dictionary<string, Action<ConnectionBuilder, SettingsValue, string, Context>> s_connectionKeys = new()
@@ -251,6 +253,12 @@ public static partial class SwanctlConfigLoader
             if (SwanctlValues.TryParseBool(v.Value, out bool aggressive, out string? error)) b.Aggressive = aggressive;
             else ctx.Error(v, key, error!);
         },
+        // IKEv1 Mode Config: the client asks (yes) or the gateway pushes (no).
+        ["pull"] = (b, v, key, ctx) =>
+        {
+            if (SwanctlValues.TryParseBool(v.Value, out bool pull, out string? error)) b.Pull = pull;
+            else ctx.Error(v, key, error!);
+        },
         ["mobike"] = (b, v, key, ctx) =>
         {
             if (SwanctlValues.TryParseBool(v.Value, out bool mobike, out string? error)) b.Mobike = mobike;
@@ -264,24 +272,15 @@ public static partial class SwanctlConfigLoader
         var b = new ConnectionBuilder();
         ctx.ApplyValues(section, b, s_connectionKeys);
 
-        AuthConfig? local = null, remote = null;
-        bool sawLocal = false, sawRemote = false;
+        var localRounds = new List<(SettingsSection Section, AuthConfig? Auth)>();
+        var remoteRounds = new List<(SettingsSection Section, AuthConfig? Auth)>();
         var children = new List<ChildConfig>();
         foreach (SettingsSection sub in section.Sections)
         {
             if (sub.Name.StartsWith("local", StringComparison.Ordinal) || sub.Name.StartsWith("remote", StringComparison.Ordinal))
             {
                 bool isLocal = sub.Name.StartsWith("local", StringComparison.Ordinal);
-                ref bool saw = ref isLocal ? ref sawLocal : ref sawRemote;
-                if (saw)
-                {
-                    ctx.Error(sub.Location, sub.Path, "multiple authentication rounds are not supported yet");
-                    continue;
-                }
-                saw = true;
-                AuthConfig? auth = LoadAuth(sub, ctx, isLocal);
-                if (isLocal) local = auth;
-                else remote = auth;
+                (isLocal ? localRounds : remoteRounds).Add((sub, LoadAuth(sub, ctx, isLocal)));
             }
             else if (sub.Name == "children")
             {
@@ -295,17 +294,26 @@ public static partial class SwanctlConfigLoader
             else ctx.Unsupported(sub);
         }
         // strongSwan's default for a missing round is auth = pubkey with any identity.
-        local ??= sawLocal ? null : new AuthConfig();
-        remote ??= sawRemote ? null : new AuthConfig();
-
-        if (b.Version == 1)
+        AuthConfig? local = localRounds.Count == 0 ? new AuthConfig() : localRounds[0].Auth;
+        AuthConfig? remote = remoteRounds.Count == 0 ? new AuthConfig() : remoteRounds[0].Auth;
+        AuthConfig? localXauth = SecondRound(localRounds, b.Version, ctx);
+        AuthConfig? remoteXauth = SecondRound(remoteRounds, b.Version, ctx);
+        foreach ((SettingsSection s, AuthConfig? a) in new[] { localRounds.FirstOrDefault(), remoteRounds.FirstOrDefault() })
         {
-            // What IKEv1 cannot do here yet is refused, not ignored: EAP/XAUTH, a method per side, Mode Config.
-            if (local is not null && remote is not null && (local.Class != remote.Class || local.Class == AuthClass.Eap))
-                ctx.Error(section.Location, section.Path, $"IKEv1 (version = 1) with auth = {local.Auth} / {remote.Auth} {NotSupported} (psk or pubkey, the same on both sides)");
-            if (b.Pools.Count > 0 || b.Vips.Count > 0)
-                ctx.Error(section.Location, section.Path, $"virtual IPs (pools, vips) over IKEv1 (Mode Config) {NotSupported}");
+            if (a?.Class == AuthClass.Xauth)
+                ctx.Error(s.Value("auth")!, s.PathOf("auth"), $"XAUTH in the first round (hybrid authentication) {NotSupported}: put psk or pubkey first and auth = xauth in a second round (local-2 or remote-2)");
         }
+        if (localXauth is not null && remoteXauth is not null)
+            ctx.Error(section.Location, section.Path, $"XAUTH in both directions (local-2 and remote-2) {NotSupported}");
+
+        if (b.Version == 1 && local is not null && remote is not null && local.Class != AuthClass.Xauth && remote.Class != AuthClass.Xauth)
+        {
+            // What IKEv1 cannot do here yet is refused, not ignored: EAP, a method per side.
+            if (local.Class != remote.Class || local.Class == AuthClass.Eap)
+                ctx.Error(section.Location, section.Path, $"IKEv1 (version = 1) with auth = {local.Auth} / {remote.Auth} {NotSupported} (psk or pubkey, the same on both sides, then xauth in a second round)");
+        }
+        if (section.Value("pull") is { } pull && b.Version != 1)
+            ctx.Error(pull, section.PathOf("pull"), "pull (Mode Config push or pull) applies to IKEv1 only: set version = 1");
         if (ctx.Errors.Count > before || local is null || remote is null) return null;
         IReadOnlyList<Proposal> ike = b.Proposals ?? ProposalParser.Default(ProposalKind.Ike);
         return new ConnectionConfig
@@ -336,8 +344,35 @@ public static partial class SwanctlConfigLoader
             Aggressive = b.Aggressive,
             Local = local,
             Remote = remote,
+            LocalXauth = localXauth,
+            RemoteXauth = remoteXauth,
+            Pull = b.Pull,
             Children = children,
         };
+    }
+
+    /// <summary>
+    /// The second authentication round of one side, which can only be IKEv1 XAUTH (<c>auth = xauth</c> after psk or
+    /// pubkey); null when there is none. Further rounds, and other second rounds (RFC 4739), are refused.
+    /// </summary>
+    private static AuthConfig? SecondRound(List<(SettingsSection Section, AuthConfig? Auth)> rounds, int version, Context ctx)
+    {
+        if (rounds.Count < 2) return null;
+        foreach ((SettingsSection extra, _) in rounds.Skip(2))
+            ctx.Error(extra.Location, extra.Path, "more than two authentication rounds are not supported yet");
+        (SettingsSection section, AuthConfig? auth) = rounds[1];
+        if (auth is null) return null;
+        if (auth.Class != AuthClass.Xauth)
+        {
+            ctx.Error(section.Location, section.Path, $"multiple authentication rounds are not supported yet, except auth = xauth in the second round (IKEv1 XAUTH)");
+            return null;
+        }
+        if (version != 1)
+        {
+            ctx.Error(section.Location, section.Path, "XAUTH (auth = xauth) is IKEv1's: set version = 1 on the connection");
+            return null;
+        }
+        return auth;
     }
 
     // ---- connections.NAME.local* / remote* ----
@@ -349,10 +384,11 @@ public static partial class SwanctlConfigLoader
         public IReadOnlyList<string> Certs = [];
         public IReadOnlyList<string> CaCerts = [];
         public string? EapId;
+        public string? XauthId;
     }
 
     /// <summary>The methods Portcullis implements (strongSwan's names; <c>eap</c> lets the server pick, which is MS-CHAPv2).</summary>
-    private static readonly string[] s_authMethods = ["psk", "pubkey", "rsa", "ecdsa", "eap", "eap-mschapv2"];
+    private static readonly string[] s_authMethods = ["psk", "pubkey", "rsa", "ecdsa", "eap", "eap-mschapv2", "xauth"];
 
     /// <summary>Authentication methods strongSwan has that later issues bring (prefixes: <c>eap-md5</c>, <c>xauth-pam</c>, <c>rsa/pss</c>).</summary>
     private static readonly string[] s_laterAuthMethods = ["pubkey", "rsa", "ecdsa", "ed25519", "ed448", "bliss", "eap", "xauth"];
@@ -362,7 +398,11 @@ public static partial class SwanctlConfigLoader
         ["auth"] = (b, v, key, ctx) =>
         {
             string method = v.Value.ToLowerInvariant();
+            // xauth-generic is strongSwan's default XAUTH back end: user names and passwords from the secrets.
+            if (method == "xauth-generic") method = "xauth";
             if (s_authMethods.Contains(method)) b.Auth = method;
+            else if (method.StartsWith("xauth-", StringComparison.Ordinal))
+                ctx.Error(v, key, $"XAUTH back end '{v.Value}' {NotSupported} (xauth or xauth-generic: the xauth- and eap- secrets)");
             else if (s_laterAuthMethods.Any(m => method.StartsWith(m, StringComparison.Ordinal)))
                 ctx.Error(v, key, $"authentication method '{v.Value}' {NotSupported} ({string.Join(", ", s_authMethods)})");
             else ctx.Error(v, key, $"unknown authentication method '{v.Value}'");
@@ -376,6 +416,7 @@ public static partial class SwanctlConfigLoader
         ["certs"] = (b, v, key, ctx) => b.Certs = ctx.List(v, key) ?? b.Certs,
         ["cacerts"] = (b, v, key, ctx) => b.CaCerts = ctx.List(v, key) ?? b.CaCerts,
         ["eap_id"] = (b, v, key, ctx) => b.EapId = v.Value,
+        ["xauth_id"] = (b, v, key, ctx) => b.XauthId = v.Value,
     };
 
     private static AuthConfig? LoadAuth(SettingsSection section, Context ctx, bool local)
@@ -387,8 +428,9 @@ public static partial class SwanctlConfigLoader
         // Keys that only make sense on one side are refused on the other, so a misplaced key is not silently ignored.
         if (local && section.Value("cacerts") is { } ca) ctx.Error(ca, section.PathOf("cacerts"), "cacerts belongs in the remote section (the CAs the peer's certificate must chain to)");
         if (!local && section.Value("certs") is { } c) ctx.Error(c, section.PathOf("certs"), "certs belongs in the local section (our own certificates); use cacerts to restrict the peer's CA");
+        if (b.Auth != "xauth" && section.Value("xauth_id") is { } x) ctx.Error(x, section.PathOf("xauth_id"), "xauth_id belongs in a round with auth = xauth");
         if (ctx.Errors.Count > before) return null;
-        return new AuthConfig { Auth = b.Auth ?? "pubkey", Id = b.Id, Certs = b.Certs, CaCerts = b.CaCerts, EapId = b.EapId };
+        return new AuthConfig { Auth = b.Auth ?? "pubkey", Id = b.Id, Certs = b.Certs, CaCerts = b.CaCerts, EapId = b.EapId, XauthId = b.XauthId };
     }
 
     // ---- connections.NAME.children.NAME ----
@@ -397,6 +439,7 @@ public static partial class SwanctlConfigLoader
     {
         public IReadOnlyList<TrafficSelector> LocalTs = [];
         public IReadOnlyList<TrafficSelector> RemoteTs = [];
+        public DynamicSelector LocalDynamic = DynamicSelector.Any, RemoteDynamic = DynamicSelector.Any;
         public IReadOnlyList<Proposal>? EspProposals;
         public ChildMode Mode = ChildMode.Tunnel;
         public StartAction StartAction = StartAction.None;
@@ -410,8 +453,8 @@ public static partial class SwanctlConfigLoader
 
     private static readonly Dictionary<string, Action<ChildBuilder, SettingsValue, string, Context>> s_childKeys = new()
     {
-        ["local_ts"] = (b, v, key, ctx) => b.LocalTs = TrafficSelectors(v, key, ctx) ?? b.LocalTs,
-        ["remote_ts"] = (b, v, key, ctx) => b.RemoteTs = TrafficSelectors(v, key, ctx) ?? b.RemoteTs,
+        ["local_ts"] = (b, v, key, ctx) => (b.LocalTs, b.LocalDynamic) = TrafficSelectors(v, key, ctx) ?? (b.LocalTs, b.LocalDynamic),
+        ["remote_ts"] = (b, v, key, ctx) => (b.RemoteTs, b.RemoteDynamic) = TrafficSelectors(v, key, ctx) ?? (b.RemoteTs, b.RemoteDynamic),
         ["esp_proposals"] = (b, v, key, ctx) => b.EspProposals = ctx.Proposals(v, key, ProposalKind.Esp),
         ["mode"] = (b, v, key, ctx) =>
         {
@@ -449,15 +492,35 @@ public static partial class SwanctlConfigLoader
         ["rand_packets"] = (b, v, key, ctx) => b.RandPackets = ctx.Volume(v, key) ?? b.RandPackets,
     };
 
-    private static IReadOnlyList<TrafficSelector>? TrafficSelectors(SettingsValue v, string key, Context ctx)
+    /// <summary>
+    /// Selectors as strongSwan writes them: addresses with an optional <c>[proto/port]</c>, or <c>dynamic</c> (also
+    /// <c>%dynamic</c>) with one, e.g. <c>dynamic[udp/1701]</c>: the address in use with that protocol and port.
+    /// </summary>
+    private static (IReadOnlyList<TrafficSelector>, DynamicSelector)? TrafficSelectors(SettingsValue v, string key, Context ctx)
     {
         IReadOnlyList<string>? items = ctx.List(v, key);
         if (items is null) return null;
         var selectors = new List<TrafficSelector>();
-        bool dynamic = false, ok = true;
+        DynamicSelector? dynamic = null;
+        bool ok = true;
         foreach (string item in items)
         {
-            if (item.Equals("dynamic", StringComparison.OrdinalIgnoreCase)) { dynamic = true; continue; }
+            string text = item.StartsWith('%') ? item[1..] : item;
+            if (text.StartsWith("dynamic", StringComparison.OrdinalIgnoreCase))
+            {
+                string rest = text["dynamic".Length..];
+                if (rest.Length == 0) { dynamic = DynamicSelector.Any; continue; }
+                // The protocol and port part parses as it does after an address; the address is a stand-in.
+                string? why = null;
+                if (rest.StartsWith('[') && TrafficSelector.TryParse("0.0.0.0" + rest, out TrafficSelector t, out why))
+                {
+                    dynamic = new DynamicSelector(t.Protocol, t.StartPort, t.EndPort);
+                    continue;
+                }
+                ctx.Error(v, key, $"'{item}' is not a dynamic selector (dynamic, or dynamic[proto/port] such as dynamic[udp/1701]){(why is null ? "" : $": {why.Replace("0.0.0.0" + rest, item, StringComparison.Ordinal)}")}");
+                ok = false;
+                continue;
+            }
             if (TrafficSelector.TryParse(item, out TrafficSelector ts, out string? error)) selectors.Add(ts);
             else
             {
@@ -465,12 +528,12 @@ public static partial class SwanctlConfigLoader
                 ok = false;
             }
         }
-        if (dynamic && selectors.Count > 0)
+        if (dynamic is not null && selectors.Count > 0)
         {
             ctx.Error(v, key, $"combining 'dynamic' with other traffic selectors {NotSupported}");
             ok = false;
         }
-        return ok ? selectors : null;
+        return ok ? (selectors, dynamic ?? DynamicSelector.Any) : null;
     }
 
     private static ChildConfig? LoadChild(SettingsSection section, Context ctx, IReadOnlyList<NativeClientProfile> compat)
@@ -487,6 +550,8 @@ public static partial class SwanctlConfigLoader
             Location = section.Location,
             LocalTs = b.LocalTs,
             RemoteTs = b.RemoteTs,
+            LocalDynamic = b.LocalDynamic,
+            RemoteDynamic = b.RemoteDynamic,
             EspProposals = NativeClientProfiles.Merge(esp, compat, ProposalKind.Esp),
             ConfiguredEspProposals = esp,
             Mode = b.Mode,

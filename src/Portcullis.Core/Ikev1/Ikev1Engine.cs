@@ -144,7 +144,7 @@ public sealed class Ikev1Engine
         }
         foreach (ConnectionConfig conn in candidates)
         {
-            var selected = Ikev1Proposals.SelectPhase1(Ikev1Proposals.Phase1(conn.Proposals), sa, IsakmpSa.MethodFor(conn.Remote.Class));
+            var selected = Ikev1Proposals.SelectPhase1(Ikev1Proposals.Phase1(conn.Proposals), sa, IsakmpSa.MethodFor(conn, initiator: false));
             if (selected is null) continue;
             var isakmp = new IsakmpSa(this, Main.NextUid(), conn, initiator: false, header.InitiatorCookie, AllocateCookie(), local, remote, now,
                 aggressive ? Phase1Mode.Aggressive : Phase1Mode.Main);
@@ -241,8 +241,9 @@ public sealed class Ikev1Engine
 
     /// <summary>Other established ISAKMP SAs of the same connection with the same peer (for INITIAL-CONTACT, either way).</summary>
     /// <remarks>Before its peer is authenticated an SA has no remote identity yet: the peer's address stands for it.</remarks>
+    /// <remarks>With XAUTH many users may share one IKE identity (a group PSK): their user names tell them apart.</remarks>
     internal IEnumerable<IsakmpSa> OthersWithPeer(IsakmpSa sa) => _byLocalCookie.Values.Where(s => s != sa && s.State == IsakmpSaState.Established
-        && s.Connection.Name == sa.Connection.Name
+        && s.Connection.Name == sa.Connection.Name && (s.XauthUser is null || sa.XauthUser is null || s.XauthUser == sa.XauthUser)
         && (s.RemoteId is null || sa.RemoteId is null ? s.RemoteEndpoint.Address.Equals(sa.RemoteEndpoint.Address) : s.RemoteId.Equals(sa.RemoteId)));
 
     internal void Forget(IsakmpSa sa)

@@ -49,6 +49,12 @@ internal static partial class Ikev1Log
     [LoggerMessage(EventId = 612, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] {Problem}")]
     public static partial void Warning(ILogger logger, string conn, uint uid, string problem);
 
+    [LoggerMessage(EventId = 614, Level = LogLevel.Information, Message = "{Conn}[{Uid}] XAUTH authentication of '{User}' from {Remote} successful")]
+    public static partial void XauthSucceeded(ILogger logger, string conn, uint uid, string user, IPEndPoint remote);
+
+    [LoggerMessage(EventId = 615, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] XAUTH authentication of '{User}' from {Remote} failed: {Reason}; sending XAUTH_STATUS FAIL, the IKE_SA goes")]
+    public static partial void XauthFailed(ILogger logger, string conn, uint uid, string user, IPEndPoint remote, string reason);
+
     [LoggerMessage(EventId = 613, Level = LogLevel.Warning, Message = "no IKEv1 connection matches {Mode} from {Remote} to {Local}; sending NO-PROPOSAL-CHOSEN")]
     public static partial void NoConnection(ILogger logger, string mode, IPEndPoint remote, IPEndPoint local);
 }

@@ -156,7 +156,10 @@ internal static class Ikev1Proposals
     {
         AuthenticationMethod.PreSharedKey => "pre-shared key",
         AuthenticationMethod.RsaSignatures => "RSA signatures",
-        AuthenticationMethod.XauthInitPreShared => "XAUTH with a pre-shared key",
+        AuthenticationMethod.XauthInitPreShared => "pre-shared key and XAUTH of the initiator",
+        AuthenticationMethod.XauthRespPreShared => "pre-shared key and XAUTH of the responder",
+        AuthenticationMethod.XauthInitRsa => "RSA signatures and XAUTH of the initiator",
+        AuthenticationMethod.XauthRespRsa => "RSA signatures and XAUTH of the responder",
         _ => $"method {(ushort)m}",
     };
 

@@ -168,7 +168,8 @@ public sealed partial class IsakmpSa
     /// <summary>INITIAL-CONTACT: the peer restarted, so our other ISAKMP SAs with it (and their Quick Mode SAs) are stale.</summary>
     private void HandleInitialContact(DateTimeOffset now)
     {
-        if (State != IsakmpSaState.Established) { _initialContactReceived = true; return; }
+        // Behind XAUTH the stale SAs are those of the same user, known only once XAUTH passed.
+        if (State != IsakmpSaState.Established || Connection.RemoteXauth is not null && XauthUser is null) { _initialContactReceived = true; return; }
         foreach (IsakmpSa stale in _v1.OthersWithPeer(this).ToArray())
         {
             Ikev1Log.InitialContact(Log, Name, Uid, RemoteId?.ToString() ?? "-", stale.Uid);

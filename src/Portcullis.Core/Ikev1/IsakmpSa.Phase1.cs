@@ -56,6 +56,7 @@ public sealed partial class IsakmpSa
         var list = new List<IsakmpPayload>();
         if (natT) list.Add(new VendorIdPayload(VendorIds.NatTraversal));
         list.Add(new VendorIdPayload(VendorIds.Dpd));
+        if (Connection.LocalXauth is not null || Connection.RemoteXauth is not null) list.Add(new VendorIdPayload(VendorIds.Xauth));
         return list;
     }
 
@@ -73,10 +74,10 @@ public sealed partial class IsakmpSa
     private Identity OwnIdentity => Connection.Local.Id
         ?? (UsesSignatures && OwnCertificate() is { } cert ? new Identity(IdType.DerAsn1Dn, cert.SubjectName.RawData) : Identity.FromAddress(LocalEndpoint.Address));
 
-    /// <summary>The authentication method of the connection: one for both sides in IKEv1.</summary>
-    private AuthenticationMethod Method => MethodFor(Connection.Remote.Class);
+    /// <summary>The authentication method of the connection: one for both sides in IKEv1 (with XAUTH after it, if any).</summary>
+    private AuthenticationMethod Method => MethodFor(Connection, IsInitiator);
 
-    private bool UsesSignatures => Method == AuthenticationMethod.RsaSignatures;
+    private bool UsesSignatures => Connection.Remote.Class == AuthClass.PublicKey;
 
     private bool _peerSentCertReq;
 
@@ -664,6 +665,9 @@ public sealed partial class IsakmpSa
         StartKeepalives(now);
         ScheduleLifetimes(now);
         if (_initialContactReceived) HandleInitialContact(now);
+        // XAUTH and Mode Config come first: Quick Mode waits for the user and the virtual IP.
+        StartTransactions(now);
+        if (State == IsakmpSaState.Deleted || TransactionsPending) return;
         // Our Aggressive Mode message 3 is unacknowledged: a Quick Mode right behind it can overtake it in the
         // responder (strongSwan then ignores it "while phase 1 is incomplete" and we lose a retransmission timeout).
         if (Mode == Phase1Mode.Aggressive && IsInitiator && _pending.Count > 0) _quickModesAt = now + AggressiveModeSettle;

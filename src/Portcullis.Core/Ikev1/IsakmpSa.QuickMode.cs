@@ -28,20 +28,28 @@ public sealed partial class IsakmpSa
     /// <summary>The RFC 2407 §4.5 default lifetime of an IPsec SA when the initiator proposes none: 8 hours.</summary>
     private static readonly TimeSpan DefaultIpsecLifetime = TimeSpan.FromHours(8);
 
-    private sealed class QuickMode : Exchange, IDisposable
+    /// <summary>
+    /// An exchange of phase 2 (Quick Mode) or after phase 1 (Transaction): its own message ID, and its own IV chain
+    /// that starts from the last phase 1 block and the message ID (RFC 2409 Appendix B).
+    /// </summary>
+    private abstract class Phase2Exchange : Exchange
     {
         public required uint MessageId;
         public required bool Initiator;
+        public byte[] Iv = [];
+        public bool Done;
+        public DateTimeOffset LingerUntil;
+    }
+
+    private sealed class QuickMode : Phase2Exchange, IDisposable
+    {
         public ChildConfig? Config;
         public ChildSa? Replaces;
-        public byte[] Iv = [];
         public byte[] Ni = [], Nr = [];
         public uint LocalSpi;
         public IKeyExchange? Ke;
         public List<List<Phase2Choice>> Offered = [];
         public TrafficSelector LocalTs, RemoteTs;
-        public bool Done;
-        public DateTimeOffset LingerUntil;
         public ChildSa? Pending;
 
         public void Dispose()
@@ -54,7 +62,7 @@ public sealed partial class IsakmpSa
     /// <summary>Queues a Quick Mode for <paramref name="child"/>: at once when phase 1 is up, otherwise when it is.</summary>
     internal void QueueChild(DateTimeOffset now, ChildConfig child)
     {
-        if (State == IsakmpSaState.Established && _quickModesAt is null) StartQuickMode(now, child, null);
+        if (State == IsakmpSaState.Established && _quickModesAt is null && !TransactionsPending) StartQuickMode(now, child, null);
         else _pending.Enqueue((child, null));
     }
 
@@ -72,25 +80,39 @@ public sealed partial class IsakmpSa
         return id;
     }
 
-    /// <summary>The local selector of a child (IKEv1 carries one per side): the first configured, or our address for <c>dynamic</c>.</summary>
-    private TrafficSelector LocalSelector(ChildConfig child) => child.LocalTs.Count > 0 ? child.LocalTs[0] : TrafficSelector.ForHost(LocalEndpoint.Address);
+    /// <summary>
+    /// The local selector of a child (IKEv1 carries one per side): the first configured; for <c>dynamic</c> our
+    /// virtual IP (from Mode Config) or our address, with the configured protocol and port.
+    /// </summary>
+    private TrafficSelector LocalSelector(ChildConfig child) => LocalSelectors(child)[0];
 
-    private TrafficSelector RemoteSelector(ChildConfig child) => child.RemoteTs.Count > 0 ? child.RemoteTs[0] : TrafficSelector.ForHost(RemoteEndpoint.Address);
+    private TrafficSelector RemoteSelector(ChildConfig child) => RemoteSelectors(child)[0];
+
+    private IReadOnlyList<TrafficSelector> LocalSelectors(ChildConfig c) => c.LocalTs.Count > 0 ? c.LocalTs
+        : LocalVirtualIps.Count > 0 ? LocalVirtualIps.Select(c.LocalDynamic.For).ToArray()
+        : [c.LocalDynamic.For(LocalEndpoint.Address)];
+
+    /// <summary>The remote selectors of a child: <c>dynamic</c> is the virtual IP we assigned the peer, else its address.</summary>
+    private IReadOnlyList<TrafficSelector> RemoteSelectors(ChildConfig c) => c.RemoteTs.Count > 0 ? c.RemoteTs
+        : RemoteVirtualIps.Count > 0 ? RemoteVirtualIps.Select(c.RemoteDynamic.For).ToArray()
+        : [c.RemoteDynamic.For(RemoteEndpoint.Address)];
 
     /// <summary>NAT-OA payloads for UDP-encapsulated transport mode (RFC 3947 §5.2): the initiator's address, then the responder's.</summary>
     private IsakmpPayload[] NatOaPayloads(bool initiator) => initiator
         ? [new NatOaPayload(LocalEndpoint.Address), new NatOaPayload(RemoteEndpoint.Address)]
         : [new NatOaPayload(RemoteEndpoint.Address), new NatOaPayload(LocalEndpoint.Address)];
 
-    private byte[] EncodeQuickMode(QuickMode q, IsakmpExchangeType exchange, List<IsakmpPayload> payloads)
+    /// <summary>A message of a Quick Mode or Transaction exchange, encrypted with (and advancing) the exchange's IV.</summary>
+    private byte[] EncodePhase2(Phase2Exchange x, IsakmpExchangeType exchange, List<IsakmpPayload> payloads)
     {
-        LogMessage("sending", exchange, q.MessageId, payloads, LocalEndpoint, RemoteEndpoint, q.Initiator);
-        return IsakmpMessage.EncodeEncrypted(Header(exchange, q.MessageId), payloads, _encryption!, q.Iv);
+        LogMessage("sending", exchange, x.MessageId, payloads, LocalEndpoint, RemoteEndpoint, x.Initiator);
+        return IsakmpMessage.EncodeEncrypted(Header(exchange, x.MessageId), payloads, _encryption!, x.Iv);
     }
 
     // --- Initiator ---
 
-    private void StartQuickMode(DateTimeOffset now, ChildConfig config, ChildSa? replaces)
+    /// <summary>Starts a Quick Mode now, whatever waits (internal so that a test can play a peer that does not wait for XAUTH).</summary>
+    internal void StartQuickMode(DateTimeOffset now, ChildConfig config, ChildSa? replaces)
     {
         List<List<Phase2Choice>> offered = Ikev1Proposals.Phase2(config.EspProposals);
         if (offered.Count == 0)
@@ -139,7 +161,7 @@ public sealed partial class IsakmpSa
         byte[] hash = Ikev1Hashes.Hash1(_choice!.Prf, _keys!.SkeyIdA.ReadOnlySpan, mid, IsakmpPayload.EncodeChain(rest));
         List<IsakmpPayload> payloads = [new HashPayload(hash), .. rest];
         if (replaces is not null) replaces.Rekeying = true;
-        Send(now, q, EncodeQuickMode(q, IsakmpExchangeType.QuickMode, payloads), awaitReply: true);
+        Send(now, q, EncodePhase2(q, IsakmpExchangeType.QuickMode, payloads), awaitReply: true);
     }
 
     private void HandleQuickMode(DateTimeOffset now, IsakmpHeader header, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
@@ -149,14 +171,14 @@ public sealed partial class IsakmpSa
         {
             if (IsRepeat(q, datagram, local, remote)) return;
             if (q.Done) { Dropped(header, remote, "Quick Mode already complete"); return; }
-            if (!DecodeQuickMode(header, datagram, remote, q.Iv, out IsakmpMessage? m, out byte[] nextIv)) return;
+            if (!DecodePhase2(header, datagram, remote, q.Iv, out IsakmpMessage? m, out byte[] nextIv)) return;
             if (q.Initiator) QuickMode2(now, q, m!, nextIv, datagram, local, remote);
             else QuickMode3(now, q, m!, nextIv, datagram, local, remote);
             return;
         }
         if (!_usedMessageIds.Add(header.MessageId)) { Dropped(header, remote, "message ID of an earlier exchange"); return; }
         byte[] iv = Ikev1Hashes.Phase2Iv(Hash, _lastPhase1Block, header.MessageId, _encryption!.BlockSize);
-        if (!DecodeQuickMode(header, datagram, remote, iv, out IsakmpMessage? message, out byte[] next))
+        if (!DecodePhase2(header, datagram, remote, iv, out IsakmpMessage? message, out byte[] next))
         {
             _usedMessageIds.Remove(header.MessageId);
             return;
@@ -164,7 +186,8 @@ public sealed partial class IsakmpSa
         QuickMode1(now, header, message!, next, datagram, local, remote);
     }
 
-    private bool DecodeQuickMode(IsakmpHeader header, ReadOnlySpan<byte> datagram, IPEndPoint remote, byte[] iv, out IsakmpMessage? message, out byte[] nextIv)
+    /// <summary>Decrypts a Quick Mode or Transaction message, which must start with its HASH payload.</summary>
+    private bool DecodePhase2(IsakmpHeader header, ReadOnlySpan<byte> datagram, IPEndPoint remote, byte[] iv, out IsakmpMessage? message, out byte[] nextIv)
     {
         if (!IsakmpMessage.TryDecode(datagram, header, _encryption, iv, out message, out nextIv, out ParseError error))
         {
@@ -173,7 +196,7 @@ public sealed partial class IsakmpSa
         }
         if (message!.Payloads.Count == 0 || message.Payloads[0] is not HashPayload)
         {
-            Dropped(header, remote, "Quick Mode message does not start with a HASH payload");
+            Dropped(header, remote, $"{(header.ExchangeType == IsakmpExchangeType.QuickMode ? "Quick Mode" : "Transaction")} message does not start with a HASH payload");
             return false;
         }
         return true;
@@ -237,7 +260,7 @@ public sealed partial class IsakmpSa
                 child.LocalOriginalAddress = LocalEndpoint.Address;
             }
             byte[] hash3 = Ikev1Hashes.Hash3(_choice.Prf, _keys.SkeyIdA.ReadOnlySpan, q.MessageId, q.Ni, q.Nr);
-            Send(now, q, EncodeQuickMode(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash3)]), awaitReply: false);
+            Send(now, q, EncodePhase2(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash3)]), awaitReply: false);
             q.Done = true;
             q.LingerUntil = now + QuickModeLinger;
             q.Ke?.Dispose();
@@ -436,7 +459,7 @@ public sealed partial class IsakmpSa
         // SA as soon as it has message 2, and message 3 only confirms (RFC 2409 §5.5), so waiting for it would lose
         // the first packets, as strongSwan's responder does too.
         InstallResponderChild(q.Pending);
-        Send(now, q, EncodeQuickMode(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash), .. rest]), awaitReply: true);
+        Send(now, q, EncodePhase2(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash), .. rest]), awaitReply: true);
     }
 
     private void InstallResponderChild(ChildSa child)
@@ -478,8 +501,7 @@ public sealed partial class IsakmpSa
         int bestScore = -1;
         foreach (ChildConfig c in Connection.Children)
         {
-            IReadOnlyList<TrafficSelector> remote = c.RemoteTs.Count > 0 ? c.RemoteTs : [TrafficSelector.ForHost(RemoteEndpoint.Address)];
-            IReadOnlyList<TrafficSelector> local = c.LocalTs.Count > 0 ? c.LocalTs : [TrafficSelector.ForHost(LocalEndpoint.Address)];
+            IReadOnlyList<TrafficSelector> remote = RemoteSelectors(c), local = LocalSelectors(c);
             if (!remote.Any(r => r.Covers(tsI)) || !local.Any(l => l.Covers(tsR))) continue;
             int score = (remote.Contains(tsI) ? 1 : 0) + (local.Contains(tsR) ? 1 : 0);
             if (score > bestScore) (best, bestScore) = (c, score);

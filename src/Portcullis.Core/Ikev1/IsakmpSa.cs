@@ -156,7 +156,22 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
 
     private ILogger Log => _v1.Logger;
 
-    internal static AuthenticationMethod MethodFor(AuthClass auth) => auth == AuthClass.Psk ? AuthenticationMethod.PreSharedKey : AuthenticationMethod.RsaSignatures;
+    /// <summary>
+    /// The Authentication Method attribute of phase 1 for a connection, as seen by the initiator (<paramref name="initiator"/>)
+    /// or the responder of phase 1: a PSK or RSA signatures, and with XAUTH after it, whose XAUTH that is
+    /// (draft-beaulieu-ike-xauth §7.2: XAUTHInit… when the phase 1 initiator is the XAUTH client).
+    /// </summary>
+    internal static AuthenticationMethod MethodFor(ConnectionConfig c, bool initiator)
+    {
+        bool psk = c.Remote.Class == AuthClass.Psk;
+        bool? initiatorIsXauthClient = c.LocalXauth is not null ? initiator : c.RemoteXauth is not null ? !initiator : null;
+        return initiatorIsXauthClient switch
+        {
+            null => psk ? AuthenticationMethod.PreSharedKey : AuthenticationMethod.RsaSignatures,
+            true => psk ? AuthenticationMethod.XauthInitPreShared : AuthenticationMethod.XauthInitRsa,
+            false => psk ? AuthenticationMethod.XauthRespPreShared : AuthenticationMethod.XauthRespRsa,
+        };
+    }
 
     /// <summary>The child is being negotiated or is up on this SA.</summary>
     internal bool Involves(string child) => _children.Any(c => c.Name == child) || _pending.Any(p => p.Config.Name == child)
@@ -171,6 +186,8 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
             void Min(DateTimeOffset? x) { if (x is { } v && (t is null || v < t)) t = v; }
             if (_phase1.AwaitingReply) Min(_phase1.NextRetransmit);
             foreach (QuickMode q in _quickModes.Values) Min(q.AwaitingReply ? q.NextRetransmit : q.LingerUntil);
+            foreach (Transaction x in _transactions.Values) Min(x.AwaitingReply ? x.NextRetransmit : x.LingerUntil);
+            Min(_transactionDeadline);
             Min(_halfOpenDeadline);
             Min(_quickModesAt);
             Min(_nextKeepalive);
@@ -207,6 +224,8 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
                 q.Dispose();
             }
         }
+        HandleTransactionTimeouts(now);
+        if (State == IsakmpSaState.Deleted) return;
         if (_quickModesAt is { } start && now >= start) StartPendingQuickModes(now);
         if (_nextKeepalive is { } ka && now >= ka)
         {
@@ -251,6 +270,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
         IsakmpExchangeType.Aggressive => "AGGRESSIVE",
         IsakmpExchangeType.QuickMode => "QUICK_MODE",
         IsakmpExchangeType.Informational => "INFORMATIONAL_V1",
+        IsakmpExchangeType.Transaction => "TRANSACTION",
         _ => t.ToString(),
     };
 
@@ -288,13 +308,16 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
                 break;
             case IsakmpExchangeType.QuickMode:
                 if (State != IsakmpSaState.Established) { Dropped(header, remote, "Quick Mode before phase 1 completed"); return; }
+                // No CHILD SA for a peer that has not proved its user (the point of XAUTH).
+                if (Connection.RemoteXauth is not null && XauthUser is null) { Dropped(header, remote, "Quick Mode before XAUTH completed"); return; }
                 HandleQuickMode(now, header, datagram, local, remote);
                 break;
             case IsakmpExchangeType.Informational:
                 HandleInformational(now, header, datagram, local, remote);
                 break;
             case IsakmpExchangeType.Transaction:
-                Dropped(header, remote, "Mode Config/XAUTH (Transaction exchange) is not supported");
+                if (State != IsakmpSaState.Established) { Dropped(header, remote, "Transaction (XAUTH, Mode Config) before phase 1 completed"); return; }
+                HandleTransaction(now, header, datagram, local, remote);
                 break;
             default:
                 Dropped(header, remote, $"exchange type {(byte)header.ExchangeType} not supported");
@@ -356,6 +379,7 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
             q.Dispose();
         }
         _quickModes.Clear();
+        EndTransactions();
         while (_pending.TryDequeue(out var p))
         {
             if (p.Replaces is not null) p.Replaces.Rekeying = false;

@@ -47,3 +47,12 @@ public sealed record ChildSaFailed(IIkeSa IkeSa, string ChildName, string Reason
 /// from now on, in UDP when <see cref="IkeSa.UdpEncapsulation"/> says so (a NAT may have appeared or gone).
 /// </summary>
 public sealed record IkeSaAddressesUpdated(IkeSa IkeSa, IPEndPoint OldLocal, IPEndPoint OldRemote, IPEndPoint NewLocal, IPEndPoint NewRemote) : IkeEvent;
+
+/// <summary>
+/// An IKEv1 ISAKMP SA got a virtual IP by Mode Config: it goes on the TUN device (counted: a reauthenticated SA holds
+/// the same address as its predecessor for a while), and the routes into the tunnel take it as their source.
+/// </summary>
+public sealed record LocalVirtualIpAssigned(IIkeSa IkeSa, IPAddress Address) : IkeEvent;
+
+/// <summary>The ISAKMP SA that held this virtual IP is gone: one hold on the address is released.</summary>
+public sealed record LocalVirtualIpReleased(IIkeSa IkeSa, IPAddress Address) : IkeEvent;

@@ -25,17 +25,17 @@ public sealed partial class IkeSa
         if (child.LocalTs.Count > 0) return child.LocalTs;
         // dynamic with virtual IPs: the assigned ones, or while asking for them, any address of the family (the
         // responder narrows to what it assigns).
-        if (LocalVirtualIps.Count > 0) return LocalVirtualIps.Select(TrafficSelector.ForHost).ToArray();
+        if (LocalVirtualIps.Count > 0) return LocalVirtualIps.Select(child.LocalDynamic.For).ToArray();
         if (Connection?.Vips.Count > 0)
             return Connection.Vips.Select(v => v.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? TrafficSelector.AnyV4 : TrafficSelector.AnyV6).Distinct().ToArray();
-        return [TrafficSelector.ForHost(LocalEndpoint.Address)];
+        return [child.LocalDynamic.For(LocalEndpoint.Address)];
     }
 
     /// <summary>The configured remote selectors, or the peer's IKE address for <c>dynamic</c>.</summary>
     private IReadOnlyList<TrafficSelector> RemoteSelectors(ChildConfig child) =>
         child.RemoteTs.Count > 0 ? child.RemoteTs
-        : RemoteVirtualIps.Count > 0 ? RemoteVirtualIps.Select(TrafficSelector.ForHost).ToArray()
-        : [TrafficSelector.ForHost(RemoteEndpoint.Address)];
+        : RemoteVirtualIps.Count > 0 ? RemoteVirtualIps.Select(child.RemoteDynamic.For).ToArray()
+        : [child.RemoteDynamic.For(RemoteEndpoint.Address)];
 
     private static List<TrafficSelector> Narrow(IReadOnlyList<TrafficSelector> offered, IReadOnlyList<TrafficSelector> allowed)
     {

@@ -184,3 +184,21 @@ public readonly record struct TrafficSelector(IPAddress StartAddress, IPAddress 
         return $"{addr}[{Protocol}{port}]";
     }
 }
+
+/// <summary>
+/// The protocol and ports of a <c>dynamic</c> traffic selector (strongSwan's <c>dynamic[udp/1701]</c>): the address is
+/// the one in use when the CHILD SA is made (the IKE address, or a virtual IP), the rest comes from the configuration.
+/// </summary>
+public readonly record struct DynamicSelector(byte Protocol = 0, ushort StartPort = 0, ushort EndPort = 65535)
+{
+    /// <summary>Any protocol and port: plain <c>dynamic</c>.</summary>
+    public static DynamicSelector Any { get; } = new(0, 0, 65535);
+
+    /// <summary>The selector for <paramref name="address"/> with this protocol and ports.</summary>
+    public TrafficSelector For(IPAddress address) => new(address, address, Protocol, StartPort, EndPort);
+
+    /// <summary><c>dynamic</c>, or <c>dynamic[17/1701]</c>.</summary>
+    public override string ToString() => this == Any ? "dynamic"
+        : $"dynamic[{Protocol}{(StartPort == 0 && EndPort == 65535 ? "" : StartPort == EndPort ? $"/{StartPort}" : $"/{StartPort}-{EndPort}")}]";
+}
+

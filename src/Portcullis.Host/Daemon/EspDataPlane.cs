@@ -253,9 +253,9 @@ internal sealed class EspDataPlane : IDisposable
             {
                 // dynamic selectors stand for the IKE addresses, known here only when they are literal.
                 IReadOnlyList<TrafficSelector> local = child.LocalTs.Count > 0 ? child.LocalTs
-                    : conn.LocalAddress is { } l ? [TrafficSelector.ForHost(l)] : [];
+                    : conn.LocalAddress is { } l ? [child.LocalDynamic.For(l)] : [];
                 IReadOnlyList<TrafficSelector> remote = child.RemoteTs.Count > 0 ? child.RemoteTs
-                    : conn.RemoteAddress is { } r ? [TrafficSelector.ForHost(r)] : [];
+                    : conn.RemoteAddress is { } r ? [child.RemoteDynamic.For(r)] : [];
                 if (local.Count == 0 || remote.Count == 0)
                 {
                     DaemonLog.Failure(_logger, $"trap policy for {child.Name}", "dynamic selectors need literal local_addrs and remote_addrs");

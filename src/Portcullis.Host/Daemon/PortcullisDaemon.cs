@@ -294,6 +294,12 @@ public sealed class PortcullisDaemon
                 case IkeSaEstablished up:
                     foreach (IPAddress vip in up.IkeSa.LocalVirtualIps) _dataPlane!.AddVirtualIp(vip);
                     break;
+                case LocalVirtualIpAssigned assigned:
+                    _dataPlane!.AddVirtualIp(assigned.Address);
+                    break;
+                case LocalVirtualIpReleased released:
+                    _dataPlane!.RemoveVirtualIp(released.Address);
+                    break;
                 case IkeSaRemoved gone:
                     foreach (IPAddress vip in gone.IkeSa.LocalVirtualIps) _dataPlane!.RemoveVirtualIp(vip);
                     if (gone.IkeSa.RekeyedTo is not null) break;

@@ -63,6 +63,9 @@ internal static class SaListing
         text.Append($"  local  '{sa.LocalId?.ToString() ?? "-"}' @ {sa.LocalEndpoint.Address}[{sa.LocalEndpoint.Port}]{(sa.LocalBehindNat ? " (behind NAT)" : "")}\n");
         text.Append($"  remote '{sa.RemoteId?.ToString() ?? "-"}' @ {sa.RemoteEndpoint.Address}[{sa.RemoteEndpoint.Port}]{(sa.RemoteBehindNat ? " (behind NAT)" : "")}\n");
         if (sa.RemoteCertificate is { } cert) text.Append($"  remote certificate: \"{cert.Subject}\" issued by \"{cert.Issuer}\", valid until {cert.NotAfter.ToUniversalTime():yyyy-MM-dd HH:mm:ss}Z\n");
+        if (sa.XauthUser is { } user) text.Append($"  {(sa.Connection.RemoteXauth is not null ? "remote" : "local")} XAUTH user: {user}\n");
+        if (sa.LocalVirtualIps.Count > 0) text.Append($"  local  virtual IP {string.Join(", ", sa.LocalVirtualIps)}{(sa.ReceivedDns.Count > 0 ? $", DNS {string.Join(", ", sa.ReceivedDns)}" : "")}\n");
+        if (sa.RemoteVirtualIps.Count > 0) text.Append($"  remote virtual IP {string.Join(", ", sa.RemoteVirtualIps)}\n");
         if (sa.Proposal is not null) text.Append($"  {sa.Proposal}\n");
         string nat = sa.LocalBehindNat || sa.RemoteBehindNat ? $"NAT: local {(sa.LocalBehindNat ? "yes" : "no")}, remote {(sa.RemoteBehindNat ? "yes" : "no")}" : "NAT: none";
         text.Append($"  {nat}, UDP encapsulation {(sa.UdpEncapsulation ? "yes" : "no")}, NAT-T {(sa.NatTraversal ? "yes" : "no")}, DPD {(sa.PeerSupportsDpd ? "yes" : "no")}\n");
@@ -109,8 +112,8 @@ internal static class SaListing
             {
                 text.Append($"  {ch.Name}: {ch.Mode.ToString().ToUpperInvariant()}, start {ch.StartAction.ToString().ToLowerInvariant()}, close {ch.CloseAction.ToString().ToLowerInvariant()}, rekey {Age(ch.RekeyTime)}\n");
                 text.Append($"    esp proposals: {string.Join(", ", ch.EspProposals)}\n");
-                text.Append($"    local:  {(ch.LocalTs.Count == 0 ? "dynamic" : string.Join(", ", ch.LocalTs))}\n");
-                text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? "dynamic" : string.Join(", ", ch.RemoteTs))}\n");
+                text.Append($"    local:  {(ch.LocalTs.Count == 0 ? ch.LocalDynamic.ToString() : string.Join(", ", ch.LocalTs))}\n");
+                text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? ch.RemoteDynamic.ToString() : string.Join(", ", ch.RemoteTs))}\n");
             }
         }
         return text.ToString();

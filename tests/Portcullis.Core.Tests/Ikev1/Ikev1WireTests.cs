@@ -43,6 +43,12 @@ public class Ikev1WireTests
         yield return new NatDPayload(new byte[20]);
         yield return new NatOaPayload(IPAddress.Parse("192.0.2.1"));
         yield return new NatOaPayload(IPAddress.Parse("2001:db8::1"));
+        yield return new AttributePayload(AttributeMessageType.Request, 0x1234,
+            [DataAttribute.Variable((ushort)ModeConfigAttributeType.XauthUserName, []), DataAttribute.Variable((ushort)ModeConfigAttributeType.XauthUserPassword, [])]);
+        yield return new AttributePayload(AttributeMessageType.Reply, 0xfffe,
+            [DataAttribute.Variable((ushort)ModeConfigAttributeType.InternalIp4Address, [198, 18, 100, 1]), DataAttribute.Variable((ushort)ModeConfigAttributeType.InternalIp4Dns, [198, 18, 0, 53])]);
+        yield return new AttributePayload(AttributeMessageType.Set, 1, [DataAttribute.Basic((ushort)ModeConfigAttributeType.XauthStatus, 1)]);
+        yield return new AttributePayload(AttributeMessageType.Ack, 1, []);
         yield return new UnknownIsakmpPayload((IsakmpPayloadType)130, [9, 9, 9]);
     }
 
@@ -197,5 +203,51 @@ public class Ikev1WireTests
         Assert.Equal("R-U-THERE-ACK", NotifyMessageType.RUThereAck.RfcName());
         Assert.Equal("NO-PROPOSAL-CHOSEN", NotifyMessageType.NoProposalChosen.RfcName());
         Assert.Equal("INITIAL-CONTACT", NotifyMessageType.InitialContact.RfcName());
+    }
+
+    [Fact]
+    public void The_Attribute_payload_writes_the_draft_layout_and_reads_TV_and_TLV_attributes()
+    {
+        var p = new AttributePayload(AttributeMessageType.Set, 0xabcd, [DataAttribute.Basic((ushort)ModeConfigAttributeType.XauthStatus, 1),
+            DataAttribute.Variable((ushort)ModeConfigAttributeType.XauthMessage, "hi"u8)]);
+        byte[] body = p.BodyBytes();
+        // Type, RESERVED, Identifier; XAUTH-STATUS as TV (AF bit set); XAUTH-MESSAGE as TLV.
+        Assert.Equal(Convert.FromHexString("0300ABCD" + "C08F0001" + "408C0002" + "6869"), body);
+        Assert.True(AttributePayload.TryParse(body, out AttributePayload? back, out IkeParseError error), error.ToString());
+        Assert.Equal(AttributeMessageType.Set, back!.MessageType);
+        Assert.Equal(0xabcd, back.Identifier);
+        Assert.Equal(1UL, back.Find(ModeConfigAttributeType.XauthStatus)!.Value.NumericValue);
+        Assert.Equal("hi"u8.ToArray(), back.Find(ModeConfigAttributeType.XauthMessage)!.Value.VariableValue.ToArray());
+        Assert.Equal("SET XAUTH_STATUS XAUTH_MESSAGE", back.Describe());
+    }
+
+    [Theory]
+    [InlineData("", "Attribute payload Identifier")]
+    [InlineData("0100", "Attribute payload Identifier")]
+    [InlineData("05000001", "Attribute payload Type")]
+    [InlineData("00000001", "Attribute payload Type")]
+    [InlineData("01000001" + "4001", "Attribute payload Data Attributes")]
+    [InlineData("01000001" + "40010005" + "C612", "Attribute payload Attribute Length")]
+    public void A_malformed_Attribute_payload_is_refused_naming_the_field(string hex, string field)
+    {
+        Assert.False(AttributePayload.TryParse(Convert.FromHexString(hex), out AttributePayload? p, out IkeParseError error));
+        Assert.Null(p);
+        Assert.Equal(field, error.Field);
+    }
+
+    [Fact]
+    public void Random_Attribute_payload_bodies_never_throw()
+    {
+        var random = new Random(6);
+        for (int i = 0; i < 20000; i++)
+        {
+            byte[] body = new byte[random.Next(0, 40)];
+            random.NextBytes(body);
+            if (body.Length > 0 && random.Next(2) == 0) body[0] = (byte)random.Next(1, 5);
+            bool ok = AttributePayload.TryParse(body, out AttributePayload? p, out IkeParseError error);
+            // RESERVED is written as zero.
+            if (ok) Assert.Equal(body.Skip(2), p!.BodyBytes().Skip(2));
+            else Assert.StartsWith("Attribute payload", error.Field);
+        }
     }
 }

@@ -71,8 +71,14 @@ public enum AuthenticationMethod : ushort
     EcdsaSha384 = 10,
     /// <summary>ECDSA with SHA-512 on the P-521 curve (RFC 4754).</summary>
     EcdsaSha512 = 11,
-    /// <summary>XAUTH with a pre-shared key, initiator side (draft-beaulieu-ike-xauth).</summary>
+    /// <summary>A pre-shared key, then XAUTH of the phase 1 initiator (draft-beaulieu-ike-xauth §7.2).</summary>
     XauthInitPreShared = 65001,
+    /// <summary>A pre-shared key, then XAUTH of the phase 1 responder.</summary>
+    XauthRespPreShared = 65002,
+    /// <summary>RSA signatures, then XAUTH of the phase 1 initiator.</summary>
+    XauthInitRsa = 65005,
+    /// <summary>RSA signatures, then XAUTH of the phase 1 responder.</summary>
+    XauthRespRsa = 65006,
 }
 
 /// <summary>Life Type values, the same in phase 1 and phase 2 (RFC 2409 Appendix A, RFC 2407 §4.5).</summary>

@@ -96,5 +96,10 @@ public sealed class IsakmpMessage
 
     /// <summary>The payload list as strongSwan logs it.</summary>
     public static string Describe(IEnumerable<IsakmpPayload> payloads) =>
-        string.Join(' ', payloads.Select(p => p is NotificationPayload n ? $"N({n.NotifyType.RfcName()})" : p.Type.ShortName()));
+        string.Join(' ', payloads.Select(p => p switch
+        {
+            NotificationPayload n => $"N({n.NotifyType.RfcName()})",
+            AttributePayload a => $"CP({a.Describe()})",
+            _ => p.Type.ShortName(),
+        }));
 }

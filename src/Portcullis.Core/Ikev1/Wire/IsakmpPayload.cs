@@ -104,6 +104,7 @@ public abstract class IsakmpPayload
             case IsakmpPayloadType.Notification: ok = NotificationPayload.TryParse(body, out NotificationPayload? n, out error); payload = n; return ok;
             case IsakmpPayloadType.Delete: ok = DeletePayload.TryParse(body, out DeletePayload? d, out error); payload = d; return ok;
             case IsakmpPayloadType.VendorId: payload = new VendorIdPayload(body); return true;
+            case IsakmpPayloadType.Attributes: ok = AttributePayload.TryParse(body, out AttributePayload? attr, out error); payload = attr; return ok;
             case IsakmpPayloadType.NatDiscovery: ok = NatDPayload.TryParse(body, out NatDPayload? natd, out error); payload = natd; return ok;
             case IsakmpPayloadType.NatOriginalAddress: ok = NatOaPayload.TryParse(body, out NatOaPayload? oa, out error); payload = oa; return ok;
             case IsakmpPayloadType.Proposal or IsakmpPayloadType.Transform:
@@ -117,7 +118,7 @@ public abstract class IsakmpPayload
     }
 }
 
-/// <summary>A payload kept as opaque bytes (types Portcullis does not handle, such as Mode Config attributes).</summary>
+/// <summary>A payload kept as opaque bytes (types Portcullis does not handle).</summary>
 public sealed class UnknownIsakmpPayload(IsakmpPayloadType type, ReadOnlySpan<byte> body) : IsakmpPayload
 {
     private readonly byte[] _body = body.ToArray();

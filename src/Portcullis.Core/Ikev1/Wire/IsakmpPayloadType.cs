@@ -56,6 +56,7 @@ public static class IsakmpPayloadTypeNames
         IsakmpPayloadType.Notification => "N",
         IsakmpPayloadType.Delete => "D",
         IsakmpPayloadType.VendorId => "V",
+        IsakmpPayloadType.Attributes => "CP",
         IsakmpPayloadType.NatDiscovery => "NAT-D",
         IsakmpPayloadType.NatOriginalAddress => "NAT-OA",
         _ => ((byte)type).ToString(System.Globalization.CultureInfo.InvariantCulture),
