@@ -94,6 +94,8 @@ public static class CommandLine
                 return DaemonCommands.RunDaemon(rest, stdout, stderr);
             case "firewall":
                 return FirewallCommand.Run(rest, stdout, stderr);
+            case "probe":
+                return ProbeCommand.Run(rest, stdout, stderr);
             case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
