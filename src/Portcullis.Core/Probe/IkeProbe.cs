@@ -62,6 +62,12 @@ public sealed class IkeProbe
         "aes128-aes192-aes256-sha256-sha384-sha512-sha1-ecp256-ecp384-ecp521-curve25519-modp2048-modp3072-modp4096-modp1536-modp1024," +
         "3des-sha1-modp1024";
 
+    /// <summary>
+    /// The IKEv1 offer: IKEv1 needs one transform per combination (and the probe sends each with a pre-shared key and
+    /// with RSA signatures), so the list is kept short enough for one unfragmented datagram.
+    /// </summary>
+    public const string DefaultIkev1Proposals = "aes128-aes256-sha256-sha1-modp2048-modp1024-ecp256,3des-sha1-modp1024";
+
     /// <summary>The Vendor IDs an IKEv1 probe sends, so the responder answers with its own (as ike-scan does).</summary>
     private static readonly byte[][] s_ikev1VendorIds =
     [
@@ -91,7 +97,7 @@ public sealed class IkeProbe
     {
         _options = options;
         _random = random;
-        (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse(options.Proposals ?? DefaultProposals, ProposalKind.Ike);
+        (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse(options.Proposals ?? (options.Ikev1 ? DefaultIkev1Proposals : DefaultProposals), ProposalKind.Ike);
         if (errors.Count > 0) throw new ArgumentException(string.Join("; ", errors), nameof(options));
         _proposals = proposals;
         _spi = BinaryPrimitives.ReadUInt64BigEndian(random(8)) | 1; // never zero: a zero SPIi is invalid
