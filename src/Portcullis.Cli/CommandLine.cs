@@ -45,7 +45,7 @@ public static class CommandLine
                                                   (or an IKEv1 Main Mode first message), never authentication. Reports
                                                   whether it answered, the chosen proposal or its notify, NAT between,
                                                   its vendor IDs; ICMP port unreachable is reported as closed.
-          doctor [--config FILE] [--tun NAME]     Check this host against the configuration: config, UDP 500/4500,
+          doctor [--config FILE] [--tun-mtu N]    Check this host against the configuration: config, UDP 500/4500,
                                                   /dev/net/tun, IP forwarding, firewall rules that would block a
                                                   connection, MTU, certificate validity. OK/WARN/FAIL per check; exit
                                                   status 1 on any FAIL.
@@ -96,6 +96,8 @@ public static class CommandLine
                 return FirewallCommand.Run(rest, stdout, stderr);
             case "probe":
                 return ProbeCommand.Run(rest, stdout, stderr);
+            case "doctor":
+                return DoctorCommand.Run(rest, stdout, stderr);
             case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
