@@ -7,9 +7,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)   # Host root tests: netns, TUN set-up
 # Interop tests (tests/interop): strongSwan from Debian with userspace ESP (kernel-libipsec, in
-# libcharon-extra-plugins), tshark to check our wire format, nftables for the NAT namespace, ping.
+# libcharon-extra-plugins), tshark to check our wire format, nftables for the NAT namespace, ping; iptables (both its
+# nft and legacy flavours) and socat for the firewall cases, which load the generated rulesets and probe a port.
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-         libstrongswan-extra-plugins tshark nftables iputils-ping)
+         libstrongswan-extra-plugins tshark nftables iputils-ping iptables socat)
 if [ "$(id -u)" -eq 0 ]; then
   for p in "${interop[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 fi

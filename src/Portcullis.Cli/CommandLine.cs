@@ -28,6 +28,27 @@ public static class CommandLine
                                                   section of a strongswan.conf (default
                                                   /etc/portcullis/strongswan.conf, if present). --keylog appends
                                                   IKE SA keys to FILE for decrypting captures (debugging only).
+          firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--allow PROTO/PORT]...
+                   [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--explain]
+                                                  Print the firewall ruleset the configuration needs (nft -f or
+                                                  iptables-restore input): IKE on UDP 500 and 4500, ESP (protocol 50)
+                                                  only where no NAT is in the way, AH (51) only when configured, UDP
+                                                  1701 dropped from outside (L2TP is only accepted inside IPsec), the
+                                                  tunnels' traffic on the TUN device, masquerade for pools; each rule
+                                                  with a comment. Input and forward drop everything else: --allow
+                                                  tcp/22 keeps SSH. --interface: where pool traffic leaves.
+                                                  --nat-front: this server is behind a NAT at PUBLIC_ADDR (ESP in UDP);
+                                                  --front prints that NAT device's DNAT rules. --explain: the reasons,
+                                                  per connection, in prose.
+          probe HOST... [--port 500|4500] [--ikev1] [--proposal STR] [--timeout SECONDS] [--tries N] [--rate N]
+                                                  Ask an IKE responder what it accepts, like ike-scan: an IKE_SA_INIT
+                                                  (or an IKEv1 Main Mode first message), never authentication. Reports
+                                                  whether it answered, the chosen proposal or its notify, NAT between,
+                                                  its vendor IDs; ICMP port unreachable is reported as closed.
+          doctor [--config FILE] [--tun-mtu N]    Check this host against the configuration: config, UDP 500/4500,
+                                                  /dev/net/tun, IP forwarding, firewall rules that would block a
+                                                  connection, MTU, certificate validity. OK/WARN/FAIL per check; exit
+                                                  status 1 on any FAIL.
           load-all                                Reload the daemon's configuration; a bad file changes nothing.
           initiate --child NAME                   Bring up a CHILD SA (and its IKE SA) and wait for it.
           terminate --ike NAME                    Delete the IKE SAs of a connection.
@@ -71,6 +92,12 @@ public static class CommandLine
                 return CompatProfilesCommand.Run(rest, stdout, stderr);
             case "daemon":
                 return DaemonCommands.RunDaemon(rest, stdout, stderr);
+            case "firewall":
+                return FirewallCommand.Run(rest, stdout, stderr);
+            case "probe":
+                return ProbeCommand.Run(rest, stdout, stderr);
+            case "doctor":
+                return DoctorCommand.Run(rest, stdout, stderr);
             case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:

@@ -13,6 +13,9 @@ public static class DaemonCommands
     /// <summary>Environment variable naming the control socket (for several daemons on one machine, as in tests).</summary>
     public const string SocketVariable = "PORTCULLIS_SOCKET";
 
+    /// <summary>The swanctl.conf the daemon, <c>firewall</c> and <c>doctor</c> read unless <c>--config</c> names another.</summary>
+    public static string DefaultConfigPath => new DaemonOptions().ConfigPath;
+
     /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {

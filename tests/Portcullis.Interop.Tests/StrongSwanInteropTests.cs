@@ -240,4 +240,30 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("pair")]
     [InlineData("nat")]
     public void L2tpOverIkev1TransportMode(string topology) => InteropEnvironment.RunCase(output, "l2tp", "portcullis", topology);
+
+    /// <summary>
+    /// <c>portcullis probe</c> against strongSwan: the chosen IKEv2 proposal equals strongSwan's "selected proposal"
+    /// (after an INVALID_KE_PAYLOAD retry), on port 500 and 4500; NO_PROPOSAL_CHOSEN reported; IKEv1 Main Mode shows
+    /// the chosen transform and strongSwan's vendor IDs; a port with nothing behind it is "closed" at once and a silent
+    /// host "no answer" within the tries; through the masquerading NAT, the NAT on our side is reported.
+    /// </summary>
+    [InteropFact]
+    public void ProbeReportsWhatStrongSwanChose() => InteropEnvironment.RunCase(output, "probe", "portcullis");
+
+    /// <summary>
+    /// The generated firewall rulesets, loaded in the gateway's namespace with input policy drop: site-to-site without
+    /// NAT (nftables and iptables), a remote-access server behind a NAT front doing the generated DNAT, and an
+    /// L2TP/IPsec server. Each tunnel works through its ruleset, an unrelated port stays blocked, cleartext L2TP is
+    /// dropped, and the kernel's IPsec policy match is shown never to see the user-space data plane's packets.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("site", "nftables")]
+    [InlineData("site", "iptables")]
+    [InlineData("site", "iptables-legacy")]
+    [InlineData("nat-front", "nftables")]
+    [InlineData("nat-front", "iptables")]
+    [InlineData("l2tp", "nftables")]
+    [InlineData("l2tp", "iptables")]
+    public void GeneratedFirewallLetsTheTunnelThroughAndNothingElse(string scenario, string format) =>
+        InteropEnvironment.RunCase(output, "firewall", "portcullis", scenario, format);
 }

@@ -59,6 +59,11 @@
 #                                                                        once to a gateway serving pool rw from plain swanctl.conf:
 #                                                                        distinct addresses from the pool, DNS received, ping through;
 #                                                                        the gateway is Portcullis, or strongSwan with PC_SERVER=strongswan
+#   run-case.sh probe portcullis                                         portcullis probe against strongSwan: chosen proposal (IKEv2,
+#                                                                        IKEv1), NO_PROPOSAL_CHOSEN, NAT, vendor IDs, closed port
+#   run-case.sh firewall portcullis site|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
+#                                                                        loaded with input policy drop: the tunnel works, port 9999
+#                                                                        stays blocked, the IPsec policy match sees nothing
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -1626,6 +1631,361 @@ CONF
       [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"
       printf '%s: %s frames  ' "$proto" "$n"
     done; echo
+    ;;
+  probe)
+    # portcullis probe against strongSwan: the chosen proposal equals strongSwan's "selected proposal", NAT is
+    # reported only where there is one, a port with nothing behind it is "closed" at once, and IKEv1 Main Mode shows
+    # strongSwan's chosen transform and vendor IDs. Only first messages are sent: no SA is ever established.
+    probe_conf() { # VERSION IKE_PROPOSAL ME
+      cat <<CONF
+connections {
+  gw {
+    version = $1
+    local_addrs = $3
+    proposals = $2
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      net {
+        local_ts = 198.18.2.1/32
+      }
+    }
+  }
+}
+secrets {
+  ike-gw {
+    secret = "$SECRET"
+  }
+}
+CONF
+    }
+    # strongSwan's "selected proposal: IKE:AES_CBC_256/HMAC_SHA2_256_128/PRF_HMAC_SHA2_256/MODP_3072" in our notation.
+    ss_selected() {
+      local line; line=$(grep -E "selected proposal: IKE:" "$PC_WORK/$1/charon.log" | tail -1 | sed 's/.*IKE://')
+      echo "$line" | tr '/' '\n' | while read -r t; do
+        case "$t" in
+          AES_CBC_128) echo aes128 ;; AES_CBC_192) echo aes192 ;; AES_CBC_256) echo aes256 ;; AES_GCM_16_128) echo aes128gcm16 ;; AES_GCM_16_256) echo aes256gcm16 ;;
+          CHACHA20_POLY1305) echo chacha20poly1305 ;; 3DES_CBC) echo 3des ;;
+          HMAC_SHA1_96) echo sha1 ;; HMAC_SHA2_256_128) echo sha256 ;; HMAC_SHA2_384_192) echo sha384 ;; HMAC_SHA2_512_256) echo sha512 ;;
+          PRF_HMAC_SHA1) echo prfsha1 ;; PRF_HMAC_SHA2_256) echo prfsha256 ;; PRF_HMAC_SHA2_384) echo prfsha384 ;; PRF_HMAC_SHA2_512) echo prfsha512 ;;
+          MODP_1024) echo modp1024 ;; MODP_2048) echo modp2048 ;; MODP_3072) echo modp3072 ;; ECP_256) echo ecp256 ;; ECP_384) echo ecp384 ;; CURVE_25519) echo curve25519 ;;
+          *) echo "?$t" ;;
+        esac
+      done | paste -sd- | sed 's/-prfsha\([0-9]*\)\(-\|$\)/-prfsha\1\2/'
+    }
+    probe_run() { # NS OUT ARGS...
+      local ns=$1 out=$2; shift 2
+      ip netns exec "$ns" "$PORTCULLIS_BIN" probe "$@" > "$PC_WORK/$out" 2>&1
+      local rc=$?; cat "$PC_WORK/$out"; return $rc
+    }
+
+    # 1. IKEv2 without NAT: strongSwan wants MODP-3072, our first KE is ECP-256: INVALID_KE_PAYLOAD, one retry.
+    pc_topology_pair
+    probe_conf 2 aes256-sha256-modp3072 "$RIGHT_ADDR" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss; pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    probe_run "$LEFT" v2.out "$RIGHT_ADDR" || pc_fail "probe of strongSwan failed"
+    ours=$(sed -n 's/^  chosen proposal: //p' "$PC_WORK/v2.out"); theirs=$(ss_selected ss)
+    # Our notation writes the PRF after the integrity algorithm, as strongSwan logs it; compare as sets of keywords.
+    [ -n "$ours" ] && [ "$(echo "$ours" | tr '-' '\n' | sort | paste -sd-)" = "$(echo "$theirs" | tr '-' '\n' | sort | paste -sd-)" ] \
+      || pc_fail "probe reported '$ours', strongSwan selected '$theirs'"
+    grep -q "INVALID_KE_PAYLOAD: the responder wants modp3072" "$PC_WORK/v2.out" || pc_fail "the INVALID_KE_PAYLOAD retry was not reported"
+    grep -q "NAT between: yes, on our side" "$PC_WORK/v2.out" && pc_fail "NAT reported on our side where there is none"
+    grep -q "^  NAT between: " "$PC_WORK/v2.out" || pc_fail "no NAT verdict"
+    grep -q "IKE_AUTH\|IKE_SA .* established" "$PC_WORK/ss/charon.log" && pc_fail "strongSwan saw more than IKE_SA_INIT"
+    pc_log "IKEv2: probe reports '$ours', strongSwan selected '$theirs'"
+
+    # 2. The same on port 4500 (non-ESP marker), with a proposal of our own.
+    probe_run "$LEFT" v2-4500.out "$RIGHT_ADDR" --port 4500 --proposal aes256-sha256-modp3072 || pc_fail "probe on 4500 failed"
+    grep -q "chosen proposal: aes256-sha256-prfsha256-modp3072" "$PC_WORK/v2-4500.out" || pc_fail "probe on 4500: wrong proposal"
+    grep -q "INVALID_KE" "$PC_WORK/v2-4500.out" && pc_fail "no INVALID_KE_PAYLOAD expected with the right group first"
+
+    # 3. A proposal strongSwan does not accept: its NO_PROPOSAL_CHOSEN is reported.
+    probe_run "$LEFT" nopc.out "$RIGHT_ADDR" --proposal aes128gcm16-prfsha256-ecp256 || pc_fail "probe answered with a notify should exit 0"
+    grep -q "notify: NO_PROPOSAL_CHOSEN" "$PC_WORK/nopc.out" || pc_fail "NO_PROPOSAL_CHOSEN not reported"
+
+    # 4. IKEv1 Main Mode: strongSwan's chosen transform and its vendor IDs.
+    probe_conf 1 aes256-sha256-modp2048 "$RIGHT_ADDR" > "$PC_WORK/ss1.conf"
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss1.conf"
+    probe_run "$LEFT" v1.out "$RIGHT_ADDR" --ikev1 || pc_fail "IKEv1 probe of strongSwan failed"
+    ours=$(sed -n 's/^  chosen proposal: \([^ ]*\).*/\1/p' "$PC_WORK/v1.out"); theirs=$(ss_selected ss)
+    [ "$(echo "$ours" | tr '-' '\n' | sed 's/^prf//' | sort -u | paste -sd-)" = "$(echo "$theirs" | tr '-' '\n' | sed 's/^prf//' | sort -u | paste -sd-)" ] \
+      || pc_fail "IKEv1 probe reported '$ours', strongSwan selected '$theirs'"
+    for vid in "XAuth" "DPD" "NAT-T (RFC 3947)"; do
+      grep -qF "vendor ID: $vid" "$PC_WORK/v1.out" || pc_fail "IKEv1 probe did not report strongSwan's $vid vendor ID"
+    done
+    grep -q "pre-shared key" "$PC_WORK/v1.out" || pc_fail "IKEv1 probe: authentication method missing"
+    pc_log "IKEv1: probe reports '$ours', strongSwan selected '$theirs'"
+
+    # 5. Nothing on UDP 500: closed, at once (ICMP port unreachable), well within the bound.
+    pc_ns EMPTY e; pc_link "$LEFT" 198.51.100.1/24 "$EMPTY" 198.51.100.2/24
+    start=$(date +%s%N)
+    probe_run "$LEFT" closed.out 198.51.100.2 && pc_fail "probe of a closed port exited 0"
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    grep -q "closed (ICMP port unreachable)" "$PC_WORK/closed.out" || pc_fail "closed port not reported as closed"
+    [ "$ms" -lt 3000 ] || pc_fail "closed took $ms ms"
+    # A host that drops everything: no answer after the tries, within the bound (3 x 1 s here).
+    ip netns exec "$EMPTY" nft -f - <<NFT || pc_fail "nft"
+table inet pcsilent {
+  chain input { type filter hook input priority 0; policy drop; }
+}
+NFT
+    start=$(date +%s%N)
+    probe_run "$LEFT" silent.out 198.51.100.2 --timeout 1 --tries 3 && pc_fail "probe of a silent host exited 0"
+    ms2=$(( ($(date +%s%N) - start) / 1000000 ))
+    grep -q "no answer to 3 " "$PC_WORK/silent.out" || pc_fail "silent host not reported as unanswered"
+    [ "$ms2" -lt 6000 ] || pc_fail "unanswered probe took $ms2 ms"
+    pc_log "closed port reported in $ms ms; a silent host after $ms2 ms"
+
+    # 6. Through the masquerading NAT: NAT on our side.
+    pc_topology_nat
+    probe_conf 2 aes128gcm16-prfsha256-ecp256 "$RIGHT_ADDR" > "$PC_WORK/ssn.conf"
+    pc_start_strongswan "$RIGHT" ssn; pc_strongswan_load "$RIGHT" ssn "$PC_WORK/ssn.conf"
+    probe_run "$LEFT" nat.out "$RIGHT_ADDR" || pc_fail "probe through the NAT failed"
+    grep -q "NAT between: yes, on our side\|NAT between: yes, on both sides" "$PC_WORK/nat.out" || pc_fail "the NAT on our side was not detected"
+    pc_log "through the NAT: $(grep 'NAT between' "$PC_WORK/nat.out")"
+    ;;
+  firewall)
+    # run-case.sh firewall portcullis site|nat-front|l2tp nftables|iptables|iptables-legacy: the ruleset `portcullis
+    # firewall` writes for the gateway's swanctl.conf, loaded in the gateway's namespace (input policy drop): the
+    # tunnel works through it, an unrelated port (UDP and TCP 9999, socat listening) stays blocked, and counters show
+    # that the kernel's IPsec policy match never sees the user-space data plane's packets.
+    scenario=${3:-site}; format=${4:-nftables}
+    case "$format" in nftables|iptables|iptables-legacy) ;; *) pc_fail "format must be nftables, iptables or iptables-legacy" ;; esac
+    # fw_load NS CONF ARGS…: generate and load; the table/chains must drop by default.
+    fw_load() {
+      local ns=$1 conf=$2 out; shift 2; out="$PC_WORK/fw-$ns.rules"
+      case "$format" in
+        nftables) "$PORTCULLIS_BIN" firewall --config "$conf" "$@" > "$out" || pc_fail "portcullis firewall"
+                  ip netns exec "$ns" nft -f "$out" || { cat "$out"; pc_fail "nft -f refused the ruleset"; } ;;
+        iptables) "$PORTCULLIS_BIN" firewall --config "$conf" --format iptables "$@" > "$out" || pc_fail "portcullis firewall"
+                  ip netns exec "$ns" iptables-nft-restore "$out" || { cat "$out"; pc_fail "iptables-nft-restore refused the ruleset"; } ;;
+        iptables-legacy) "$PORTCULLIS_BIN" firewall --config "$conf" --format iptables "$@" > "$out" || pc_fail "portcullis firewall"
+                  ip netns exec "$ns" iptables-legacy-restore "$out" || { cat "$out"; pc_fail "iptables-legacy-restore refused the ruleset"; } ;;
+      esac
+      pc_log "loaded $(grep -cE '^\s*(-A|[a-z].* comment )' "$out") rules ($format) in $ns"
+    }
+    fw_policy_is_drop() { # NS (output read whole: grep -q under pipefail would fail the pipeline early)
+      local listing
+      case "$format" in
+        nftables) listing=$(ip netns exec "$1" nft list chain inet portcullis input); [[ "$listing" == *"policy drop;"* ]] ;;
+        iptables) listing=$(ip netns exec "$1" iptables-nft -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
+        iptables-legacy) listing=$(ip netns exec "$1" iptables-legacy -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
+      esac || pc_fail "input policy in $1 is not drop"
+    }
+    # The experiment: does the kernel's policy match see our SAs? Count packets out of the TUN device with and
+    # without it (nftables: meta secpath; iptables: -m policy --pol ipsec), in a chain that only counts.
+    fw_policy_probe() { # NS
+      case "$format" in
+        nftables) ip netns exec "$1" nft -f - <<NFT || pc_fail "nft (probe counters)"
+table inet pcprobe {
+  chain input {
+    type filter hook input priority -10; policy accept;
+    iifname "pcl0" meta secpath exists counter
+    iifname "pcl0" counter
+    meta l4proto esp counter
+    udp dport 4500 meta secpath exists counter
+  }
+}
+NFT
+          ;;
+        *) local ipt=iptables-nft; [ "$format" = iptables-legacy ] && ipt=iptables-legacy
+           ip netns exec "$1" $ipt -t mangle -A INPUT -i pcl0 -m policy --dir in --pol ipsec || pc_fail "-m policy"
+           ip netns exec "$1" $ipt -t mangle -A INPUT -i pcl0 ;;
+      esac
+    }
+    fw_policy_report() { # NS: secpath/policy hits must be 0 while the TUN counted packets
+      local with without
+      if [ "$format" = nftables ]; then
+        with=$(ip netns exec "$1" nft list chain inet pcprobe input | grep -E 'iifname "pcl0" meta (secpath|ipsec) exists' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+        without=$(ip netns exec "$1" nft list chain inet pcprobe input | grep -v secpath | grep 'iifname "pcl0" counter' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+      else
+        local ipt=iptables-nft; [ "$format" = iptables-legacy ] && ipt=iptables-legacy
+        with=$(ip netns exec "$1" $ipt -t mangle -L INPUT -v -n -x | awk 'NR > 2 && /pol ipsec/ { print $1 }')
+        without=$(ip netns exec "$1" $ipt -t mangle -L INPUT -v -n -x | awk 'NR > 2 && !/pol ipsec/ { print $1 }')
+      fi
+      [ "${without:-0}" -gt 0 ] || pc_fail "no packet counted out of pcl0"
+      [ "${with:-x}" = 0 ] || pc_fail "the IPsec policy match saw $with packets: the finding in the README no longer holds"
+      pc_log "policy match: $without packets came out of pcl0, $with of them with an IPsec security path ($format)"
+    }
+    # fw_blocked NS_FROM ADDR NS_TO: socat listens on UDP and TCP 9999 in NS_TO; nothing reaches it from NS_FROM.
+    fw_blocked() {
+      ip netns exec "$3" socat -u UDP-RECV:9999 OPEN:"$PC_WORK/udp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" socat -u TCP-LISTEN:9999,reuseaddr,fork OPEN:"$PC_WORK/tcp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      sleep 0.3
+      echo probe | ip netns exec "$1" socat -u - UDP:"$2":9999 2>/dev/null
+      if echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null; then pc_fail "TCP 9999 on $2 is reachable through the firewall"; fi
+      sleep 0.5
+      [ ! -s "$PC_WORK/udp9999.out" ] || pc_fail "UDP 9999 on $2 got through the firewall"
+      [ ! -s "$PC_WORK/tcp9999.out" ] || pc_fail "TCP 9999 on $2 got through the firewall"
+      pc_log "UDP and TCP 9999 on $2 stay blocked"
+    }
+    # fw_open_before NS_FROM ADDR NS_TO: the same listener is reachable before the ruleset is loaded (so the check can fail).
+    fw_open_before() {
+      ip netns exec "$3" timeout 5 socat -u TCP-LISTEN:9999,reuseaddr OPEN:/dev/null > /dev/null 2>&1 & PC_PIDS+=($!)
+      sleep 0.3
+      echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null || pc_fail "TCP 9999 on $2 unreachable even without the firewall"
+      sleep 0.2
+    }
+
+    case "$scenario" in
+      site)
+        # Two Portcullis daemons without NAT: plain ESP (IP protocol 50) through the left gateway's ruleset; the
+        # right one initiates, so IKE comes in from outside.
+        pc_topology_pair
+        pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/l.conf"
+        pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/r.conf"
+        fw_open_before "$RIGHT" 192.0.2.1 "$LEFT"
+        fw_load "$LEFT" "$PC_WORK/l.conf"; fw_policy_is_drop "$LEFT"; fw_policy_probe "$LEFT"
+        pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+        pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+        pc_portcullis "$RIGHT" pcr initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate through the firewall"; }
+        pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left through the firewall"
+        pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "ping left to right through the firewall"
+        sas=$(pc_portcullis "$LEFT" pc list-sas); [[ "$sas" == *"TUNNEL, ESP SPIs"* ]] || { echo "$sas"; pc_fail "not plain ESP (IP protocol 50)"; }
+        if [ "$format" = nftables ]; then
+          esp=$(ip netns exec "$LEFT" nft list chain inet pcprobe input | grep 'meta l4proto esp counter' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+          [ "${esp:-0}" -gt 0 ] || pc_fail "no ESP (protocol 50) counted"
+          pc_log "$esp ESP (protocol 50) packets accepted by the ruleset"
+        fi
+        fw_policy_report "$LEFT"
+        fw_blocked "$RIGHT" 192.0.2.1 "$LEFT"
+        ;;
+      nat-front)
+        # A remote-access server (192.0.2.1) behind a NAT front (public 203.0.113.1, inside 192.0.2.254) doing the
+        # DNAT that `portcullis firewall --nat-front 203.0.113.1 --front` writes; a strongSwan client (203.0.113.2)
+        # asks for a virtual IP from 203.0.113.1 and pings the server's inner address 198.18.2.1 from it.
+        pc_ns CLIENT c; pc_ns FRONT f; pc_ns SERVER s
+        pc_link "$CLIENT" 203.0.113.2/24 "$FRONT" 203.0.113.1/24
+        pc_link "$FRONT" 192.0.2.254/24 "$SERVER" 192.0.2.1/24
+        ip -n "$SERVER" route add default via 192.0.2.254
+        ip netns exec "$FRONT" sysctl -qw net.ipv4.ip_forward=1
+        ip -n "$SERVER" addr add 198.18.2.1/32 dev lo
+        pc_rw_server_conf "$SECRET" > "$PC_WORK/server.conf"
+        CLIENT_ADDR[1]=203.0.113.2
+        pc_rw_client_conf 1 "$SECRET" | sed 's/remote_addrs = 192.0.2.1/remote_addrs = 203.0.113.1/' > "$PC_WORK/client.conf"
+        fw_open_before "$FRONT" 192.0.2.1 "$SERVER"
+        fw_load "$FRONT" "$PC_WORK/server.conf" --nat-front 203.0.113.1 --front
+        fw_load "$SERVER" "$PC_WORK/server.conf" --nat-front 203.0.113.1; fw_policy_is_drop "$SERVER"; fw_policy_probe "$SERVER"
+        grep -q "esp" "$PC_WORK/fw-$SERVER.rules" && pc_fail "the server's ruleset behind a NAT front opens ESP (protocol 50)"
+        pc_start_portcullis "$SERVER" pc "$PC_WORK/server.conf"
+        pc_start_strongswan "$CLIENT" ss; pc_strongswan_load "$CLIENT" ss "$PC_WORK/client.conf"
+        pc_swanctl "$CLIENT" ss --initiate --child net --timeout 20 > "$PC_WORK/initiate.out" 2>&1 \
+          || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "the client could not connect through the NAT front"; }
+        vip=$(ip -n "$CLIENT" -4 addr show | grep -oE "inet 198\.18\.100\.[0-9]+" | head -1 | awk '{print $2}')
+        [ -n "$vip" ] || { ip -n "$CLIENT" addr; pc_fail "the client got no virtual IP"; }
+        pc_ping "$CLIENT" "$vip" 198.18.2.1 || pc_fail "ping from the virtual IP $vip through the NAT front and the server's ruleset"
+        sas=$(pc_portcullis "$SERVER" pc list-sas); [[ "$sas" == *NAT* ]] || { echo "$sas"; pc_fail "the server does not list the NAT"; }
+        pc_log "client's virtual IP $vip pings 198.18.2.1 through the DNAT of the front and the server's ruleset"
+        fw_policy_report "$SERVER"
+        fw_blocked "$FRONT" 192.0.2.1 "$SERVER"
+        ;;
+      l2tp)
+        # L2TP/IPsec between two Portcullis daemons (as in the l2tp case), the server's ruleset loaded: the PPP link
+        # comes up and pings, and cleartext UDP 1701 is dropped by the ruleset before it reaches the daemon.
+        pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV=192.0.2.1; CLI=192.0.2.2
+        password="pw-$RANDOM-$RANDOM"
+        cat > "$PC_WORK/server.conf" <<CONF
+connections {
+  l2tp {
+    version = 1
+    local_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+pools {
+  ppp {
+    addrs = 198.18.101.10-198.18.101.50
+  }
+}
+l2tp {
+  pools = ppp
+  local_ip = 198.18.101.1
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+  eap-alice {
+    id = alice
+    secret = "$password"
+  }
+}
+CONF
+        cat > "$PC_WORK/client.conf" <<CONF
+connections {
+  home {
+    version = 1
+    local_addrs = $CLI
+    remote_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $CLI[udp/1701]
+        remote_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+}
+CONF
+        fw_open_before "$CLI_NS" $SRV "$SRV_NS"
+        fw_load "$SRV_NS" "$PC_WORK/server.conf"; fw_policy_is_drop "$SRV_NS"; fw_policy_probe "$SRV_NS"
+        pc_start_portcullis "$SRV_NS" srv "$PC_WORK/server.conf"
+        pc_start_portcullis "$CLI_NS" cli "$PC_WORK/client.conf"
+        l2tp_logs() { grep -v DEBUG "$PC_WORK/srv/portcullis.log" | tail -30; grep -v DEBUG "$PC_WORK/cli/portcullis.log" | tail -30; }
+        pc_portcullis "$CLI_NS" cli initiate --child l2tp > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; l2tp_logs; pc_fail "IKEv1 transport-mode SA through the firewall"; }
+        pc_portcullis "$CLI_NS" cli l2tp-connect --peer $SRV --user alice --password "$password" --routes 198.18.1.1/32 > "$PC_WORK/connect.out" 2>&1 \
+          || { cat "$PC_WORK/connect.out"; l2tp_logs; pc_fail "l2tp-connect through the firewall"; }
+        addr=$(ip -n "$CLI_NS" -4 addr show | grep -oE "inet 198\.18\.101\.[0-9]+" | head -1 | awk '{print $2}')
+        [ -n "$addr" ] || { l2tp_logs; pc_fail "IPCP gave the client no address"; }
+        pc_ping "$CLI_NS" "$addr" 198.18.1.1 || { l2tp_logs; pc_fail "ping over PPP from $addr through the server's ruleset"; }
+        pc_log "PPP address $addr pings 198.18.1.1 through the server's ruleset"
+        fw_policy_report "$SRV_NS"
+        # Cleartext L2TP: the ruleset drops it, so the daemon never even sees it.
+        ip netns exec "$CLI_NS" bash -c "printf '\\xc8\\x02\\x00\\x0c\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00' > /dev/udp/$SRV/1701"
+        sleep 0.5
+        grep -q "cleartext L2TP from " "$PC_WORK/srv/portcullis.log" && pc_fail "cleartext L2TP got past the ruleset to the daemon"
+        if [ "$format" = nftables ]; then
+          n=$(ip netns exec "$SRV_NS" nft list chain inet portcullis input | grep 'udp dport 1701' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+        else
+          ipt=iptables-nft; [ "$format" = iptables-legacy ] && ipt=iptables-legacy
+          n=$(ip netns exec "$SRV_NS" $ipt -L INPUT -v -n -x | awk '/dpt:1701/ { print $1 }')
+        fi
+        [ "${n:-0}" -ge 1 ] || pc_fail "the ruleset's UDP 1701 drop counted nothing"
+        pc_log "cleartext L2TP to $SRV:1701 dropped by the ruleset ($n packet(s)), never reaching the daemon"
+        fw_blocked "$CLI_NS" $SRV "$SRV_NS"
+        ;;
+      *) pc_fail "firewall scenario must be site, nat-front or l2tp" ;;
+    esac
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

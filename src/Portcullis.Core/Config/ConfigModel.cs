@@ -356,6 +356,13 @@ public sealed class ChildConfig
 
     private readonly IReadOnlyList<Proposal>? _configuredEspProposals;
 
+    /// <summary>
+    /// AH proposals (<c>ah_proposals</c>): when set, strongSwan negotiates AH (IP protocol 51) instead of ESP. Portcullis'
+    /// data plane has no AH, so the daemon refuses such a child (<see cref="DataPlaneSupport"/>); the firewall and
+    /// doctor still read it, to say what the config asks for.
+    /// </summary>
+    public IReadOnlyList<Proposal> AhProposals { get; init; } = [];
+
     /// <summary>Tunnel or transport.</summary>
     public ChildMode Mode { get; init; } = ChildMode.Tunnel;
 

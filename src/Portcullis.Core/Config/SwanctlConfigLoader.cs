@@ -441,6 +441,7 @@ public static partial class SwanctlConfigLoader
         public IReadOnlyList<TrafficSelector> RemoteTs = [];
         public DynamicSelector LocalDynamic = DynamicSelector.Any, RemoteDynamic = DynamicSelector.Any;
         public IReadOnlyList<Proposal>? EspProposals;
+        public IReadOnlyList<Proposal> AhProposals = [];
         public ChildMode Mode = ChildMode.Tunnel;
         public StartAction StartAction = StartAction.None;
         public CloseAction CloseAction = CloseAction.None;
@@ -456,6 +457,9 @@ public static partial class SwanctlConfigLoader
         ["local_ts"] = (b, v, key, ctx) => (b.LocalTs, b.LocalDynamic) = TrafficSelectors(v, key, ctx) ?? (b.LocalTs, b.LocalDynamic),
         ["remote_ts"] = (b, v, key, ctx) => (b.RemoteTs, b.RemoteDynamic) = TrafficSelectors(v, key, ctx) ?? (b.RemoteTs, b.RemoteDynamic),
         ["esp_proposals"] = (b, v, key, ctx) => b.EspProposals = ctx.Proposals(v, key, ProposalKind.Esp),
+        // Read so that what a config asks for is known (the firewall opens IP protocol 51 for it); the daemon refuses
+        // it at load (DataPlaneSupport), since the user-space data plane has no AH.
+        ["ah_proposals"] = (b, v, key, ctx) => b.AhProposals = AhProposals(v, key, ctx) ?? b.AhProposals,
         ["mode"] = (b, v, key, ctx) =>
         {
             switch (v.Value.ToLowerInvariant())
@@ -536,6 +540,43 @@ public static partial class SwanctlConfigLoader
         return ok ? (selectors, dynamic ?? DynamicSelector.Any) : null;
     }
 
+    // AH proposals (strongSwan's ah_proposals): integrity algorithms, optionally a PFS group and ESN, never encryption.
+    private static IReadOnlyList<Proposal>? AhProposals(SettingsValue v, string key, Context ctx)
+    {
+        var proposals = new List<Proposal>();
+        foreach (string item in v.Value.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (item.Equals("default", StringComparison.OrdinalIgnoreCase))
+            {
+                // strongSwan's AH default: the ESP default's integrity algorithms.
+                proposals.Add(new Proposal(ProposalParser.Default(ProposalKind.Esp).SelectMany(p => p.Integrity).Distinct()));
+                continue;
+            }
+            var transforms = new List<Crypto.Registry.Transform>();
+            foreach (string keyword in item.Split('-', StringSplitOptions.TrimEntries))
+            {
+                if (!Crypto.Registry.TransformRegistry.TryGet(keyword, out Crypto.Registry.Transform? t) || t is null)
+                {
+                    ctx.Error(v, key, $"unknown algorithm '{keyword}' in AH proposal '{item}'");
+                    return null;
+                }
+                if (t is Crypto.Registry.EncryptionTransform || !t.ForEsp)
+                {
+                    ctx.Error(v, key, $"'{keyword}' ({t.Kind}) cannot be used in AH proposals (integrity only), in proposal '{item}'");
+                    return null;
+                }
+                if (!transforms.Contains(t)) transforms.Add(t);
+            }
+            if (!transforms.OfType<Crypto.Registry.IntegrityTransform>().Any())
+            {
+                ctx.Error(v, key, $"an integrity algorithm is mandatory in AH proposals, in proposal '{item}'");
+                return null;
+            }
+            proposals.Add(new Proposal(transforms));
+        }
+        return proposals;
+    }
+
     private static ChildConfig? LoadChild(SettingsSection section, Context ctx, IReadOnlyList<NativeClientProfile> compat)
     {
         int before = ctx.Errors.Count;
@@ -554,6 +595,7 @@ public static partial class SwanctlConfigLoader
             RemoteDynamic = b.RemoteDynamic,
             EspProposals = NativeClientProfiles.Merge(esp, compat, ProposalKind.Esp),
             ConfiguredEspProposals = esp,
+            AhProposals = b.AhProposals,
             Mode = b.Mode,
             StartAction = b.StartAction,
             CloseAction = b.CloseAction,

@@ -374,7 +374,7 @@ public sealed class PortcullisDaemon
     {
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
         if (config is null) return (null, null, errors);
-        var credentialErrors = new List<ConfigError>();
+        var credentialErrors = new List<ConfigError>(DataPlaneSupport.Check(config));
         CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
         credentialErrors.AddRange(CredentialCheck.Check(config, store));
         return credentialErrors.Count > 0 ? (null, null, credentialErrors) : (config, store, []);
