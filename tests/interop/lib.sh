@@ -202,8 +202,12 @@ pc_capture_start() {
   ip netns exec "$1" tshark -q -i "$2" -f 'udp port 500 or udp port 4500 or ip proto 50 or (ip[6:2] & 0x1fff != 0)' -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
   PC_PIDS+=($!); eval "CAPTURE_$3=$!"
   local i
-  for i in $(seq 50); do grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$PC_WORK/$3.tshark.out"; pc_fail "tshark did not start"
+  for i in $(seq 100); do grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null && break; sleep 0.1; done
+  grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null || { cat "$PC_WORK/$3.tshark.out"; pc_fail "tshark did not start"; }
+  # "Capturing on" comes a moment before dumpcap takes packets: on a loaded machine the first IKEv1 message was
+  # missed, and without it Wireshark cannot decrypt the rest. Wait for the file's header, then a little more.
+  for i in $(seq 50); do [ -s "$PC_WORK/$3.pcap" ] && break; sleep 0.1; done
+  sleep 0.5
 }
 
 # Wireshark's names for IKE transforms (its ikev2_decryption_table); it cannot decrypt IKE with ChaCha20-Poly1305.

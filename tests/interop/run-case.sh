@@ -486,9 +486,6 @@ CONF
       if [ "$1" = fail ] && [ $rc -eq 0 ]; then xauth_logs; pc_fail "the XAUTH client connected with a wrong password"; fi
     }
     pc_capture_start "$GW_NS" "$GW_IF" wire
-    # tshark says it captures a moment before it does: without the first Main Mode message (the proposals) Wireshark
-    # cannot decrypt message 5.
-    sleep 1
 
     # 1. The right password: XAUTH, a virtual IP and DNS server from the pool, traffic from that address.
     xauth_initiate ok
