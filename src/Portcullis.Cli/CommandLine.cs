@@ -30,7 +30,7 @@ public static class CommandLine
                                                   /etc/portcullis/strongswan.conf, if present). --keylog appends
                                                   IKE SA keys to FILE for decrypting captures (debugging only).
                                                   The control socket also speaks strongSwan's VICI, so Debian's
-                                                  swanctl --uri unix://SOCKET drives the daemon; --vici-socket adds a
+                                                  swanctl COMMAND --uri unix://SOCKET drives it; --vici-socket adds a
                                                   second socket (e.g. /var/run/charon.vici, swanctl's default).
                                                   --metrics serves Prometheus metrics at http://ADDR:PORT/metrics.
                                                   --log sets levels per subsystem as strongSwan does (ike=2,esp=0,

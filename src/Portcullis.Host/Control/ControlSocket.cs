@@ -11,7 +11,7 @@ namespace Portcullis.Host.Control;
 /// request per connection, the client writes one line of JSON (<see cref="ControlRequest"/>, starting with '{'), the
 /// server answers with one line of JSON (<see cref="ControlResponse"/>) and closes. strongSwan's VICI (when
 /// <see cref="Vici"/> is set): a 4-byte segment length whose first byte is always 0, then as many packets as the
-/// client likes (<see cref="ViciSession"/>), so Debian's <c>swanctl --uri unix://PATH</c> drives the daemon.
+/// client likes (<see cref="ViciSession"/>), so Debian's <c>swanctl --list-sas --uri unix://PATH</c> drives the daemon.
 /// <para>
 /// Access: the socket file is made 0600 after bind and before listen (so nobody can connect in between), inside a
 /// directory created 0700; and each connection's peer credentials (SO_PEERCRED) are checked, so a loosened file mode

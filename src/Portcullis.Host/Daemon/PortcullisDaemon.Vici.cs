@@ -225,7 +225,9 @@ public sealed partial class PortcullisDaemon : IViciService
         ViciMessage active = workers.AddSection("active");
         foreach (string p in (string[])["critical", "high", "medium", "low"]) active.Add(p, p == "critical" ? "1" : "0");
         ViciMessage queues = m.AddSection("queues");
-        foreach (string p in (string[])["critical", "high", "medium", "low"]) queues.Add(p, p == "critical" ? _work.Reader.Count.ToString(CultureInfo.InvariantCulture) : "0");
+        // The loop's queue is single-reader and cannot count itself; what runs is never queued long.
+        string queued = _work.Reader.CanCount ? _work.Reader.Count.ToString(CultureInfo.InvariantCulture) : "0";
+        foreach (string p in (string[])["critical", "high", "medium", "low"]) queues.Add(p, p == "critical" ? queued : "0");
         m.Add("scheduled", "0");
         ViciMessage ikesas = m.AddSection("ikesas");
         ikesas.Add("total", (engine.IkeSas.Count + engine.Ikev1.Sas.Count).ToString(CultureInfo.InvariantCulture));
@@ -310,8 +312,8 @@ public sealed partial class PortcullisDaemon : IViciService
         if (child.RekeyAt is { } rekey) c.Add("rekey-time", Seconds(rekey - now));
         if (child.ExpireAt is { } expire) c.Add("life-time", Seconds(expire - now));
         c.Add("install-time", Seconds(now - child.EstablishedAt));
-        c.AddList("local-ts", child.LocalTs.Select(t => t.ToString()));
-        c.AddList("remote-ts", child.RemoteTs.Select(t => t.ToString()));
+        c.AddList("local-ts", child.LocalTs.Select(Ts));
+        c.AddList("remote-ts", child.RemoteTs.Select(Ts));
     }
 
     /// <summary>Algorithms in charon's words: IANA names without their ENCR_/AUTH_ prefix, key size apart.</summary>
@@ -321,12 +323,29 @@ public sealed partial class PortcullisDaemon : IViciService
         if (p.Encryption.KeyBits > 0) s.Add("encr-keysize", p.Encryption.KeyBits.ToString(CultureInfo.InvariantCulture));
         if (p.Integrity is { } integ) s.Add("integ-alg", Strip(integ.Name));
         if (p.Prf is { } prf) s.Add("prf-alg", prf.Name);
-        if (p.KeyExchange is { } ke) s.Add("dh-group", ke.Keyword.ToUpperInvariant());
+        if (p.KeyExchange is { } ke) s.Add("dh-group", GroupName(ke.Keyword));
         if (p.Esn is { Id: not 0 }) s.Add("esn", "1");
+    }
+
+    /// <summary>charon's group names from our keywords: <c>ecp384</c> is ECP_384, <c>modp2048</c> MODP_2048, <c>curve25519</c> CURVE_25519.</summary>
+    private static string GroupName(string keyword)
+    {
+        int digits = keyword.Length;
+        while (digits > 0 && char.IsAsciiDigit(keyword[digits - 1])) digits--;
+        return digits is > 0 && digits < keyword.Length ? $"{keyword[..digits].ToUpperInvariant()}_{keyword[digits..]}" : keyword.ToUpperInvariant();
     }
 
     private static string Strip(string name) =>
         name.StartsWith("ENCR_", StringComparison.Ordinal) ? name[5..] : name.StartsWith("AUTH_", StringComparison.Ordinal) ? name[5..] : name;
+
+    /// <summary>A selector as charon lists it: always with its prefix length (<c>198.18.2.1/32</c>), then any <c>[proto/port]</c>.</summary>
+    private static string Ts(Portcullis.Core.Ipsec.TrafficSelector t)
+    {
+        string text = t.ToString();
+        if (!t.TryGetPrefix(out System.Net.IPAddress network, out int length)) return text;
+        int bracket = text.IndexOf('[', StringComparison.Ordinal);
+        return $"{network}/{length}" + (bracket >= 0 ? text[bracket..] : "");
+    }
 
     private static string Seconds(TimeSpan t) => ((long)Math.Max(0, t.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
@@ -347,8 +366,8 @@ public sealed partial class PortcullisDaemon : IViciService
             ViciMessage cs = children.AddSection(ch.Name);
             cs.Add("mode", ch.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT");
             cs.Add("rekey_time", Seconds(ch.RekeyTime)).Add("rekey_bytes", ch.RekeyBytes.ToString(CultureInfo.InvariantCulture)).Add("rekey_packets", ch.RekeyPackets.ToString(CultureInfo.InvariantCulture));
-            cs.AddList("local-ts", ch.LocalTs.Count == 0 ? [ch.LocalDynamic.ToString()] : ch.LocalTs.Select(t => t.ToString()));
-            cs.AddList("remote-ts", ch.RemoteTs.Count == 0 ? [ch.RemoteDynamic.ToString()] : ch.RemoteTs.Select(t => t.ToString()));
+            cs.AddList("local-ts", ch.LocalTs.Count == 0 ? [ch.LocalDynamic.ToString()] : ch.LocalTs.Select(Ts));
+            cs.AddList("remote-ts", ch.RemoteTs.Count == 0 ? [ch.RemoteDynamic.ToString()] : ch.RemoteTs.Select(Ts));
         }
     }
 
