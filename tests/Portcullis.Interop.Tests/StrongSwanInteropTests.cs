@@ -283,5 +283,5 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// notify socket and lists the example connection; the man page documents every command of --help.
     /// </summary>
     [InteropFact]
-    public void DebianPackageInstallsAndStarts() => InteropEnvironment.RunCase(output, "package", "portcullis");
+    public void DebianPackageInstallsAndStarts() => InteropEnvironment.RunCase(output, TimeSpan.FromMinutes(10), "package", "portcullis");
 }
