@@ -2044,6 +2044,10 @@ CONF
     sw --list-pools > "$PC_WORK/pools.out" 2>&1; cat "$PC_WORK/pools.out"
     grep -q "^rw " "$PC_WORK/pools.out" || pc_fail "swanctl --list-pools does not show pool rw"
 
+    # A second swanctl watches the ike-updown and child-updown events meanwhile.
+    STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl --monitor-sa --uri "$uri" > "$PC_WORK/monitor.out" 2>&1 &
+    monitor_pid=$!; PC_PIDS+=($monitor_pid)
+    sleep 0.5
     sw --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; vici_logs; pc_fail "swanctl --initiate --child net"; }
     cat "$PC_WORK/initiate.out"
     grep -q "initiate completed successfully" "$PC_WORK/initiate.out" || pc_fail "swanctl did not report success"
@@ -2091,6 +2095,13 @@ CONF
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after swanctl --terminate"
     sw --list-sas | grep -q ESTABLISHED && pc_fail "swanctl still lists an IKE SA after --terminate"
     pc_log "swanctl --terminate deleted the SA on both sides"
+    sleep 0.5
+    kill -INT $monitor_pid 2>/dev/null; wait $monitor_pid 2>/dev/null
+    echo "--- swanctl --monitor-sa"; cat "$PC_WORK/monitor.out"
+    [ "$(grep -c '^gw: #[0-9]*, ESTABLISHED, IKEv2' "$PC_WORK/monitor.out")" -ge 2 ] || pc_fail "swanctl --monitor-sa did not see the IKE SA come up (ike-updown, child-updown)"
+    grep -q "^  net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the CHILD SA (child-updown)"
+    grep -Eq "^gw: #[0-9]*, (DELETING|DELETED)" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the IKE SA go down"
+    pc_log "swanctl --monitor-sa saw ike-updown and child-updown, up and down"
     ;;
   package)
     deb=$(bash "$root/packaging/build-deb.sh" "$PC_WORK/deb" 2> "$PC_WORK/build-deb.err" | tail -1)

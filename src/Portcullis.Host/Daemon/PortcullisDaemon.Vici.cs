@@ -110,7 +110,9 @@ public sealed partial class PortcullisDaemon : IViciService
         var m = new ViciMessage();
         if (up) m.Add("up", "yes");
         ViciMessage ike = IkeSection(m, sa, now);
-        if (child is not null) ChildSection(ike.AddSection("child-sas"), child, now);
+        // swanctl --monitor-sa prints an IKE SA when it meets its child-sas section, so ike-updown carries an empty one.
+        ViciMessage children = ike.AddSection("child-sas");
+        if (child is not null) ChildSection(children, child, now);
         return m;
     }
 
