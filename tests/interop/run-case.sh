@@ -68,6 +68,9 @@
 #                                                                        empty daemon, --list-conns, --initiate, --list-sas, ping
 #                                                                        to strongSwan, --stats, --terminate; a /metrics scrape
 #                                                                        shows the bytes moved and is valid Prometheus text
+#   run-case.sh vici-cert portcullis                                     the same with ECDSA certificates: swanctl --load-all sends the
+#                                                                        certificates, CRL and key (load-cert, load-key) and a
+#                                                                        connection carrying its certs; the tunnel comes up
 #   run-case.sh package portcullis                                       packaging/build-deb.sh: the .deb installs into an empty root
 #                                                                        (dpkg --root), the installed self-contained binary starts
 #                                                                        in a fresh namespace without .NET on PATH and tells systemd
@@ -2102,6 +2105,48 @@ CONF
     grep -q "^  net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the CHILD SA (child-updown)"
     grep -Eq "^gw: #[0-9]*, (DELETING|DELETED)" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the IKE SA go down"
     pc_log "swanctl --monitor-sa saw ike-updown and child-updown, up and down"
+    ;;
+  vici-cert)
+    # Portcullis starts with an empty swanctl.conf and no credential folders: swanctl sends every certificate, the
+    # CRL and the private key over VICI (load-cert, load-key), then the connection with its certificates.
+    export PC_CHARON_PLUGINS_EXTRA="pkcs8 revocation constraints"
+    pc_topology_pair
+    ike=aes256gcm16-prfsha384-ecp384
+    pki_dir="$PC_WORK/pki"
+    pc_pki "$pki_dir" ecdsa
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" server.example serverCert.pem client@example.org "" "cacerts = caCert.pem"; echo "}"; } \
+      > "$pki_dir/left/swanctl.conf"
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" client@example.org clientCert.pem server.example "send_cert = always"; echo "}"; } \
+      > "$pki_dir/right/swanctl.conf"
+    pc_start_strongswan "$RIGHT" cli
+    pc_strongswan_load_dir "$RIGHT" cli "$pki_dir/right"
+    : > "$PC_WORK/empty.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/empty.conf"
+    printf 'swanctl {\n}\n' > "$PC_WORK/swanctl-only.conf"
+    uri="unix://$PC_WORK/pc/portcullis.sock"
+    swl() { local cmd=$1; shift; STRONGSWAN_CONF="$PC_WORK/swanctl-only.conf" SWANCTL_DIR="$pki_dir/left" ip netns exec "$LEFT" swanctl "$cmd" --uri "$uri" "$@"; }
+    vc_logs() { echo "--- portcullis log"; grep -v DEBUG "$PC_WORK/pc/portcullis.log" | tail -30; echo "--- charon log"; grep -E '\[(IKE|CFG)\]' "$PC_WORK/cli/charon.log" | tail -30; }
+    swl --load-all --file "$pki_dir/left/swanctl.conf" > "$PC_WORK/load.out" 2>&1 || { cat "$PC_WORK/load.out"; vc_logs; pc_fail "swanctl --load-all with certificates over VICI"; }
+    grep -v "opening directory" "$PC_WORK/load.out"
+    for expected in "loaded certificate from '$pki_dir/left/x509/serverCert.pem'" "loaded certificate from '$pki_dir/left/x509ca/caCert.pem'" \
+                    "loaded certificate from '$pki_dir/left/x509crl/caCrl.pem'" "loaded ECDSA key from '$pki_dir/left/private/serverKey.pem'" \
+                    "successfully loaded 1 connections, 0 unloaded"; do
+      grep -qF "$expected" "$PC_WORK/load.out" || pc_fail "swanctl --load-all did not print: $expected"
+    done
+    swl --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; vc_logs; pc_fail "swanctl --initiate with certificates"; }
+    grep "^\[IKE\]" "$PC_WORK/initiate.out"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { vc_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { vc_logs; pc_fail "ping from strongSwan's side"; }
+    grep -q "received end entity cert \"C=CH, O=Portcullis Test, CN=server.example\"" "$PC_WORK/cli/charon.log" || { vc_logs; pc_fail "strongSwan got no server certificate from us"; }
+    grep -Eq "authentication of 'server.example' with [A-Z0-9_-]+ successful" "$PC_WORK/cli/charon.log" || { vc_logs; pc_fail "strongSwan did not verify our signature"; }
+    swl --list-sas > "$PC_WORK/sas.out" 2>&1; cat "$PC_WORK/sas.out"
+    grep -q "remote 'client@example.org' @ 192.0.2.2" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas does not show the client's certificate identity"
+    # The same --load-all again: everything is already there, nothing is unloaded, the tunnel stays.
+    swl --load-all --file "$pki_dir/left/swanctl.conf" > "$PC_WORK/load2.out" 2>&1 || { cat "$PC_WORK/load2.out"; pc_fail "second swanctl --load-all"; }
+    grep -q "successfully loaded 1 connections, 0 unloaded" "$PC_WORK/load2.out" || { cat "$PC_WORK/load2.out"; pc_fail "the second --load-all did not reload the connection"; }
+    grep -q "unloading key" "$PC_WORK/load2.out" && pc_fail "the second --load-all unloaded a key"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { vc_logs; pc_fail "ping after the second --load-all"; }
+    pc_log "certificates, CRL and key over VICI: tunnel up with ECDSA certificates, reload keeps it"
     ;;
   package)
     deb=$(bash "$root/packaging/build-deb.sh" "$PC_WORK/deb" 2> "$PC_WORK/build-deb.err" | tail -1)

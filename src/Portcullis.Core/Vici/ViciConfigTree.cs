@@ -20,7 +20,16 @@ public static class ViciConfigTree
     /// settings sections under <paramref name="parentPath"/> (<c>connections</c>, <c>pools</c>). Values that are
     /// not text (certificate blobs in <c>certs</c>/<c>cacerts</c>) are reported, not guessed at.
     /// </summary>
-    public static IReadOnlyList<SettingsSection> Sections(ViciMessage message, string parentPath, string command, List<string> errors)
+    public static IReadOnlyList<SettingsSection> Sections(ViciMessage message, string parentPath, string command, List<string> errors) =>
+        Sections(message, parentPath, command, errors, []);
+
+    /// <summary>
+    /// As above; the certificates of <c>certs</c> and <c>cacerts</c> (swanctl sends each file's contents, as charon
+    /// expects) go into <paramref name="certificates"/> under a name made from their contents
+    /// (<see cref="CertificateName"/>), and that name becomes the value, as a file name would be in swanctl.conf.
+    /// </summary>
+    public static IReadOnlyList<SettingsSection> Sections(ViciMessage message, string parentPath, string command, List<string> errors,
+        Dictionary<string, (bool Ca, byte[] Data)> certificates)
     {
         var result = new List<SettingsSection>();
         foreach (ViciEntry entry in message.Entries)
@@ -31,31 +40,46 @@ public static class ViciConfigTree
                 continue;
             }
             var section = new SettingsSection(entry.Name, $"{parentPath}.{entry.Name}", new SourceLocation($"{Origin} {command}", 0));
-            Fill(section, entry.Section, command, errors);
+            Fill(section, entry.Section, command, errors, certificates);
             result.Add(section);
         }
         return result;
     }
 
-    private static void Fill(SettingsSection target, ViciMessage source, string command, List<string> errors)
+    private static void Fill(SettingsSection target, ViciMessage source, string command, List<string> errors, Dictionary<string, (bool Ca, byte[] Data)> certificates)
     {
         var at = new SourceLocation($"{Origin} {command}", 0);
         foreach (ViciEntry e in source.Entries)
         {
             if (e.Section is not null)
             {
-                Fill(target.GetOrAddSection(e.Name, at), e.Section, command, errors);
+                Fill(target.GetOrAddSection(e.Name, at), e.Section, command, errors, certificates);
                 continue;
             }
             IEnumerable<byte[]> raw = e.Value is not null ? [e.Value] : e.Items!;
+            if (e.Name == "pubkeys")
+            {
+                errors.Add($"{target.PathOf(e.Name)}: raw public keys are not supported by Portcullis yet");
+                continue;
+            }
+            if (e.Name is "certs" or "cacerts")
+            {
+                var names = new List<string>();
+                foreach (byte[] data in raw)
+                {
+                    string name = CertificateName(data);
+                    certificates[name] = (e.Name == "cacerts", data);
+                    names.Add(name);
+                }
+                target.Set(e.Name, string.Join(", ", names), at);
+                continue;
+            }
             List<string>? texts = [];
             foreach (byte[] item in raw)
             {
                 if (!TryText(item, out string text))
                 {
-                    errors.Add(e.Name is "certs" or "cacerts" or "pubkeys"
-                        ? $"{target.PathOf(e.Name)}: certificates sent over VICI are not supported yet; put them in the x509/ and x509ca/ folders beside the daemon's swanctl.conf and name the files"
-                        : $"{target.PathOf(e.Name)}: the value is not text");
+                    errors.Add($"{target.PathOf(e.Name)}: the value is not text");
                     texts = null;
                     break;
                 }
@@ -136,6 +160,9 @@ public static class ViciConfigTree
         foreach (SettingsValue v in from.Values) to.Set(v.Key, v.Value, v.Location);
         foreach (SettingsSection sub in from.Sections) Copy(sub, to.GetOrAddSection(sub.Name, sub.Location));
     }
+
+    /// <summary>The name a certificate or key sent over VICI is known by: <c>vici-</c> and 16 hex digits of its SHA-256.</summary>
+    public static string CertificateName(byte[] data) => "vici-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data))[..16];
 
     /// <summary>The id under which a secret section is known to get-shared/unload-shared: the request's id, else the section name.</summary>
     public static string SecretId(ViciMessage message, SettingsSection section) => message.Text("id") is { Length: > 0 } id ? id : section.Name;

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev1;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Pki;
 using Portcullis.Core.Vici;
 using Portcullis.Host.Control;
 
@@ -20,6 +21,11 @@ public sealed partial class PortcullisDaemon : IViciService
     private readonly List<SettingsSection> _viciConnections = [];
     private readonly List<SettingsSection> _viciPools = [];
     private readonly List<(string Id, SettingsSection Section)> _viciSecrets = [];
+    private readonly Dictionary<string, (bool Ca, byte[] Data)> _viciConnCertificates = [];
+    private readonly List<ViciCredential> _viciCredentials = [];
+
+    /// <summary>A certificate, CRL or private key loaded over VICI (load-cert, load-key); <see cref="Id"/> is what get-keys lists.</summary>
+    private sealed record ViciCredential(string Id, string Kind, byte[] Data);
     private readonly List<ViciSession> _viciSessions = [];
     private readonly Dictionary<ViciSession, (string Conn, int Level)> _controlLog = [];
     private readonly Lock _viciLock = new();
@@ -156,7 +162,7 @@ public sealed partial class PortcullisDaemon : IViciService
             case "get-conns":
                 return Task.FromResult(Done(new ViciMessage().AddList("conns", _viciConnections.Select(c => c.Name))));
             case "load-conn":
-                return Task.FromResult(Done(LoadViciSections(request, "connections", "load-conn", _viciConnections)));
+                return Task.FromResult(Done(LoadViciSections(request, "connections", "load-conn", _viciConnections, _viciConnCertificates)));
             case "unload-conn":
                 return Task.FromResult(Done(UnloadViciSection(request.Text("name"), "connection", _viciConnections)));
             case "load-pool":
@@ -174,22 +180,31 @@ public sealed partial class PortcullisDaemon : IViciService
             case "clear-creds":
             {
                 var kept = new List<(string, SettingsSection)>(_viciSecrets);
+                var keptCredentials = new List<ViciCredential>(_viciCredentials);
                 _viciSecrets.Clear();
+                _viciCredentials.Clear();
                 if (ApplyVici("clear-creds") is { } error)
                 {
                     _viciSecrets.AddRange(kept);
+                    _viciCredentials.AddRange(keptCredentials);
                     return Task.FromResult(Done(ViciSession.Failure(error)));
                 }
+                foreach (ViciCredential c in keptCredentials) if (c.Kind is "rsa" or "ecdsa" or "any") System.Security.Cryptography.CryptographicOperations.ZeroMemory(c.Data);
                 return Task.FromResult(Done(ViciSession.Success()));
             }
+            case "load-cert":
+                return Task.FromResult(Done(LoadCredential(request, isKey: false)));
+            case "load-key":
+                return Task.FromResult(Done(LoadCredential(request, isKey: true)));
+            case "unload-key":
+                return Task.FromResult(Done(UnloadKey(request.Text("id"))));
             case "get-keys":
-                // Private keys come only from the folders beside swanctl.conf, none over VICI: nothing for swanctl to unload.
-                return Task.FromResult(Done(new ViciMessage().AddList("keys", [])));
+                return Task.FromResult(Done(new ViciMessage().AddList("keys", _viciCredentials.Where(c => c.Kind is "rsa" or "ecdsa" or "any").Select(c => c.Id))));
             case "get-authorities":
                 return Task.FromResult(Done(new ViciMessage().AddList("authorities", [])));
-            case "load-cert" or "load-key" or "load-token" or "load-authority":
+            case "load-token" or "load-authority":
                 return Task.FromResult(Done(ViciSession.Failure(
-                    $"{command} is not supported by Portcullis yet: it reads certificates, keys and CRLs from the folders beside its swanctl.conf ({Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))}: x509/, x509ca/, x509crl/, private/, rsa/, ecdsa/, pkcs8/) at start and on load-all")));
+                    $"{command} is not supported by Portcullis yet (no PKCS #11 tokens; CA certificates go in x509ca/ or over load-cert, CRLs in x509crl/)")));
             case "initiate":
                 return InitiateVici(session, engine, request, now);
             case "terminate":
@@ -392,10 +407,15 @@ public sealed partial class PortcullisDaemon : IViciService
     }
 
     /// <summary>load-conn and load-pool: each section replaces one of the same name; all or nothing.</summary>
-    private ViciMessage LoadViciSections(ViciMessage request, string parent, string command, List<SettingsSection> store)
+    private ViciMessage LoadViciSections(ViciMessage request, string parent, string command, List<SettingsSection> store,
+        Dictionary<string, (bool Ca, byte[] Data)>? certificates = null)
     {
         var errors = new List<string>();
-        IReadOnlyList<SettingsSection> sections = ViciConfigTree.Sections(request, parent, command, errors);
+        var carried = new Dictionary<string, (bool Ca, byte[] Data)>();
+        IReadOnlyList<SettingsSection> sections = ViciConfigTree.Sections(request, parent, command, errors, carried);
+        // The certificates a connection carries are kept under their content names (never removed: a later
+        // load-conn may name the same ones, and they are small).
+        if (certificates is not null) foreach ((string name, (bool Ca, byte[] Data) cert) in carried) certificates[name] = cert;
         if (errors.Count > 0) return ViciSession.Failure(string.Join("; ", errors));
         if (sections.Count == 0) return ViciSession.Failure($"{command}: no section in the request");
         var before = new List<SettingsSection>(store);
@@ -459,6 +479,73 @@ public sealed partial class PortcullisDaemon : IViciService
             return ViciSession.Failure(error);
         }
         return ViciSession.Success();
+    }
+
+    /// <summary>
+    /// load-cert (type X509 with flag NONE or CA, or X509_CRL) and load-key (type rsa, ecdsa, or any for PKCS #8): kept
+    /// beside the folders' credentials and checked by loading the whole configuration, so a bad one is refused and
+    /// changes nothing.
+    /// </summary>
+    private ViciMessage LoadCredential(ViciMessage request, bool isKey)
+    {
+        byte[]? data = request.Blob("data");
+        if (data is null || data.Length == 0) return ViciSession.Failure($"{(isKey ? "load-key" : "load-cert")}: no 'data'");
+        string type = request.Text("type")?.ToLowerInvariant() ?? "";
+        string? kind = isKey
+            ? type switch { "rsa" => "rsa", "ecdsa" => "ecdsa", "any" or "private" or "pkcs8" => "any", _ => null }
+            : (type, request.Text("flag")?.ToUpperInvariant() ?? "NONE") switch
+            {
+                ("x509", "NONE") => "x509",
+                ("x509", "CA") => "x509ca",
+                ("x509_crl", _) => "x509crl",
+                _ => null,
+            };
+        if (kind is null)
+            return ViciSession.Failure($"{(isKey ? "load-key" : "load-cert")}: {(isKey ? $"key type '{type}'" : $"certificate type '{type}' with flag '{request.Text("flag")}'")} is not supported by Portcullis yet");
+        string id = ViciConfigTree.CertificateName(data);
+        var credential = new ViciCredential(id, kind, data);
+        _viciCredentials.RemoveAll(c => c.Id == id);
+        _viciCredentials.Add(credential);
+        if (ApplyVici(isKey ? "load-key" : "load-cert") is { } error)
+        {
+            _viciCredentials.Remove(credential);
+            return ViciSession.Failure(error);
+        }
+        ViciMessage ok = ViciSession.Success();
+        if (isKey) ok.Add("id", id);
+        return ok;
+    }
+
+    private ViciMessage UnloadKey(string? id)
+    {
+        ViciCredential? key = _viciCredentials.FirstOrDefault(c => c.Id == id && c.Kind is "rsa" or "ecdsa" or "any");
+        if (key is null) return ViciSession.Failure($"key '{id}' was not loaded over VICI");
+        _viciCredentials.Remove(key);
+        if (ApplyVici("unload-key") is { } error)
+        {
+            _viciCredentials.Add(key);
+            return ViciSession.Failure(error);
+        }
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(key.Data);
+        return ViciSession.Success();
+    }
+
+    /// <summary>Adds what came over VICI to the store read from the folders (at start, reload and every VICI change).</summary>
+    private void AddViciCredentials(CredentialStore store, List<ConfigError> errors)
+    {
+        foreach (ViciCredential c in _viciCredentials)
+        {
+            string origin = $"{ViciConfigTree.Origin} {(c.Kind is "x509" or "x509ca" or "x509crl" ? "load-cert" : "load-key")} {c.Id}";
+            switch (c.Kind)
+            {
+                case "x509": store.AddCertificates(c.Data, ca: false, c.Id, origin, errors); break;
+                case "x509ca": store.AddCertificates(c.Data, ca: true, c.Id, origin, errors); break;
+                case "x509crl": store.AddCrls(c.Data, origin, errors); break;
+                default: store.AddPrivateKey(c.Data, c.Kind switch { "rsa" => "RSA", "ecdsa" => "ECDSA", _ => null }, origin, errors); break;
+            }
+        }
+        foreach ((string name, (bool ca, byte[] data)) in _viciConnCertificates)
+            store.AddCertificates(data, ca, name, $"{ViciConfigTree.Origin} load-conn certificate {name}", errors);
     }
 
     private ViciMessage GetPools(bool leases)

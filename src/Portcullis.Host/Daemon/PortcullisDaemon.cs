@@ -415,6 +415,7 @@ public sealed partial class PortcullisDaemon
         if (config is null) return (null, null, errors);
         var credentialErrors = new List<ConfigError>(DataPlaneSupport.Check(config));
         CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
+        AddViciCredentials(store, credentialErrors);
         credentialErrors.AddRange(CredentialCheck.Check(config, store));
         return credentialErrors.Count > 0 ? (null, null, credentialErrors) : (config, store, []);
     }

@@ -72,13 +72,33 @@ public sealed class ViciConfigTreeTests
     }
 
     [Fact]
-    public void Certificate_blobs_are_reported_not_guessed_at()
+    public void Certificates_a_connection_carries_are_named_by_their_contents()
     {
         ViciMessage request = LoadConn();
-        request.Section("gw")!.Section("local")!.Add("certs", new byte[] { 0x30, 0x82, 0x01, 0x00 });
+        byte[] ours = [0x30, 0x82, 0x01, 0x00], ca = [0x30, 0x82, 0x02, 0x00];
+        request.Section("gw")!.Section("local")!.Add("certs", ours);
+        var errors = new List<string>();
+        var certificates = new Dictionary<string, (bool Ca, byte[] Data)>();
+        var withCa = new ViciMessage();
+        withCa.AddSection("x").AddSection("remote").Add("cacerts", ca);
+        IReadOnlyList<SettingsSection> conns = ViciConfigTree.Sections(request, "connections", "load-conn", errors, certificates);
+        ViciConfigTree.Sections(withCa, "connections", "load-conn", errors, certificates);
+        Assert.Empty(errors);
+        string name = ViciConfigTree.CertificateName(ours);
+        Assert.Matches("^vici-[0-9a-f]{16}$", name);
+        Assert.Equal(name, conns[0].Section("local")!.Value("certs")!.Value);
+        Assert.Equal((false, ours), certificates[name]);
+        Assert.True(certificates[ViciConfigTree.CertificateName(ca)].Ca);
+    }
+
+    [Fact]
+    public void Raw_public_keys_are_refused()
+    {
+        ViciMessage request = LoadConn();
+        request.Section("gw")!.Section("remote")!.Add("pubkeys", new byte[] { 0x30, 0x59 });
         var errors = new List<string>();
         ViciConfigTree.Sections(request, "connections", "load-conn", errors);
-        Assert.Contains(errors, e => e.StartsWith("connections.gw.local.certs: certificates sent over VICI are not supported yet", StringComparison.Ordinal));
+        Assert.Equal("connections.gw.remote.pubkeys: raw public keys are not supported by Portcullis yet", Assert.Single(errors));
     }
 
     [Fact]
