@@ -68,15 +68,25 @@ public static class FailureExplainer
                 text.Append("  the peer's list is in the peer's log; `portcullis probe PEER` shows what it chooses from a broad offer.");
                 break;
             case AuthenticationFailed:
-                text.Append($"this side refused the peer's authentication as '{F("PeerId")}': {F("Reason")}.\n");
-                text.Append("  check that the peer's identity is the remote id configured here (and in its certificate), and the pre-shared key or CA on both sides.");
+            {
+                string reason = F("Reason");
+                text.Append($"this side refused the peer's authentication as '{F("PeerId")}': {reason}.\n");
+                if (reason.Contains(" expired on ", StringComparison.Ordinal) || reason.Contains(" is not valid before ", StringComparison.Ordinal))
+                    text.Append($"  a certificate's dates do not cover this host's time ({f.At.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z when it was checked): renew it, or if the dates look right, compare both hosts' clocks.");
+                else if (reason.Contains(" is not in certificate ", StringComparison.Ordinal))
+                    text.Append("  the identity the peer claims (first value) is not among the names its certificate carries (second): fix the peer's id, or the remote id configured here.");
+                else
+                    text.Append("  check that the peer's identity is the remote id configured here (and in its certificate), and the pre-shared key or CA on both sides.");
                 break;
+            }
             case PeerRefusedAuthentication:
                 text.Append($"the peer refused our authentication as '{F("LocalId")}' (AUTHENTICATION_FAILED).\n");
                 text.Append($"  the peer must expect the identity '{F("LocalId")}' and hold the same pre-shared key (or trust our certificate's CA); its log names the reason.");
                 break;
             case ChildSaFailed:
                 text.Append($"CHILD_SA {F("Child")} was not established: {F("Reason")}.");
+                // A CHILD SA that failed because its IKE SA got no answers is the silent peer's case.
+                if (F("Reason").Contains("retransmits", StringComparison.Ordinal)) text.Append(' ').Append(SilenceHint(F("Reason")));
                 break;
             case PeerAnsweredError:
                 text.Append($"the peer answered {F("Exchange")} with {F("Notify")}. {NotifyHint(F("Notify"))}");
@@ -85,13 +95,23 @@ public static class FailureExplainer
                 text.Append($"an IKE_SA_INIT from {F("Remote")} to {F("Local")} matched no connection (answered NO_PROPOSAL_CHOSEN): check local_addrs and remote_addrs.");
                 break;
             case PeerDead:
-                text.Append($"the peer stopped answering: {F("Reason")}. Usually the peer is down, or a NAT or firewall drops UDP 500/4500 (or a NAT mapping expired).");
+            {
+                text.Append($"the peer stopped answering: {F("Reason")}. ").Append(SilenceHint(F("Reason")));
                 break;
+            }
             default:
                 text.Append(f.Message);
                 break;
         }
     }
+
+    /// <summary>What a peer's silence usually means, by the exchange it stopped answering.</summary>
+    private static string SilenceHint(string reason) =>
+        reason.Contains("IKE_AUTH", StringComparison.Ordinal)
+            ? "IKE_SA_INIT was answered but IKE_AUTH never was: typical of a path that drops large or fragmented UDP datagrams (certificates make IKE_AUTH big, and MTU trouble loses IP fragments); set fragmentation = yes on both sides (RFC 7383) or lower fragment_size."
+            : reason.Contains("IKE_SA_INIT", StringComparison.Ordinal)
+                ? "Nothing came back at all: the peer is down, its address is wrong, or UDP 500 is filtered on the way."
+                : "Usually the peer is down, or a NAT or firewall drops UDP 500/4500 (or a NAT mapping expired: NAT keepalives and dpd_delay keep it).";
 
     private static string TypeWords(string type) => type switch
     {

@@ -68,4 +68,29 @@ public sealed class FailureExplainerTests
         Assert.Equal("no negotiation of connection 'y' failed since the daemon started\n", FailureExplainer.Explain([other], "y"));
         Assert.Equal("no negotiation failed since the daemon started\n", FailureExplainer.Explain([], null));
     }
+
+    [Fact]
+    public void Certificate_dates_point_at_clocks_and_identity_mismatches_name_both_values()
+    {
+        string expired = FailureExplainer.Explain([Failure(107, ("Conn", "rw"), ("Uid", "5"), ("PeerId", "client.example"),
+            ("Reason", "certificate \"CN=client.example\" expired on 2026-01-01 00:00:00Z"))], null);
+        Assert.Contains("compare both hosts' clocks", expired);
+        Assert.Contains("2026-11-22 02:31:05Z when it was checked", expired);
+        string notIn = FailureExplainer.Explain([Failure(107, ("Conn", "rw"), ("Uid", "5"), ("PeerId", "mallory.example"),
+            ("Reason", "'mallory.example' is not in certificate \"CN=client.example\" (subjectAltName: client.example)"))], null);
+        Assert.Contains("'mallory.example' is not in certificate \"CN=client.example\" (subjectAltName: client.example)", notIn);
+        Assert.Contains("is not among the names its certificate carries", notIn);
+    }
+
+    [Theory]
+    [InlineData("giving up after 5 retransmits of IKE_AUTH request 1: peer not responding", "fragmentation = yes")]
+    [InlineData("giving up after 5 retransmits of IKE_SA_INIT request 0: peer not responding", "UDP 500 is filtered")]
+    [InlineData("no answer to INFORMATIONAL request 7 within dpd_timeout (10 s)", "NAT mapping expired")]
+    public void A_silent_peer_is_explained_by_the_exchange_it_stopped_at(string reason, string hint) =>
+        Assert.Contains(hint, FailureExplainer.Explain([Failure(135, ("Conn", "gw"), ("Uid", "1"), ("Reason", reason))], null));
+
+    [Fact]
+    public void A_child_sa_that_failed_for_want_of_answers_gets_the_same_hint() =>
+        Assert.Contains("UDP 500 is filtered", FailureExplainer.Explain([Failure(110, ("Conn", "gw"), ("Uid", "1"), ("Child", "net"),
+            ("Reason", "giving up after 5 retransmits of IKE_SA_INIT request 0: peer not responding"))], null));
 }
