@@ -2018,7 +2018,7 @@ CONF
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
     : > "$PC_WORK/empty.conf"
     metrics_port=9814
-    pc_start_portcullis "$LEFT" pc "$PC_WORK/empty.conf" --metrics 127.0.0.1:$metrics_port
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/empty.conf" --metrics 127.0.0.1:$metrics_port --vici-socket "$PC_WORK/pc/charon.vici"
     mkdir -p "$PC_WORK/swanctl"
     { pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" "$PC_INNER" "$SS_INNER" $ike $esp "$SECRET"
       printf 'pools {\n  rw {\n    addrs = 198.18.100.0/24\n    dns = 198.18.0.53, 198.18.0.54\n  }\n}\n'; } > "$PC_WORK/swanctl/swanctl.conf"
@@ -2050,6 +2050,9 @@ CONF
     # A second swanctl watches the ike-updown and child-updown events meanwhile.
     STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl --monitor-sa --uri "$uri" > "$PC_WORK/monitor.out" 2>&1 &
     monitor_pid=$!; PC_PIDS+=($monitor_pid)
+    # And a third follows the log (the log event) through the second socket, --vici-socket's.
+    STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl --log --uri "unix://$PC_WORK/pc/charon.vici" > "$PC_WORK/log.out" 2>&1 &
+    log_pid=$!; PC_PIDS+=($log_pid)
     sleep 0.5
     sw --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; vici_logs; pc_fail "swanctl --initiate --child net"; }
     cat "$PC_WORK/initiate.out"
@@ -2105,6 +2108,10 @@ CONF
     grep -q "^  net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the CHILD SA (child-updown)"
     grep -Eq "^gw: #[0-9]*, (DELETING|DELETED)" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the IKE SA go down"
     pc_log "swanctl --monitor-sa saw ike-updown and child-updown, up and down"
+    kill -INT $log_pid 2>/dev/null; wait $log_pid 2>/dev/null
+    echo "--- swanctl --log (through --vici-socket)"; head -8 "$PC_WORK/log.out"
+    grep -Eq "^[0-9]+\[IKE\] gw\[[0-9]+\] IKE_SA established between" "$PC_WORK/log.out" || pc_fail "swanctl --log on the second socket did not follow the log"
+    pc_log "swanctl --log through the --vici-socket path followed the log"
     ;;
   vici-cert)
     # Portcullis starts with an empty swanctl.conf and no credential folders: swanctl sends every certificate, the
