@@ -21,6 +21,7 @@ public static class DaemonCommands
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
         var levels = new Dictionary<string, LogLevel>();
+        bool defaultFromCommandLine = false;
         for (int i = 0; i < args.Length; i++)
         {
             string? Next() => i + 1 < args.Length ? args[++i] : null;
@@ -30,7 +31,7 @@ public static class DaemonCommands
                 case "--settings": options = options with { SettingsPath = Next() ?? "" }; break;
                 case "--socket": options = options with { SocketPath = Next() ?? "" }; break;
                 case "--tun": options = options with { TunName = Next() ?? "" }; break;
-                case "--debug": options = options with { LogLevel = LogLevel.Debug }; break;
+                case "--debug": options = options with { LogLevel = LogLevel.Debug }; defaultFromCommandLine = true; break;
                 case "--log":
                 {
                     string text = Next() ?? "";
@@ -40,7 +41,7 @@ public static class DaemonCommands
                         return CommandLine.UsageError;
                     }
                     foreach ((string k, LogLevel v) in parsed) levels[k] = v;
-                    if (fallback is { } f) options = options with { LogLevel = f };
+                    if (fallback is { } f) { options = options with { LogLevel = f }; defaultFromCommandLine = true; }
                     break;
                 }
                 case "--keylog": options = options with { KeyLogPath = Next() ?? "" }; break;
@@ -68,7 +69,19 @@ public static class DaemonCommands
         }
         // Under systemd, journald adds the time; on a terminal, the lines carry it.
         bool timestamps = Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null;
-        using var loggers = new LineLoggerFactory(new LineLoggerProvider(stdout, options.LogLevel, timestamps, levels));
+        var provider = new LineLoggerProvider(stdout, options.LogLevel, timestamps, levels);
+        using var loggers = new LineLoggerFactory(provider);
+        // The settings file's filelog/syslog levels apply where the command line set none: --log and --debug win.
+        LogLevel commandLineDefault = options.LogLevel;
+        options = options with
+        {
+            ApplyLogLevels = numbers =>
+            {
+                (Dictionary<string, LogLevel> fromFile, LogLevel? fileDefault) = SubsystemLevels.FromNumbers(numbers);
+                foreach ((string category, LogLevel level) in levels) fromFile[category] = level;
+                provider.SetLevels(fromFile, defaultFromCommandLine ? commandLineDefault : fileDefault ?? commandLineDefault);
+            },
+        };
         return new PortcullisDaemon(options, loggers).RunAsync(CommandLine.Version).GetAwaiter().GetResult();
     }
 

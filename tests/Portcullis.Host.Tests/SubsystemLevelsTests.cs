@@ -40,4 +40,29 @@ public sealed class SubsystemLevelsTests
         daemon.LogInformation("daemon info");
         Assert.Equal("DEBUG ike: ike debug\nWARN  esp: esp warning\nINFO  daemon: daemon info\n", output.ToString().ReplaceLineEndings("\n"));
     }
+
+    [Fact]
+    public void Settings_numbers_map_to_categories_with_the_most_verbose_winning()
+    {
+        (Dictionary<string, LogLevel> levels, LogLevel? fallback) = SubsystemLevels.FromNumbers(
+            new Dictionary<string, int> { ["default"] = 0, ["cfg"] = -1, ["net"] = 2, ["ike"] = 1, ["knl"] = 3, ["tls"] = 4 });
+        Assert.Equal(LogLevel.Warning, fallback);
+        Assert.Equal(LogLevel.Debug, levels["daemon"]);
+        Assert.Equal(LogLevel.Information, levels["ike"]);
+        Assert.Equal(LogLevel.Trace, levels["esp"]);
+        Assert.Equal(3, levels.Count);
+    }
+
+    [Fact]
+    public void Levels_set_after_a_logger_was_created_apply_to_it()
+    {
+        var output = new StringWriter();
+        var provider = new LineLoggerProvider(output, LogLevel.Information, timestamps: false);
+        ILogger ike = provider.CreateLogger("ike");
+        ike.LogDebug("hidden");
+        provider.SetLevels(new Dictionary<string, LogLevel> { ["ike"] = LogLevel.Debug }, LogLevel.Warning);
+        ike.LogDebug("shown");
+        provider.CreateLogger("daemon").LogInformation("hidden too");
+        Assert.Equal("DEBUG ike: shown\n", output.ToString().ReplaceLineEndings("\n"));
+    }
 }

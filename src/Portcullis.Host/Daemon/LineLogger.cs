@@ -12,12 +12,24 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimum, bool
 {
     private readonly Lock _lock = new();
     private readonly TextWriter _output = output;
-    private readonly LogLevel _minimum = minimum;
     private readonly bool _timestamps = timestamps;
-    private readonly IReadOnlyDictionary<string, LogLevel> _levels = subsystemLevels ?? new Dictionary<string, LogLevel>();
+    private volatile IReadOnlyDictionary<string, LogLevel> _levels = subsystemLevels ?? new Dictionary<string, LogLevel>();
+    private volatile object _minimumBox = minimum;
+    private int _generation;
 
     /// <summary>The level of a subsystem (logger category): its own when set (<c>--log ike=2</c>), else the default.</summary>
-    public LogLevel MinimumFor(string category) => _levels.TryGetValue(category, out LogLevel level) ? level : _minimum;
+    public LogLevel MinimumFor(string category) => _levels.TryGetValue(category, out LogLevel level) ? level : (LogLevel)_minimumBox;
+
+    /// <summary>
+    /// Replaces the levels (the daemon applies its settings file's filelog/syslog levels once it has read them);
+    /// loggers already created pick the change up on their next check.
+    /// </summary>
+    public void SetLevels(IReadOnlyDictionary<string, LogLevel> levels, LogLevel minimum)
+    {
+        _levels = levels;
+        _minimumBox = minimum;
+        Interlocked.Increment(ref _generation);
+    }
 
     /// <inheritdoc />
     public ILogger CreateLogger(string categoryName) => new LineLogger(this, categoryName);
@@ -28,11 +40,21 @@ public sealed class LineLoggerProvider(TextWriter output, LogLevel minimum, bool
     private sealed class LineLogger(LineLoggerProvider provider, string category) : ILogger
     {
         private readonly string _category = category[(category.LastIndexOf('.') + 1)..];
-        private readonly LogLevel _minimum = provider.MinimumFor(category[(category.LastIndexOf('.') + 1)..]);
+        private LogLevel _minimum = provider.MinimumFor(category[(category.LastIndexOf('.') + 1)..]);
+        private int _generation = Volatile.Read(ref provider._generation);
 
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None && logLevel >= _minimum;
+        public bool IsEnabled(LogLevel logLevel)
+        {
+            int generation = Volatile.Read(ref provider._generation);
+            if (generation != _generation)
+            {
+                _minimum = provider.MinimumFor(_category);
+                _generation = generation;
+            }
+            return logLevel != LogLevel.None && logLevel >= _minimum;
+        }
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
@@ -112,6 +134,25 @@ public static class SubsystemLevels
             foreach (string c in categories) levels[c] = level;
         }
         return true;
+    }
+
+    /// <summary>
+    /// Levels by strongSwan subsystem as numbers (a settings file's filelog/syslog loggers) to levels by our logger
+    /// category; where several subsystems share a category the most verbose wins. Subsystems without a category of
+    /// ours (tls, tnc, lib…) have nothing to set.
+    /// </summary>
+    public static (Dictionary<string, LogLevel> Levels, LogLevel? Default) FromNumbers(IReadOnlyDictionary<string, int> numbers)
+    {
+        var levels = new Dictionary<string, LogLevel>();
+        LogLevel? fallback = null;
+        foreach ((string subsystem, int number) in numbers)
+        {
+            if (!TryLevel(number.ToString(System.Globalization.CultureInfo.InvariantCulture), out LogLevel level)) continue;
+            if (subsystem == "default") { fallback = level; continue; }
+            if (!s_subsystems.TryGetValue(subsystem, out string[]? categories)) continue;
+            foreach (string c in categories) levels[c] = levels.TryGetValue(c, out LogLevel other) && other < level ? other : level;
+        }
+        return (levels, fallback);
     }
 
     /// <summary>strongSwan's numbers: -1 nothing, 0 basic (warnings and errors here), 1 audit (info), 2 control (debug), 3 and 4 (trace).</summary>

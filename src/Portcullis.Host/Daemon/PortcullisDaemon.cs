@@ -52,6 +52,12 @@ public sealed record DaemonOptions
     /// </summary>
     public string? ViciSocketPath { get; init; }
 
+    /// <summary>
+    /// Applies the settings file's log levels (strongSwan subsystem names and numbers from its filelog and syslog
+    /// loggers) once the daemon has read it; null: the levels stay as the command line set them.
+    /// </summary>
+    public Action<IReadOnlyDictionary<string, int>>? ApplyLogLevels { get; init; }
+
     /// <summary>Where to serve Prometheus metrics over HTTP (<c>GET /metrics</c>); null: nowhere.</summary>
     public IPEndPoint? MetricsEndpoint { get; init; }
 }
@@ -94,6 +100,7 @@ public sealed partial class PortcullisDaemon
         _startedAt = DateTimeOffset.UtcNow;
         (DaemonSettings? settings, IReadOnlyList<ConfigError> settingsErrors, IReadOnlyList<ConfigError> settingsWarnings) =
             DaemonSettingsLoader.Load(_options.SettingsPath ?? DaemonSettingsLoader.DefaultPath, required: _options.SettingsPath is not null);
+        if (settings?.LogLevels is { } logLevels) _options.ApplyLogLevels?.Invoke(logLevels);
         foreach (ConfigError w in settingsWarnings) DaemonLog.SettingsWarning(_log, w.ToString());
         if (settings is null)
         {
