@@ -18,9 +18,11 @@ public sealed partial class IkeSa
             var ours = new List<uint>();
             foreach (uint spi in delete.Spis)
             {
-                // The CHILD SA may have moved to the IKE SA that replaced this one (RFC 7296 §1.4).
+                // The CHILD SA may have moved to the IKE SA that replaced this one (RFC 7296 §1.4), or, after a
+                // simultaneous IKE SA rekey the peer has not resolved yet, to the other new IKE SA with the same peer.
                 ChildSa? child = _children.FirstOrDefault(c => c.OutboundSpi == spi)
-                    ?? _rekeyedBy?.Children.FirstOrDefault(c => c.OutboundSpi == spi);
+                    ?? _rekeyedBy?.Children.FirstOrDefault(c => c.OutboundSpi == spi)
+                    ?? SamePeerChild(spi);
                 if (child is null) continue;
                 // A simultaneous delete (our DELETE crossed theirs) lists nothing in return (RFC 7296 §1.4.1).
                 if (child.State != ChildSaState.Deleting) ours.Add(child.InboundSpi);
@@ -50,6 +52,14 @@ public sealed partial class IkeSa
         Respond(ExchangeType.Informational, request.Header.MessageId, response, local, remote);
         _engine.RestartClosed(now, closed.Where(c => c.CloseAction == CloseAction.Start).Distinct().ToArray());
     }
+
+    /// <summary>
+    /// A CHILD SA with this outbound SPI on another IKE SA of the same connection and peer: SPIs are the peer's and
+    /// unique at its end, so the pair names one SA whichever of the peer's IKE SAs the DELETE came on.
+    /// </summary>
+    private ChildSa? SamePeerChild(uint spi) =>
+        _engine.IkeSas.Where(s => s != this && s.Connection == Connection && s.RemoteEndpoint.Equals(RemoteEndpoint) && s.State != IkeSaState.Deleted)
+            .SelectMany(s => s.Children).FirstOrDefault(c => c.OutboundSpi == spi);
 
     /// <summary>Sends DELETE for the IKE SA (and so every CHILD SA); removes it when answered or given up on.</summary>
     internal void Delete(DateTimeOffset now, string reason)

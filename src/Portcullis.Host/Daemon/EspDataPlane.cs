@@ -318,8 +318,14 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>Sees each TUN packet first and takes it when it belongs to another path (PPP links over L2TP).</summary>
     public TunPacketHook? TunHook { get; set; }
 
+    /// <summary>
+    /// The inner MTU TCP SYNs are clamped to in both directions (the TUN device's MTU), so tunnelled TCP never needs
+    /// fragments or ICMP "packet too big"; 0 leaves them alone.
+    /// </summary>
+    public int MssClampMtu { get; init; }
+
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
-    public void OnTunPacket(ReadOnlySpan<byte> packet)
+    public void OnTunPacket(Span<byte> packet)
     {
         if (TunHook is { } hook && hook(packet)) return;
         SecurityPolicy? policy = _spd.Lookup(packet);
@@ -330,6 +336,7 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _noPolicy);
             return;
         }
+        if (MssClampMtu > 0) TcpMssClamp.Apply(packet, MssClampMtu);
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
@@ -379,6 +386,7 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _badInbound);
             return;
         }
+        if (MssClampMtu > 0) TcpMssClamp.Apply(inner, MssClampMtu);
         _tun.Write(inner);
     }
 

@@ -152,7 +152,10 @@ public sealed partial class PortcullisDaemon
         using RawEspSocket? rawSocket = raw;
         using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"),
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
-            (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)));
+            (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)))
+        {
+            MssClampMtu = _options.TunMtu,
+        };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
         using var l2tp = new L2tpService(dataPlane, tun, () => _engine!.Config, _engine.Pools, item => _work.Writer.TryWrite(item), _loggers);

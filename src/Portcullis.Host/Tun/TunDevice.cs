@@ -5,7 +5,8 @@ using Portcullis.Host.Native;
 namespace Portcullis.Host.Tun;
 
 /// <summary>Called by the reader thread for each packet read from the TUN device; the span is valid only during the call.</summary>
-public delegate void TunPacketHandler(ReadOnlySpan<byte> packet);
+/// <summary>A packet read from the TUN device, in the reader's own buffer (the handler may rewrite it in place).</summary>
+public delegate void TunPacketHandler(Span<byte> packet);
 
 /// <summary>
 /// A layer-3 TUN device (IFF_TUN | IFF_NO_PI): every read is one IP packet, every write injects one.

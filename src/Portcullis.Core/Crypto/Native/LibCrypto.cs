@@ -4,7 +4,8 @@ namespace Portcullis.Core.Crypto.Native;
 
 /// <summary>
 /// Thin P/Invoke into the system OpenSSL (libcrypto.so.3), the same library .NET's own cryptography loads.
-/// Used only for what the BCL lacks: X25519/X448, constant-time MODP exponentiation and Blowfish.
+/// Used for what the BCL lacks: X25519/X448, constant-time MODP exponentiation, Blowfish, and AEAD contexts kept per
+/// SA (the BCL's AesGcm and ChaCha20Poly1305 key a new context on every packet).
 /// Every function returns a status the callers check; nothing here is reached by untrusted lengths unchecked.
 /// </summary>
 internal static unsafe partial class LibCrypto
@@ -28,6 +29,7 @@ internal static unsafe partial class LibCrypto
     [LibraryImport(Lib)] public static partial int EVP_CIPHER_CTX_set_padding(nint ctx, int pad);
     [LibraryImport(Lib)] public static partial int EVP_CipherUpdate(nint ctx, byte* output, out int outl, byte* input, int inl);
     [LibraryImport(Lib)] public static partial int EVP_CipherFinal_ex(nint ctx, byte* output, out int outl);
+    [LibraryImport(Lib)] public static partial int EVP_CIPHER_CTX_ctrl(nint ctx, int type, int arg, byte* ptr);
 
     // --- raw-key public key operations (X25519, X448) ---
     [LibraryImport(Lib)] public static partial nint EVP_PKEY_new_raw_private_key(int type, nint engine, byte* key, nuint keylen);

@@ -26,6 +26,7 @@ public static class TransformRegistry
         foreach (int bits in (int[])[128, 192, 256])
         {
             int key = bits / 8;
+            string evpGcm = $"AES-{bits}-GCM";
             all.Add(new EncryptionTransform(12, bits, $"aes{bits}", "ENCR_AES_CBC", "RFC 3602", false, key, 0, 16, 16, 0,
                 cipher: k => new CbcCipher(Aes.Create(), k)) { Aliases = bits == 128 ? ["aes"] : [], Ikev1Phase1Id = 7, Ikev1Phase2Id = 12 });
             all.Add(new EncryptionTransform(13, bits, $"aes{bits}ctr", "ENCR_AES_CTR", "RFC 3686, RFC 5930", false, key, AesCtr.NonceSize, 8, 1, 0,
@@ -39,14 +40,14 @@ public static class TransformRegistry
             foreach ((ushort id, int icv) in (ReadOnlySpan<(ushort, int)>)[(18, 8), (19, 12), (20, 16)])
             {
                 int icvSize = icv;
-                all.Add(new EncryptionTransform(id, bits, $"aes{bits}gcm{icv}", $"ENCR_AES_GCM_{icv}", "RFC 4106, RFC 5282", false, key, AesGcmAead.SaltSize, 8, 1, icv,
-                    aead: k => new AesGcmAead(k, icvSize)) { Aliases = [$"aes{bits}gcm{icv * 8}"], Ikev1Phase2Id = id });
+                all.Add(new EncryptionTransform(id, bits, $"aes{bits}gcm{icv}", $"ENCR_AES_GCM_{icv}", "RFC 4106, RFC 5282", false, key, EvpAead.SaltSize, 8, 1, icv,
+                    aead: k => new EvpAead(evpGcm, k, icvSize)) { Aliases = [$"aes{bits}gcm{icv * 8}"], Ikev1Phase2Id = id });
             }
-            all.Add(new EncryptionTransform(21, bits, $"aes{bits}gmac", "ENCR_NULL_AUTH_AES_GMAC", "RFC 4543", false, key, AesGmacAead.SaltSize, 8, 1, 16,
-                aead: k => new AesGmacAead(k)) { ForIke = false, Ikev1Phase2Id = 23 });
+            all.Add(new EncryptionTransform(21, bits, $"aes{bits}gmac", "ENCR_NULL_AUTH_AES_GMAC", "RFC 4543", false, key, EvpAead.SaltSize, 8, 1, 16,
+                aead: k => new EvpAead(evpGcm, k, 16, gmac: true)) { ForIke = false, Ikev1Phase2Id = 23 });
         }
-        all.Add(new EncryptionTransform(28, 0, "chacha20poly1305", "ENCR_CHACHA20_POLY1305", "RFC 7634", false, 32, ChaCha20Poly1305Aead.SaltSize, 8, 1, 16,
-            aead: k => new ChaCha20Poly1305Aead(k)));
+        all.Add(new EncryptionTransform(28, 0, "chacha20poly1305", "ENCR_CHACHA20_POLY1305", "RFC 7634", false, 32, EvpAead.SaltSize, 8, 1, 16,
+            aead: k => new EvpAead("ChaCha20-Poly1305", k, 16)));
         all.Add(new EncryptionTransform(3, 0, "3des", "ENCR_3DES", "RFC 2451", true, 24, 0, 8, 8, 0,
             cipher: k => new CbcCipher(TripleDES.Create(), k)) { Ikev1Phase1Id = 5, Ikev1Phase2Id = 3 });
         foreach (int bits in (int[])[128, 192, 256])
