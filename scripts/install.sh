@@ -24,20 +24,22 @@ if ! command -v dotnet >/dev/null 2>&1; then
   }
 fi
 
-echo "==> building Portcullis (Release)"
+case "$(uname -m)" in
+  x86_64) rid=linux-x64 ;;
+  aarch64) rid=linux-arm64 ;;
+  *) echo "install.sh: no .NET runtime identifier for $(uname -m)" >&2; exit 1 ;;
+esac
+echo "==> building Portcullis (Release, self-contained single file for $rid)"
 rm -rf "$libdir.new"
-dotnet publish "$here/src/Portcullis.Cli/Portcullis.Cli.csproj" -c Release -o "$libdir.new" --nologo -v quiet
+# Self-contained: the installed command needs no .NET runtime (the SDK is only needed to build).
+dotnet publish "$here/src/Portcullis.Cli/Portcullis.Cli.csproj" -c Release -r "$rid" --self-contained -p:PublishSingleFile=true \
+  -p:DebugType=none -o "$libdir.new" --nologo -v quiet
 rm -rf "$libdir"
 mv "$libdir.new" "$libdir"
 
-dotnet_bin=$(readlink -f "$(command -v dotnet)")
 mkdir -p "$bindir"
-cat > "$bindir/portcullis" <<WRAPPER
-#!/bin/sh
-# Installed by Portcullis scripts/install.sh
-exec "$dotnet_bin" "$libdir/portcullis.dll" "\$@"
-WRAPPER
-chmod 755 "$bindir/portcullis"
+rm -f "$bindir/portcullis"
+ln -s "$libdir/portcullis" "$bindir/portcullis"
 
 unitdir="$prefix/lib/systemd/system"
 mkdir -p "$unitdir"

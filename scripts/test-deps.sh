@@ -8,9 +8,11 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)   # Host root tests: netns, TUN set-up
 # Interop tests (tests/interop): strongSwan from Debian with userspace ESP (kernel-libipsec, in
 # libcharon-extra-plugins), tshark to check our wire format, nftables for the NAT namespace, ping; iptables (both its
-# nft and legacy flavours) and socat for the firewall cases, which load the generated rulesets and probe a port.
+# nft and legacy flavours) and socat for the firewall cases, which load the generated rulesets and probe a port;
+# strongswan-pki makes the certificates of the cert cases; systemd provides systemd-analyze, which checks the unit
+# the package case installs (and socat plays systemd's notify socket there).
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-         libstrongswan-extra-plugins tshark nftables iputils-ping iptables socat)
+         libstrongswan-extra-plugins tshark nftables iputils-ping iptables socat strongswan-pki systemd)
 if [ "$(id -u)" -eq 0 ]; then
   for p in "${interop[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 fi

@@ -22,12 +22,20 @@ public static class CommandLine
           compat-profiles [NAME...]               The proposals each built-in client sends by default, in
                                                   strongSwan's notation (what compat = NAME accepts).
           daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
+                 [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,...]
                                                   Run the IKE daemon in the foreground (default config
                                                   /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
                                                   SIGHUP reloads the configuration. --settings reads the charon
                                                   section of a strongswan.conf (default
                                                   /etc/portcullis/strongswan.conf, if present). --keylog appends
                                                   IKE SA keys to FILE for decrypting captures (debugging only).
+                                                  The control socket also speaks strongSwan's VICI, so Debian's
+                                                  swanctl COMMAND --uri unix://SOCKET drives it; --vici-socket adds a
+                                                  second socket (e.g. /var/run/charon.vici, swanctl's default).
+                                                  --metrics serves Prometheus metrics at http://ADDR:PORT/metrics.
+                                                  --log sets levels per subsystem as strongSwan does (ike=2,esp=0,
+                                                  default=1; -1 to 4 or none/error/warning/info/debug/trace;
+                                                  subsystems ike, esp, daemon, l2tp, ppp or mgr, chd, knl, cfg, net).
           firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--allow PROTO/PORT]...
                    [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--explain]
                                                   Print the firewall ruleset the configuration needs (nft -f or
@@ -54,6 +62,9 @@ public static class CommandLine
           terminate --ike NAME                    Delete the IKE SAs of a connection.
           list-sas                                Show IKE and CHILD SAs: peers, SPIs, algorithms, NAT, traffic.
           list-conns                              Show the loaded connections.
+          explain [--conn NAME]                   Why recent negotiations failed, in plain words: which side refused,
+                                                  both proposal lists with the nearest match and the transform type
+                                                  without a match, identities, a peer that stopped answering.
           list-pools [--leases]                   Show the virtual IP pools (and each lease: address, online/offline, identity).
           l2tp-connect --peer ADDR --user NAME --password SECRET [--routes PREFIX,…]
                                                   L2TP/PPP as a client over the transport-mode SA with ADDR (a test tool).
@@ -98,7 +109,7 @@ public static class CommandLine
                 return ProbeCommand.Run(rest, stdout, stderr);
             case "doctor":
                 return DoctorCommand.Run(rest, stdout, stderr);
-            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect":
+            case "load-all" or "initiate" or "terminate" or "list-sas" or "list-conns" or "list-pools" or "l2tp-connect" or "explain":
                 return DaemonCommands.RunControl(command, rest, stdout, stderr);
             default:
                 stderr.WriteLine($"portcullis: unknown command '{command}'");

@@ -16,10 +16,12 @@ public static class DaemonCommands
     /// <summary>The swanctl.conf the daemon, <c>firewall</c> and <c>doctor</c> read unless <c>--config</c> names another.</summary>
     public static string DefaultConfigPath => new DaemonOptions().ConfigPath;
 
-    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]</c>.</summary>
+    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE] [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,…]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
+        var levels = new Dictionary<string, LogLevel>();
+        bool defaultFromCommandLine = false;
         for (int i = 0; i < args.Length; i++)
         {
             string? Next() => i + 1 < args.Length ? args[++i] : null;
@@ -29,21 +31,57 @@ public static class DaemonCommands
                 case "--settings": options = options with { SettingsPath = Next() ?? "" }; break;
                 case "--socket": options = options with { SocketPath = Next() ?? "" }; break;
                 case "--tun": options = options with { TunName = Next() ?? "" }; break;
-                case "--debug": options = options with { LogLevel = LogLevel.Debug }; break;
+                case "--debug": options = options with { LogLevel = LogLevel.Debug }; defaultFromCommandLine = true; break;
+                case "--log":
+                {
+                    string text = Next() ?? "";
+                    if (!SubsystemLevels.TryParse(text, out Dictionary<string, LogLevel> parsed, out LogLevel? fallback, out string? error))
+                    {
+                        stderr.WriteLine($"portcullis daemon: --log {text}: {error}");
+                        return CommandLine.UsageError;
+                    }
+                    foreach ((string k, LogLevel v) in parsed) levels[k] = v;
+                    if (fallback is { } f) { options = options with { LogLevel = f }; defaultFromCommandLine = true; }
+                    break;
+                }
                 case "--keylog": options = options with { KeyLogPath = Next() ?? "" }; break;
+                case "--vici-socket": options = options with { ViciSocketPath = Next() ?? "" }; break;
+                case "--metrics":
+                {
+                    string text = Next() ?? "";
+                    if (!MetricsEndpoint.TryParseEndpoint(text, out System.Net.IPEndPoint? at))
+                    {
+                        stderr.WriteLine($"portcullis daemon: --metrics takes ADDRESS:PORT (e.g. 127.0.0.1:9814), not '{text}'");
+                        return CommandLine.UsageError;
+                    }
+                    options = options with { MetricsEndpoint = at };
+                    break;
+                }
                 default:
                     stderr.WriteLine($"portcullis daemon: unknown option '{args[i]}'");
                     return CommandLine.UsageError;
             }
         }
-        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0 || options.KeyLogPath is "" || options.SettingsPath is "")
+        if (options.ConfigPath.Length == 0 || options.SocketPath.Length == 0 || options.TunName.Length == 0 || options.KeyLogPath is "" || options.SettingsPath is "" || options.ViciSocketPath is "")
         {
             stderr.WriteLine("portcullis daemon: an option is missing its value");
             return CommandLine.UsageError;
         }
         // Under systemd, journald adds the time; on a terminal, the lines carry it.
         bool timestamps = Environment.GetEnvironmentVariable("JOURNAL_STREAM") is null;
-        using var loggers = new LineLoggerFactory(new LineLoggerProvider(stdout, options.LogLevel, timestamps));
+        var provider = new LineLoggerProvider(stdout, options.LogLevel, timestamps, levels);
+        using var loggers = new LineLoggerFactory(provider);
+        // The settings file's filelog/syslog levels apply where the command line set none: --log and --debug win.
+        LogLevel commandLineDefault = options.LogLevel;
+        options = options with
+        {
+            ApplyLogLevels = numbers =>
+            {
+                (Dictionary<string, LogLevel> fromFile, LogLevel? fileDefault) = SubsystemLevels.FromNumbers(numbers);
+                foreach ((string category, LogLevel level) in levels) fromFile[category] = level;
+                provider.SetLevels(fromFile, defaultFromCommandLine ? commandLineDefault : fileDefault ?? commandLineDefault);
+            },
+        };
         return new PortcullisDaemon(options, loggers).RunAsync(CommandLine.Version).GetAwaiter().GetResult();
     }
 
@@ -61,6 +99,7 @@ public static class DaemonCommands
                 case "--child" when command == "initiate": arguments["child"] = Next() ?? ""; break;
                 case "--ike" when command == "terminate": arguments["ike"] = Next() ?? ""; break;
                 case "--leases" when command == "list-pools": arguments["leases"] = "yes"; break;
+                case "--conn" when command == "explain": arguments["conn"] = Next() ?? ""; break;
                 case "--peer" or "--user" or "--password" or "--routes" when command == "l2tp-connect": arguments[args[i][2..]] = Next() ?? ""; break;
                 default:
                     stderr.WriteLine($"portcullis {command}: unknown option '{args[i]}'");

@@ -64,6 +64,17 @@
 #   run-case.sh firewall portcullis site|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
 #                                                                        loaded with input policy drop: the tunnel works, port 9999
 #                                                                        stays blocked, the IPsec policy match sees nothing
+#   run-case.sh vici portcullis                                          Debian's swanctl --uri to our socket: --load-all into an
+#                                                                        empty daemon, --list-conns, --initiate, --list-sas, ping
+#                                                                        to strongSwan, --stats, --terminate; a /metrics scrape
+#                                                                        shows the bytes moved and is valid Prometheus text
+#   run-case.sh vici-cert portcullis                                     the same with ECDSA certificates: swanctl --load-all sends the
+#                                                                        certificates, CRL and key (load-cert, load-key) and a
+#                                                                        connection carrying its certs; the tunnel comes up
+#   run-case.sh package portcullis                                       packaging/build-deb.sh: the .deb installs into an empty root
+#                                                                        (dpkg --root), the installed self-contained binary starts
+#                                                                        in a fresh namespace without .NET on PATH and tells systemd
+#                                                                        READY=1; the man page lists every command of --help
 # PORTCULLIS_BIN names the portcullis executable (default: the Release build of this checkout). PC_KEEP=1 keeps the logs.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -602,6 +613,15 @@ CONF
     echo "$line"
     [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
     echo "$line" | grep -q "configured aes256-sha256-modp2048-prfsha256" || pc_fail "our list is missing from the line"
+    pc_portcullis "$LEFT" pc explain > "$PC_WORK/explain.out" 2>&1 || { cat "$PC_WORK/explain.out"; pc_fail "portcullis explain"; }
+    cat "$PC_WORK/explain.out"
+    if [ "$initiator" = strongswan ]; then
+      grep -q "this side refused the peer's IKE proposals" "$PC_WORK/explain.out" || pc_fail "explain does not say which side refused"
+      grep -q "missing transform type:  ENCRYPTION_ALGORITHM" "$PC_WORK/explain.out" || pc_fail "explain does not name the missing transform type"
+      grep -q "nearest match: .*aes256-sha256-modp2048-prfsha256 against aes128gcm16-prfsha256-ecp256" "$PC_WORK/explain.out" || pc_fail "explain shows no nearest match"
+    else
+      grep -q "the peer refused our proposals" "$PC_WORK/explain.out" || pc_fail "explain does not say the peer refused"
+    fi
     if [ "$initiator" = strongswan ]; then
       echo "$line" | grep -q "received aes128gcm16-prfsha256-ecp256" || pc_fail "the peer's list is missing from the line"
       echo "$line" | grep -q "no match for ENCRYPTION_ALGORITHM" || pc_fail "the transform type is missing from the line"
@@ -1983,6 +2003,206 @@ CONF
         ;;
       *) pc_fail "firewall scenario must be site, nat-front or l2tp" ;;
     esac
+    ;;
+  vici)
+    # Portcullis starts with an empty swanctl.conf; Debian's swanctl, pointed at our control socket, loads the
+    # connection and secret from its own parsing of a swanctl.conf folder and brings the tunnel up.
+    pc_topology_pair
+    PC_INNER=198.18.1.1; SS_INNER=198.18.2.1
+    ike=aes256gcm16-prfsha384-ecp384; esp=aes256gcm16
+    pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" "$SS_INNER" "$PC_INNER" $ike $esp "$SECRET" > "$PC_WORK/ss.conf"
+    pc_start_strongswan "$RIGHT" ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
+    : > "$PC_WORK/empty.conf"
+    metrics_port=9814
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/empty.conf" --metrics 127.0.0.1:$metrics_port --vici-socket "$PC_WORK/pc/charon.vici"
+    mkdir -p "$PC_WORK/swanctl"
+    { pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" "$PC_INNER" "$SS_INNER" $ike $esp "$SECRET"
+      printf 'pools {\n  rw {\n    addrs = 198.18.100.0/24\n    dns = 198.18.0.53, 198.18.0.54\n  }\n}\n'; } > "$PC_WORK/swanctl/swanctl.conf"
+    # swanctl reads only the swanctl section of its strongswan.conf: a private one keeps the host's out of the test.
+    printf 'swanctl {\n}\n' > "$PC_WORK/swanctl/strongswan.conf"
+    uri="unix://$PC_WORK/pc/portcullis.sock"
+    # swanctl takes --uri as an option of each command, after it.
+    sw() { local cmd=$1; shift; STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl "$cmd" --uri "$uri" "$@"; }
+    vici_logs() { echo "--- portcullis log"; grep -v DEBUG "$PC_WORK/pc/portcullis.log" | tail -30; echo "--- charon log"; grep -E '\[(IKE|CFG)\]' "$PC_WORK/ss/charon.log" | tail -20; }
+    scrape() { ip netns exec "$LEFT" bash -c "exec 3<>/dev/tcp/127.0.0.1/$metrics_port && printf 'GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n' >&3 && cat <&3" | tr -d '\r'; }
+
+    sw --version --daemon > "$PC_WORK/version.out" 2>&1 || { cat "$PC_WORK/version.out"; vici_logs; pc_fail "swanctl --version --daemon over VICI"; }
+    cat "$PC_WORK/version.out"
+    grep -q "portcullis" "$PC_WORK/version.out" || pc_fail "swanctl --version --daemon does not name portcullis"
+    SWANCTL_DIR="$PC_WORK/swanctl" sw --load-all --file "$PC_WORK/swanctl/swanctl.conf" > "$PC_WORK/load.out" 2>&1 || { cat "$PC_WORK/load.out"; vici_logs; pc_fail "swanctl --load-all over VICI"; }
+    cat "$PC_WORK/load.out"
+    for expected in "loaded ike secret 'ike-gw'" "loaded pool 'rw'" "successfully loaded 1 pools, 0 unloaded" "loaded connection 'gw'" "successfully loaded 1 connections, 0 unloaded"; do
+      grep -qF "$expected" "$PC_WORK/load.out" || pc_fail "swanctl --load-all did not print: $expected"
+    done
+    sw --list-conns > "$PC_WORK/conns.out" 2>&1 || { cat "$PC_WORK/conns.out"; pc_fail "swanctl --list-conns"; }
+    cat "$PC_WORK/conns.out"
+    grep -q "^gw: IKEv2" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show gw as IKEv2"
+    grep -q "net: TUNNEL" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show child net"
+    grep -q "remote: $SS_INNER/32" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show the remote selector"
+    pc_portcullis "$LEFT" pc list-conns | grep -q "esp proposals: $esp" || pc_fail "our own list-conns does not show the VICI-loaded connection"
+    sw --list-pools > "$PC_WORK/pools.out" 2>&1; cat "$PC_WORK/pools.out"
+    grep -q "^rw " "$PC_WORK/pools.out" || pc_fail "swanctl --list-pools does not show pool rw"
+
+    # A second swanctl watches the ike-updown and child-updown events meanwhile.
+    STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl --monitor-sa --uri "$uri" > "$PC_WORK/monitor.out" 2>&1 &
+    monitor_pid=$!; PC_PIDS+=($monitor_pid)
+    # And a third follows the log (the log event) through the second socket, --vici-socket's.
+    STRONGSWAN_CONF="$PC_WORK/swanctl/strongswan.conf" ip netns exec "$LEFT" swanctl --log --uri "unix://$PC_WORK/pc/charon.vici" > "$PC_WORK/log.out" 2>&1 &
+    log_pid=$!; PC_PIDS+=($log_pid)
+    sleep 0.5
+    sw --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; vici_logs; pc_fail "swanctl --initiate --child net"; }
+    cat "$PC_WORK/initiate.out"
+    grep -q "initiate completed successfully" "$PC_WORK/initiate.out" || pc_fail "swanctl did not report success"
+    grep -q "^\[IKE\] " "$PC_WORK/initiate.out" || pc_fail "swanctl printed no control-log line of the negotiation"
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { vici_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { vici_logs; pc_fail "ping from strongSwan's side"; }
+    sw --list-sas > "$PC_WORK/sas.out" 2>&1 || { cat "$PC_WORK/sas.out"; pc_fail "swanctl --list-sas"; }
+    cat "$PC_WORK/sas.out"
+    grep -q "^gw: #[0-9]*, ESTABLISHED, IKEv2" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas shows no established IKE SA"
+    grep -q "net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas shows no installed CHILD SA"
+    our_in=$(sed -n 's/^ *in  \([0-9a-f]*\),.*/\1/p' "$PC_WORK/sas.out" | head -1)
+    pc_swanctl "$RIGHT" ss --list-sas | grep -Eq "out +$our_in," || pc_fail "strongSwan's outbound SPI is not the inbound $our_in that swanctl listed for us"
+    in_bytes=$(sed -n 's/^ *in  [0-9a-f]*, *\([0-9]*\) bytes.*/\1/p' "$PC_WORK/sas.out" | head -1)
+    [ "${in_bytes:-0}" -gt 0 ] || pc_fail "swanctl --list-sas shows no inbound bytes"
+    sw --stats > "$PC_WORK/stats.out" 2>&1; cat "$PC_WORK/stats.out"
+    grep -q "IKE_SAs: 1 total, 0 half-open" "$PC_WORK/stats.out" || pc_fail "swanctl --stats does not count our IKE SA"
+    pc_log "swanctl: loaded, initiated, listed (SPI $our_in, $in_bytes bytes in), ping both ways"
+
+    # Metrics during the tunnel: the byte counters move with traffic, and the exposition is valid.
+    scrape > "$PC_WORK/metrics1.out"
+    grep -q "^HTTP/1.1 200 OK" "$PC_WORK/metrics1.out" || { head -5 "$PC_WORK/metrics1.out"; pc_fail "GET /metrics"; }
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" > /dev/null || pc_fail "ping between scrapes"
+    scrape > "$PC_WORK/metrics2.out"
+    sed '1,/^$/d' "$PC_WORK/metrics2.out" > "$PC_WORK/metrics.txt"
+    python3 "$here/check-exposition.py" < "$PC_WORK/metrics.txt" || pc_fail "/metrics is not valid Prometheus text"
+    bytes_of() { sed -n "s/^portcullis_child_sa_bytes_total{conn=\"gw\",child=\"net\",.*direction=\"$2\"} \([0-9]*\)$/\1/p" "$1" | head -1; }
+    b1=$(bytes_of "$PC_WORK/metrics1.out" out); b2=$(bytes_of "$PC_WORK/metrics2.out" out)
+    [ -n "$b1" ] && [ -n "$b2" ] && [ "$b2" -gt "$b1" ] || { grep child_sa_bytes "$PC_WORK/metrics2.out"; pc_fail "outbound bytes did not move between scrapes ($b1 -> $b2)"; }
+    i1=$(bytes_of "$PC_WORK/metrics1.out" in); i2=$(bytes_of "$PC_WORK/metrics2.out" in)
+    [ "$i2" -gt "$i1" ] || pc_fail "inbound bytes did not move between scrapes ($i1 -> $i2)"
+    grep -q '^portcullis_ike_handshake_seconds_count 1$' "$PC_WORK/metrics2.out" || pc_fail "the handshake histogram did not count the IKE SA"
+    grep -q '^portcullis_ike_sas{version="2"} 1$' "$PC_WORK/metrics2.out" || pc_fail "portcullis_ike_sas is not 1"
+    pc_log "metrics: child bytes out $b1 -> $b2, in $i1 -> $i2; exposition valid"
+
+    # A connection Portcullis cannot run is refused with the loader's own error; the running tunnel stays.
+    sed 's/^  gw {/  bad {\n    unique = replace/' "$PC_WORK/swanctl/swanctl.conf" | sed 's/ike-gw/ike-bad/' > "$PC_WORK/swanctl/bad.conf"
+    cat "$PC_WORK/swanctl/swanctl.conf" >> "$PC_WORK/swanctl/bad.conf"
+    if SWANCTL_DIR="$PC_WORK/swanctl" sw --load-all --file "$PC_WORK/swanctl/bad.conf" > "$PC_WORK/load-bad.out" 2>&1; then cat "$PC_WORK/load-bad.out"; pc_fail "a connection with an unsupported key was loaded"; fi
+    cat "$PC_WORK/load-bad.out"
+    grep -q "loading connection 'bad' failed: .*connections.bad.unique: the key 'unique' is not supported by Portcullis yet" "$PC_WORK/load-bad.out" || pc_fail "the refusal does not name the key"
+    pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { vici_logs; pc_fail "traffic stopped after a refused load-conn"; }
+
+    sw --terminate --ike gw > "$PC_WORK/terminate.out" 2>&1 || { cat "$PC_WORK/terminate.out"; pc_fail "swanctl --terminate --ike gw"; }
+    sleep 1
+    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after swanctl --terminate"
+    sw --list-sas | grep -q ESTABLISHED && pc_fail "swanctl still lists an IKE SA after --terminate"
+    pc_log "swanctl --terminate deleted the SA on both sides"
+    sleep 0.5
+    kill -INT $monitor_pid 2>/dev/null; wait $monitor_pid 2>/dev/null
+    echo "--- swanctl --monitor-sa"; cat "$PC_WORK/monitor.out"
+    [ "$(grep -c '^gw: #[0-9]*, ESTABLISHED, IKEv2' "$PC_WORK/monitor.out")" -ge 2 ] || pc_fail "swanctl --monitor-sa did not see the IKE SA come up (ike-updown, child-updown)"
+    grep -q "^  net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the CHILD SA (child-updown)"
+    grep -Eq "^gw: #[0-9]*, (DELETING|DELETED)" "$PC_WORK/monitor.out" || pc_fail "swanctl --monitor-sa did not see the IKE SA go down"
+    pc_log "swanctl --monitor-sa saw ike-updown and child-updown, up and down"
+    kill -INT $log_pid 2>/dev/null; wait $log_pid 2>/dev/null
+    echo "--- swanctl --log (through --vici-socket)"; head -8 "$PC_WORK/log.out"
+    grep -Eq "^[0-9]+\[IKE\] gw\[[0-9]+\] IKE_SA established between" "$PC_WORK/log.out" || pc_fail "swanctl --log on the second socket did not follow the log"
+    pc_log "swanctl --log through the --vici-socket path followed the log"
+    ;;
+  vici-cert)
+    # Portcullis starts with an empty swanctl.conf and no credential folders: swanctl sends every certificate, the
+    # CRL and the private key over VICI (load-cert, load-key), then the connection with its certificates.
+    export PC_CHARON_PLUGINS_EXTRA="pkcs8 revocation constraints"
+    pc_topology_pair
+    ike=aes256gcm16-prfsha384-ecp384
+    pki_dir="$PC_WORK/pki"
+    pc_pki "$pki_dir" ecdsa
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" server.example serverCert.pem client@example.org "" "cacerts = caCert.pem"; echo "}"; } \
+      > "$pki_dir/left/swanctl.conf"
+    { echo "connections {"; pc_cert_conf gw net 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" client@example.org clientCert.pem server.example "send_cert = always"; echo "}"; } \
+      > "$pki_dir/right/swanctl.conf"
+    pc_start_strongswan "$RIGHT" cli
+    pc_strongswan_load_dir "$RIGHT" cli "$pki_dir/right"
+    : > "$PC_WORK/empty.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/empty.conf"
+    printf 'swanctl {\n}\n' > "$PC_WORK/swanctl-only.conf"
+    uri="unix://$PC_WORK/pc/portcullis.sock"
+    swl() { local cmd=$1; shift; STRONGSWAN_CONF="$PC_WORK/swanctl-only.conf" SWANCTL_DIR="$pki_dir/left" ip netns exec "$LEFT" swanctl "$cmd" --uri "$uri" "$@"; }
+    vc_logs() { echo "--- portcullis log"; grep -v DEBUG "$PC_WORK/pc/portcullis.log" | tail -30; echo "--- charon log"; grep -E '\[(IKE|CFG)\]' "$PC_WORK/cli/charon.log" | tail -30; }
+    swl --load-all --file "$pki_dir/left/swanctl.conf" > "$PC_WORK/load.out" 2>&1 || { cat "$PC_WORK/load.out"; vc_logs; pc_fail "swanctl --load-all with certificates over VICI"; }
+    grep -v "opening directory" "$PC_WORK/load.out"
+    for expected in "loaded certificate from '$pki_dir/left/x509/serverCert.pem'" "loaded certificate from '$pki_dir/left/x509ca/caCert.pem'" \
+                    "loaded certificate from '$pki_dir/left/x509crl/caCrl.pem'" "loaded ECDSA key from '$pki_dir/left/private/serverKey.pem'" \
+                    "successfully loaded 1 connections, 0 unloaded"; do
+      grep -qF "$expected" "$PC_WORK/load.out" || pc_fail "swanctl --load-all did not print: $expected"
+    done
+    swl --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; vc_logs; pc_fail "swanctl --initiate with certificates"; }
+    grep "^\[IKE\]" "$PC_WORK/initiate.out"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { vc_logs; pc_fail "ping from Portcullis's side"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { vc_logs; pc_fail "ping from strongSwan's side"; }
+    grep -q "received end entity cert \"C=CH, O=Portcullis Test, CN=server.example\"" "$PC_WORK/cli/charon.log" || { vc_logs; pc_fail "strongSwan got no server certificate from us"; }
+    grep -Eq "authentication of 'server.example' with [A-Z0-9_-]+ successful" "$PC_WORK/cli/charon.log" || { vc_logs; pc_fail "strongSwan did not verify our signature"; }
+    swl --list-sas > "$PC_WORK/sas.out" 2>&1; cat "$PC_WORK/sas.out"
+    grep -q "remote 'client@example.org' @ 192.0.2.2" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas does not show the client's certificate identity"
+    # The same --load-all again: everything is already there, nothing is unloaded, the tunnel stays.
+    swl --load-all --file "$pki_dir/left/swanctl.conf" > "$PC_WORK/load2.out" 2>&1 || { cat "$PC_WORK/load2.out"; pc_fail "second swanctl --load-all"; }
+    grep -q "successfully loaded 1 connections, 0 unloaded" "$PC_WORK/load2.out" || { cat "$PC_WORK/load2.out"; pc_fail "the second --load-all did not reload the connection"; }
+    grep -q "unloading key" "$PC_WORK/load2.out" && pc_fail "the second --load-all unloaded a key"
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { vc_logs; pc_fail "ping after the second --load-all"; }
+    pc_log "certificates, CRL and key over VICI: tunnel up with ECDSA certificates, reload keeps it"
+    ;;
+  package)
+    deb=$(bash "$root/packaging/build-deb.sh" "$PC_WORK/deb" 2> "$PC_WORK/build-deb.err" | tail -1)
+    [ -f "$deb" ] || { cat "$PC_WORK/build-deb.err"; pc_fail "packaging/build-deb.sh built no .deb"; }
+    dpkg-deb --info "$deb" | sed -n '/Package:/,/Description:/p'
+    dpkg-deb --contents "$deb" > "$PC_WORK/contents.out"
+    for f in ./usr/bin/portcullis ./lib/systemd/system/portcullis.service ./etc/portcullis/swanctl.conf ./usr/share/man/man8/portcullis.8.gz; do
+      grep -q " $f\$" "$PC_WORK/contents.out" || { cat "$PC_WORK/contents.out"; pc_fail "the package lacks $f"; }
+    done
+    dpkg-deb --ctrl-tarfile "$deb" | tar -tf - > "$PC_WORK/control-files.out"
+    grep -q conffiles "$PC_WORK/control-files.out" || { cat "$PC_WORK/control-files.out"; pc_fail "no conffiles in the package"; }
+    # Install into an empty root: a dpkg database of its own, maintainer scripts honouring DPKG_ROOT.
+    inst="$PC_WORK/root"
+    mkdir -p "$inst/var/lib/dpkg/info" "$inst/var/lib/dpkg/updates" "$inst/var/lib/dpkg/triggers"
+    touch "$inst/var/lib/dpkg/status"
+    dpkg --root="$inst" --log=/dev/null --force-depends --force-script-chrootless -i "$deb" > "$PC_WORK/dpkg.out" 2>&1 \
+      || { cat "$PC_WORK/dpkg.out"; pc_fail "dpkg -i into $inst"; }
+    dpkg --root="$inst" -s portcullis | grep -q "^Status: install ok installed" || pc_fail "dpkg does not list portcullis as installed"
+    [ "$(stat -c %a "$inst/etc/portcullis/swanctl.conf")" = 600 ] || pc_fail "the installed swanctl.conf is not 0600"
+    grep -q "^Type=notify" "$inst/lib/systemd/system/portcullis.service" || pc_fail "the unit is not Type=notify"
+    grep -q "^ExecStart=/usr/bin/portcullis daemon" "$inst/lib/systemd/system/portcullis.service" || pc_fail "the unit does not run /usr/bin/portcullis"
+    # systemd's own check of the unit (directives, values), with ExecStart pointing at the installed binary.
+    mkdir -p "$PC_WORK/verify"
+    sed "s|/usr/bin/portcullis|$inst/usr/bin/portcullis|" "$inst/lib/systemd/system/portcullis.service" > "$PC_WORK/verify/portcullis.service"
+    systemd-analyze verify --man=no "$PC_WORK/verify/portcullis.service" > "$PC_WORK/verify.out" 2>&1 \
+      || { cat "$PC_WORK/verify.out"; pc_fail "systemd-analyze verify finds fault with the unit"; }
+    [ -s "$PC_WORK/verify.out" ] && { cat "$PC_WORK/verify.out"; pc_fail "systemd-analyze verify warns about the unit"; }
+    pc_log "systemd-analyze verify: unit clean"
+    # The installed binary, self-contained: a fresh namespace, an environment without .NET, the installed example
+    # configuration, systemd's readiness protocol on a socket of ours.
+    pc_ns PKG p
+    socat -u "UNIX-RECV:$PC_WORK/notify.sock" "OPEN:$PC_WORK/notify.out,creat,append" &
+    PC_PIDS+=($!)
+    for i in $(seq 50); do [ -S "$PC_WORK/notify.sock" ] && break; sleep 0.1; done
+    ip netns exec "$PKG" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$PC_WORK/notify.sock" \
+      "$inst/usr/bin/portcullis" daemon --config "$inst/etc/portcullis/swanctl.conf" --socket "$PC_WORK/pkg.sock" > "$PC_WORK/pkg.log" 2>&1 &
+    pkg_pid=$!; PC_PIDS+=($pkg_pid)
+    for i in $(seq 100); do grep -q "READY=1" "$PC_WORK/notify.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q "READY=1" "$PC_WORK/notify.out" 2>/dev/null || { cat "$PC_WORK/pkg.log"; pc_fail "the installed daemon sent no READY=1"; }
+    pc_log "installed daemon ready: $(tr '\n' ' ' < "$PC_WORK/notify.out")"
+    ip netns exec "$PKG" env -i PATH=/usr/bin:/bin "$inst/usr/bin/portcullis" list-conns --socket "$PC_WORK/pkg.sock" | grep -q "^site-b: IKEv2" \
+      || { cat "$PC_WORK/pkg.log"; pc_fail "the installed daemon does not list the example connection"; }
+    kill -TERM "$pkg_pid"; wait "$pkg_pid"; rc=$?
+    [ $rc -eq 0 ] || pc_fail "the installed daemon exited $rc on SIGTERM"
+    grep -q "STOPPING=1" "$PC_WORK/notify.out" || pc_fail "no STOPPING=1 on SIGTERM"
+    # The man page documents every command --help lists.
+    "$inst/usr/bin/portcullis" --help | sed -n '/^Commands:/,/^Options:/p' | grep -oE '^  [a-z][a-z0-9-]+' | sort -u > "$PC_WORK/help-commands"
+    [ -s "$PC_WORK/help-commands" ] || pc_fail "no commands in --help"
+    while read -r cmd; do
+      zcat "$inst/usr/share/man/man8/portcullis.8.gz" | grep -q "^\.B ${cmd//-/\\\\-}\b" || pc_fail "the man page lacks the command '$cmd' of --help"
+    done < "$PC_WORK/help-commands"
+    pc_log "package: installed into $inst, started in a fresh namespace, READY=1 and STOPPING=1, man page matches --help ($(wc -l < "$PC_WORK/help-commands") commands)"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

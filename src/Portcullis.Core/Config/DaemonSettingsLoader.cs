@@ -27,6 +27,13 @@ public sealed record DaemonSettings
     /// <summary><c>charon.fragment_size</c>: largest IP datagram an IKE fragment may fill (0: 576 for IPv4, 1280 for IPv6).</summary>
     public int? FragmentSize { get; init; }
 
+    /// <summary>
+    /// Log levels by strongSwan subsystem (<c>ike</c>, <c>cfg</c>, <c>knl</c>…, and <c>default</c>), -1 to 4, from the
+    /// <c>charon.filelog.*</c> and <c>charon.syslog.*</c> loggers; where several loggers set one, the most verbose
+    /// wins (Portcullis has one log, standard output). Null when the file sets none.
+    /// </summary>
+    public IReadOnlyDictionary<string, int>? LogLevels { get; init; }
+
     /// <summary><c>charon.dos_protection</c>: cookies and per-address blocking for half-open IKE SAs.</summary>
     public bool? DosProtection { get; init; }
 
@@ -60,8 +67,9 @@ public sealed record DaemonSettings
 /// read by <see cref="SettingsParser"/>). Only the <c>charon</c> section is read; other top-level sections and keys
 /// belong to other programs (<c>swanctl</c>, <c>libstrongswan</c>, …) and are skipped without a word, so strongSwan's
 /// own file can be used as it is. Inside <c>charon</c>, keys Portcullis does not implement are warnings naming file,
-/// line and key ("ignored"), each subsection (<c>plugins</c>, <c>filelog</c>, <c>syslog</c>, …) is one such warning,
-/// and a bad value of an implemented key is an error naming file, line and key.
+/// line and key ("ignored"), each subsection (<c>plugins</c>, …) is one such warning, except the <c>filelog</c> and
+/// <c>syslog</c> loggers, whose subsystem levels are read (their destinations are warnings), and a bad value of an
+/// implemented key is an error naming file, line and key.
 /// </summary>
 public static class DaemonSettingsLoader
 {
@@ -103,8 +111,13 @@ public static class DaemonSettingsLoader
                 else if (v.Value.Length > 0)
                     settings = apply(settings, v, key, ctx);
             }
+            var levels = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (SettingsSection sub in charon.Sections)
-                ctx.Warning(sub.Location, sub.Path, $"ignored: the section '{sub.Name}' and everything in it ({SectionHint(sub.Name)})");
+            {
+                if (sub.Name is "filelog" or "syslog") ReadLoggers(sub, levels, ctx);
+                else ctx.Warning(sub.Location, sub.Path, $"ignored: the section '{sub.Name}' and everything in it ({SectionHint(sub.Name)})");
+            }
+            if (levels.Count > 0) settings = settings with { LogLevels = levels };
         }
         return (ctx.Errors.Count > 0 ? null : settings, ctx.Errors, ctx.Warnings);
     }
@@ -112,9 +125,40 @@ public static class DaemonSettingsLoader
     private static string SectionHint(string name) => name switch
     {
         "plugins" => "Portcullis has no plugins",
-        "filelog" or "syslog" => "Portcullis logs to standard output, the journal under systemd; portcullis daemon --debug for more",
         _ => "not implemented by Portcullis",
     };
+
+    /// <summary>strongSwan's logging subsystems (debug groups), whose levels a filelog or syslog logger may set.</summary>
+    private static readonly HashSet<string> s_subsystems = ["default", "dmn", "mgr", "ike", "chd", "job", "cfg", "knl", "net", "asn", "enc", "tnc", "imc", "imv", "pts", "tls", "esp", "lib"];
+
+    /// <summary>
+    /// <c>charon.filelog.NAME</c> and <c>charon.syslog.FACILITY</c>: the subsystem levels are read (-1 to 4), the
+    /// destination and format keys are warnings (Portcullis writes one log, to standard output).
+    /// </summary>
+    private static void ReadLoggers(SettingsSection section, Dictionary<string, int> levels, Context ctx)
+    {
+        foreach (SettingsValue v in section.Values)
+            ctx.Warning(v.Location, section.PathOf(v.Key), $"ignored: the key '{v.Key}' (loggers are subsections of {section.Name})");
+        foreach (SettingsSection logger in section.Sections)
+        {
+            foreach (SettingsValue v in logger.Values)
+            {
+                string key = logger.PathOf(v.Key);
+                if (!s_subsystems.Contains(v.Key))
+                {
+                    ctx.Warning(v.Location, key, $"ignored: Portcullis logs to standard output (the journal under systemd); only the levels of {section.Name} loggers are read");
+                    continue;
+                }
+                if (!int.TryParse(v.Value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int level) || level is < -1 or > 4)
+                {
+                    ctx.Error(v, key, $"'{v.Value}' is not a log level (-1 silent, 0 basic … 4 everything)");
+                    continue;
+                }
+                levels[v.Key] = levels.TryGetValue(v.Key, out int other) ? Math.Max(other, level) : level;
+            }
+            foreach (SettingsSection sub in logger.Sections) ctx.Warning(sub.Location, sub.Path, $"ignored: the section '{sub.Name}'");
+        }
+    }
 
     /// <summary>
     /// The keys of <c>charon</c> Portcullis implements: each handler parses the value and returns the settings with

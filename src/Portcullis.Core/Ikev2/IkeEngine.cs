@@ -38,6 +38,9 @@ public sealed partial class IkeEngine
     /// <summary>The configuration in force. SAs keep the connection they were made with across reloads.</summary>
     public PortcullisConfig Config { get; private set; }
 
+    /// <summary>Established IKE SAs whose peer stopped answering (DPD or retransmissions gave up), since start.</summary>
+    public long DeadPeers { get; internal set; }
+
     /// <summary>Options.</summary>
     public IkeEngineOptions Options { get; }
 

@@ -175,6 +175,7 @@ public sealed partial class IkeSa
             return;
         }
         IkeLog.PeerDead(Log, Name, Uid, reason);
+        _engine.DeadPeers++;
         ChildConfig[] restart = _children.Select(c => c.Config).Where(c => c.DpdAction == CloseAction.Start).Distinct().ToArray();
         foreach (ChildSa child in _children) child.AfterRemoval = child.Config.DpdAction;
         Remove(now, reason);

@@ -109,6 +109,65 @@ public sealed class CredentialStore : IDisposable
         return store;
     }
 
+    /// <summary>
+    /// Adds certificates that did not come from the folders (a VICI <c>load-cert</c>, or the certificates a VICI
+    /// <c>load-conn</c> carries in <c>certs</c>/<c>cacerts</c>), PEM or DER, under <paramref name="name"/> as if that
+    /// were their file name, so <c>certs = NAME</c> finds them. Problems are errors naming <paramref name="origin"/>.
+    /// </summary>
+    public void AddCertificates(byte[] contents, bool ca, string name, string origin, List<ConfigError> errors)
+    {
+        if (!CredentialParser.TryParseCertificates(contents, out List<X509Certificate2> certs, out string error))
+        {
+            errors.Add(new ConfigError(origin, 0, "", error));
+            return;
+        }
+        foreach (X509Certificate2 cert in certs)
+        {
+            if (!CertificateInfo.TryParse(cert.RawData, out CertificateInfo? info, out string why))
+            {
+                errors.Add(new ConfigError(origin, 0, "", $"certificate \"{cert.Subject}\": {why}"));
+                cert.Dispose();
+                continue;
+            }
+            (ca ? _cas : _certs).Add(new Entry(cert, info!, null, name));
+        }
+    }
+
+    /// <summary>Adds CRLs (PEM or DER) that did not come from <c>x509crl/</c>.</summary>
+    public void AddCrls(byte[] contents, string origin, List<ConfigError> errors)
+    {
+        if (!CredentialParser.TryParseCrls(contents, out List<byte[]> crls, out string error))
+        {
+            errors.Add(new ConfigError(origin, 0, "", error));
+            return;
+        }
+        foreach (byte[] der in crls)
+        {
+            if (CrlInfo.TryParse(der, origin, out CrlInfo? crl, out string why)) _crls.Add(crl!);
+            else errors.Add(new ConfigError(origin, 0, "", why));
+        }
+    }
+
+    /// <summary>
+    /// Adds an unencrypted private key that did not come from the folders (a VICI <c>load-key</c>: swanctl sends the
+    /// DER encoding); <paramref name="kind"/> RSA or ECDSA insists on that kind, null takes either.
+    /// </summary>
+    public void AddPrivateKey(ReadOnlySpan<byte> contents, string? kind, string origin, List<ConfigError> errors)
+    {
+        if (!CredentialParser.TryParsePrivateKey(contents, out AsymmetricAlgorithm? key, out string error))
+        {
+            errors.Add(new ConfigError(origin, 0, "", error));
+            return;
+        }
+        if (kind == "RSA" && key is not RSA || kind == "ECDSA" && key is not ECDsa)
+        {
+            errors.Add(new ConfigError(origin, 0, "", $"not an {kind} key"));
+            key!.Dispose();
+            return;
+        }
+        _keys.Add((key!, PublicKeyFingerprint(key!), true));
+    }
+
     private static IEnumerable<string> Files(string root, string folder, List<ConfigError> errors)
     {
         string directory = Path.Combine(root, folder);

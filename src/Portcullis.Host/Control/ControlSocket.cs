@@ -7,8 +7,11 @@ using Portcullis.Host.Native;
 namespace Portcullis.Host.Control;
 
 /// <summary>
-/// The daemon's control socket: a Unix stream socket, one request per connection. The client writes one line of JSON
-/// (<see cref="ControlRequest"/>), the server answers with one line of JSON (<see cref="ControlResponse"/>) and closes.
+/// The daemon's control socket: a Unix stream socket serving two protocols, told apart by the first byte. Our own: one
+/// request per connection, the client writes one line of JSON (<see cref="ControlRequest"/>, starting with '{'), the
+/// server answers with one line of JSON (<see cref="ControlResponse"/>) and closes. strongSwan's VICI (when
+/// <see cref="Vici"/> is set): a 4-byte segment length whose first byte is always 0, then as many packets as the
+/// client likes (<see cref="ViciSession"/>), so Debian's <c>swanctl --list-sas --uri unix://PATH</c> drives the daemon.
 /// <para>
 /// Access: the socket file is made 0600 after bind and before listen (so nobody can connect in between), inside a
 /// directory created 0700; and each connection's peer credentials (SO_PEERCRED) are checked, so a loosened file mode
@@ -41,6 +44,9 @@ public sealed class ControlSocket : IAsyncDisposable
 
     /// <summary>Decides from the peer's uid whether it may send commands. Root only by default.</summary>
     public Func<uint, bool> AuthorizePeer { get; init; } = static uid => uid == 0;
+
+    /// <summary>Serves VICI clients on this socket; null answers only the JSON protocol.</summary>
+    public IViciService? Vici { get; init; }
 
     /// <summary>How long a client may take to send its request line.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -137,7 +143,16 @@ public sealed class ControlSocket : IAsyncDisposable
                 // Read the request even from a refused peer, so closing does not reset the connection under its answer.
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
                 timeout.CancelAfter(RequestTimeout);
-                var line = await ReadLineAsync(stream, timeout.Token).ConfigureAwait(false);
+                var first = new byte[1];
+                int got = await stream.ReadAsync(first, timeout.Token).ConfigureAwait(false);
+                if (got == 1 && Vici is { } vici && ViciSession.LooksLikeVici(first[0]))
+                {
+                    if (!authorised) Interlocked.Increment(ref _refused);
+                    // A VICI session lives as long as the client wants (swanctl --monitor-sa): no request timeout.
+                    await new ViciSession(stream, uid).RunAsync(first, vici, authorised, stopping).ConfigureAwait(false);
+                    return;
+                }
+                var line = got == 0 ? null : await ReadLineAsync(stream, first[0], timeout.Token).ConfigureAwait(false);
                 if (!authorised)
                 {
                     Interlocked.Increment(ref _refused);
@@ -195,10 +210,12 @@ public sealed class ControlSocket : IAsyncDisposable
     }
 
     /// <summary>Reads up to the first newline; null when the line is longer than the limit or the stream ends first.</summary>
-    private static async Task<byte[]?> ReadLineAsync(Stream stream, CancellationToken token)
+    private static async Task<byte[]?> ReadLineAsync(Stream stream, byte first, CancellationToken token)
     {
         var buffer = new byte[4096];
         using var line = new MemoryStream();
+        if (first == (byte)'\n') return [];
+        line.WriteByte(first);
         while (true)
         {
             int n = await stream.ReadAsync(buffer, token).ConfigureAwait(false);

@@ -44,6 +44,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 51, Level = LogLevel.Information, Message = "local addresses changed: {Addresses}")]
     public static partial void AddressesChanged(ILogger logger, string addresses);
 
+    [LoggerMessage(EventId = 52, Level = LogLevel.Information, Message = "serving Prometheus metrics on http://{Endpoint}/metrics")]
+    public static partial void MetricsServing(ILogger logger, string endpoint);
+
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
     public static partial void Failure(ILogger logger, string what, string error);
 }

@@ -6,6 +6,7 @@ using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
 using Portcullis.Core.Pki;
 using Portcullis.Core.Logging;
+using Portcullis.Core.Vici;
 using Portcullis.Host.Control;
 using Portcullis.Host.Net;
 using Portcullis.Host.Tun;
@@ -44,6 +45,21 @@ public sealed record DaemonOptions
 
     /// <summary>Log level.</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>
+    /// A second socket path serving the same protocols, e.g. strongSwan's default <c>/var/run/charon.vici</c> so that
+    /// a plain <c>swanctl</c> finds the daemon without <c>--uri</c>; null: none.
+    /// </summary>
+    public string? ViciSocketPath { get; init; }
+
+    /// <summary>
+    /// Applies the settings file's log levels (strongSwan subsystem names and numbers from its filelog and syslog
+    /// loggers) once the daemon has read it; null: the levels stay as the command line set them.
+    /// </summary>
+    public Action<IReadOnlyDictionary<string, int>>? ApplyLogLevels { get; init; }
+
+    /// <summary>Where to serve Prometheus metrics over HTTP (<c>GET /metrics</c>); null: nowhere.</summary>
+    public IPEndPoint? MetricsEndpoint { get; init; }
 }
 
 /// <summary>
@@ -51,7 +67,7 @@ public sealed record DaemonOptions
 /// receives IKE datagrams, control commands and timeouts. ESP is handled on the socket and TUN threads by
 /// <see cref="EspDataPlane"/>. On SIGTERM/SIGINT it deletes its SAs and exits; SIGHUP reloads the configuration.
 /// </summary>
-public sealed class PortcullisDaemon
+public sealed partial class PortcullisDaemon
 {
     private readonly DaemonOptions _options;
     private readonly ILoggerFactory _loggers;
@@ -68,8 +84,11 @@ public sealed class PortcullisDaemon
     public PortcullisDaemon(DaemonOptions options, ILoggerFactory loggers)
     {
         _options = options;
-        _loggers = loggers;
-        _log = loggers.CreateLogger("daemon");
+        // Every log line also feeds the VICI log and control-log events.
+        var tap = new LogTapFactory(loggers);
+        tap.Observer = OnLogLine;
+        _loggers = tap;
+        _log = tap.CreateLogger("daemon");
         // Answers to spoofed sources can fail one by one (no route): a flood must not turn into a line per packet.
         _sendFailures = new RateLimitedLog(_log);
     }
@@ -77,8 +96,11 @@ public sealed class PortcullisDaemon
     /// <summary>Runs until a shutdown signal; returns the process exit code.</summary>
     public async Task<int> RunAsync(string version)
     {
+        _version = version;
+        _startedAt = DateTimeOffset.UtcNow;
         (DaemonSettings? settings, IReadOnlyList<ConfigError> settingsErrors, IReadOnlyList<ConfigError> settingsWarnings) =
             DaemonSettingsLoader.Load(_options.SettingsPath ?? DaemonSettingsLoader.DefaultPath, required: _options.SettingsPath is not null);
+        if (settings?.LogLevels is { } logLevels) _options.ApplyLogLevels?.Invoke(logLevels);
         foreach (ConfigError w in settingsWarnings) DaemonLog.SettingsWarning(_log, w.ToString());
         if (settings is null)
         {
@@ -146,8 +168,23 @@ public sealed class PortcullisDaemon
         tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
 
-        await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync);
+        await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync) { Vici = this };
         control.Start();
+        await using ControlSocket? viciSocket = _options.ViciSocketPath is { } viciPath ? new ControlSocket(viciPath, HandleControlAsync) { Vici = this } : null;
+        viciSocket?.Start();
+        MetricsEndpoint? metrics = null;
+        if (_options.MetricsEndpoint is { } metricsAt)
+        {
+            metrics = new MetricsEndpoint(metricsAt, RenderMetricsAsync);
+            try { metrics.Start(); }
+            catch (SocketException e)
+            {
+                DaemonLog.Failure(_log, $"serving metrics on {metricsAt}", e.Message);
+                return 1;
+            }
+            DaemonLog.MetricsServing(_log, metrics.LocalEndpoint.ToString());
+        }
+        await using MetricsEndpoint? metricsEndpoint = metrics;
         DaemonLog.Started(_log, version, _options.ConfigPath, config.Connections.Count, _options.IkePort, _options.NatTraversalPort, tun.Name, _options.SocketPath);
         LogCompat(config);
 
@@ -155,11 +192,14 @@ public sealed class PortcullisDaemon
         using AddressMonitor? addresses = StartAddressMonitor(tun.Name);
         _engine.StartConfigured(DateTimeOffset.UtcNow);
         Flush();
+        // Type=notify: systemd counts the service as started once the sockets and the control socket are up.
+        SystemdNotify.Notify($"READY=1\nSTATUS={config.Connections.Count} connections loaded");
 
         string stopSignal = await RunLoopAsync(signals);
 
         // Shutdown: DELETE every IKE SA, wait briefly for the answers, then go.
         DaemonLog.ShuttingDown(_log, stopSignal, _engine.IkeSas.Count);
+        SystemdNotify.Notify("STOPPING=1");
         l2tp.Dispose();
         _engine.TerminateAll(DateTimeOffset.UtcNow, $"daemon stopping ({stopSignal})");
         Flush();
@@ -270,6 +310,8 @@ public sealed class PortcullisDaemon
         // Events first: a CHILD SA is installed before the response that lets the peer use it leaves.
         while (engine.TryDequeueEvent(out IkeEvent? e))
         {
+            RaiseUpDown(e!);
+            CountEvent(e!);
             switch (e)
             {
                 case ChildSaInstalled installed:
@@ -375,27 +417,38 @@ public sealed class PortcullisDaemon
     /// </summary>
     private (PortcullisConfig? Config, CredentialStore? Credentials, IReadOnlyList<ConfigError> Errors) LoadConfiguration()
     {
-        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        (SettingsSection file, IReadOnlyList<ConfigError> syntaxErrors) = SettingsParser.ParseFile(_options.ConfigPath, PhysicalConfigFileSystem.Instance);
+        if (syntaxErrors.Count > 0) return (null, null, syntaxErrors);
+        // What swanctl loaded over VICI stays across a reload of the file, as in charon.
+        SettingsSection merged = ViciConfigTree.Merge(file, _viciConnections, _viciPools, [.. _viciSecrets.Select(s => s.Section)]);
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(merged);
         if (config is null) return (null, null, errors);
         var credentialErrors = new List<ConfigError>(DataPlaneSupport.Check(config));
         CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
+        AddViciCredentials(store, credentialErrors);
         credentialErrors.AddRange(CredentialCheck.Check(config, store));
         return credentialErrors.Count > 0 ? (null, null, credentialErrors) : (config, store, []);
     }
 
-    private string? Reload()
+    private string? Reload() => ApplyConfiguration(_options.ConfigPath);
+
+    /// <summary>
+    /// Loads swanctl.conf with what came over VICI and, when it is valid, applies it; otherwise returns the errors
+    /// and nothing changes. <paramref name="trigger"/> names the cause in the log (the file, or the VICI command).
+    /// </summary>
+    private string? ApplyConfiguration(string trigger)
     {
         (PortcullisConfig? config, CredentialStore? credentials, IReadOnlyList<ConfigError> errors) = LoadConfiguration();
         if (config is null)
         {
             string all = string.Join("; ", errors);
-            DaemonLog.ReloadRefused(_log, _options.ConfigPath, all);
+            DaemonLog.ReloadRefused(_log, trigger, all);
             return string.Join('\n', errors);
         }
         _engine!.Credentials = credentials!;
         _engine!.LoadConfig(config);
         _dataPlane!.SetTraps(config, Acquire);
-        DaemonLog.Reloaded(_log, _options.ConfigPath, config.Connections.Count);
+        DaemonLog.Reloaded(_log, trigger, config.Connections.Count);
         LogCompat(config);
         return null;
     }
@@ -434,6 +487,8 @@ public sealed class PortcullisDaemon
                 return Task.FromResult(ControlResponse.Success(SaListing.ListSas(engine.IkeSas, _dataPlane, now, engine) + (_l2tp?.Describe() ?? "")));
             case "list-conns":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListConns(engine.Config)));
+            case "explain":
+                return Task.FromResult(Explain(Arg("conn")));
             case "list-pools":
                 return Task.FromResult(ControlResponse.Success(SaListing.ListPools(engine.Pools, Arg("leases") == "yes")));
             case "load-all":

@@ -105,8 +105,9 @@ public class DaemonSettingsLoaderTests
             """);
         Assert.Empty(errors);
         Assert.Equal(1200, settings!.FragmentSize);
-        Assert.Equal(["charon.load", "charon.threads", "charon.plugins", "charon.filelog", "charon.syslog"], warnings.Select(w => w.Key));
-        Assert.Equal([2, 3, 5, 9, 12], warnings.Select(w => w.Line));
+        Assert.Equal(["charon.load", "charon.threads", "charon.plugins", "charon.filelog.f.path"], warnings.Select(w => w.Key));
+        Assert.Equal([2, 3, 5, 10], warnings.Select(w => w.Line));
+        Assert.Equal(new Dictionary<string, int> { ["default"] = 1 }, settings.LogLevels);
         Assert.All(warnings, w => Assert.Equal(Main, w.File));
         Assert.All(warnings, w => Assert.Contains("ignored", w.Message));
         Assert.StartsWith($"{Main}:3: charon.threads: ignored", warnings[1].ToString());
@@ -179,5 +180,49 @@ public class DaemonSettingsLoaderTests
         (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, _) = Load("charon {\n  fragment_size = 1200\n");
         Assert.Null(settings);
         Assert.Contains(errors, e => e.Line == 1 && e.Message.Contains("missing '}'"));
+    }
+
+    [Fact]
+    public void Filelog_and_syslog_levels_are_read_and_the_most_verbose_wins()
+    {
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load("""
+            charon {
+                filelog {
+                    stderr {
+                        default = 0
+                        ike = 2
+                        cfg = -1
+                        time_format = %b
+                    }
+                    charonlog {
+                        ike = 1
+                        knl = 3
+                    }
+                }
+                syslog {
+                    daemon {
+                        ike = 1
+                        esp = 4
+                    }
+                }
+            }
+            """);
+        Assert.Empty(errors);
+        Assert.Equal(new Dictionary<string, int> { ["default"] = 0, ["ike"] = 2, ["cfg"] = -1, ["knl"] = 3, ["esp"] = 4 }, settings!.LogLevels);
+        Assert.Equal("charon.filelog.stderr.time_format", Assert.Single(warnings).Key);
+    }
+
+    [Fact]
+    public void A_bad_log_level_is_an_error_with_file_line_and_key()
+    {
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, _) = Load("""
+            charon {
+                syslog {
+                    daemon { ike = 7 }
+                }
+            }
+            """);
+        Assert.Null(settings);
+        Assert.Equal($"{Main}:3: charon.syslog.daemon.ike: '7' is not a log level (-1 silent, 0 basic … 4 everything)", Assert.Single(errors).ToString());
     }
 }
