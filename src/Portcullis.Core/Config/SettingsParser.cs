@@ -248,6 +248,12 @@ public static class SettingsParser
                 Error(r, line, key, "include without a file name");
                 return;
             }
+            if (pattern.Contains('\0'))
+            {
+                // Path APIs throw on NUL; a file name cannot hold one anyway.
+                Error(r, line, key, "include file name contains a NUL character");
+                return;
+            }
             if (depth >= MaxIncludeDepth)
             {
                 Error(r, line, key, $"includes nested more than {MaxIncludeDepth} deep (an include loop?) at '{pattern}'");

@@ -137,6 +137,16 @@ public class SettingsParserTests
     }
 
     [Fact]
+    public void IncludeWithANulCharacterIsAnErrorNotAnException()
+    {
+        // Found by the fuzzer (swanctl-conf): Path.GetFullPath threw ArgumentException on the NUL.
+        ConfigError e = ParseError("connections {\n  include \"a\0b.conf\"\n}\n");
+        Assert.Equal((Main, 2, "connections.include"), (e.File, e.Line, e.Key));
+        Assert.Equal("include file name contains a NUL character", e.Message);
+        Assert.Equal("include file name contains a NUL character", ParseError("include x\0*.conf\n").Message);
+    }
+
+    [Fact]
     public void IncludeLoopIsReported()
     {
         var fs = new InMemoryConfigFileSystem().Add("/etc/swanctl/loop.conf", "include loop.conf\n");
