@@ -372,8 +372,10 @@ public sealed class PortcullisDaemon
     /// </summary>
     private (PortcullisConfig? Config, CredentialStore? Credentials, IReadOnlyList<ConfigError> Errors) LoadConfiguration()
     {
-        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath);
+        var files = new RecordingConfigFileSystem(PhysicalConfigFileSystem.Instance);
+        (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(_options.ConfigPath, files);
         if (config is null) return (null, null, errors);
+        foreach (string warning in SecretFilePermissions.Check(_options.ConfigPath, files.FilesRead)) DaemonLog.SecretFileReadable(_log, warning);
         var credentialErrors = new List<ConfigError>(DataPlaneSupport.Check(config));
         CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
         credentialErrors.AddRange(CredentialCheck.Check(config, store));
