@@ -50,6 +50,23 @@ public sealed partial class FuzzContext
         return text.Length > 160 ? text[..160] : text;
     }
 
+    /// <summary>
+    /// The shape of a message about free text (configuration, JSON): the words before the first quote, letters and
+    /// spaces only, so that the input's own words never count as new behaviour.
+    /// </summary>
+    public static string Shape(string text)
+    {
+        int quote = text.IndexOfAny(['\'', '"', '`']);
+        if (quote >= 0) text = text[..quote];
+        var sb = new StringBuilder(Math.Min(text.Length, 64));
+        foreach (char c in text)
+        {
+            if (sb.Length >= 64) break;
+            if (char.IsAsciiLetter(c) || c == ' ') sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Throws a property violation when <paramref name="condition"/> is false.</summary>
     public static void Check(bool condition, string property)
     {
@@ -94,7 +111,7 @@ public sealed class FeatureLogger(Func<FuzzContext?> context) : ILogger
             foreach (KeyValuePair<string, object?> kv in values)
             {
                 if (kv.Key == "{OriginalFormat}") sb.Append(kv.Value);
-                else if (kv.Value is string s && s.Length < 120) ctx.Feature($"log-arg:{kv.Key}={s}");
+                else if (kv.Value is string s && kv.Key is "Reason" or "Error" or "Why" or "Field" or "What") ctx.Feature($"log-arg:{kv.Key}={FuzzContext.Shape(s)}");
             }
             ctx.Feature(sb.ToString());
         }

@@ -43,6 +43,9 @@ public sealed record FuzzReport(string Target, long Executions, int CorpusSize, 
 /// </summary>
 public static class Fuzzer
 {
+    /// <summary>Most inputs kept in memory per target.</summary>
+    public const int MaxCorpus = 20_000;
+
     private static long s_runningSince; // Stopwatch timestamp of the input being run, 0 when idle
     private static byte[]? s_current;
     private static string? s_currentTarget;
@@ -149,7 +152,9 @@ public static class Fuzzer
             byte[] input = mutator.Mutate(parent, corpus[rng.Next(corpus.Count)]);
             if (Execute(input))
             {
-                corpus.Add(input);
+                // Bounded: past MaxCorpus a new input takes the place of a random older one.
+                if (corpus.Count < MaxCorpus) corpus.Add(input);
+                else corpus[rng.Next(corpus.Count)] = input;
                 if (options.SaveNewInputs) Save(options.CorpusDirectory, info.Name, "new", input, null);
             }
             if (clock.Elapsed >= nextReport)

@@ -24,8 +24,10 @@ switch (command)
             int failed = 0;
             foreach (string file in args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal) && a != info.Name))
             {
-                Exception? e = Fuzzer.RunOne(info.Create(), info, File.ReadAllBytes(file), new FuzzContext());
+                var context = new FuzzContext();
+                Exception? e = Fuzzer.RunOne(info.Create(), info, File.ReadAllBytes(file), context);
                 Console.WriteLine(e is null ? $"ok    {file}" : $"FAIL  {file}\n{e}");
+                if (args.Contains("--features")) foreach (string f in context.Features) Console.WriteLine($"      {f}");
                 if (e is not null) failed++;
             }
             return failed == 0 ? 0 : 1;

@@ -226,7 +226,7 @@ public static class SettingsParser
             int line = r.Line;
             string key = section.PathOf("include");
             string? pattern;
-            if (r.Peek == '"')
+            if (!r.End && r.Peek == '"')
             {
                 pattern = ReadQuoted(r, key);
                 if (pattern is null) return;

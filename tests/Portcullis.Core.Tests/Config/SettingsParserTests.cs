@@ -147,6 +147,15 @@ public class SettingsParserTests
     }
 
     [Fact]
+    public void IncludeAtTheEndOfTheFileIsAnErrorNotAnException()
+    {
+        // Found by the fuzzer (swanctl-conf): "include " as the last bytes read past the end of the text.
+        ConfigError e = ParseError("connections { }\ninclude ");
+        Assert.Equal((Main, 2, "include"), (e.File, e.Line, e.Key));
+        Assert.Equal("include without a file name", e.Message);
+    }
+
+    [Fact]
     public void IncludeLoopIsReported()
     {
         var fs = new InMemoryConfigFileSystem().Add("/etc/swanctl/loop.conf", "include loop.conf\n");
