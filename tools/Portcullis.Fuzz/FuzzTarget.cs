@@ -56,6 +56,7 @@ public sealed partial class FuzzContext
     /// </summary>
     public static string Shape(string text)
     {
+        text = HexRun().Replace(text, "#"); // SPIs, cookies and keys are values, not words
         int quote = text.IndexOfAny(['\'', '"', '`']);
         if (quote >= 0) text = text[..quote];
         var sb = new StringBuilder(Math.Min(text.Length, 64));

@@ -113,7 +113,7 @@ internal sealed class PppPacketTarget : IFuzzTarget
     {
         if (!PppFrame.TryParse(input, out PppFrame frame, out ParseError error)) { context.Feature($"frame:{error.Field}:{error.Reason}"); return; }
         ReadOnlySpan<byte> info = frame.Information;
-        context.Feature($"protocol:{frame.Protocol:x4}");
+        context.Feature($"protocol:{(Enum.IsDefined((PppProtocol)frame.Protocol) ? ((PppProtocol)frame.Protocol).ToString() : "other")}");
         switch ((PppProtocol)frame.Protocol)
         {
             case PppProtocol.Lcp or PppProtocol.Ipcp:
