@@ -99,11 +99,47 @@ public static class Seeds
             // The forged target sends even lengths to the responder, odd ones to the initiator.
             bool even = data.Length % 2 == 0;
             add("ikev1-forged", even == fromLeft ? data : [.. data, 0]);
+            if (fromLeft && Ikev1Plaintext(pair.Right, data) is { } seed) add("ikev1-decrypted", seed);
             return true;
         };
         if (!pair.Establish()) throw new InvalidOperationException("IKEv1 did not establish");
         pair.Left.TerminateAll(pair.Now, "seed");
         pair.Drive(TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// The payloads after HASH of a protected phase 2 message (the first of its exchange, whose IV derives from the
+    /// message ID), as an <c>ikev1-decrypted</c> input: exchange selector, first payload type after HASH, the chain.
+    /// </summary>
+    private static byte[]? Ikev1Plaintext(IkeEngine receiver, byte[] data)
+    {
+        if (!Portcullis.Core.Ikev1.Wire.IsakmpHeader.TryParse(data, out var h, out _) || !h.IsEncrypted || h.MessageId == 0) return null;
+        var sa = receiver.Ikev1.Sas.FirstOrDefault(s => s.InitiatorCookie == h.InitiatorCookie && s.State == Portcullis.Core.Ikev1.IsakmpSaState.Established);
+        if (sa is null) return null;
+        var encryption = IkeHarness.Field<Portcullis.Core.Ikev1.Wire.IsakmpEncryption>(sa, "_encryption");
+        object choice = IkeHarness.Field<object>(sa, "_choice");
+        var prf = (Portcullis.Core.Crypto.Registry.PrfTransform)choice.GetType().GetProperty("Prf")!.GetValue(choice)!;
+        byte[] iv = Portcullis.Core.Ikev1.Ikev1Hashes.Phase2Iv(prf.Hash!.Value, IkeHarness.Field<byte[]>(sa, "_lastPhase1Block"), h.MessageId, encryption.BlockSize);
+        if (!encryption.TryDecrypt(data, h, iv, out byte[] plain, out _, out _) || plain.Length < 4) return null;
+        int hashLength = (plain[2] << 8) | plain[3];
+        if (h.NextPayload != Portcullis.Core.Ikev1.Wire.IsakmpPayloadType.Hash || hashLength < 4 || hashLength > plain.Length) return null;
+        // The chain ends where its last payload says (the rest is padding).
+        int end = hashLength;
+        for (byte next = plain[0]; next != 0 && end + 4 <= plain.Length;)
+        {
+            int length = (plain[end + 2] << 8) | plain[end + 3];
+            if (length < 4 || end + length > plain.Length) return null;
+            next = plain[end];
+            end += length;
+        }
+        int selector = h.ExchangeType switch
+        {
+            Portcullis.Core.Ikev1.Wire.IsakmpExchangeType.Informational => 0,
+            Portcullis.Core.Ikev1.Wire.IsakmpExchangeType.QuickMode => 1,
+            Portcullis.Core.Ikev1.Wire.IsakmpExchangeType.Transaction => 2,
+            _ => 3,
+        };
+        return [(byte)selector, plain[0], .. plain.AsSpan(hashLength, end - hashLength)];
     }
 
     private static void L2tp(Action<string, byte[]> add)

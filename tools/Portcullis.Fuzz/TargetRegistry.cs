@@ -15,6 +15,7 @@ public static class TargetRegistry
         new("ikev2-decrypted", "plaintext payload chains encrypted with the established SA's keys, whole or as IKE fragments; retransmitted requests get the cached response", () => new DecryptedTarget()),
         new("ikev1-message", "ISAKMP header and cleartext payload parsers", () => new Ikev1MessageTarget()),
         new("ikev1-responder", "datagrams into an IKEv1 responder from an unauthenticated peer; bounded state", () => new ResponderTarget(1)),
+        new("ikev1-decrypted", "payload chains behind a correct HASH(1), encrypted with an established ISAKMP SA's key (Informational, Quick Mode, Transaction)", () => new Ikev1DecryptedTarget()),
         new("ikev1-forged", "datagrams with the live cookies into an established IKEv1 pair, without its keys; nothing may change", () => new ForgedTarget(1)),
         new("esp", "inbound ESP against AES-GCM and AES-CBC+HMAC SAs: only genuine packets delivered, once; drops counted", () => new EspTarget()),
         new("l2tp-message", "L2TP header, control messages, AVPs and hidden AVPs", () => new L2tpMessageTarget()),
