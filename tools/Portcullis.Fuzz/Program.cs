@@ -42,7 +42,7 @@ switch (command)
             var options = new FuzzOptions
             {
                 Duration = seconds is { } sec ? TimeSpan.FromSeconds(sec / targets.Length) : null,
-                MaxExecs = execs is { } n ? Math.Max(1, n / targets.Length) : null,
+                MaxExecs = execs is { } n ? Math.Max(1, (n + targets.Length - 1) / targets.Length) : null, // at least N in all
                 Seed = int.Parse(Arg(args, "--seed") ?? "1", System.Globalization.CultureInfo.InvariantCulture),
                 CorpusDirectory = corpusDir,
                 CrashDirectory = crashDir,
