@@ -158,6 +158,14 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void FloodOfSpoofedInitRequests() => InteropEnvironment.RunCase(output, "flood", "portcullis");
 
     /// <summary>
+    /// Hostile traffic from the peer's address during an established tunnel (tests/interop/hostile.py): replayed and
+    /// bit-flipped ESP, forged ESP and IKE, garbage, truncated and 65,000-byte datagrams, mangled IKE_SA_INIT, for 20 s
+    /// under a ping stream: no ping lost, same CHILD SA, drops counted, memory flat, no stack trace, key or PSK in the log.
+    /// </summary>
+    [InteropFact]
+    public void HostileTrafficDuringAnEstablishedTunnel() => InteropEnvironment.RunCase(output, "hostile", "portcullis");
+
+    /// <summary>
     /// rekey_time = 10s on both sides and a 900-packet ping stream over 90 s: 5+ CHILD and 2+ IKE rekeys, started by each
     /// side, no inner packet lost or duplicated, one IKE and one CHILD SA at the end on both sides.
     /// </summary>

@@ -184,6 +184,9 @@ pc_start_portcullis() {
   local ns=$1 name=$2 dir="$PC_WORK/$2"
   mkdir -p "$dir"
   cp "$3" "$dir/swanctl.conf"
+  # Secrets for the owner only, as they should be: the daemon warns about group- or world-readable ones.
+  chmod 600 "$dir/swanctl.conf"
+  local keys; for keys in private rsa ecdsa pkcs8; do [ -d "$dir/$keys" ] && chmod -R go-rwx "$dir/$keys"; done
   shift 3
   ip netns exec "$ns" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" --debug \
     --keylog "$PC_WORK/keys.log" "$@" > "$dir/portcullis.log" 2>&1 &

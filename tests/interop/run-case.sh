@@ -61,6 +61,10 @@
 #                                                                        the gateway is Portcullis, or strongSwan with PC_SERVER=strongswan
 #   run-case.sh probe portcullis                                         portcullis probe against strongSwan: chosen proposal (IKEv2,
 #                                                                        IKEv1), NO_PROPOSAL_CHOSEN, NAT, vendor IDs, closed port
+#   run-case.sh hostile portcullis                                       malformed, truncated, oversized, forged and replayed IKE
+#                                                                        and ESP from the peer's address during a ping stream:
+#                                                                        no loss, same SA, drops counted, memory flat, no secrets
+#                                                                        or stack traces in the log
 #   run-case.sh firewall portcullis site|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
 #                                                                        loaded with input policy drop: the tunnel works, port 9999
 #                                                                        stays blocked, the IPsec policy match sees nothing
@@ -2203,6 +2207,70 @@ CONF
       zcat "$inst/usr/share/man/man8/portcullis.8.gz" | grep -q "^\.B ${cmd//-/\\\\-}\b" || pc_fail "the man page lacks the command '$cmd' of --help"
     done < "$PC_WORK/help-commands"
     pc_log "package: installed into $inst, started in a fresh namespace, READY=1 and STOPPING=1, man page matches --help ($(wc -l < "$PC_WORK/help-commands") commands)"
+    ;;
+  hostile)
+    # An established tunnel (strongSwan initiates to Portcullis) under hostile traffic from a third process in
+    # strongSwan's namespace, with its address (tests/interop/hostile.py): ESP replayed and bit-flipped, forged ESP
+    # and IKE (live SPIs, no keys), garbage, truncated and oversized (65,000-byte) datagrams, mangled IKE_SA_INIT,
+    # for 20 s at 200 packets/s while a ping stream runs. Then: no ping lost (at most 1 %), the same CHILD SA, its
+    # drop counters count replays and ICV failures, memory flat, rate-limited warnings and no stack trace in our
+    # log, and no key or PSK in it (the keys come from --keylog).
+    export DOTNET_GCgen0size=0x400000 # as in flood: a fixed first generation so RSS tells what the daemon keeps
+    initiator=strongswan
+    setup pair aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "$SECRET"
+    initiate ok
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping before the attack"; }
+    spis_before=$(pc_portcullis "$LEFT" pc list-sas | grep 'ESP SPIs')
+    read -r esp_in _ < <(echo "$spis_before" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p' | head -1)
+    read -r _ spi_i spi_r _ < <(grep '^ike ' "$PC_WORK/keys.log" | head -1)
+    [ -n "$esp_in" ] && [ -n "$spi_i" ] || pc_fail "no SPIs to aim at (list-sas: $spis_before)"
+    rss() { sed -n "s/^$1:[[:space:]]*\([0-9]*\) kB/\1/p" "/proc/$PID_pc/status"; }
+    rss_before=$(rss VmRSS); lines_before=$(wc -l < "$PC_WORK/pc/portcullis.log")
+    ip netns exec "$RIGHT" ping -i 0.1 -c 260 -W 2 -I "$SS_INNER" "$PC_INNER" > "$PC_WORK/ping-stream.out" 2>&1 &
+    PING_PID=$!; PC_PIDS+=($PING_PID)
+    sleep 0.5
+    ip netns exec "$RIGHT" python3 "$here/hostile.py" --target "$LEFT_ADDR" --iface "$RIGHT_IF" --spi-i "$spi_i" --spi-r "$spi_r" \
+      --esp-spi "$esp_in" --seconds 20 --rate 200 > "$PC_WORK/hostile.out" 2>&1 || { cat "$PC_WORK/hostile.out"; pc_fail "hostile.py failed"; }
+    cat "$PC_WORK/hostile.out"
+    wait $PING_PID
+    grep 'packets transmitted' "$PC_WORK/ping-stream.out"
+    loss=$(sed -n 's/.* \([0-9.]*\)% packet loss.*/\1/p' "$PC_WORK/ping-stream.out")
+    awk -v l="${loss:-100}" 'BEGIN { exit !(l <= 1) }' || { show_logs; pc_fail "ping loss ${loss:-?} % under attack, want at most 1 %"; }
+    sleep 1.2 # the last "suppressed" summaries
+    listing=$(pc_portcullis "$LEFT" pc list-sas)
+    echo "$listing"
+    echo "$listing" | grep -qF "$(echo "$spis_before" | sed 's/^ *//')" || pc_fail "the CHILD SA changed under attack (was: $spis_before)"
+    replayed=$(echo "$listing" | sed -n 's/.*dropped: \([0-9]*\) replayed, \([0-9]*\) failed integrity.*/\1/p' | head -1)
+    badicv=$(echo "$listing" | sed -n 's/.*dropped: \([0-9]*\) replayed, \([0-9]*\) failed integrity.*/\2/p' | head -1)
+    # Every replayed and bit-flipped copy carries a sequence number already received: each one is a counted replay
+    # (the window is checked before the ICV); every forged packet (fresh sequence number) a counted ICV failure.
+    # Lost UDP datagrams would show here as missing counts: none may be missing beyond 5 %.
+    sent_replays=$(sed -n 's/^sent \([0-9]*\) replay, \([0-9]*\) bitflip, \([0-9]*\) forgedesp.*/\1 \2 \3/p' "$PC_WORK/hostile.out")
+    read -r n_replay n_bitflip n_forged <<< "$sent_replays"
+    [ "${replayed:-0}" -ge $(( (n_replay + n_bitflip) * 95 / 100 )) ] || pc_fail "only ${replayed:-0} replays counted for $n_replay replayed and $n_bitflip bit-flipped packets"
+    [ "${badicv:-0}" -ge $(( n_forged * 95 / 100 )) ] || pc_fail "only ${badicv:-0} ESP integrity failures counted for $n_forged forged packets"
+    pc_log "ESP drops counted: $replayed replayed, $badicv failed integrity (the 65,000-byte ones on the live SPI too); ping loss $loss %"
+    pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping after the attack"; }
+    rss_after=$(rss VmRSS)
+    pc_log "daemon memory: VmRSS $((rss_before / 1024)) MB before, $((rss_after / 1024)) MB after"
+    [ $((rss_after - rss_before)) -le $((32 * 1024)) ] || pc_fail "resident memory grew by $(((rss_after - rss_before) / 1024)) MB under attack, want at most 32 MB"
+    log="$PC_WORK/pc/portcullis.log"
+    lines=$(( $(wc -l < "$log") - lines_before ))
+    grep -nE 'Unhandled exception|^ +at [A-Z][A-Za-z]*\.|System\.[A-Za-z.]*Exception' "$log" | head -5
+    grep -qE 'Unhandled exception|^ +at [A-Z][A-Za-z]*\.|System\.[A-Za-z.]*Exception' "$log" && pc_fail "a stack trace in the daemon's log"
+    grep -q 'suppressed [0-9]* similar messages' "$log" || pc_fail "no rate-limited warning summary in the log"
+    pc_log "log: $lines lines for the attack, rate-limited ($(grep -c 'suppressed' "$log") summaries)"
+    [ "$lines" -le 2000 ] || pc_fail "$lines log lines during the attack, want at most 2000"
+    # Secrets never reach the log: not the PSK, not one key the key log holds.
+    grep -qF "$SECRET" "$log" && pc_fail "the PSK is in the daemon's log"
+    keys=0
+    for k in $(awk '$1 == "ike" { print $6; print $7; print $8; print $9 } $1 == "esp" { print $5; print $6 }' "$PC_WORK/keys.log" | grep -E '^[0-9a-f]{16,}$'); do
+      keys=$((keys + 1))
+      grep -qi "$k" "$log" && pc_fail "key material ${k:0:8}… from the key log is in the daemon's log"
+      grep -qi "${k:0:16}" "$log" && pc_fail "the first 8 bytes of a key (${k:0:8}…) are in the daemon's log"
+    done
+    [ $keys -ge 4 ] || pc_fail "only $keys keys in the key log to look for"
+    pc_log "none of the $keys keys in the key log, nor the PSK, is in the daemon's log"
     ;;
   *) pc_fail "unknown case '$case_name'" ;;
 esac

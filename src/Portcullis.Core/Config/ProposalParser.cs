@@ -104,12 +104,14 @@ public static class ProposalParser
     {
         var proposals = new List<Proposal>();
         var errors = new List<string>();
+        int empty = 0;
         foreach (string raw in text.Split(','))
         {
             string item = raw.Trim();
             if (item.Length == 0)
             {
-                errors.Add($"empty proposal in '{text}'");
+                // One message for all of them: quoting the whole list once per empty item grew quadratically.
+                if (empty++ == 0) errors.Add($"empty proposal in '{Shorten(text)}'");
                 continue;
             }
             if (item.Equals("default", StringComparison.OrdinalIgnoreCase))
@@ -122,6 +124,9 @@ public static class ProposalParser
         }
         return (proposals, errors);
     }
+
+    /// <summary>At most 80 characters of a proposal list for an error message.</summary>
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..77] + "...";
 
     private static bool TryParseOne(string text, ProposalKind kind, out Proposal? proposal, out string? error)
     {

@@ -226,7 +226,7 @@ public static class SettingsParser
             int line = r.Line;
             string key = section.PathOf("include");
             string? pattern;
-            if (r.Peek == '"')
+            if (!r.End && r.Peek == '"')
             {
                 pattern = ReadQuoted(r, key);
                 if (pattern is null) return;
@@ -246,6 +246,12 @@ public static class SettingsParser
             if (pattern.Length == 0)
             {
                 Error(r, line, key, "include without a file name");
+                return;
+            }
+            if (pattern.Contains('\0'))
+            {
+                // Path APIs throw on NUL; a file name cannot hold one anyway.
+                Error(r, line, key, "include file name contains a NUL character");
                 return;
             }
             if (depth >= MaxIncludeDepth)

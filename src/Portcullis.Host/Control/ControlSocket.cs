@@ -189,16 +189,8 @@ public sealed class ControlSocket : IAsyncDisposable
 
     private async Task<ControlResponse> DispatchAsync(byte[] line, CancellationToken stopping)
     {
-        ControlRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize(line, ControlJsonContext.Default.ControlRequest);
-        }
-        catch (JsonException e)
-        {
-            return ControlResponse.Failure($"malformed request: {e.Message}", 64);
-        }
-        if (request is null || string.IsNullOrEmpty(request.Command)) return ControlResponse.Failure("malformed request: no command", 64);
+        ControlRequest? request = ParseRequest(line, out string? malformed);
+        if (request is null) return ControlResponse.Failure(malformed!, 64);
         try
         {
             return await _handler(request, stopping).ConfigureAwait(false);
@@ -207,6 +199,31 @@ public sealed class ControlSocket : IAsyncDisposable
         {
             return ControlResponse.Failure($"{request.Command} failed: {e.Message}", 70);
         }
+    }
+
+    /// <summary>
+    /// Reads one request line (JSON); null with the reason (<c>malformed request: …</c>) for anything else. Never throws:
+    /// a local client's bytes are input like a peer's.
+    /// </summary>
+    internal static ControlRequest? ParseRequest(ReadOnlySpan<byte> line, out string? error)
+    {
+        ControlRequest? request;
+        try
+        {
+            request = JsonSerializer.Deserialize(line, ControlJsonContext.Default.ControlRequest);
+        }
+        catch (JsonException e)
+        {
+            error = $"malformed request: {e.Message}";
+            return null;
+        }
+        if (request is null || string.IsNullOrEmpty(request.Command))
+        {
+            error = "malformed request: no command";
+            return null;
+        }
+        error = null;
+        return request;
     }
 
     /// <summary>Reads up to the first newline; null when the line is longer than the limit or the stream ends first.</summary>

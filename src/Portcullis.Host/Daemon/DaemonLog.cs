@@ -49,4 +49,7 @@ internal static partial class DaemonLog
 
     [LoggerMessage(EventId = 9, Level = LogLevel.Error, Message = "{What} failed: {Error}")]
     public static partial void Failure(ILogger logger, string what, string error);
+
+    [LoggerMessage(EventId = 52, Level = LogLevel.Warning, Message = "{Warning}")]
+    public static partial void SecretFileReadable(ILogger logger, string warning);
 }

@@ -417,12 +417,15 @@ public sealed partial class PortcullisDaemon
     /// </summary>
     private (PortcullisConfig? Config, CredentialStore? Credentials, IReadOnlyList<ConfigError> Errors) LoadConfiguration()
     {
-        (SettingsSection file, IReadOnlyList<ConfigError> syntaxErrors) = SettingsParser.ParseFile(_options.ConfigPath, PhysicalConfigFileSystem.Instance);
+        // Every file read (includes too) is recorded, for the check of who else may read the secrets in it.
+        var files = new RecordingConfigFileSystem(PhysicalConfigFileSystem.Instance);
+        (SettingsSection file, IReadOnlyList<ConfigError> syntaxErrors) = SettingsParser.ParseFile(_options.ConfigPath, files);
         if (syntaxErrors.Count > 0) return (null, null, syntaxErrors);
         // What swanctl loaded over VICI stays across a reload of the file, as in charon.
         SettingsSection merged = ViciConfigTree.Merge(file, _viciConnections, _viciPools, [.. _viciSecrets.Select(s => s.Section)]);
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(merged);
         if (config is null) return (null, null, errors);
+        foreach (string warning in SecretFilePermissions.Check(_options.ConfigPath, files.FilesRead)) DaemonLog.SecretFileReadable(_log, warning);
         var credentialErrors = new List<ConfigError>(DataPlaneSupport.Check(config));
         CredentialStore store = CredentialStore.Load(Path.GetDirectoryName(Path.GetFullPath(_options.ConfigPath))!, credentialErrors);
         AddViciCredentials(store, credentialErrors);

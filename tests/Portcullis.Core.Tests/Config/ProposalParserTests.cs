@@ -131,6 +131,19 @@ public class ProposalParserTests
     }
 
     [Fact]
+    public void EmptyProposalsGiveOneShortErrorWhateverTheirNumber()
+    {
+        // Found by the fuzzer (proposals): each empty item quoted the whole list, 125 MB for 5,600 commas.
+        string text = "aes128-sha256-modp2048" + new string(',', 5000);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse(text, ProposalKind.Ike);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Single(proposals);
+        Assert.Equal($"empty proposal in '{text[..77]}...'", Assert.Single(errors));
+        Assert.True(allocated < 4 << 20, $"{allocated} bytes allocated for a {text.Length}-character list");
+    }
+
+    [Fact]
     public void DefaultCanBeCombinedWithExplicitProposals()
     {
         (IReadOnlyList<Proposal> proposals, IReadOnlyList<string> errors) = ProposalParser.Parse("aes128-sha1-noesn, DEFAULT", ProposalKind.Esp);

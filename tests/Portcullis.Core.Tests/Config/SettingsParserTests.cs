@@ -137,6 +137,25 @@ public class SettingsParserTests
     }
 
     [Fact]
+    public void IncludeWithANulCharacterIsAnErrorNotAnException()
+    {
+        // Found by the fuzzer (swanctl-conf): Path.GetFullPath threw ArgumentException on the NUL.
+        ConfigError e = ParseError("connections {\n  include \"a\0b.conf\"\n}\n");
+        Assert.Equal((Main, 2, "connections.include"), (e.File, e.Line, e.Key));
+        Assert.Equal("include file name contains a NUL character", e.Message);
+        Assert.Equal("include file name contains a NUL character", ParseError("include x\0*.conf\n").Message);
+    }
+
+    [Fact]
+    public void IncludeAtTheEndOfTheFileIsAnErrorNotAnException()
+    {
+        // Found by the fuzzer (swanctl-conf): "include " as the last bytes read past the end of the text.
+        ConfigError e = ParseError("connections { }\ninclude ");
+        Assert.Equal((Main, 2, "include"), (e.File, e.Line, e.Key));
+        Assert.Equal("include without a file name", e.Message);
+    }
+
+    [Fact]
     public void IncludeLoopIsReported()
     {
         var fs = new InMemoryConfigFileSystem().Add("/etc/swanctl/loop.conf", "include loop.conf\n");
