@@ -40,14 +40,23 @@ else
   echo "install: skipped (not root; scripts/install.sh needs root)"
 fi
 
-python3 - "$results" <<'PY'
+python3 - "$results" "$here" <<'PY'
 import glob, sys, xml.etree.ElementTree as ET
 ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
 passed = failed = skipped = 0
-for f in glob.glob(sys.argv[1] + "/*.trx"):
+# Every test project must have left its results: a test host that died (or was killed) leaves none, and its tests
+# would otherwise vanish from the count instead of failing it.
+projects = glob.glob(sys.argv[2] + "/tests/*.Tests/*.csproj")
+trx = glob.glob(sys.argv[1] + "/*.trx")
+if len(trx) < len(projects):
+    print(f"tests: {len(projects)} test projects but results from only {len(trx)}: a test run was lost")
+    failed += len(projects) - len(trx)
+for f in trx:
     c = ET.parse(f).getroot().find("t:ResultSummary/t:Counters", ns)
     passed += int(c.get("passed")); failed += int(c.get("failed")) + int(c.get("error")) + int(c.get("timeout")) + int(c.get("aborted"))
     skipped += int(c.get("notExecuted"))
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
 PY
+[ $? -eq 0 ] || status=1
 exit "$status"
