@@ -510,4 +510,23 @@ public class AeadVectorTests
         AssertRefused(aead, iv, aad, ciphertext, Flip(icv, icv.Length * 8 - 1), "ICV", icv.Length * 8 - 1);
         AssertRefused(aead, iv, aad, ciphertext, Flip(icv, 0), "ICV", 0);
     }
+
+    [Theory]
+    [MemberData(nameof(AeadKeywords))]
+    public void A_disposed_aead_refuses_to_seal_or_open_in_either_direction(string keyword)
+    {
+        var t = TransformRegistry.Get<EncryptionTransform>(keyword);
+        // One instance never used before its disposal, one used to seal: neither may key anything from wiped bytes.
+        IAead unused = t.CreateAead(RandomNumberGenerator.GetBytes(t.KeyMaterialSize));
+        IAead used = t.CreateAead(RandomNumberGenerator.GetBytes(t.KeyMaterialSize));
+        byte[] iv = new byte[used.IvSize], data = new byte[32], output = new byte[32], icv = new byte[used.IcvSize];
+        used.Seal(iv, [], data, output, icv);
+        unused.Dispose();
+        used.Dispose();
+        foreach (IAead aead in new[] { unused, used })
+        {
+            Assert.ThrowsAny<ObjectDisposedException>(() => aead.Seal(iv, [], data, output, icv));
+            Assert.ThrowsAny<ObjectDisposedException>(() => aead.Open(iv, [], output, icv, data));
+        }
+    }
 }

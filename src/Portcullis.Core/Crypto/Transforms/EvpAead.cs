@@ -29,6 +29,7 @@ internal sealed unsafe class EvpAead : SaltedAead
     private readonly bool _gmac;
     private nint _seal;
     private nint _open;
+    private bool _disposed;
 
     /// <param name="cipher">An EVP name: <c>AES-128-GCM</c>, <c>AES-192-GCM</c>, <c>AES-256-GCM</c> or <c>ChaCha20-Poly1305</c>.</param>
     /// <param name="keyMaterial">The key followed by the 4-byte salt.</param>
@@ -48,6 +49,8 @@ internal sealed unsafe class EvpAead : SaltedAead
     private nint Context(ref nint slot, int enc)
     {
         if (slot != 0) return slot;
+        // Never key a fresh context from the wiped key of a disposed SA.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         nint ctx = LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new");
         LibCrypto.Check(LibCrypto.EVP_CipherInit_ex(ctx, _cipher, 0, null, null, enc), "EVP_CipherInit_ex");
         // The nonce is salt ‖ IV, 12 bytes: the default for both ciphers, set anyway so it never depends on that.
@@ -124,6 +127,7 @@ internal sealed unsafe class EvpAead : SaltedAead
     protected override void DisposePrimitive()
     {
         // EVP_CIPHER_CTX_free cleanses the expanded key.
+        _disposed = true;
         if (_seal != 0) LibCrypto.EVP_CIPHER_CTX_free(_seal);
         if (_open != 0) LibCrypto.EVP_CIPHER_CTX_free(_open);
         _seal = _open = 0;
