@@ -373,6 +373,14 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
             case ExchangeType.Informational when State is IkeSaState.Established or IkeSaState.Deleting:
                 HandleInformationalRequest(now, message, local, remote);
                 break;
+            case ExchangeType.CreateChildSa when State == IkeSaState.Deleting:
+                // §2.25.1/§2.25.2: a CHILD SA or IKE SA rekey (or creation) for an IKE SA we are closing gets
+                // TEMPORARY_FAILURE. The usual case is a rekey collision whose other half we already completed: the
+                // peer then learns of the new IKE SA from its own response. INVALID_SYNTAX here made strongSwan
+                // destroy the IKE SA and, with it, the new one.
+                IkeLog.CollisionRefused(Log, Name, Uid, "TEMPORARY_FAILURE", "CREATE_CHILD_SA", "the IKE_SA is being deleted");
+                Respond(header.ExchangeType, header.MessageId, [NotifyPayload.Of(NotifyType.TemporaryFailure)], local, remote);
+                break;
             default:
                 IkeLog.DroppedForSa(Log, Name, Uid, header.ExchangeType.ToString(), header.MessageId, remote, $"unexpected request in state {State}");
                 Respond(header.ExchangeType, header.MessageId, [NotifyPayload.Of(NotifyType.InvalidSyntax)], local, remote);

@@ -457,6 +457,48 @@ public class Ikev2RekeyTests
     }
 
     [Fact]
+    public void A_rekey_request_that_arrives_after_our_own_ike_rekey_completed_gets_temporary_failure()
+    {
+        // strongSwan's shape of a collision (seen in the lossy interop case): its IKE rekey request is lost, ours
+        // completes (it answered), we start deleting the old IKE SA, and then its retransmission arrives there. The
+        // answer must be TEMPORARY_FAILURE (§2.25.2): strongSwan destroys the whole IKE SA family on INVALID_SYNTAX.
+        var pair = Create();
+        pair.Establish();
+        IkeSa l0 = Ike(pair.Left), r0 = Ike(pair.Right);
+        Packet? rightRekey = null;
+        pair.Intercept = p =>
+        {
+            if (rightRekey is null && p.From == Side.Right && p.Header is { ExchangeType: ExchangeType.CreateChildSa, IsResponse: false })
+            {
+                rightRekey = p;
+                return [];
+            }
+            // The old IKE SA's DELETE is held too, so that it is still being deleted when the request arrives.
+            if (p.From == Side.Left && p.Header is { ExchangeType: ExchangeType.Informational, IsResponse: false }) return [];
+            return [p];
+        };
+        r0.RekeyIke(pair.Now);
+        l0.RekeyIke(pair.Now);
+        pair.Pump();
+        Assert.NotNull(rightRekey);
+        Assert.Equal(IkeSaState.Deleting, l0.State);
+
+        pair.Intercept = null;
+        int sent = pair.Sent.Count;
+        pair.Inject(rightRekey!);
+        pair.Pump();
+
+        Packet answer = Assert.Single(pair.Sent.Skip(sent), p => p.From == Side.Left && p.Header is { ExchangeType: ExchangeType.CreateChildSa, IsResponse: true });
+        Assert.True(pair.LeftLog.Has("answering TEMPORARY_FAILURE to the peer's CREATE_CHILD_SA: the IKE_SA is being deleted"), pair.Dump());
+        Assert.DoesNotContain(pair.LeftLog.Warnings, w => w.Contains("unexpected request", StringComparison.Ordinal));
+        pair.Drive();
+        // Both ends end up on the one new IKE SA with the CHILD SA.
+        IkeSa l1 = Ike(pair.Left), r1 = Ike(pair.Right);
+        Assert.Equal((l1.InitiatorSpi, l1.ResponderSpi), (r1.InitiatorSpi, r1.ResponderSpi));
+        AssertOneChildPair(pair);
+    }
+
+    [Fact]
     public void Ike_rekey_while_the_peer_rekeys_a_child_gets_temporary_failure_then_both_complete()
     {
         var pair = Create();
