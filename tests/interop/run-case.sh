@@ -810,21 +810,25 @@ CONF
     grep -q "life_bytes/life_packets reached" "$log" && pc_fail "a CHILD SA hit its hard packet limit: the soft limit should have rekeyed it first"
     ;;
   lossy)
-    # A router between the two drops 30 % of UDP 500/4500 (IKE and ESP-in-UDP) in each direction, at random.
+    # A router between the two drops 30 % (PC_LOSS to change it) of UDP 500/4500 (IKE and ESP-in-UDP) in each
+    # direction, at random.
     pc_topology_routed
     ip netns exec "$ROUTER_NS" nft -f - <<NFT || pc_fail "nft"
 table ip pcloss {
   chain lossy { type filter hook forward priority filter; policy accept;
-    udp dport { 500, 4500 } numgen random mod 100 < 30 counter drop
+    udp dport { 500, 4500 } numgen random mod 100 < ${PC_LOSS:-30} counter drop
   }
 }
 NFT
     # Hard lifetimes far beyond the test, so that only rekeying keeps the SAs fresh and none expires meanwhile. With
     # 30 % loss each way an exchange fails 51 % of its tries, so 5 tries and strongSwan's growing backoff lose about
     # one exchange in 50 for good; both sides are tuned as an admin would tune them for such a link: 10 tries, at
-    # most 10 s apart (retransmit_limit), which loses one in about 1,600.
+    # most 10 s apart (retransmit_limit), which loses one in about 1,600. Those tries span about 90 s, so the
+    # responder must also keep an unauthenticated IKE SA that long (half_open_timeout, 30 s by default): in CI,
+    # strongSwan dropped its half-open SA while our IKE_AUTH was still being retransmitted and never answered it.
     settings="retransmit_tries = 10
-  retransmit_limit = 10"
+  retransmit_limit = 10
+  half_open_timeout = 120"
     printf 'charon {\n  %s\n}\n' "$settings" > "$PC_WORK/pc-strongswan.conf"
     child_extra="rekey_time = 10s
         life_time = 600s
