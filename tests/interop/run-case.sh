@@ -845,9 +845,9 @@ NFT
     # initiate waits 60 s; at 30 % loss each way an exchange can need more of its 10 tries (about 90 s, once in a
     # hundred runs), so "still trying" is given the rest of that time before it counts as a failure.
     if ! pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1; then
-      grep -q "still trying" "$PC_WORK/initiate.out" || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate through the lossy router"; }
+      grep -q "still trying" "$PC_WORK/initiate.out" || { show_logs; pc_fail "initiate through the lossy router"; }
       for _ in $(seq 60); do pc_portcullis "$LEFT" pc list-sas | grep -q "INSTALLED" && break; sleep 1; done
-      pc_portcullis "$LEFT" pc list-sas | grep -q "INSTALLED" || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate through the lossy router"; }
+      pc_portcullis "$LEFT" pc list-sas | grep -q "INSTALLED" || { show_logs; ip netns exec "$ROUTER_NS" nft list table ip pcloss; pc_fail "initiate through the lossy router"; }
       pc_log "the CHILD SA needed more than 60 s of retransmissions, but came up"
     fi
     pc_log "established through the lossy router ($(grep -c retransmitting "$PC_WORK/pc/portcullis.log") retransmissions so far)"
