@@ -126,7 +126,7 @@ public class CipherVectorTests
     }
 
     /// <summary>
-    /// The RFC 3686 vectors are at most three blocks; this one spans several of CounterMode's 32-block chunks and
+    /// The RFC 3686 vectors are at most three blocks; this one spans 71 blocks (past any chunking) and
     /// checks the keystream against counter blocks built here from RFC 3686 §4: nonce ‖ IV ‖ 32-bit counter from 1.
     /// </summary>
     [Theory]
@@ -320,6 +320,21 @@ public class CipherVectorTests
     /// Keys the transform named by <paramref name="keyword"/> with the vector's key material (whose length must be the
     /// registry's KeyMaterialSize), then encrypts and decrypts, into a separate buffer and in place.
     /// </summary>
+    [Theory]
+    [MemberData(nameof(CipherKeywords))]
+    public void A_disposed_cipher_refuses_to_encrypt_or_decrypt(string keyword)
+    {
+        var t = TransformRegistry.Get<EncryptionTransform>(keyword);
+        if (t.KeyMaterialSize == 0) return; // ENCR_NULL has no key to protect
+        ICipher cipher = t.CreateCipher(RandomNumberGenerator.GetBytes(t.KeyMaterialSize));
+        byte[] iv = new byte[t.IvSize];
+        byte[] data = new byte[Math.Max(t.BlockSize, 8)];
+        cipher.Encrypt(iv, data, data);
+        cipher.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => cipher.Encrypt(iv, data, data));
+        Assert.Throws<ObjectDisposedException>(() => cipher.Decrypt(iv, data, data));
+    }
+
     internal static void AssertCipher(string keyword, string keyMaterialHex, string ivHex, string plaintextHex, string ciphertextHex)
     {
         byte[] keyMaterial = Convert.FromHexString(keyMaterialHex);

@@ -28,9 +28,9 @@ public static class TransformRegistry
             int key = bits / 8;
             string evpGcm = $"AES-{bits}-GCM";
             all.Add(new EncryptionTransform(12, bits, $"aes{bits}", "ENCR_AES_CBC", "RFC 3602", false, key, 0, 16, 16, 0,
-                cipher: k => new CbcCipher(Aes.Create(), k)) { Aliases = bits == 128 ? ["aes"] : [], Ikev1Phase1Id = 7, Ikev1Phase2Id = 12 });
-            all.Add(new EncryptionTransform(13, bits, $"aes{bits}ctr", "ENCR_AES_CTR", "RFC 3686, RFC 5930", false, key, AesCtr.NonceSize, 8, 1, 0,
-                cipher: k => new AesCtr(k)) { Ikev1Phase2Id = 13 });
+                cipher: k => EvpCipher.Cbc($"AES-{k.Length * 8}-CBC", k, 16)) { Aliases = bits == 128 ? ["aes"] : [], Ikev1Phase1Id = 7, Ikev1Phase2Id = 12 });
+            all.Add(new EncryptionTransform(13, bits, $"aes{bits}ctr", "ENCR_AES_CTR", "RFC 3686, RFC 5930", false, key, EvpCipher.CtrNonceSize, 8, 1, 0,
+                cipher: k => EvpCipher.Ctr($"AES-{(k.Length - EvpCipher.CtrNonceSize) * 8}-CTR", k)) { Ikev1Phase2Id = 13 });
             foreach ((ushort id, int icv) in (ReadOnlySpan<(ushort, int)>)[(14, 8), (15, 12), (16, 16)])
             {
                 int icvSize = icv;
@@ -49,12 +49,12 @@ public static class TransformRegistry
         all.Add(new EncryptionTransform(28, 0, "chacha20poly1305", "ENCR_CHACHA20_POLY1305", "RFC 7634", false, 32, EvpAead.SaltSize, 8, 1, 16,
             aead: k => new EvpAead("ChaCha20-Poly1305", k, 16)));
         all.Add(new EncryptionTransform(3, 0, "3des", "ENCR_3DES", "RFC 2451", true, 24, 0, 8, 8, 0,
-            cipher: k => new CbcCipher(TripleDES.Create(), k)) { Ikev1Phase1Id = 5, Ikev1Phase2Id = 3 });
+            cipher: k => EvpCipher.Cbc("DES-EDE3-CBC", k, 8)) { Ikev1Phase1Id = 5, Ikev1Phase2Id = 3 });
         foreach (int bits in (int[])[128, 192, 256])
             all.Add(new EncryptionTransform(7, bits, $"blowfish{bits}", "ENCR_BLOWFISH", "RFC 2451", true, bits / 8, 0, 8, 8, 0,
-                cipher: k => new BlowfishCbc(k)) { Aliases = bits == 128 ? ["blowfish"] : [], Ikev1Phase1Id = 3, Ikev1Phase2Id = 7 });
+                cipher: k => EvpCipher.Cbc("BF-CBC", k, 8, legacy: true)) { Aliases = bits == 128 ? ["blowfish"] : [], Ikev1Phase1Id = 3, Ikev1Phase2Id = 7 });
         all.Add(new EncryptionTransform(2, 0, "des", "ENCR_DES", "RFC 2405", true, 8, 0, 8, 8, 0,
-            cipher: k => new CbcCipher(DES.Create(), k)) { Ikev1Phase1Id = 1, Ikev1Phase2Id = 2 });
+            cipher: k => EvpCipher.Cbc("DES-CBC", k, 8, legacy: true)) { Ikev1Phase1Id = 1, Ikev1Phase2Id = 2 });
         all.Add(new EncryptionTransform(11, 0, "null", "ENCR_NULL", "RFC 2410", true, 0, 0, 0, 1, 0,
             cipher: _ => new NullCipher()) { ForIke = false, Ikev1Phase2Id = 11 });
 

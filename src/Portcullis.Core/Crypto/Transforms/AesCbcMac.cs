@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Security.Cryptography;
 
 namespace Portcullis.Core.Crypto.Transforms;
@@ -6,16 +5,18 @@ namespace Portcullis.Core.Crypto.Transforms;
 /// <summary>
 /// The two AES CBC-MAC variants IPsec uses, which differ only in their subkeys and in the key that runs the chain:
 /// AES-XCBC-MAC (RFC 3566) and AES-CMAC (RFC 4493). A complete last block is XORed with the first subkey; an
-/// incomplete (or empty) one is padded 10* and XORed with the second.
+/// incomplete (or empty) one is padded 10* and XORed with the second. The chain runs on an EVP AES-CBC context keyed
+/// once (<see cref="EvpCipher"/>), so a packet costs no key schedule and no allocation.
 /// </summary>
 internal sealed class AesCbcMac : IDisposable
 {
     public const int BlockSize = 16;
-    private readonly Aes _chain;
+    private const int ChunkSize = 32 * BlockSize;
+    private readonly EvpCipher _chain;
     private readonly byte[] _completeKey = GC.AllocateArray<byte>(BlockSize, pinned: true);
     private readonly byte[] _partialKey = GC.AllocateArray<byte>(BlockSize, pinned: true);
 
-    private AesCbcMac(Aes chain, ReadOnlySpan<byte> completeKey, ReadOnlySpan<byte> partialKey)
+    private AesCbcMac(EvpCipher chain, ReadOnlySpan<byte> completeKey, ReadOnlySpan<byte> partialKey)
     {
         _chain = chain;
         completeKey.CopyTo(_completeKey);
@@ -27,9 +28,12 @@ internal sealed class AesCbcMac : IDisposable
     {
         Span<byte> derived = stackalloc byte[3 * BlockSize];
         for (int i = 0; i < 3; i++) derived.Slice(i * BlockSize, BlockSize).Fill((byte)(i + 1));
-        using (Aes aes = Keys.CreateAes(key))
-            aes.EncryptEcb(derived, derived, PaddingMode.None);
-        var mac = new AesCbcMac(Keys.CreateAes(derived[..BlockSize]), derived.Slice(BlockSize, BlockSize), derived.Slice(2 * BlockSize, BlockSize));
+        using (EvpCipher aes = Chain(key))
+        {
+            // ECB, block by block: CBC of one block under a zero IV.
+            for (int i = 0; i < 3; i++) aes.Encrypt(s_zeroIv, derived.Slice(i * BlockSize, BlockSize), derived.Slice(i * BlockSize, BlockSize));
+        }
+        var mac = new AesCbcMac(Chain(derived[..BlockSize]), derived.Slice(BlockSize, BlockSize), derived.Slice(2 * BlockSize, BlockSize));
         CryptographicOperations.ZeroMemory(derived);
         return mac;
     }
@@ -37,11 +41,12 @@ internal sealed class AesCbcMac : IDisposable
     /// <summary>AES-CMAC (RFC 4493 §2.3): L = E(K, 0), K1 = dbl(L), K2 = dbl(K1); K itself runs the chain.</summary>
     public static AesCbcMac Cmac(ReadOnlySpan<byte> key)
     {
-        Aes aes = Keys.CreateAes(key);
+        EvpCipher aes = Chain(key);
         Span<byte> l = stackalloc byte[BlockSize];
         Span<byte> k1 = stackalloc byte[BlockSize];
         Span<byte> k2 = stackalloc byte[BlockSize];
-        aes.EncryptEcb(l, l, PaddingMode.None);
+        l.Clear();
+        aes.Encrypt(s_zeroIv, l, l);
         Double(l, k1);
         Double(k1, k2);
         var mac = new AesCbcMac(aes, k1, k2);
@@ -50,6 +55,11 @@ internal sealed class AesCbcMac : IDisposable
         CryptographicOperations.ZeroMemory(k2);
         return mac;
     }
+
+    private static readonly byte[] s_zeroIv = new byte[BlockSize];
+
+    /// <summary>AES-128/192/256-CBC under <paramref name="key"/> (XCBC and CMAC in IPsec use AES-128).</summary>
+    private static EvpCipher Chain(ReadOnlySpan<byte> key) => EvpCipher.Cbc($"AES-{key.Length * 8}-CBC", key, BlockSize);
 
     /// <summary>Multiplication by x in GF(2^128) (RFC 4493 §2.3), without a secret-dependent branch.</summary>
     private static void Double(ReadOnlySpan<byte> input, Span<byte> output)
@@ -73,24 +83,21 @@ internal sealed class AesCbcMac : IDisposable
         ReadOnlySpan<byte> subkey = complete ? _completeKey : _partialKey;
         for (int i = 0; i < BlockSize; i++) last[i] ^= subkey[i];
 
-        // CBC over all blocks but the last gives the chaining value; the last block then closes it.
+        // CBC over all blocks, the last one XORed with its subkey, ends in the MAC. Only the chaining value is kept:
+        // the blocks before the last run through a small stack buffer, chunk by chunk, each chunk's IV the last
+        // ciphertext block of the one before.
         Span<byte> chain = stackalloc byte[BlockSize];
-        if (head > 0)
+        chain.Clear();
+        Span<byte> scratch = stackalloc byte[ChunkSize];
+        for (int offset = 0; offset < head; offset += ChunkSize)
         {
-            byte[] scratch = ArrayPool<byte>.Shared.Rent(head);
-            try
-            {
-                _chain.EncryptCbc(message[..head], chain, scratch.AsSpan(0, head), PaddingMode.None);
-                scratch.AsSpan(head - BlockSize, BlockSize).CopyTo(chain);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
+            int length = Math.Min(ChunkSize, head - offset);
+            _chain.Encrypt(chain, message.Slice(offset, length), scratch[..length]);
+            scratch.Slice(length - BlockSize, BlockSize).CopyTo(chain);
         }
-        for (int i = 0; i < BlockSize; i++) last[i] ^= chain[i];
-        _chain.EncryptEcb(last, mac[..BlockSize], PaddingMode.None);
+        _chain.Encrypt(chain, last, mac[..BlockSize]);
         CryptographicOperations.ZeroMemory(last);
+        CryptographicOperations.ZeroMemory(scratch);
     }
 
     public void Dispose()
