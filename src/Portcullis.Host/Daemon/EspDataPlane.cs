@@ -16,6 +16,12 @@ internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEnc
 {
     /// <summary>The peer as a raw socket address, serialised once for plain ESP.</summary>
     public System.Net.SocketAddress RawRemote { get; } = RawEspSocket.AddressOf(Remote.Address);
+
+    /// <summary>The NAT-T socket of the peer's address family (ESP in UDP).</summary>
+    public UdpEndpoint? Udp { get; init; }
+
+    /// <summary>The raw ESP socket of the peer's address family (plain ESP); null when UDP-encapsulated.</summary>
+    public RawEspSocket? Raw { get; init; }
 }
 
 /// <summary>A PROTECT policy and its routes, shared by a CHILD SA and the CHILD SAs that rekey it.</summary>
@@ -78,6 +84,16 @@ internal sealed class EspDataPlane : IDisposable
         _logger = logger;
     }
 
+    /// <summary>The IPv6 NAT-T socket (UDP 4500 on ::), for peers with IPv6 addresses; null: none.</summary>
+    public UdpEndpoint? NatT6 { get; init; }
+
+    /// <summary>The IPv6 raw ESP socket (next header 50), for plain ESP with IPv6 peers; null: none.</summary>
+    public RawEspSocket? Raw6 { get; init; }
+
+    private UdpEndpoint? UdpFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? NatT6 : _natT;
+
+    private RawEspSocket? RawFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? Raw6 : _raw;
+
     /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
     public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
     /// <summary>ESP packets with an SPI of no inbound SA (dropped).</summary>
@@ -113,7 +129,7 @@ internal sealed class EspDataPlane : IDisposable
         KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
-        if (!child.UdpEncapsulation && _raw is null)
+        if (!child.UdpEncapsulation && RawFor(child.RemoteEndpoint) is null)
             DaemonLog.PlainEspUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name);
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
@@ -161,8 +177,12 @@ internal sealed class EspDataPlane : IDisposable
         if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child);
     }
 
-    private EspRoute Route(ChildSa child) =>
-        new(child.LocalEndpoint, child.RemoteEndpoint, child.UdpEncapsulation || _raw is null);
+    private EspRoute Route(ChildSa child)
+    {
+        // The sockets of the peer's family are chosen once per route, not per packet.
+        RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
+        return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw };
+    }
 
     /// <summary>
     /// Puts a virtual IP the gateway assigned us on the TUN device, so that routes into the tunnel take it as source.
@@ -198,10 +218,12 @@ internal sealed class EspDataPlane : IDisposable
     private List<string> AddRoutes(IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
     {
         var added = new List<string>();
-        IPAddress? source = local.Count == 1 && local[0].StartAddress.Equals(local[0].EndAddress) ? local[0].StartAddress : null;
         foreach (TrafficSelector ts in remote)
         {
             if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
+            // The source is the local host address of the route's own family (selectors of both families may mix).
+            TrafficSelector[] sameFamily = [.. local.Where(l => l.Family == ts.Family)];
+            IPAddress? source = sameFamily.Length == 1 && sameFamily[0].StartAddress.Equals(sameFamily[0].EndAddress) ? sameFamily[0].StartAddress : null;
             string prefix = $"{network}/{length}";
             lock (_routes)
             {
@@ -342,10 +364,11 @@ internal sealed class EspDataPlane : IDisposable
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         if (route.UdpEncapsulation)
         {
-            UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
-            if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
+            // No socket of the peer's family (IPv6 unavailable on the host): counted as a send error.
+            if (route.Udp is not { } udp || !udp.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address).Ok)
+                Interlocked.Increment(ref _sendErrors);
         }
-        else if (!_raw!.Send(route.RawRemote, _outBuffer.AsSpan(0, written)))
+        else if (!route.Raw!.Send(route.RawRemote, _outBuffer.AsSpan(0, written)))
         {
             Interlocked.Increment(ref _sendErrors);
         }
@@ -438,8 +461,8 @@ internal sealed class EspDataPlane : IDisposable
         int n = UdpSegment.Write(_transportSegment, sourcePort, destinationPort, payload, route.Local.Address, route.Remote.Address);
         if (n == 0) return false;
         if (EspProcessor.Encapsulate(installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
-        bool ok = route.UdpEncapsulation ? _natT.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok
-            : _raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
+        bool ok = route.UdpEncapsulation ? route.Udp?.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok == true
+            : route.Raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
         if (!ok) Interlocked.Increment(ref _sendErrors);
         return ok;
     }

@@ -115,12 +115,36 @@ public static class IpCommand
     }
 
     /// <summary>
-    /// The usual set-up of a fresh TUN device: IPv6 off, MTU, up, and optionally an address.
-    /// Stops at the first failure and returns it.
+    /// Keeps IPv6 on <paramref name="device"/> (so IPv6 can be routed into it) but quiet: no link-local address
+    /// (<c>addr_gen_mode</c> 1, set before the device goes up), hence no DAD, router solicitation or MLD report from
+    /// the kernel, and no router advertisements accepted. Succeeds when the kernel has no IPv6 at all.
+    /// </summary>
+    public static IpResult QuietIpv6(string device)
+    {
+        if (device.Contains('/') || device is "." or "..") return IpResult.Failure(-1, $"invalid interface name '{device}'");
+        if (!Directory.Exists("/proc/sys/net/ipv6")) return IpResult.Success;
+        foreach ((string key, string value) in new[] { ("disable_ipv6", "0"), ("addr_gen_mode", "1"), ("accept_ra", "0"), ("autoconf", "0") })
+        {
+            string path = $"/proc/sys/net/ipv6/conf/{device}/{key}";
+            try
+            {
+                File.WriteAllText(path, value + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return IpResult.Failure(-1, $"{path}: {e.Message}");
+            }
+        }
+        return IpResult.Success;
+    }
+
+    /// <summary>
+    /// The usual set-up of a fresh TUN device (still down): IPv6 quiet (<see cref="QuietIpv6"/>), MTU, up, and
+    /// optionally an address. Stops at the first failure and returns it.
     /// </summary>
     public static IpResult ConfigureTun(string device, int mtu, IPAddress? address = null, int prefixLength = 32)
     {
-        var result = DisableIpv6(device);
+        var result = QuietIpv6(device);
         if (!result.Ok) return result;
         result = LinkSet(device, up: true, mtu: mtu);
         if (!result.Ok) return result;
