@@ -3,6 +3,11 @@
 # Usage (root):
 #   run-case.sh tunnel portcullis|strongswan IKE_PROPOSAL ESP_PROPOSAL   who initiates; ping both ways; same SPIs and algorithms
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
+#   run-case.sh ipv6 portcullis|strongswan                               IKEv2 and ESP over IPv6 (2001:db8:1::/64), IPv6
+#                                                                        and IPv4 selectors: ping6 and ping both ways
+#   run-case.sh ipv6-inner portcullis|strongswan                         IPv4 outside, IPv6 selectors: ping6 both ways
+#   run-case.sh ipv6-ra strongswan                                       a strongSwan client (vips = ::) gets an IPv6 address
+#                                                                        and DNS server from our pool over IPv6, ping6 from it
 #   run-case.sh ikev1 portcullis|strongswan [IKE ESP]                    IKEv1 Main Mode PSK, Quick Mode, tunnel: ping both ways, same
 #                                                                        SPIs and algorithms, tshark decrypts ISAKMP, DELETE on SIGTERM
 #   run-case.sh ikev1-nat portcullis|strongswan                          the same through the port-rewriting NAT (RFC 3947)
@@ -20,7 +25,7 @@
 #                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
-#   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
+#   run-case.sh portcullis-pair portcullis IKE ESP [ipv4|ipv6]           two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
 #   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
 #                                                                        close_action = start: a peer's DELETE brings it back
 #   run-case.sh rekey portcullis                                         rekey_time = 10s both sides, a 90 s ping stream:
@@ -107,6 +112,8 @@ setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
       local t=$LEFT; LEFT=$RIGHT; RIGHT=$t; t=$LEFT_ADDR; LEFT_ADDR=$RIGHT_ADDR; RIGHT_ADDR=$t; t=$LEFT_IF; LEFT_IF=$RIGHT_IF; RIGHT_IF=$t
       PC_INNER=198.18.2.1; SS_INNER=198.18.1.1
     fi
+  elif [ "$1" = pair6 ]; then
+    pc_topology_pair6
   else
     pc_topology_pair
   fi
@@ -188,6 +195,128 @@ case "$case_name" in
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
     grep -q "stopped" "$PC_WORK/pc/portcullis.log" || pc_fail "no 'stopped' line"
     pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
+    pc_capture_check wire
+    ;;
+  ipv6|ipv6-inner)
+    # ipv6: IKEv2 and ESP (in UDP, as kernel-libipsec sends it) over IPv6 between 2001:db8:1::1 and ::2, one CHILD SA
+    # with IPv6 and IPv4 selectors on each side. ipv6-inner: IPv4 outside, IPv6 selectors only. ping6 (and ping)
+    # both ways, the routes on our TUN device, and the capture: IKE and ESP on the outer family, none malformed.
+    ike=aes128gcm16-prfsha256-ecp256; esp=aes128gcm16
+    if [ "$case_name" = ipv6 ]; then
+      PC_INNER=2001:db8:100::1,198.18.1.1; SS_INNER=2001:db8:200::1,198.18.2.1; outer=ipv6
+      setup pair6 "$ike" "$esp" "$SECRET" "$SECRET"
+    else
+      PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; outer=ip
+      setup pair "$ike" "$esp" "$SECRET" "$SECRET"
+      ip -n "$LEFT" addr add 2001:db8:100::1/128 dev lo nodad; ip -n "$RIGHT" addr add 2001:db8:200::1/128 dev lo nodad
+    fi
+    initiate ok
+    pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || { show_logs; pc_fail "ping6 from Portcullis's side"; }
+    pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || { show_logs; pc_fail "ping6 from strongSwan's side"; }
+    if [ "$case_name" = ipv6 ]; then
+      pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { show_logs; pc_fail "ping (IPv4 inside IPv6) from Portcullis's side"; }
+      pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { show_logs; pc_fail "ping (IPv4 inside IPv6) from strongSwan's side"; }
+    fi
+    check_listings "$ike" "$esp"
+    pcl=$(pc_portcullis "$LEFT" pc list-sas)
+    echo "$pcl" | grep -qF "$RIGHT_ADDR" || pc_fail "Portcullis's IKE SA is not with $RIGHT_ADDR"
+    routes=$(ip -n "$LEFT" -6 route show dev pcl0)
+    echo "$routes" | grep -q "^2001:db8:200::1 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "no IPv6 route to 2001:db8:200::1 from 2001:db8:100::1 on pcl0"; }
+    pc_log "IPv6 route on pcl0: $(echo "$routes" | grep '^2001:db8:200::1')"
+    pc_capture_check wire
+    pcap="$PC_WORK/wire.pcap"
+    ike_frames=$(tshark -r "$pcap" -Y "$outer && isakmp" 2>/dev/null | wc -l); esp_frames=$(tshark -r "$pcap" -Y "$outer && esp" 2>/dev/null | wc -l)
+    [ "$ike_frames" -gt 0 ] && [ "$esp_frames" -gt 0 ] || pc_fail "the capture has $ike_frames IKE and $esp_frames ESP frames over $outer"
+    other=$([ "$outer" = ipv6 ] && echo ip || echo ipv6)
+    [ "$(tshark -r "$pcap" -Y "$other && (isakmp || esp)" 2>/dev/null | wc -l)" -eq 0 ] || pc_fail "IKE or ESP over $other in the capture"
+    pc_log "$ike_frames IKE and $esp_frames ESP frames, all over $outer"
+    ;;
+  ipv6-ra)
+    # Remote access over IPv6: a strongSwan client (RIGHT, 2001:db8:1::2) with vips = :: asks the Portcullis gateway
+    # (LEFT, 2001:db8:1::1) for an address; it gets INTERNAL_IP6_ADDRESS from pool rw6 (2001:db8:300::/120) and
+    # INTERNAL_IP6_DNS 2001:db8::53, and pings the gateway's inner address 2001:db8:100::1 from it.
+    pc_topology_pair6
+    cat > "$PC_WORK/gw.conf" <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = %any
+    proposals = aes128gcm16-prfsha256-ecp256
+    pools = rw6
+    local {
+      auth = psk
+      id = gw.example
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      net {
+        local_ts = 2001:db8:100::/64
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+pools {
+  rw6 {
+    addrs = 2001:db8:300::/120
+    dns = 2001:db8::53
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SECRET"
+  }
+}
+CONF
+    cat > "$PC_WORK/client.conf" <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = $RIGHT_ADDR
+    remote_addrs = $LEFT_ADDR
+    vips = ::
+    proposals = aes128gcm16-prfsha256-ecp256
+    local {
+      auth = psk
+      id = client.example
+    }
+    remote {
+      auth = psk
+      id = gw.example
+    }
+    children {
+      net {
+        remote_ts = 2001:db8:100::/64
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SECRET"
+  }
+}
+CONF
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/gw.conf"
+    pc_spawn_charon "$RIGHT" ss; pc_wait_charon ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/client.conf"
+    pc_capture_start "$LEFT" "$LEFT_IF" wire
+    pc_swanctl "$RIGHT" ss --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { show_logs; pc_fail "the client could not connect"; }
+    sas=$(pc_swanctl "$RIGHT" ss --list-sas); echo "$sas"
+    vip=$(echo "$sas" | sed -n "s/^ *local  *'client\.example' @ [0-9a-f:]*\[[0-9]*\] \[\([0-9a-f:]*\)\].*/\1/p" | head -1)
+    [[ "$vip" =~ ^2001:db8:300::([0-9a-f]{1,2})$ ]] && [ $((16#${BASH_REMATCH[1]})) -ge 1 ] || { echo "$sas"; pc_fail "the client got '$vip', not an address of pool rw6"; }
+    echo "$sas" | grep -Eq "local +$vip/128" || pc_fail "the client's CHILD SA is not from its virtual IP $vip"
+    ip -n "$RIGHT" -6 addr show | grep -q "inet6 $vip/" || pc_fail "the client's virtual IP $vip is on no interface"
+    grep -q "installing DNS server 2001:db8::53" "$PC_WORK/ss/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/ss/charon.log" | tail -20; pc_fail "the client logged no IPv6 DNS server"; }
+    grep -q "^nameserver 2001:db8::53" "$PC_WORK/ss/resolv.conf" || pc_fail "the client's resolv.conf lacks 2001:db8::53"
+    pc_log "the client got $vip and DNS 2001:db8::53: $(grep -m1 "installing DNS server" "$PC_WORK/ss/charon.log" | sed 's/^.*\] //')"
+    pc_ping "$RIGHT" "$vip" 2001:db8:100::1 || { show_logs; pc_fail "ping6 from the client's virtual IP"; }
+    pc_ping "$LEFT" 2001:db8:100::1 "$vip" || { show_logs; pc_fail "ping6 from the gateway to the client's virtual IP"; }
+    leases=$(pc_portcullis "$LEFT" pc list-pools --leases); echo "$leases"
+    echo "$leases" | grep -Eq "^ *$vip +online +'client\.example'" || pc_fail "no online lease of $vip for client.example"
     pc_capture_check wire
     ;;
   nat)
@@ -637,27 +766,38 @@ CONF
     pc_capture_check wire
     ;;
   portcullis-pair)
-    ike=$3; esp=$4
-    pc_topology_pair
-    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
-    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    ike=$3; esp=$4; family=${5:-ipv4}
+    if [ "$family" = ipv6 ]; then
+      # Plain ESP as IPv6 next header 50 between 2001:db8:1::1 and ::2, IPv6 and IPv4 selectors inside.
+      pc_topology_pair6; esp_filter='ipv6.nxt == 50'
+      pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 2001:db8:100::1,198.18.1.1 2001:db8:200::1,198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
+      pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 2001:db8:200::1,198.18.2.1 2001:db8:100::1,198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    else
+      pc_topology_pair; esp_filter='ip.proto == 50'
+      pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
+      pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    fi
     pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
     pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
     pc_capture_start "$RIGHT" "$RIGHT_IF" wire
     pc_portcullis "$LEFT" pc initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ping left to right"; }
     pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left"
+    if [ "$family" = ipv6 ]; then
+      pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ping6 left to right"; }
+      pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || pc_fail "ping6 right to left"
+    fi
     l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
     echo "$l"; echo "$r"
     read -r li lo < <(echo "$l" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
     echo "$r" | grep -q "ESP SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on SPIs"
     echo "$l" | grep -q "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
     pc_capture_check wire
-    esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+    esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y "$esp_filter" 2>/dev/null | wc -l)
     # IKE itself is on 4500 (MOBIKE moves it there, NAT or not); no ESP may be in UDP.
     udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && esp' 2>/dev/null | wc -l)
     [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 ESP in UDP 4500"
-    pc_log "plain ESP: $esp50 packets of IP protocol 50, none on UDP 4500"
+    pc_log "plain ESP: $esp50 packets of IP protocol 50 ($family), none on UDP 4500"
     ;;
   trap)
     pc_topology_pair
