@@ -133,6 +133,12 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("strongswan")]
     public void Ipv6OuterWithIpv6AndIpv4Inner(string initiator) => InteropEnvironment.RunCase(output, "ipv6", initiator);
 
+    /// <summary>IKEv1 Main Mode (PSK) and Quick Mode over IPv6 with IPv6 selectors: ping6 both ways.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1OverIpv6(string initiator) => InteropEnvironment.RunCase(output, "ikev1-ipv6", initiator);
+
     /// <summary>IPv4 outside carrying IPv6 selectors: ping6 both ways, IKE and ESP over IPv4 only.</summary>
     [InteropTheory]
     [InlineData("portcullis")]

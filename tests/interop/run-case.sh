@@ -5,6 +5,7 @@
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
 #   run-case.sh ipv6 portcullis|strongswan                               IKEv2 and ESP over IPv6 (2001:db8:1::/64), IPv6
 #                                                                        and IPv4 selectors: ping6 and ping both ways
+#   run-case.sh ikev1-ipv6 portcullis|strongswan                         IKEv1 (Main Mode PSK, Quick Mode) over IPv6, IPv6 inside
 #   run-case.sh ipv6-inner portcullis|strongswan                         IPv4 outside, IPv6 selectors: ping6 both ways
 #   run-case.sh ipv6-ra strongswan                                       a strongSwan client (vips = ::) gets an IPv6 address
 #                                                                        and DNS server from our pool over IPv6, ping6 from it
@@ -197,13 +198,16 @@ case "$case_name" in
     pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
     pc_capture_check wire
     ;;
-  ipv6|ipv6-inner)
+  ipv6|ipv6-inner|ikev1-ipv6)
     # ipv6: IKEv2 and ESP (in UDP, as kernel-libipsec sends it) over IPv6 between 2001:db8:1::1 and ::2, one CHILD SA
-    # with IPv6 and IPv4 selectors on each side. ipv6-inner: IPv4 outside, IPv6 selectors only. ping6 (and ping)
-    # both ways, the routes on our TUN device, and the capture: IKE and ESP on the outer family, none malformed.
+    # with IPv6 and IPv4 selectors on each side. ikev1-ipv6: the same with IKEv1 Main Mode and Quick Mode.
+    # ipv6-inner: IPv4 outside, IPv6 selectors only. ping6 (and ping) both ways, the routes on our TUN device, and the
+    # capture: IKE and ESP on the outer family, none malformed.
     ike=aes128gcm16-prfsha256-ecp256; esp=aes128gcm16
-    if [ "$case_name" = ipv6 ]; then
+    if [ "$case_name" != ipv6-inner ]; then
       PC_INNER=2001:db8:100::1,198.18.1.1; SS_INNER=2001:db8:200::1,198.18.2.1; outer=ipv6
+      # A Quick Mode carries one pair of IDs (RFC 2409 §5.5): IPv6 selectors only.
+      [ "$case_name" = ikev1-ipv6 ] && { ike=aes128-sha256-modp2048; esp=aes128-sha256; export PC_IKE_VERSION=1; PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; }
       setup pair6 "$ike" "$esp" "$SECRET" "$SECRET"
     else
       PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; outer=ip
