@@ -347,7 +347,7 @@ pc_ping() {
 pc_strongswan_name() {
   case "$1" in
     aes128gcm16) echo AES_GCM_16-128 ;; aes256gcm16) echo AES_GCM_16-256 ;; aes128) echo AES_CBC-128 ;; aes256) echo AES_CBC-256 ;;
-    chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;;
+    chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;; sha512) echo HMAC_SHA2_512_256 ;;
     prfsha1) echo PRF_HMAC_SHA1 ;; prfsha256) echo PRF_HMAC_SHA2_256 ;; prfsha384) echo PRF_HMAC_SHA2_384 ;;
     ecp256) echo ECP_256 ;; ecp384) echo ECP_384 ;; modp1024) echo MODP_1024 ;; modp2048) echo MODP_2048 ;; curve25519) echo CURVE_25519 ;;
     3des) echo 3DES_CBC ;; *) echo "?$1" ;;

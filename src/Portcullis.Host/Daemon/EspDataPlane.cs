@@ -22,6 +22,9 @@ internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEnc
 
     /// <summary>The raw ESP socket of the peer's address family (plain ESP); null when UDP-encapsulated.</summary>
     public RawEspSocket? Raw { get; init; }
+
+    /// <summary>The largest inner packet one outer packet carries on this route (see <see cref="PacketTooBig.TunnelMtu"/>).</summary>
+    public int InnerMtu { get; init; } = int.MaxValue;
 }
 
 /// <summary>A PROTECT policy and its routes, shared by a CHILD SA and the CHILD SAs that rekey it.</summary>
@@ -89,6 +92,20 @@ internal sealed class EspDataPlane : IDisposable
 
     /// <summary>The IPv6 raw ESP socket (next header 50), for plain ESP with IPv6 peers; null: none.</summary>
     public RawEspSocket? Raw6 { get; init; }
+
+    /// <summary>
+    /// The MTU of the outer path, against which each route's inner MTU is computed; an inner packet above it gets an
+    /// ICMP Packet Too Big (Fragmentation Needed) back through the TUN device instead of a fragmented ESP packet.
+    /// </summary>
+    public int OuterMtu { get; init; } = 1500;
+
+    /// <summary>Inner packets too big for their route, answered with an ICMP error (or refused by its rate limit) and dropped.</summary>
+    public long TooBigDrops => Interlocked.Read(ref _tooBig);
+
+    private long _tooBig;
+    private readonly byte[] _icmpBuffer = new byte[PacketTooBig.MinIpv6Mtu];
+    // TUN reader thread only: at most 10 errors at once, 100 a second after that.
+    private readonly IcmpErrorRateLimit _icmpLimit = new(burst: 10, perSecond: 100);
 
     private UdpEndpoint? UdpFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? NatT6 : _natT;
 
@@ -158,7 +175,7 @@ internal sealed class EspDataPlane : IDisposable
 
     private void Activate(InstalledChild installed)
     {
-        installed.Policy.Tag = Route(installed.Child);
+        installed.Policy.Tag = Route(installed.Child, installed.Outbound);
         installed.Policy.OutboundSa = installed.Outbound;
     }
 
@@ -174,14 +191,16 @@ internal sealed class EspDataPlane : IDisposable
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);
-        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child);
+        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child, installed.Outbound);
     }
 
-    private EspRoute Route(ChildSa child)
+    private EspRoute Route(ChildSa child, EspSa outbound)
     {
-        // The sockets of the peer's family are chosen once per route, not per packet.
+        // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
         RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
-        return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw };
+        int innerMtu = PacketTooBig.TunnelMtu(OuterMtu, child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6, raw is null,
+            outbound.IvSize, outbound.IcvSize, outbound.PaddingUnit);
+        return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw, InnerMtu = innerMtu };
     }
 
     /// <summary>
@@ -358,7 +377,8 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _noPolicy);
             return;
         }
-        if (MssClampMtu > 0) TcpMssClamp.Apply(packet, MssClampMtu);
+        if (packet.Length > route.InnerMtu && AnswerTooBig(packet, route.InnerMtu)) return;
+        if (MssClampMtu > 0) TcpMssClamp.Apply(packet, Math.Min(MssClampMtu, route.InnerMtu));
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
@@ -372,6 +392,20 @@ internal sealed class EspDataPlane : IDisposable
         {
             Interlocked.Increment(ref _sendErrors);
         }
+    }
+
+    /// <summary>
+    /// TUN reader thread: an inner packet bigger than its route carries. True (the packet is dropped) when an ICMP
+    /// error is due, sent or not by the rate limit; false when none may be sent (IPv4 without DF, multicast, an ICMP
+    /// error): the packet then goes on and the outer packet is fragmented.
+    /// </summary>
+    private bool AnswerTooBig(ReadOnlySpan<byte> packet, int mtu)
+    {
+        int n = PacketTooBig.Write(packet, mtu, _icmpBuffer);
+        if (n == 0) return false;
+        Interlocked.Increment(ref _tooBig);
+        if (_icmpLimit.TryTake(System.Diagnostics.Stopwatch.GetTimestamp(), System.Diagnostics.Stopwatch.Frequency)) _tun.Write(_icmpBuffer.AsSpan(0, n));
+        return true;
     }
 
     /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
