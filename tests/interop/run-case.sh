@@ -236,6 +236,7 @@ case "$case_name" in
       echo "$pmtu6" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1390 cached for 2001:db8:200::1 (Packet Too Big)"; }
       echo "$pmtu4" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb4.out"; echo "$pmtu4"; pc_fail "no path MTU 1390 cached for 198.18.2.1 (Fragmentation Needed)"; }
       ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1342 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1390-byte ping6 lost"
+      pc_portcullis "$LEFT" pc list-sas | grep -q ", 2 outbound too big for their tunnel" || { pc_portcullis "$LEFT" pc list-sas | tail -2; pc_fail "list-sas does not count the 2 packets too big"; }
       pc_log "Packet Too Big / Fragmentation Needed: the sender caches mtu 1390 for both families; 1390-byte pings pass"
     fi
     routes=$(ip -n "$LEFT" -6 route show dev pcl0)
