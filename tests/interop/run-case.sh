@@ -71,7 +71,7 @@
 #                                                                        and ESP from the peer's address during a ping stream:
 #                                                                        no loss, same SA, drops counted, memory flat, no secrets
 #                                                                        or stack traces in the log
-#   run-case.sh firewall portcullis site|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
+#   run-case.sh firewall portcullis site|site6|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
 #                                                                        loaded with input policy drop: the tunnel works, port 9999
 #                                                                        stays blocked, the IPsec policy match sees nothing
 #   run-case.sh vici portcullis                                          Debian's swanctl --uri to our socket: --load-all into an
@@ -1933,7 +1933,7 @@ NFT
     pc_log "through the NAT: $(grep 'NAT between' "$PC_WORK/nat.out")"
     ;;
   firewall)
-    # run-case.sh firewall portcullis site|nat-front|l2tp nftables|iptables|iptables-legacy: the ruleset `portcullis
+    # run-case.sh firewall portcullis site|site6|nat-front|l2tp nftables|iptables|iptables-legacy: the ruleset `portcullis
     # firewall` writes for the gateway's swanctl.conf, loaded in the gateway's namespace (input policy drop): the
     # tunnel works through it, an unrelated port (UDP and TCP 9999, socat listening) stays blocked, and counters show
     # that the kernel's IPsec policy match never sees the user-space data plane's packets.
@@ -1950,6 +1950,13 @@ NFT
         iptables-legacy) "$PORTCULLIS_BIN" firewall --config "$conf" --format iptables "$@" > "$out" || pc_fail "portcullis firewall"
                   ip netns exec "$ns" iptables-legacy-restore "$out" || { cat "$out"; pc_fail "iptables-legacy-restore refused the ruleset"; } ;;
       esac
+      # FW_IPV6=1: iptables formats load the ip6tables ruleset as well (nftables' inet table holds both families).
+      if [ "${FW_IPV6:-0}" = 1 ] && [ "$format" != nftables ]; then
+        local out6="$PC_WORK/fw6-$ns.rules" restore6=ip6tables-nft-restore; [ "$format" = iptables-legacy ] && restore6=ip6tables-legacy-restore
+        "$PORTCULLIS_BIN" firewall --config "$conf" --format ip6tables "$@" > "$out6" || pc_fail "portcullis firewall --format ip6tables"
+        ip netns exec "$ns" $restore6 "$out6" || { cat "$out6"; pc_fail "$restore6 refused the ruleset"; }
+        pc_log "loaded $(grep -c '^-A' "$out6") ip6tables rules ($format) in $ns"
+      fi
       pc_log "loaded $(grep -cE '^\s*(-A|[a-z].* comment )' "$out") rules ($format) in $ns"
     }
     fw_policy_is_drop() { # NS (output read whole: grep -q under pipefail would fail the pipeline early)
@@ -1959,6 +1966,10 @@ NFT
         iptables) listing=$(ip netns exec "$1" iptables-nft -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
         iptables-legacy) listing=$(ip netns exec "$1" iptables-legacy -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
       esac || pc_fail "input policy in $1 is not drop"
+      if [ "${FW_IPV6:-0}" = 1 ] && [ "$format" != nftables ]; then
+        local ip6t=ip6tables-nft; [ "$format" = iptables-legacy ] && ip6t=ip6tables-legacy
+        listing=$(ip netns exec "$1" $ip6t -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] || pc_fail "IPv6 input policy in $1 is not drop"
+      fi
     }
     # The experiment: does the kernel's policy match see our SAs? Count packets out of the TUN device with and
     # without it (nftables: meta secpath; iptables: -m policy --pol ipsec), in a chain that only counts.
@@ -1997,8 +2008,8 @@ NFT
     }
     # fw_blocked NS_FROM ADDR NS_TO: socat listens on UDP and TCP 9999 in NS_TO; nothing reaches it from NS_FROM.
     fw_blocked() {
-      ip netns exec "$3" socat -u UDP-RECV:9999 OPEN:"$PC_WORK/udp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
-      ip netns exec "$3" socat -u TCP-LISTEN:9999,reuseaddr,fork OPEN:"$PC_WORK/tcp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" socat -u UDP-RECV:9999${FW_PF:+,pf=$FW_PF} OPEN:"$PC_WORK/udp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" socat -u TCP-LISTEN:9999,reuseaddr,fork${FW_PF:+,pf=$FW_PF} OPEN:"$PC_WORK/tcp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
       sleep 0.3
       echo probe | ip netns exec "$1" socat -u - UDP:"$2":9999 2>/dev/null
       if echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null; then pc_fail "TCP 9999 on $2 is reachable through the firewall"; fi
@@ -2009,13 +2020,37 @@ NFT
     }
     # fw_open_before NS_FROM ADDR NS_TO: the same listener is reachable before the ruleset is loaded (so the check can fail).
     fw_open_before() {
-      ip netns exec "$3" timeout 5 socat -u TCP-LISTEN:9999,reuseaddr OPEN:/dev/null > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" timeout 5 socat -u TCP-LISTEN:9999,reuseaddr${FW_PF:+,pf=$FW_PF} OPEN:/dev/null > /dev/null 2>&1 & PC_PIDS+=($!)
       sleep 0.3
       echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null || pc_fail "TCP 9999 on $2 unreachable even without the firewall"
       sleep 0.2
     }
 
     case "$scenario" in
+      site6)
+        # site over IPv6: two Portcullis daemons on 2001:db8:1::/64, plain ESP (next header 50) through the left
+        # gateway's ruleset (nftables inet, or iptables plus ip6tables), IPv6 and IPv4 selectors inside.
+        export FW_IPV6=1 FW_PF=ip6
+        pc_topology_pair6
+        pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 2001:db8:100::1,198.18.1.1 2001:db8:200::1,198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/l.conf"
+        pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 2001:db8:200::1,198.18.2.1 2001:db8:100::1,198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/r.conf"
+        fw_open_before "$RIGHT" "[$LEFT_ADDR]" "$LEFT"
+        fw_load "$LEFT" "$PC_WORK/l.conf"; fw_policy_is_drop "$LEFT"; fw_policy_probe "$LEFT"
+        pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+        pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+        pc_portcullis "$RIGHT" pcr initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate through the firewall"; }
+        pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || { pc_portcullis "$LEFT" pc list-sas; ip netns exec "$LEFT" nft list ruleset; pc_fail "ping6 right to left through the firewall"; }
+        pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || pc_fail "ping6 left to right through the firewall"
+        pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left through the firewall"
+        sas=$(pc_portcullis "$LEFT" pc list-sas); [[ "$sas" == *"TUNNEL, ESP SPIs"* ]] || { echo "$sas"; pc_fail "not plain ESP (next header 50)"; }
+        if [ "$format" = nftables ]; then
+          esp=$(ip netns exec "$LEFT" nft list chain inet pcprobe input | grep 'meta l4proto esp counter' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+          [ "${esp:-0}" -gt 0 ] || pc_fail "no ESP (next header 50) counted"
+          pc_log "$esp ESP (next header 50) packets over IPv6 accepted by the ruleset"
+        fi
+        fw_policy_report "$LEFT"
+        fw_blocked "$RIGHT" "[$LEFT_ADDR]" "$LEFT"
+        ;;
       site)
         # Two Portcullis daemons without NAT: plain ESP (IP protocol 50) through the left gateway's ruleset; the
         # right one initiates, so IKE comes in from outside.
