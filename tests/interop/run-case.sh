@@ -6,7 +6,8 @@
 #   run-case.sh ipv6 portcullis|strongswan                               IKEv2 and ESP over IPv6 (2001:db8:1::/64), IPv6
 #                                                                        and IPv4 selectors: ping6 and ping both ways
 #   run-case.sh ikev1-ipv6 portcullis|strongswan                         IKEv1 (Main Mode PSK, Quick Mode) over IPv6, IPv6 inside
-#   run-case.sh ipv6-inner portcullis|strongswan                         IPv4 outside, IPv6 selectors: ping6 both ways
+#   run-case.sh ipv6-inner portcullis|strongswan                         IPv4 outside (a 1300-byte link), IPv6 selectors: ping6
+#                                                                        both ways, Packet Too Big with MTU 1280
 #   run-case.sh ipv6-ra strongswan                                       a strongSwan client (vips = ::) gets an IPv6 address
 #                                                                        and DNS server from our pool over IPv6, ping6 from it
 #   run-case.sh ikev1 portcullis|strongswan [IKE ESP]                    IKEv1 Main Mode PSK, Quick Mode, tunnel: ping both ways, same
@@ -216,6 +217,8 @@ case "$case_name" in
       PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; outer=ip
       setup pair "$ike" "$esp" "$SECRET" "$SECRET"
       ip -n "$LEFT" addr add 2001:db8:100::1/128 dev lo nodad; ip -n "$RIGHT" addr add 2001:db8:200::1/128 dev lo nodad
+      # A 1300-byte link: the CHILD SA's inner MTU follows the outgoing device (1300 - 60 of IPv4, UDP and AES-GCM = 1238).
+      ip -n "$LEFT" link set "$LEFT_IF" mtu 1300; ip -n "$RIGHT" link set "$RIGHT_IF" mtu 1300
     fi
     initiate ok
     pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || { show_logs; pc_fail "ping6 from Portcullis's side"; }
@@ -227,6 +230,16 @@ case "$case_name" in
     check_listings "$ike" "$esp"
     pcl=$(pc_portcullis "$LEFT" pc list-sas)
     echo "$pcl" | grep -qF "$RIGHT_ADDR" || pc_fail "Portcullis's IKE SA is not with $RIGHT_ADDR"
+    if [ "$case_name" = ipv6-inner ]; then
+      # Inner MTU 1238 is below IPv6's minimum: a 1348-byte packet gets Packet Too Big with 1280 (RFC 8200 §5), and
+      # 1280-byte packets then pass in fragmented outer IPv4 packets.
+      ip netns exec "$LEFT" ping -c 1 -W 1 -s 1300 -M do -I 2001:db8:100::1 2001:db8:200::1 > "$PC_WORK/ptb6.out" 2>&1
+      pmtu6=$(ip -n "$LEFT" -6 route get 2001:db8:200::1 from 2001:db8:100::1)
+      echo "$pmtu6" | grep -q "mtu 1280" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1280 cached for 2001:db8:200::1 behind a 1300-byte link"; }
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1232 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 lost"
+      ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 -s 1232 -I 2001:db8:200::1 2001:db8:100::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 from strongSwan's side lost"
+      pc_log "a 1300-byte link: Packet Too Big with MTU 1280 cached by the sender, 1280-byte pings pass both ways"
+    fi
     if [ "$case_name" = ipv6 ]; then
       # 1395- and 1400-byte inner packets fit the TUN device but not the tunnel: we answer ICMPv6 Packet Too Big and
       # ICMPv4 Fragmentation Needed with MTU 1390, the sender's stack caches it, and the next pings fit.

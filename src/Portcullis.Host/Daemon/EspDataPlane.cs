@@ -99,6 +99,12 @@ internal sealed class EspDataPlane : IDisposable
     /// </summary>
     public int OuterMtu { get; init; } = 1500;
 
+    /// <summary>
+    /// The MTU towards a peer's address (the kernel's path MTU or the outgoing device's), asked once per route (on the
+    /// loop thread, when a CHILD SA is activated or moves); null, or an unknown answer, falls back to <see cref="OuterMtu"/>.
+    /// </summary>
+    public Func<IPAddress, int?>? OuterMtuFor { get; init; }
+
     /// <summary>Inner packets too big for their route, answered with an ICMP error (or refused by its rate limit) and dropped.</summary>
     public long TooBigDrops => Interlocked.Read(ref _tooBig);
 
@@ -198,7 +204,8 @@ internal sealed class EspDataPlane : IDisposable
     {
         // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
         RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
-        int innerMtu = PacketTooBig.TunnelMtu(OuterMtu, child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6, raw is null,
+        int outerMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
+        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6, raw is null,
             outbound.IvSize, outbound.IcvSize, outbound.PaddingUnit);
         return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw, InnerMtu = innerMtu };
     }

@@ -169,6 +169,7 @@ public sealed partial class PortcullisDaemon
             MssClampMtu = _options.TunMtu,
             NatT6 = natT6Socket,
             Raw6 = raw6,
+            OuterMtuFor = IpCommand.PathMtu,
         };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
