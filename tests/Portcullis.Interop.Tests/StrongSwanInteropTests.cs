@@ -280,6 +280,7 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InteropTheory]
     [InlineData("pair")]
     [InlineData("nat")]
+    [InlineData("pair6")]
     public void L2tpOverIkev1TransportMode(string topology) => InteropEnvironment.RunCase(output, "l2tp", "portcullis", topology);
 
     /// <summary>

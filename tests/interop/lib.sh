@@ -299,7 +299,9 @@ pc_capture_check() {
         -) winteg="NULL"; ikey="" ;;
         *) pc_fail "no Wireshark name for ESP integrity $integ" ;;
       esac
-      printf '"IPv4","*","*","0x%s","%s","0x%s","%s","%s"\n' "$spi" "$wencr" "$key" "$winteg" "${ikey:+0x$ikey}" >> "$home/.config/wireshark/esp_sa"
+      local family; for family in IPv4 IPv6; do
+        printf '"%s","*","*","0x%s","%s","0x%s","%s","%s"\n' "$family" "$spi" "$wencr" "$key" "$winteg" "${ikey:+0x$ikey}" >> "$home/.config/wireshark/esp_sa"
+      done
     done < "$PC_WORK/keys.log"
     printf 'esp.enable_encryption_decode: TRUE\n' > "$home/.config/wireshark/preferences"
   fi

@@ -1700,6 +1700,9 @@ CONF
     # (RFC 3948) and NAT-OA carries the client's own address.
     if [ "${3:-pair}" = nat ]; then
       pc_topology_nat; CLI_NS=$LEFT; SRV_NS=$RIGHT; SRV_IF=$RIGHT_IF; SRV=203.0.113.2; CLI=198.51.100.2; INNER=198.18.2.1
+    elif [ "${3:-pair}" = pair6 ]; then
+      # "l2tp portcullis pair6": the same over IPv6 (2001:db8:1::/64), PPP still carrying IPv4 (IPCP).
+      pc_topology_pair6; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=2001:db8:1::1; CLI=2001:db8:1::2; INNER=198.18.1.1
     else
       pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=192.0.2.1; CLI=192.0.2.2; INNER=198.18.1.1
     fi

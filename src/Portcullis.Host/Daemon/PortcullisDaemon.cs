@@ -176,7 +176,8 @@ public sealed partial class PortcullisDaemon
         using var l2tp = new L2tpService(dataPlane, tun, () => _engine!.Config, _engine.Pools, item => _work.Writer.TryWrite(item), _loggers);
         _l2tp = l2tp;
         dataPlane.TunHook = l2tp.OnTunPacket;
-        using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config);
+        using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config, IPAddress.Any);
+        using UdpEndpoint? cleartextL2tp6 = natT6Socket is null ? null : OpenCleartextL2tpTrap(config, IPAddress.IPv6Any);
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
@@ -303,12 +304,12 @@ public sealed partial class PortcullisDaemon
     /// With an <c>l2tp</c> section, UDP 1701 is bound so that L2TP sent in the clear (not inside ESP) is seen, logged
     /// and dropped: the daemon takes L2TP only out of transport-mode SAs, which the kernel never sees.
     /// </summary>
-    private UdpEndpoint? OpenCleartextL2tpTrap(PortcullisConfig config)
+    private UdpEndpoint? OpenCleartextL2tpTrap(PortcullisConfig config, IPAddress any)
     {
         if (config.L2tp is null) return null;
         try
         {
-            UdpEndpoint socket = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, EspDataPlane.L2tpPort), natTraversal: false);
+            UdpEndpoint socket = UdpEndpoint.Bind(new IPEndPoint(any, EspDataPlane.L2tpPort), natTraversal: false);
             socket.Start(d =>
             {
                 string peer = d.Remote.ToString();
@@ -321,7 +322,7 @@ public sealed partial class PortcullisDaemon
         }
         catch (SocketException e)
         {
-            DaemonLog.Failure(_log, "binding UDP 1701 to catch cleartext L2TP", e.Message);
+            DaemonLog.Failure(_log, $"binding UDP 1701 on {any} to catch cleartext L2TP", e.Message);
             return null;
         }
     }
