@@ -136,11 +136,12 @@ secrets {
 CONF
 }
 
-# pc_ts LIST: a comma-separated list of selectors, each bare address made a host prefix (/32 or /128).
+# pc_ts LIST: a comma-separated list of selectors, each bare address made a host prefix (/32 or /128); prefixes and
+# ranges (A-B) stay as they are.
 pc_ts() {
   local out="" t
   for t in ${1//,/ }; do
-    case "$t" in */*) ;; *:*) t="$t/128" ;; *) t="$t/32" ;; esac
+    case "$t" in */*|*-*) ;; *:*) t="$t/128" ;; *) t="$t/32" ;; esac
     out="${out:+$out,}$t"
   done
   echo "$out"

@@ -214,7 +214,8 @@ case "$case_name" in
       [ "$case_name" = ikev1-ipv6 ] && { ike=aes128-sha256-modp2048; esp=aes128-sha256; export PC_IKE_VERSION=1; PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; }
       setup pair6 "$ike" "$esp" "$SECRET" "$SECRET"
     else
-      PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; outer=ip
+      # strongSwan's side is a range, which our TUN device routes as the prefixes that make it up.
+      PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1-2001:db8:200::2; outer=ip
       setup pair "$ike" "$esp" "$SECRET" "$SECRET"
       ip -n "$LEFT" addr add 2001:db8:100::1/128 dev lo nodad; ip -n "$RIGHT" addr add 2001:db8:200::1/128 dev lo nodad
       # A 1300-byte link: the CHILD SA's inner MTU follows the outgoing device (1300 - 60 of IPv4, UDP and AES-GCM = 1238).
@@ -254,7 +255,10 @@ case "$case_name" in
     fi
     routes=$(ip -n "$LEFT" -6 route show dev pcl0)
     echo "$routes" | grep -q "^2001:db8:200::1 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "no IPv6 route to 2001:db8:200::1 from 2001:db8:100::1 on pcl0"; }
-    pc_log "IPv6 route on pcl0: $(echo "$routes" | grep '^2001:db8:200::1')"
+    if [ "$case_name" = ipv6-inner ]; then
+      echo "$routes" | grep -q "^2001:db8:200::2 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "the range 2001:db8:200::1-2001:db8:200::2 is not routed as two prefixes"; }
+    fi
+    pc_log "IPv6 routes on pcl0: $(echo "$routes" | grep '^2001:db8:200::' | tr '\n' ';')"
     pc_capture_check wire
     pcap="$PC_WORK/wire.pcap"
     ike_frames=$(tshark -r "$pcap" -Y "$outer && isakmp" 2>/dev/null | wc -l); esp_frames=$(tshark -r "$pcap" -Y "$outer && esp" 2>/dev/null | wc -l)

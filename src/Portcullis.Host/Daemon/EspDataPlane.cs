@@ -244,9 +244,9 @@ internal sealed class EspDataPlane : IDisposable
     private List<string> AddRoutes(IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
     {
         var added = new List<string>();
-        foreach (TrafficSelector ts in remote)
+        // A range that is no prefix is routed as the prefixes that make it up.
+        foreach ((TrafficSelector ts, IPAddress network, int length) in remote.SelectMany(ts => ts.Prefixes().Select(p => (ts, p.Network, p.PrefixLength))))
         {
-            if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
             // The source is the local host address of the route's own family (selectors of both families may mix).
             TrafficSelector[] sameFamily = [.. local.Where(l => l.Family == ts.Family)];
             IPAddress? source = sameFamily.Length == 1 && sameFamily[0].StartAddress.Equals(sameFamily[0].EndAddress) ? sameFamily[0].StartAddress : null;
