@@ -29,6 +29,20 @@ public sealed class RootNetworkTests
         throw new Xunit.Sdk.XunitException($"no IPv4 packet {source} → {destination} proto {protocol} came out of the TUN device");
     }
 
+    /// <summary>Takes packets until one is IPv6 from <paramref name="source"/> to <paramref name="destination"/> with the next header.</summary>
+    private static byte[] NextIpv6(BlockingCollection<byte[]> packets, IPAddress source, IPAddress destination, byte nextHeader)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < Wait)
+        {
+            if (!packets.TryTake(out var p, Wait - deadline.Elapsed)) break;
+            if (p.Length >= 40 && p[0] >> 4 == 6 && p[6] == nextHeader
+                && new IPAddress(p.AsSpan(8, 16)).Equals(source) && new IPAddress(p.AsSpan(24, 16)).Equals(destination))
+                return p;
+        }
+        throw new Xunit.Sdk.XunitException($"no IPv6 packet {source} → {destination} next header {nextHeader} came out of the TUN device");
+    }
+
     private static ushort Checksum(ReadOnlySpan<byte> data)
     {
         uint sum = 0;
@@ -66,7 +80,11 @@ public sealed class RootNetworkTests
             Assert.True(IpCommand.ConfigureTun(device.Name, 1400, TunAddress, 24).Ok);
             var route = IpCommand.RouteReplace("198.18.1.0/24", device.Name, source: TunAddress);
             Assert.True(route.Ok, route.ToString());
-            Assert.Equal("1\n", File.ReadAllText($"/proc/sys/net/ipv6/conf/{device.Name}/disable_ipv6"));
+            // IPv6 stays on (IPv6 selectors are routed into the device) but quiet: no link-local address.
+            Assert.Equal("0\n", File.ReadAllText($"/proc/sys/net/ipv6/conf/{device.Name}/disable_ipv6"));
+            Assert.Equal("1\n", File.ReadAllText($"/proc/sys/net/ipv6/conf/{device.Name}/addr_gen_mode"));
+            var route6 = IpCommand.RouteReplace("2001:db8:1::/64", device.Name);
+            Assert.True(route6.Ok, route6.ToString());
             return device;
         });
         Assert.Equal("pc0", tun.Name);
@@ -80,6 +98,19 @@ public sealed class RootNetworkTests
         var udp = NextIpv4(packets, TunAddress, Remote, 17);
         Assert.Equal(9999, BinaryPrimitives.ReadUInt16BigEndian(udp.AsSpan(22)));
         Assert.Equal("hello"u8.ToArray(), udp[28..]);
+
+        // Out over IPv6: a datagram to 2001:db8:1::5 comes out as an IPv6 packet (the device has no IPv6 address of
+        // its own, so the source is unspecified unless bound; here bound to a documentation address on lo).
+        ns.Ip("address", "add", "2001:db8:ff::1/128", "dev", "lo", "nodad");
+        using var sender6 = ns.Run(() =>
+        {
+            var s6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+            s6.Bind(new IPEndPoint(IPAddress.Parse("2001:db8:ff::1"), 0));
+            return s6;
+        });
+        sender6.SendTo("hello6"u8.ToArray(), new IPEndPoint(IPAddress.Parse("2001:db8:1::5"), 9999));
+        byte[] udp6 = NextIpv6(packets, IPAddress.Parse("2001:db8:ff::1"), IPAddress.Parse("2001:db8:1::5"), 17);
+        Assert.Equal("hello6"u8.ToArray(), udp6[48..]);
 
         // In: an ICMP echo request written into the TUN device is answered by the namespace's stack, and the reply is
         // routed back out through the device.
@@ -113,6 +144,30 @@ public sealed class RootNetworkTests
         Assert.Contains("route del", again.Error);
         Assert.Empty(errors);
         Assert.True(tun.PacketsRead >= 2);
+    }
+
+    [RootFact]
+    public void Raw_esp_socket_over_ipv4_delivers_the_esp_packet_from_its_spi() => RawEspLoopback("127.0.0.1");
+
+    [RootFact]
+    public void Raw_esp_socket_over_ipv6_delivers_the_esp_packet_from_its_spi() => RawEspLoopback("::1");
+
+    private static void RawEspLoopback(string loopback)
+    {
+        RootEnvironment.Require();
+        using var ns = new NetworkNamespace();
+        ns.Ip("link", "set", "lo", "up");
+        IPAddress to = IPAddress.Parse(loopback);
+        using RawEspSocket raw = ns.Run(() => RawEspSocket.Open(to.AddressFamily));
+        Assert.Equal(to.AddressFamily, raw.Family);
+        var received = new BlockingCollection<byte[]>();
+        raw.Start(esp => received.Add(esp.ToArray()));
+        // SPI, sequence number, then payload: what arrives must start at the SPI whatever the family (IPv4 reads carry
+        // the IP header, IPv6 reads do not).
+        byte[] esp = [0x12, 0x34, 0x56, 0x78, 0, 0, 0, 1, .. "payload"u8];
+        Assert.True(raw.Send(RawEspSocket.AddressOf(to), esp));
+        Assert.True(received.TryTake(out byte[]? got, Wait), "no ESP packet came back over loopback");
+        Assert.Equal(esp, got);
     }
 
     [RootFact]

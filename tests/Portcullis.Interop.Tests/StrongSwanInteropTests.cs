@@ -124,6 +124,34 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("strongswan")]
     public void WrongPreSharedKey(string initiator) => InteropEnvironment.RunCase(output, "wrong-psk", initiator);
 
+    /// <summary>
+    /// IKEv2 and ESP (in UDP) over IPv6 (2001:db8:1::/64), one CHILD SA with IPv6 and IPv4 selectors: ping6 and ping
+    /// both ways, IPv6 routes on our TUN device, IKE and ESP over IPv6 only in the capture.
+    /// </summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ipv6OuterWithIpv6AndIpv4Inner(string initiator) => InteropEnvironment.RunCase(output, "ipv6", initiator);
+
+    /// <summary>IKEv1 Main Mode (PSK) and Quick Mode over IPv6 with IPv6 selectors: ping6 both ways.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ikev1OverIpv6(string initiator) => InteropEnvironment.RunCase(output, "ikev1-ipv6", initiator);
+
+    /// <summary>IPv4 outside carrying IPv6 selectors: ping6 both ways, IKE and ESP over IPv4 only.</summary>
+    [InteropTheory]
+    [InlineData("portcullis")]
+    [InlineData("strongswan")]
+    public void Ipv4OuterWithIpv6Inner(string initiator) => InteropEnvironment.RunCase(output, "ipv6-inner", initiator);
+
+    /// <summary>
+    /// A strongSwan road warrior with vips = :: gets INTERNAL_IP6_ADDRESS and INTERNAL_IP6_DNS from our IPv6 pool
+    /// over IPv6 and pings the gateway's inner network from its virtual address (and is pinged back).
+    /// </summary>
+    [InteropFact]
+    public void Ipv6RemoteAccessVirtualAddress() => InteropEnvironment.RunCase(output, "ipv6-ra", "strongswan");
+
     /// <summary>No common proposal: NO_PROPOSAL_CHOSEN, with the lists and the transform type in the log.</summary>
     [InteropTheory]
     [InlineData("portcullis")]
@@ -136,6 +164,11 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("aes256-sha256-modp2048", "aes256-sha256")]
     public void PortcullisPairPlainEsp(string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", ikeProposal, espProposal);
+
+    /// <summary>Two Portcullis daemons over IPv6: plain ESP as IPv6 next header 50, IPv6 and IPv4 inside.</summary>
+    [InteropFact]
+    public void PortcullisPairPlainEspOverIpv6() =>
+        InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", "aes128gcm16-prfsha256-ecp256", "aes128gcm16", "ipv6");
 
     /// <summary>start_action = trap brings the tunnel up on traffic; close_action = start restores it after the peer's DELETE.</summary>
     [InteropFact]
@@ -247,6 +280,7 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InteropTheory]
     [InlineData("pair")]
     [InlineData("nat")]
+    [InlineData("pair6")]
     public void L2tpOverIkev1TransportMode(string topology) => InteropEnvironment.RunCase(output, "l2tp", "portcullis", topology);
 
     /// <summary>
@@ -268,6 +302,9 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("site", "nftables")]
     [InlineData("site", "iptables")]
     [InlineData("site", "iptables-legacy")]
+    [InlineData("site6", "nftables")]
+    [InlineData("site6", "iptables")]
+    [InlineData("site6", "iptables-legacy")]
     [InlineData("nat-front", "nftables")]
     [InlineData("nat-front", "iptables")]
     [InlineData("l2tp", "nftables")]

@@ -1,5 +1,6 @@
 # Interop harness: Portcullis and strongSwan in network namespaces this script creates. Sourced by run-case.sh.
-# Only documentation addresses: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 outside, 198.18.0.0/15 inside.
+# Only documentation addresses: 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 outside, 198.18.0.0/15 inside, and
+# 2001:db8::/32 for IPv6 (both).
 # Everything started here is recorded and stopped by pc_cleanup (trap EXIT); nothing else is touched.
 
 PC_TAG="pc$$$RANDOM"
@@ -25,12 +26,13 @@ trap pc_cleanup EXIT
 # pc_ns VAR SUFFIX: creates a namespace and sets VAR to its name (no subshell, so cleanup knows of it).
 pc_ns() { local ns="$PC_TAG-$2"; ip netns add "$ns" || pc_fail "ip netns add $ns"; PC_NAMESPACES+=("$ns"); ip -n "$ns" link set lo up; printf -v "$1" '%s' "$ns"; }
 
-# pc_link NS1 ADDR1/LEN NS2 ADDR2/LEN: a veth pair between two namespaces.
+# pc_link NS1 ADDR1/LEN NS2 ADDR2/LEN: a veth pair between two namespaces. IPv6 addresses skip duplicate address
+# detection (nodad), so they are usable at once.
 pc_link() {
   local a="v$RANDOM" b="v$RANDOM"
   ip link add "$a" type veth peer name "$b" || pc_fail "veth"
   ip link set "$a" netns "$1"; ip link set "$b" netns "$3"
-  ip -n "$1" addr add "$2" dev "$a"; ip -n "$3" addr add "$4" dev "$b"
+  ip -n "$1" addr add "$2" dev "$a" $(pc_nodad "$2"); ip -n "$3" addr add "$4" dev "$b" $(pc_nodad "$4")
   ip -n "$1" link set "$a" up; ip -n "$3" link set "$b" up
   PC_LINK_A=$a; PC_LINK_B=$b
 }
@@ -42,6 +44,19 @@ pc_topology_pair() {
   LEFT_IF=$PC_LINK_A; RIGHT_IF=$PC_LINK_B
   LEFT_ADDR=192.0.2.1; RIGHT_ADDR=192.0.2.2
   ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+}
+
+pc_nodad() { case "$1" in *:*) echo nodad ;; esac; }
+
+# Two hosts on one IPv6 link: LEFT 2001:db8:1::1 (inner 2001:db8:100::1 and 198.18.1.1), RIGHT 2001:db8:1::2 (inner
+# 2001:db8:200::1 and 198.18.2.1).
+pc_topology_pair6() {
+  pc_ns LEFT l; pc_ns RIGHT r
+  pc_link "$LEFT" 2001:db8:1::1/64 "$RIGHT" 2001:db8:1::2/64
+  LEFT_IF=$PC_LINK_A; RIGHT_IF=$PC_LINK_B
+  LEFT_ADDR=2001:db8:1::1; RIGHT_ADDR=2001:db8:1::2
+  ip -n "$LEFT" addr add 198.18.1.1/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.1/32 dev lo
+  ip -n "$LEFT" addr add 2001:db8:100::1/128 dev lo nodad; ip -n "$RIGHT" addr add 2001:db8:200::1/128 dev lo nodad
 }
 
 # Client 198.51.100.2 behind a NAT (masquerade to 203.0.113.1 with source ports rewritten to 30000-40000) and a
@@ -103,8 +118,8 @@ connections {
     }
     children {
       net {
-        local_ts = $3/32
-        remote_ts = $4/32
+        local_ts = $(pc_ts "$3")
+        remote_ts = $(pc_ts "$4")
         esp_proposals = $6
         ${8:-}
       }
@@ -119,6 +134,17 @@ secrets {
   }
 }
 CONF
+}
+
+# pc_ts LIST: a comma-separated list of selectors, each bare address made a host prefix (/32 or /128); prefixes and
+# ranges (A-B) stay as they are.
+pc_ts() {
+  local out="" t
+  for t in ${1//,/ }; do
+    case "$t" in */*|*-*) ;; *:*) t="$t/128" ;; *) t="$t/32" ;; esac
+    out="${out:+$out,}$t"
+  done
+  echo "$out"
 }
 
 # pc_start_strongswan NS NAME [CHARON_SETTINGS]: charon with userspace ESP (kernel-libipsec) in NS, private /run and
@@ -202,7 +228,7 @@ pc_portcullis() { local ns=$1 dir="$PC_WORK/$2"; shift 2; ip netns exec "$ns" en
 # pc_capture_start NS IFACE NAME / pc_capture_check NAME: tshark must decode every frame without a malformed packet.
 pc_capture_start() {
   # Non-first IP fragments carry no UDP header: without them a large IKE message (certificates) is never reassembled.
-  ip netns exec "$1" tshark -q -i "$2" -f 'udp port 500 or udp port 4500 or ip proto 50 or (ip[6:2] & 0x1fff != 0)' -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
+  ip netns exec "$1" tshark -q -i "$2" -f 'udp port 500 or udp port 4500 or ip proto 50 or ip6 proto 50 or (ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)' -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
   PC_PIDS+=($!); eval "CAPTURE_$3=$!"
   local i
   for i in $(seq 100); do grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null && break; sleep 0.1; done
@@ -274,7 +300,9 @@ pc_capture_check() {
         -) winteg="NULL"; ikey="" ;;
         *) pc_fail "no Wireshark name for ESP integrity $integ" ;;
       esac
-      printf '"IPv4","*","*","0x%s","%s","0x%s","%s","%s"\n' "$spi" "$wencr" "$key" "$winteg" "${ikey:+0x$ikey}" >> "$home/.config/wireshark/esp_sa"
+      local family; for family in IPv4 IPv6; do
+        printf '"%s","*","*","0x%s","%s","0x%s","%s","%s"\n' "$family" "$spi" "$wencr" "$key" "$winteg" "${ikey:+0x$ikey}" >> "$home/.config/wireshark/esp_sa"
+      done
     done < "$PC_WORK/keys.log"
     printf 'esp.enable_encryption_decode: TRUE\n' > "$home/.config/wireshark/preferences"
   fi
@@ -322,7 +350,7 @@ pc_ping() {
 pc_strongswan_name() {
   case "$1" in
     aes128gcm16) echo AES_GCM_16-128 ;; aes256gcm16) echo AES_GCM_16-256 ;; aes128) echo AES_CBC-128 ;; aes256) echo AES_CBC-256 ;;
-    chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;;
+    chacha20poly1305) echo CHACHA20_POLY1305 ;; sha1) echo HMAC_SHA1_96 ;; sha256) echo HMAC_SHA2_256_128 ;; sha384) echo HMAC_SHA2_384_192 ;; sha512) echo HMAC_SHA2_512_256 ;;
     prfsha1) echo PRF_HMAC_SHA1 ;; prfsha256) echo PRF_HMAC_SHA2_256 ;; prfsha384) echo PRF_HMAC_SHA2_384 ;;
     ecp256) echo ECP_256 ;; ecp384) echo ECP_384 ;; modp1024) echo MODP_1024 ;; modp2048) echo MODP_2048 ;; curve25519) echo CURVE_25519 ;;
     3des) echo 3DES_CBC ;; *) echo "?$1" ;;

@@ -3,6 +3,13 @@
 # Usage (root):
 #   run-case.sh tunnel portcullis|strongswan IKE_PROPOSAL ESP_PROPOSAL   who initiates; ping both ways; same SPIs and algorithms
 #   run-case.sh nat portcullis|strongswan                                the initiator is behind a port-rewriting NAT
+#   run-case.sh ipv6 portcullis|strongswan                               IKEv2 and ESP over IPv6 (2001:db8:1::/64), IPv6
+#                                                                        and IPv4 selectors: ping6 and ping both ways
+#   run-case.sh ikev1-ipv6 portcullis|strongswan                         IKEv1 (Main Mode PSK, Quick Mode) over IPv6, IPv6 inside
+#   run-case.sh ipv6-inner portcullis|strongswan                         IPv4 outside (a 1300-byte link), IPv6 selectors: ping6
+#                                                                        both ways, Packet Too Big with MTU 1280
+#   run-case.sh ipv6-ra strongswan                                       a strongSwan client (vips = ::) gets an IPv6 address
+#                                                                        and DNS server from our pool over IPv6, ping6 from it
 #   run-case.sh ikev1 portcullis|strongswan [IKE ESP]                    IKEv1 Main Mode PSK, Quick Mode, tunnel: ping both ways, same
 #                                                                        SPIs and algorithms, tshark decrypts ISAKMP, DELETE on SIGTERM
 #   run-case.sh ikev1-nat portcullis|strongswan                          the same through the port-rewriting NAT (RFC 3947)
@@ -20,7 +27,7 @@
 #                                                                        dpd_delay + dpd_timeout, dpd_action = restart brings it back
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
-#   run-case.sh portcullis-pair portcullis IKE ESP                       two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
+#   run-case.sh portcullis-pair portcullis IKE ESP [ipv4|ipv6]           two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
 #   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
 #                                                                        close_action = start: a peer's DELETE brings it back
 #   run-case.sh rekey portcullis                                         rekey_time = 10s both sides, a 90 s ping stream:
@@ -65,7 +72,7 @@
 #                                                                        and ESP from the peer's address during a ping stream:
 #                                                                        no loss, same SA, drops counted, memory flat, no secrets
 #                                                                        or stack traces in the log
-#   run-case.sh firewall portcullis site|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
+#   run-case.sh firewall portcullis site|site6|nat-front|l2tp FORMAT           the generated ruleset (nftables, iptables, iptables-legacy)
 #                                                                        loaded with input policy drop: the tunnel works, port 9999
 #                                                                        stays blocked, the IPsec policy match sees nothing
 #   run-case.sh vici portcullis                                          Debian's swanctl --uri to our socket: --load-all into an
@@ -107,6 +114,8 @@ setup() { # topology IKE ESP PC_SECRET SS_SECRET [PC_IKE PC_ESP]
       local t=$LEFT; LEFT=$RIGHT; RIGHT=$t; t=$LEFT_ADDR; LEFT_ADDR=$RIGHT_ADDR; RIGHT_ADDR=$t; t=$LEFT_IF; LEFT_IF=$RIGHT_IF; RIGHT_IF=$t
       PC_INNER=198.18.2.1; SS_INNER=198.18.1.1
     fi
+  elif [ "$1" = pair6 ]; then
+    pc_topology_pair6
   else
     pc_topology_pair
   fi
@@ -188,6 +197,162 @@ case "$case_name" in
     pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
     grep -q "stopped" "$PC_WORK/pc/portcullis.log" || pc_fail "no 'stopped' line"
     pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
+    pc_capture_check wire
+    ;;
+  ipv6|ipv6-inner|ikev1-ipv6)
+    # ipv6: IKEv2 and ESP (in UDP, as kernel-libipsec sends it) over IPv6 between 2001:db8:1::1 and ::2, one CHILD SA
+    # with IPv6 and IPv4 selectors on each side. ikev1-ipv6: the same with IKEv1 Main Mode and Quick Mode.
+    # ipv6-inner: IPv4 outside, IPv6 selectors only. ping6 (and ping) both ways, the routes on our TUN device, and the
+    # capture: IKE and ESP on the outer family, none malformed.
+    ike=aes128gcm16-prfsha256-ecp256; esp=aes128gcm16
+    # ipv6 uses AES-CBC with HMAC-SHA-512 over UDP and IPv6: the largest ESP overhead, so an inner packet the TUN
+    # device takes (MTU 1400) can still be too big for a 1500-byte outer packet (inner MTU 1390).
+    [ "$case_name" = ipv6 ] && esp=aes256-sha512
+    if [ "$case_name" != ipv6-inner ]; then
+      PC_INNER=2001:db8:100::1,198.18.1.1; SS_INNER=2001:db8:200::1,198.18.2.1; outer=ipv6
+      # A Quick Mode carries one pair of IDs (RFC 2409 §5.5): IPv6 selectors only.
+      [ "$case_name" = ikev1-ipv6 ] && { ike=aes128-sha256-modp2048; esp=aes128-sha256; export PC_IKE_VERSION=1; PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1; }
+      setup pair6 "$ike" "$esp" "$SECRET" "$SECRET"
+    else
+      # strongSwan's side is a range, which our TUN device routes as the prefixes that make it up.
+      PC_INNER=2001:db8:100::1; SS_INNER=2001:db8:200::1-2001:db8:200::2; outer=ip
+      setup pair "$ike" "$esp" "$SECRET" "$SECRET"
+      ip -n "$LEFT" addr add 2001:db8:100::1/128 dev lo nodad; ip -n "$RIGHT" addr add 2001:db8:200::1/128 dev lo nodad
+      # A 1300-byte link: the CHILD SA's inner MTU follows the outgoing device (1300 - 60 of IPv4, UDP and AES-GCM = 1238).
+      ip -n "$LEFT" link set "$LEFT_IF" mtu 1300; ip -n "$RIGHT" link set "$RIGHT_IF" mtu 1300
+    fi
+    initiate ok
+    pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || { show_logs; pc_fail "ping6 from Portcullis's side"; }
+    pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || { show_logs; pc_fail "ping6 from strongSwan's side"; }
+    if [ "$case_name" = ipv6 ]; then
+      pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { show_logs; pc_fail "ping (IPv4 inside IPv6) from Portcullis's side"; }
+      pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || { show_logs; pc_fail "ping (IPv4 inside IPv6) from strongSwan's side"; }
+    fi
+    check_listings "$ike" "$esp"
+    pcl=$(pc_portcullis "$LEFT" pc list-sas)
+    echo "$pcl" | grep -qF "$RIGHT_ADDR" || pc_fail "Portcullis's IKE SA is not with $RIGHT_ADDR"
+    if [ "$case_name" = ipv6-inner ]; then
+      # Inner MTU 1238 is below IPv6's minimum: a 1348-byte packet gets Packet Too Big with 1280 (RFC 8200 §5), and
+      # 1280-byte packets then pass in fragmented outer IPv4 packets.
+      ip netns exec "$LEFT" ping -c 1 -W 1 -s 1300 -M do -I 2001:db8:100::1 2001:db8:200::1 > "$PC_WORK/ptb6.out" 2>&1
+      pmtu6=$(ip -n "$LEFT" -6 route get 2001:db8:200::1 from 2001:db8:100::1)
+      echo "$pmtu6" | grep -q "mtu 1280" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1280 cached for 2001:db8:200::1 behind a 1300-byte link"; }
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1232 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 lost"
+      ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 -s 1232 -I 2001:db8:200::1 2001:db8:100::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 from strongSwan's side lost"
+      pc_log "a 1300-byte link: Packet Too Big with MTU 1280 cached by the sender, 1280-byte pings pass both ways"
+    fi
+    if [ "$case_name" = ipv6 ]; then
+      # 1395- and 1400-byte inner packets fit the TUN device but not the tunnel: we answer ICMPv6 Packet Too Big and
+      # ICMPv4 Fragmentation Needed with MTU 1390, the sender's stack caches it, and the next pings fit.
+      ip netns exec "$LEFT" ping -c 1 -W 1 -s 1347 -M do -I 2001:db8:100::1 2001:db8:200::1 > "$PC_WORK/ptb6.out" 2>&1
+      ip netns exec "$LEFT" ping -c 1 -W 1 -s 1372 -M do -I 198.18.1.1 198.18.2.1 > "$PC_WORK/ptb4.out" 2>&1
+      pmtu6=$(ip -n "$LEFT" -6 route get 2001:db8:200::1 from 2001:db8:100::1); pmtu4=$(ip -n "$LEFT" -4 route get 198.18.2.1 from 198.18.1.1)
+      echo "$pmtu6" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1390 cached for 2001:db8:200::1 (Packet Too Big)"; }
+      echo "$pmtu4" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb4.out"; echo "$pmtu4"; pc_fail "no path MTU 1390 cached for 198.18.2.1 (Fragmentation Needed)"; }
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1342 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1390-byte ping6 lost"
+      pc_portcullis "$LEFT" pc list-sas | grep -q ", 2 outbound too big for their tunnel" || { pc_portcullis "$LEFT" pc list-sas | tail -2; pc_fail "list-sas does not count the 2 packets too big"; }
+      pc_log "Packet Too Big / Fragmentation Needed: the sender caches mtu 1390 for both families; 1390-byte pings pass"
+    fi
+    routes=$(ip -n "$LEFT" -6 route show dev pcl0)
+    echo "$routes" | grep -q "^2001:db8:200::1 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "no IPv6 route to 2001:db8:200::1 from 2001:db8:100::1 on pcl0"; }
+    if [ "$case_name" = ipv6-inner ]; then
+      echo "$routes" | grep -q "^2001:db8:200::2 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "the range 2001:db8:200::1-2001:db8:200::2 is not routed as two prefixes"; }
+    fi
+    pc_log "IPv6 routes on pcl0: $(echo "$routes" | grep '^2001:db8:200::' | tr '\n' ';')"
+    pc_capture_check wire
+    pcap="$PC_WORK/wire.pcap"
+    ike_frames=$(tshark -r "$pcap" -Y "$outer && isakmp" 2>/dev/null | wc -l); esp_frames=$(tshark -r "$pcap" -Y "$outer && esp" 2>/dev/null | wc -l)
+    [ "$ike_frames" -gt 0 ] && [ "$esp_frames" -gt 0 ] || pc_fail "the capture has $ike_frames IKE and $esp_frames ESP frames over $outer"
+    other=$([ "$outer" = ipv6 ] && echo ip || echo ipv6)
+    [ "$(tshark -r "$pcap" -Y "$other && (isakmp || esp)" 2>/dev/null | wc -l)" -eq 0 ] || pc_fail "IKE or ESP over $other in the capture"
+    pc_log "$ike_frames IKE and $esp_frames ESP frames, all over $outer"
+    ;;
+  ipv6-ra)
+    # Remote access over IPv6: a strongSwan client (RIGHT, 2001:db8:1::2) with vips = :: asks the Portcullis gateway
+    # (LEFT, 2001:db8:1::1) for an address; it gets INTERNAL_IP6_ADDRESS from pool rw6 (2001:db8:300::/120) and
+    # INTERNAL_IP6_DNS 2001:db8::53, and pings the gateway's inner address 2001:db8:100::1 from it.
+    pc_topology_pair6
+    cat > "$PC_WORK/gw.conf" <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = %any
+    proposals = aes128gcm16-prfsha256-ecp256
+    pools = rw6
+    local {
+      auth = psk
+      id = gw.example
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      net {
+        local_ts = 2001:db8:100::/64
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+pools {
+  rw6 {
+    addrs = 2001:db8:300::/120
+    dns = 2001:db8::53
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SECRET"
+  }
+}
+CONF
+    cat > "$PC_WORK/client.conf" <<CONF
+connections {
+  rw {
+    version = 2
+    local_addrs = $RIGHT_ADDR
+    remote_addrs = $LEFT_ADDR
+    vips = ::
+    proposals = aes128gcm16-prfsha256-ecp256
+    local {
+      auth = psk
+      id = client.example
+    }
+    remote {
+      auth = psk
+      id = gw.example
+    }
+    children {
+      net {
+        remote_ts = 2001:db8:100::/64
+        esp_proposals = aes128gcm16
+      }
+    }
+  }
+}
+secrets {
+  ike-rw {
+    secret = "$SECRET"
+  }
+}
+CONF
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/gw.conf"
+    pc_spawn_charon "$RIGHT" ss; pc_wait_charon ss
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/client.conf"
+    pc_capture_start "$LEFT" "$LEFT_IF" wire
+    pc_swanctl "$RIGHT" ss --initiate --child net --timeout 30 > "$PC_WORK/initiate.out" 2>&1 || { show_logs; pc_fail "the client could not connect"; }
+    sas=$(pc_swanctl "$RIGHT" ss --list-sas); echo "$sas"
+    vip=$(echo "$sas" | sed -n "s/^ *local  *'client\.example' @ [0-9a-f:]*\[[0-9]*\] \[\([0-9a-f:]*\)\].*/\1/p" | head -1)
+    [[ "$vip" =~ ^2001:db8:300::([0-9a-f]{1,2})$ ]] && [ $((16#${BASH_REMATCH[1]})) -ge 1 ] || { echo "$sas"; pc_fail "the client got '$vip', not an address of pool rw6"; }
+    echo "$sas" | grep -Eq "local +$vip/128" || pc_fail "the client's CHILD SA is not from its virtual IP $vip"
+    ip -n "$RIGHT" -6 addr show | grep -q "inet6 $vip/" || pc_fail "the client's virtual IP $vip is on no interface"
+    grep -q "installing DNS server 2001:db8::53" "$PC_WORK/ss/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/ss/charon.log" | tail -20; pc_fail "the client logged no IPv6 DNS server"; }
+    grep -q "^nameserver 2001:db8::53" "$PC_WORK/ss/resolv.conf" || pc_fail "the client's resolv.conf lacks 2001:db8::53"
+    pc_log "the client got $vip and DNS 2001:db8::53: $(grep -m1 "installing DNS server" "$PC_WORK/ss/charon.log" | sed 's/^.*\] //')"
+    pc_ping "$RIGHT" "$vip" 2001:db8:100::1 || { show_logs; pc_fail "ping6 from the client's virtual IP"; }
+    pc_ping "$LEFT" 2001:db8:100::1 "$vip" || { show_logs; pc_fail "ping6 from the gateway to the client's virtual IP"; }
+    leases=$(pc_portcullis "$LEFT" pc list-pools --leases); echo "$leases"
+    echo "$leases" | grep -Eq "^ *$vip +online +'client\.example'" || pc_fail "no online lease of $vip for client.example"
     pc_capture_check wire
     ;;
   nat)
@@ -637,27 +802,38 @@ CONF
     pc_capture_check wire
     ;;
   portcullis-pair)
-    ike=$3; esp=$4
-    pc_topology_pair
-    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
-    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    ike=$3; esp=$4; family=${5:-ipv4}
+    if [ "$family" = ipv6 ]; then
+      # Plain ESP as IPv6 next header 50 between 2001:db8:1::1 and ::2, IPv6 and IPv4 selectors inside.
+      pc_topology_pair6; esp_filter='ipv6.nxt == 50'
+      pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 2001:db8:100::1,198.18.1.1 2001:db8:200::1,198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
+      pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 2001:db8:200::1,198.18.2.1 2001:db8:100::1,198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    else
+      pc_topology_pair; esp_filter='ip.proto == 50'
+      pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/l.conf"
+      pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 "$ike" "$esp" "$SECRET" > "$PC_WORK/r.conf"
+    fi
     pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
     pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
     pc_capture_start "$RIGHT" "$RIGHT_IF" wire
     pc_portcullis "$LEFT" pc initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ping left to right"; }
     pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left"
+    if [ "$family" = ipv6 ]; then
+      pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ping6 left to right"; }
+      pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || pc_fail "ping6 right to left"
+    fi
     l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
     echo "$l"; echo "$r"
     read -r li lo < <(echo "$l" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
     echo "$r" | grep -q "ESP SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on SPIs"
     echo "$l" | grep -q "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
     pc_capture_check wire
-    esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+    esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y "$esp_filter" 2>/dev/null | wc -l)
     # IKE itself is on 4500 (MOBIKE moves it there, NAT or not); no ESP may be in UDP.
     udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && esp' 2>/dev/null | wc -l)
     [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 ESP in UDP 4500"
-    pc_log "plain ESP: $esp50 packets of IP protocol 50, none on UDP 4500"
+    pc_log "plain ESP: $esp50 packets of IP protocol 50 ($family), none on UDP 4500"
     ;;
   trap)
     pc_topology_pair
@@ -1528,6 +1704,9 @@ CONF
     # (RFC 3948) and NAT-OA carries the client's own address.
     if [ "${3:-pair}" = nat ]; then
       pc_topology_nat; CLI_NS=$LEFT; SRV_NS=$RIGHT; SRV_IF=$RIGHT_IF; SRV=203.0.113.2; CLI=198.51.100.2; INNER=198.18.2.1
+    elif [ "${3:-pair}" = pair6 ]; then
+      # "l2tp portcullis pair6": the same over IPv6 (2001:db8:1::/64), PPP still carrying IPv4 (IPCP).
+      pc_topology_pair6; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=2001:db8:1::1; CLI=2001:db8:1::2; INNER=198.18.1.1
     else
       pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=192.0.2.1; CLI=192.0.2.2; INNER=198.18.1.1
     fi
@@ -1774,7 +1953,7 @@ NFT
     pc_log "through the NAT: $(grep 'NAT between' "$PC_WORK/nat.out")"
     ;;
   firewall)
-    # run-case.sh firewall portcullis site|nat-front|l2tp nftables|iptables|iptables-legacy: the ruleset `portcullis
+    # run-case.sh firewall portcullis site|site6|nat-front|l2tp nftables|iptables|iptables-legacy: the ruleset `portcullis
     # firewall` writes for the gateway's swanctl.conf, loaded in the gateway's namespace (input policy drop): the
     # tunnel works through it, an unrelated port (UDP and TCP 9999, socat listening) stays blocked, and counters show
     # that the kernel's IPsec policy match never sees the user-space data plane's packets.
@@ -1791,6 +1970,13 @@ NFT
         iptables-legacy) "$PORTCULLIS_BIN" firewall --config "$conf" --format iptables "$@" > "$out" || pc_fail "portcullis firewall"
                   ip netns exec "$ns" iptables-legacy-restore "$out" || { cat "$out"; pc_fail "iptables-legacy-restore refused the ruleset"; } ;;
       esac
+      # FW_IPV6=1: iptables formats load the ip6tables ruleset as well (nftables' inet table holds both families).
+      if [ "${FW_IPV6:-0}" = 1 ] && [ "$format" != nftables ]; then
+        local out6="$PC_WORK/fw6-$ns.rules" restore6=ip6tables-nft-restore; [ "$format" = iptables-legacy ] && restore6=ip6tables-legacy-restore
+        "$PORTCULLIS_BIN" firewall --config "$conf" --format ip6tables "$@" > "$out6" || pc_fail "portcullis firewall --format ip6tables"
+        ip netns exec "$ns" $restore6 "$out6" || { cat "$out6"; pc_fail "$restore6 refused the ruleset"; }
+        pc_log "loaded $(grep -c '^-A' "$out6") ip6tables rules ($format) in $ns"
+      fi
       pc_log "loaded $(grep -cE '^\s*(-A|[a-z].* comment )' "$out") rules ($format) in $ns"
     }
     fw_policy_is_drop() { # NS (output read whole: grep -q under pipefail would fail the pipeline early)
@@ -1800,6 +1986,10 @@ NFT
         iptables) listing=$(ip netns exec "$1" iptables-nft -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
         iptables-legacy) listing=$(ip netns exec "$1" iptables-legacy -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] ;;
       esac || pc_fail "input policy in $1 is not drop"
+      if [ "${FW_IPV6:-0}" = 1 ] && [ "$format" != nftables ]; then
+        local ip6t=ip6tables-nft; [ "$format" = iptables-legacy ] && ip6t=ip6tables-legacy
+        listing=$(ip netns exec "$1" $ip6t -S INPUT); [[ "$listing" == *"-P INPUT DROP"* ]] || pc_fail "IPv6 input policy in $1 is not drop"
+      fi
     }
     # The experiment: does the kernel's policy match see our SAs? Count packets out of the TUN device with and
     # without it (nftables: meta secpath; iptables: -m policy --pol ipsec), in a chain that only counts.
@@ -1838,8 +2028,8 @@ NFT
     }
     # fw_blocked NS_FROM ADDR NS_TO: socat listens on UDP and TCP 9999 in NS_TO; nothing reaches it from NS_FROM.
     fw_blocked() {
-      ip netns exec "$3" socat -u UDP-RECV:9999 OPEN:"$PC_WORK/udp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
-      ip netns exec "$3" socat -u TCP-LISTEN:9999,reuseaddr,fork OPEN:"$PC_WORK/tcp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" socat -u UDP-RECV:9999${FW_PF:+,pf=$FW_PF} OPEN:"$PC_WORK/udp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" socat -u TCP-LISTEN:9999,reuseaddr,fork${FW_PF:+,pf=$FW_PF} OPEN:"$PC_WORK/tcp9999.out",creat,append > /dev/null 2>&1 & PC_PIDS+=($!)
       sleep 0.3
       echo probe | ip netns exec "$1" socat -u - UDP:"$2":9999 2>/dev/null
       if echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null; then pc_fail "TCP 9999 on $2 is reachable through the firewall"; fi
@@ -1850,13 +2040,37 @@ NFT
     }
     # fw_open_before NS_FROM ADDR NS_TO: the same listener is reachable before the ruleset is loaded (so the check can fail).
     fw_open_before() {
-      ip netns exec "$3" timeout 5 socat -u TCP-LISTEN:9999,reuseaddr OPEN:/dev/null > /dev/null 2>&1 & PC_PIDS+=($!)
+      ip netns exec "$3" timeout 5 socat -u TCP-LISTEN:9999,reuseaddr${FW_PF:+,pf=$FW_PF} OPEN:/dev/null > /dev/null 2>&1 & PC_PIDS+=($!)
       sleep 0.3
       echo probe | ip netns exec "$1" timeout 3 socat -u - TCP:"$2":9999,connect-timeout=2 2>/dev/null || pc_fail "TCP 9999 on $2 unreachable even without the firewall"
       sleep 0.2
     }
 
     case "$scenario" in
+      site6)
+        # site over IPv6: two Portcullis daemons on 2001:db8:1::/64, plain ESP (next header 50) through the left
+        # gateway's ruleset (nftables inet, or iptables plus ip6tables), IPv6 and IPv4 selectors inside.
+        export FW_IPV6=1 FW_PF=ip6
+        pc_topology_pair6
+        pc_conf "$LEFT_ADDR" "$RIGHT_ADDR" 2001:db8:100::1,198.18.1.1 2001:db8:200::1,198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/l.conf"
+        pc_conf "$RIGHT_ADDR" "$LEFT_ADDR" 2001:db8:200::1,198.18.2.1 2001:db8:100::1,198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" > "$PC_WORK/r.conf"
+        fw_open_before "$RIGHT" "[$LEFT_ADDR]" "$LEFT"
+        fw_load "$LEFT" "$PC_WORK/l.conf"; fw_policy_is_drop "$LEFT"; fw_policy_probe "$LEFT"
+        pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+        pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+        pc_portcullis "$RIGHT" pcr initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate through the firewall"; }
+        pc_ping "$RIGHT" 2001:db8:200::1 2001:db8:100::1 || { pc_portcullis "$LEFT" pc list-sas; ip netns exec "$LEFT" nft list ruleset; pc_fail "ping6 right to left through the firewall"; }
+        pc_ping "$LEFT" 2001:db8:100::1 2001:db8:200::1 || pc_fail "ping6 left to right through the firewall"
+        pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "ping right to left through the firewall"
+        sas=$(pc_portcullis "$LEFT" pc list-sas); [[ "$sas" == *"TUNNEL, ESP SPIs"* ]] || { echo "$sas"; pc_fail "not plain ESP (next header 50)"; }
+        if [ "$format" = nftables ]; then
+          esp=$(ip netns exec "$LEFT" nft list chain inet pcprobe input | grep 'meta l4proto esp counter' | sed -n 's/.*packets \([0-9]*\).*/\1/p')
+          [ "${esp:-0}" -gt 0 ] || pc_fail "no ESP (next header 50) counted"
+          pc_log "$esp ESP (next header 50) packets over IPv6 accepted by the ruleset"
+        fi
+        fw_policy_report "$LEFT"
+        fw_blocked "$RIGHT" "[$LEFT_ADDR]" "$LEFT"
+        ;;
       site)
         # Two Portcullis daemons without NAT: plain ESP (IP protocol 50) through the left gateway's ruleset; the
         # right one initiates, so IKE comes in from outside.

@@ -163,6 +163,38 @@ public readonly record struct TrafficSelector(IPAddress StartAddress, IPAddress 
         return false;
     }
 
+    /// <summary>
+    /// The fewest prefixes that together cover exactly this address range, for routes: a prefix gives itself, a range
+    /// such as 198.18.1.10-198.18.1.20 gives 198.18.1.10/31, 198.18.1.12/30, 198.18.1.16/30 and 198.18.1.20/32.
+    /// </summary>
+    public IReadOnlyList<(IPAddress Network, int PrefixLength)> Prefixes()
+    {
+        int bits = Family == AddressFamily.InterNetwork ? 32 : 128;
+        UInt128 start = ToNumber(StartAddress), end = ToNumber(EndAddress);
+        var prefixes = new List<(IPAddress, int)>();
+        while (true)
+        {
+            // The largest block aligned on start that ends at or before end.
+            int size = Math.Min((int)UInt128.TrailingZeroCount(start), bits);
+            UInt128 span = size == 128 ? UInt128.MaxValue : (UInt128.One << size) - 1;
+            while (size > 0 && end - start < span)
+            {
+                size--;
+                span >>= 1;
+            }
+            prefixes.Add((Pools.AddressRange.ToAddress(start, Family), bits - size));
+            if (end - start == span) return prefixes;
+            start += span + 1;
+        }
+    }
+
+    private static UInt128 ToNumber(IPAddress address)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out int n);
+        return n == 4 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes) : System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(bytes);
+    }
+
     /// <summary>Compares two addresses of one family as unsigned big-endian numbers.</summary>
     public static int Compare(IPAddress a, IPAddress b)
     {

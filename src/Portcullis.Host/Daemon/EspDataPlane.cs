@@ -16,6 +16,15 @@ internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEnc
 {
     /// <summary>The peer as a raw socket address, serialised once for plain ESP.</summary>
     public System.Net.SocketAddress RawRemote { get; } = RawEspSocket.AddressOf(Remote.Address);
+
+    /// <summary>The NAT-T socket of the peer's address family (ESP in UDP).</summary>
+    public UdpEndpoint? Udp { get; init; }
+
+    /// <summary>The raw ESP socket of the peer's address family (plain ESP); null when UDP-encapsulated.</summary>
+    public RawEspSocket? Raw { get; init; }
+
+    /// <summary>The largest inner packet one outer packet carries on this route (see <see cref="PacketTooBig.TunnelMtu"/>).</summary>
+    public int InnerMtu { get; init; } = int.MaxValue;
 }
 
 /// <summary>A PROTECT policy and its routes, shared by a CHILD SA and the CHILD SAs that rekey it.</summary>
@@ -78,6 +87,36 @@ internal sealed class EspDataPlane : IDisposable
         _logger = logger;
     }
 
+    /// <summary>The IPv6 NAT-T socket (UDP 4500 on ::), for peers with IPv6 addresses; null: none.</summary>
+    public UdpEndpoint? NatT6 { get; init; }
+
+    /// <summary>The IPv6 raw ESP socket (next header 50), for plain ESP with IPv6 peers; null: none.</summary>
+    public RawEspSocket? Raw6 { get; init; }
+
+    /// <summary>
+    /// The MTU of the outer path, against which each route's inner MTU is computed; an inner packet above it gets an
+    /// ICMP Packet Too Big (Fragmentation Needed) back through the TUN device instead of a fragmented ESP packet.
+    /// </summary>
+    public int OuterMtu { get; init; } = 1500;
+
+    /// <summary>
+    /// The MTU towards a peer's address (the kernel's path MTU or the outgoing device's), asked once per route (on the
+    /// loop thread, when a CHILD SA is activated or moves); null, or an unknown answer, falls back to <see cref="OuterMtu"/>.
+    /// </summary>
+    public Func<IPAddress, int?>? OuterMtuFor { get; init; }
+
+    /// <summary>Inner packets too big for their route, answered with an ICMP error (or refused by its rate limit) and dropped.</summary>
+    public long TooBigDrops => Interlocked.Read(ref _tooBig);
+
+    private long _tooBig;
+    private readonly byte[] _icmpBuffer = new byte[PacketTooBig.MinIpv6Mtu];
+    // TUN reader thread only: at most 10 errors at once, 100 a second after that.
+    private readonly IcmpErrorRateLimit _icmpLimit = new(burst: 10, perSecond: 100);
+
+    private UdpEndpoint? UdpFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? NatT6 : _natT;
+
+    private RawEspSocket? RawFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? Raw6 : _raw;
+
     /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
     public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
     /// <summary>ESP packets with an SPI of no inbound SA (dropped).</summary>
@@ -113,7 +152,7 @@ internal sealed class EspDataPlane : IDisposable
         KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
-        if (!child.UdpEncapsulation && _raw is null)
+        if (!child.UdpEncapsulation && RawFor(child.RemoteEndpoint) is null)
             DaemonLog.PlainEspUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name);
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
@@ -142,7 +181,7 @@ internal sealed class EspDataPlane : IDisposable
 
     private void Activate(InstalledChild installed)
     {
-        installed.Policy.Tag = Route(installed.Child);
+        installed.Policy.Tag = Route(installed.Child, installed.Outbound);
         installed.Policy.OutboundSa = installed.Outbound;
     }
 
@@ -158,11 +197,18 @@ internal sealed class EspDataPlane : IDisposable
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);
-        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child);
+        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child, installed.Outbound);
     }
 
-    private EspRoute Route(ChildSa child) =>
-        new(child.LocalEndpoint, child.RemoteEndpoint, child.UdpEncapsulation || _raw is null);
+    private EspRoute Route(ChildSa child, EspSa outbound)
+    {
+        // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
+        RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
+        int outerMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
+        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6, raw is null,
+            outbound.IvSize, outbound.IcvSize, outbound.PaddingUnit);
+        return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw, InnerMtu = innerMtu };
+    }
 
     /// <summary>
     /// Puts a virtual IP the gateway assigned us on the TUN device, so that routes into the tunnel take it as source.
@@ -198,10 +244,12 @@ internal sealed class EspDataPlane : IDisposable
     private List<string> AddRoutes(IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
     {
         var added = new List<string>();
-        IPAddress? source = local.Count == 1 && local[0].StartAddress.Equals(local[0].EndAddress) ? local[0].StartAddress : null;
-        foreach (TrafficSelector ts in remote)
+        // A range that is no prefix is routed as the prefixes that make it up.
+        foreach ((TrafficSelector ts, IPAddress network, int length) in remote.SelectMany(ts => ts.Prefixes().Select(p => (ts, p.Network, p.PrefixLength))))
         {
-            if (!ts.TryGetPrefix(out IPAddress network, out int length)) continue;
+            // The source is the local host address of the route's own family (selectors of both families may mix).
+            TrafficSelector[] sameFamily = [.. local.Where(l => l.Family == ts.Family)];
+            IPAddress? source = sameFamily.Length == 1 && sameFamily[0].StartAddress.Equals(sameFamily[0].EndAddress) ? sameFamily[0].StartAddress : null;
             string prefix = $"{network}/{length}";
             lock (_routes)
             {
@@ -336,19 +384,35 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _noPolicy);
             return;
         }
-        if (MssClampMtu > 0) TcpMssClamp.Apply(packet, MssClampMtu);
+        if (packet.Length > route.InnerMtu && AnswerTooBig(packet, route.InnerMtu)) return;
+        if (MssClampMtu > 0) TcpMssClamp.Apply(packet, Math.Min(MssClampMtu, route.InnerMtu));
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         if (route.UdpEncapsulation)
         {
-            UdpSendResult sent = _natT.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address);
-            if (!sent.Ok) Interlocked.Increment(ref _sendErrors);
+            // No socket of the peer's family (IPv6 unavailable on the host): counted as a send error.
+            if (route.Udp is not { } udp || !udp.SendEsp(route.Remote, _outBuffer.AsSpan(0, written), route.Local.Address).Ok)
+                Interlocked.Increment(ref _sendErrors);
         }
-        else if (!_raw!.Send(route.RawRemote, _outBuffer.AsSpan(0, written)))
+        else if (!route.Raw!.Send(route.RawRemote, _outBuffer.AsSpan(0, written)))
         {
             Interlocked.Increment(ref _sendErrors);
         }
+    }
+
+    /// <summary>
+    /// TUN reader thread: an inner packet bigger than its route carries. True (the packet is dropped) when an ICMP
+    /// error is due, sent or not by the rate limit; false when none may be sent (IPv4 without DF, multicast, an ICMP
+    /// error): the packet then goes on and the outer packet is fragmented.
+    /// </summary>
+    private bool AnswerTooBig(ReadOnlySpan<byte> packet, int mtu)
+    {
+        int n = PacketTooBig.Write(packet, mtu, _icmpBuffer);
+        if (n == 0) return false;
+        Interlocked.Increment(ref _tooBig);
+        if (_icmpLimit.TryTake(System.Diagnostics.Stopwatch.GetTimestamp(), System.Diagnostics.Stopwatch.Frequency)) _tun.Write(_icmpBuffer.AsSpan(0, n));
+        return true;
     }
 
     /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
@@ -438,8 +502,8 @@ internal sealed class EspDataPlane : IDisposable
         int n = UdpSegment.Write(_transportSegment, sourcePort, destinationPort, payload, route.Local.Address, route.Remote.Address);
         if (n == 0) return false;
         if (EspProcessor.Encapsulate(installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
-        bool ok = route.UdpEncapsulation ? _natT.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok
-            : _raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
+        bool ok = route.UdpEncapsulation ? route.Udp?.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok == true
+            : route.Raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
         if (!ok) Interlocked.Increment(ref _sendErrors);
         return ok;
     }

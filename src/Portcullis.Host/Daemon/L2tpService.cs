@@ -326,7 +326,7 @@ internal sealed class L2tpService : IDisposable
         _client ??= new L2tpClient(new L2tpOptions { HostName = Environment.MachineName }, _loggers.CreateLogger("l2tp"));
         _client.FrameReceived = OnFrame;
         L2tpTunnel tunnel = _client.Tunnels.FirstOrDefault(t => t.RemoteEndpoint.Equals(peer) && t.State != L2tpTunnelState.Closing)
-            ?? _client.Connect(now, new IPEndPoint(IPAddress.Any, EspDataPlane.L2tpPort), peer);
+            ?? _client.Connect(now, new IPEndPoint(peer.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, EspDataPlane.L2tpPort), peer);
         L2tpSession session = _client.OpenSession(now, tunnel);
         var ppp = new PppSession(new PppOptions
         {

@@ -79,6 +79,9 @@ public sealed partial class PortcullisDaemon
     private IkeEngine? _engine;
     private EspDataPlane? _dataPlane;
     private UdpEndpoint? _ike, _natT;
+    // The IPv6 sockets: separate, IPv6-only (a dual-mode socket would show IPv4 peers as ::ffff:a.b.c.d, and their
+    // NAT detection hashes would then be computed over the wrong bytes); null when the host has no IPv6.
+    private UdpEndpoint? _ike6, _natT6;
 
     /// <summary>Creates the daemon; nothing is opened until <see cref="RunAsync"/>.</summary>
     public PortcullisDaemon(DaemonOptions options, ILoggerFactory loggers)
@@ -129,6 +132,8 @@ public sealed partial class PortcullisDaemon
             return 1;
         }
         using UdpEndpoint ikeSocket = _ike, natTSocket = _natT;
+        (_ike6, _natT6) = BindIpv6();
+        using UdpEndpoint? ike6Socket = _ike6, natT6Socket = _natT6;
         using TunDevice tunDevice = tun;
         IpResult configured = IpCommand.ConfigureTun(tun.Name, _options.TunMtu);
         if (!configured.Ok) DaemonLog.Failure(_log, $"configuring {tun.Name}", configured.ToString());
@@ -150,23 +155,37 @@ public sealed partial class PortcullisDaemon
         try { raw = RawEspSocket.Open(); }
         catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw ESP socket (plain ESP unavailable)", e.Message); }
         using RawEspSocket? rawSocket = raw;
+        RawEspSocket? raw6 = null;
+        if (natT6Socket is not null)
+        {
+            try { raw6 = RawEspSocket.Open(AddressFamily.InterNetworkV6); }
+            catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the IPv6 raw ESP socket (plain ESP over IPv6 unavailable)", e.Message); }
+        }
+        using RawEspSocket? raw6Socket = raw6;
         using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"),
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)))
         {
             MssClampMtu = _options.TunMtu,
+            NatT6 = natT6Socket,
+            Raw6 = raw6,
+            OuterMtuFor = IpCommand.PathMtu,
         };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
         using var l2tp = new L2tpService(dataPlane, tun, () => _engine!.Config, _engine.Pools, item => _work.Writer.TryWrite(item), _loggers);
         _l2tp = l2tp;
         dataPlane.TunHook = l2tp.OnTunPacket;
-        using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config);
+        using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config, IPAddress.Any);
+        using UdpEndpoint? cleartextL2tp6 = natT6Socket is null ? null : OpenCleartextL2tpTrap(config, IPAddress.IPv6Any);
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
+        ike6Socket?.Start(OnDatagram, e => DaemonLog.Failure(_log, "IPv6 IKE socket", e.Message));
+        natT6Socket?.Start(OnDatagram, e => DaemonLog.Failure(_log, "IPv6 NAT-T socket", e.Message));
         tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
+        raw6?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "IPv6 raw ESP socket", e.Message));
 
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync) { Vici = this };
         control.Start();
@@ -262,15 +281,35 @@ public sealed partial class PortcullisDaemon
     }
 
     /// <summary>
+    /// The IPv6 IKE and NAT-T sockets on <c>[::]:500</c> and <c>[::]:4500</c>. A host without IPv6 (or with it off)
+    /// runs on with IPv4 alone, saying so once.
+    /// </summary>
+    private (UdpEndpoint? Ike, UdpEndpoint? NatT) BindIpv6()
+    {
+        UdpEndpoint? ike = null;
+        try
+        {
+            ike = UdpEndpoint.Bind(new IPEndPoint(IPAddress.IPv6Any, _options.IkePort), natTraversal: false);
+            return (ike, UdpEndpoint.Bind(new IPEndPoint(IPAddress.IPv6Any, _options.NatTraversalPort), natTraversal: true));
+        }
+        catch (SocketException e)
+        {
+            ike?.Dispose();
+            DaemonLog.Failure(_log, "binding the IPv6 IKE sockets (IPv6 peers unreachable)", e.Message);
+            return (null, null);
+        }
+    }
+
+    /// <summary>
     /// With an <c>l2tp</c> section, UDP 1701 is bound so that L2TP sent in the clear (not inside ESP) is seen, logged
     /// and dropped: the daemon takes L2TP only out of transport-mode SAs, which the kernel never sees.
     /// </summary>
-    private UdpEndpoint? OpenCleartextL2tpTrap(PortcullisConfig config)
+    private UdpEndpoint? OpenCleartextL2tpTrap(PortcullisConfig config, IPAddress any)
     {
         if (config.L2tp is null) return null;
         try
         {
-            UdpEndpoint socket = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, EspDataPlane.L2tpPort), natTraversal: false);
+            UdpEndpoint socket = UdpEndpoint.Bind(new IPEndPoint(any, EspDataPlane.L2tpPort), natTraversal: false);
             socket.Start(d =>
             {
                 string peer = d.Remote.ToString();
@@ -283,7 +322,7 @@ public sealed partial class PortcullisDaemon
         }
         catch (SocketException e)
         {
-            DaemonLog.Failure(_log, "binding UDP 1701 to catch cleartext L2TP", e.Message);
+            DaemonLog.Failure(_log, $"binding UDP 1701 on {any} to catch cleartext L2TP", e.Message);
             return null;
         }
     }
@@ -358,7 +397,13 @@ public sealed partial class PortcullisDaemon
         }
         while (engine.TryDequeueTransmit(out IkeTransmit? t))
         {
-            UdpEndpoint socket = t!.Local.Port == _options.NatTraversalPort ? _natT! : _ike!;
+            bool v6 = t!.Remote.AddressFamily == AddressFamily.InterNetworkV6;
+            UdpEndpoint? socket = t.Local.Port == _options.NatTraversalPort ? (v6 ? _natT6 : _natT) : (v6 ? _ike6 : _ike);
+            if (socket is null)
+            {
+                if (_sendFailures.Allow("send failure", LogLevel.Error, DateTimeOffset.UtcNow)) DaemonLog.Failure(_log, $"send to {t.Remote}", "no IPv6 socket (the host has no IPv6)");
+                continue;
+            }
             UdpSendResult r = t.IsKeepalive ? socket.SendKeepalive(t.Remote, t.Local.Address) : socket.SendIke(t.Remote, t.Data, t.NonEspMarker, t.Local.Address);
             if (!r.Ok && _sendFailures.Allow("send failure", LogLevel.Error, DateTimeOffset.UtcNow)) DaemonLog.Failure(_log, $"send to {t.Remote}", r.ToString());
         }

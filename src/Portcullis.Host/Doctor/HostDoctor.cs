@@ -109,14 +109,23 @@ public static class HostDoctor
         return holders;
     }
 
+    // The daemon binds the port on 0.0.0.0 and on :: (IPv6-only): both must be free. A host without IPv6 has only the first.
     private static bool Bindable(int port)
     {
         try
         {
             using var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             s.Bind(new IPEndPoint(IPAddress.Any, port));
+        }
+        catch (SocketException) { return false; }
+        if (!Socket.OSSupportsIPv6) return true;
+        try
+        {
+            using var s6 = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = false };
+            s6.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
             return true;
         }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressFamilyNotSupported) { return true; }
         catch (SocketException) { return false; }
     }
 

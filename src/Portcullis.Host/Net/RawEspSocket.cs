@@ -4,13 +4,14 @@ using Portcullis.Host.Native;
 
 namespace Portcullis.Host.Net;
 
-/// <summary>Receives one ESP packet (SPI first, the IPv4 header already removed); the SA is found by its SPI.</summary>
+/// <summary>Receives one ESP packet (SPI first, the IP header already removed); the SA is found by its SPI.</summary>
 public delegate void RawEspHandler(ReadOnlySpan<byte> esp);
 
 /// <summary>
 /// Plain ESP, IP protocol 50 (RFC 4303), for CHILD SAs without UDP encapsulation. .NET refuses to create a raw socket
-/// for protocol 50, so the descriptor comes from libc's socket() (lab notes) and is wrapped. IPv4 reads include the IP
-/// header, which is skipped; sends leave the header to the kernel. One receive thread with one buffer.
+/// for protocol 50, so the descriptor comes from libc's socket() (lab notes) and is wrapped. One socket per address
+/// family: IPv4 reads include the IP header, which is skipped; IPv6 raw sockets never deliver the IPv6 header (RFC 3542
+/// §3), so their reads start with the SPI. Sends leave the header to the kernel. One receive thread with one buffer.
 /// </summary>
 public sealed class RawEspSocket : IDisposable
 {
@@ -20,27 +21,36 @@ public sealed class RawEspSocket : IDisposable
     private Thread? _thread;
     private volatile bool _disposed;
 
-    private RawEspSocket(Socket socket) => _socket = socket;
-
-    /// <summary>Opens the socket (root or CAP_NET_RAW needed).</summary>
-    public static RawEspSocket Open()
+    private RawEspSocket(Socket socket, AddressFamily family)
     {
-        int fd = Libc.Socket((int)AddressFamily.InterNetwork, (int)SocketType.Raw, IpProtoEsp);
-        if (fd < 0) throw Libc.Error("socket(AF_INET, SOCK_RAW, IPPROTO_ESP)");
-        return new RawEspSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)));
+        _socket = socket;
+        Family = family;
+    }
+
+    /// <summary>The address family of the peers this socket reaches.</summary>
+    public AddressFamily Family { get; }
+
+    /// <summary>Opens the socket for <paramref name="family"/> (IPv4 by default; root or CAP_NET_RAW needed).</summary>
+    public static RawEspSocket Open(AddressFamily family = AddressFamily.InterNetwork)
+    {
+        bool v6 = family == AddressFamily.InterNetworkV6;
+        int fd = Libc.Socket(v6 ? Libc.AF_INET6 : Libc.AF_INET, (int)SocketType.Raw, IpProtoEsp);
+        if (fd < 0) throw Libc.Error(v6 ? "socket(AF_INET6, SOCK_RAW, IPPROTO_ESP)" : "socket(AF_INET, SOCK_RAW, IPPROTO_ESP)");
+        return new RawEspSocket(new Socket(new SafeSocketHandle(fd, ownsHandle: true)), v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork);
     }
 
     /// <summary>Starts the receive thread.</summary>
     public void Start(RawEspHandler onPacket, Action<Exception>? onError = null)
     {
-        _thread = new Thread(() => ReceiveLoop(onPacket, onError)) { IsBackground = true, Name = "esp-raw-rx" };
+        _thread = new Thread(() => ReceiveLoop(onPacket, onError)) { IsBackground = true, Name = Family == AddressFamily.InterNetworkV6 ? "esp-raw6-rx" : "esp-raw-rx" };
         _thread.Start();
     }
 
     private void ReceiveLoop(RawEspHandler onPacket, Action<Exception>? onError)
     {
         // A SocketAddress filled in place: no EndPoint is allocated per packet.
-        var from = new SocketAddress(AddressFamily.InterNetwork);
+        var from = new SocketAddress(Family);
+        bool v6 = Family == AddressFamily.InterNetworkV6;
         while (!_disposed)
         {
             int n;
@@ -48,9 +58,17 @@ public sealed class RawEspSocket : IDisposable
             catch (SocketException) when (_disposed) { return; }
             catch (ObjectDisposedException) { return; }
             catch (SocketException e) { onError?.Invoke(e); continue; }
-            if (n < 20) continue;
-            int headerLength = (_buffer[0] & 0x0F) * 4;
-            if (headerLength < 20 || headerLength >= n) continue;
+            int headerLength = 0;
+            if (!v6)
+            {
+                if (n < 20) continue;
+                headerLength = (_buffer[0] & 0x0F) * 4;
+                if (headerLength < 20 || headerLength >= n) continue;
+            }
+            else if (n == 0)
+            {
+                continue;
+            }
             try { onPacket(_buffer.AsSpan(headerLength, n - headerLength)); }
             catch (Exception e) when (onError is not null) { onError(e); }
         }

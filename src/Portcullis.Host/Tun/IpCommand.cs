@@ -23,8 +23,12 @@ public static class IpCommand
     public static string IpPath { get; set; } = File.Exists("/usr/sbin/ip") ? "/usr/sbin/ip" : File.Exists("/sbin/ip") ? "/sbin/ip" : "ip";
 
     /// <summary>Runs <c>ip</c> with <paramref name="arguments"/> and waits for it (at most <paramref name="timeout"/>, 10 s by default).</summary>
-    public static IpResult Run(IReadOnlyList<string> arguments, TimeSpan? timeout = null)
+    public static IpResult Run(IReadOnlyList<string> arguments, TimeSpan? timeout = null) => Run(arguments, out _, timeout);
+
+    /// <summary>Runs <c>ip</c> as <see cref="Run(IReadOnlyList{string}, TimeSpan?)"/> does and returns what it printed on standard output.</summary>
+    public static IpResult Run(IReadOnlyList<string> arguments, out string output, TimeSpan? timeout = null)
     {
+        output = "";
         var start = new ProcessStartInfo(IpPath)
         {
             RedirectStandardOutput = true,
@@ -51,6 +55,7 @@ public static class IpCommand
                 return IpResult.Failure(-1, $"{IpPath} {string.Join(' ', arguments)}: timed out");
             }
             process.WaitForExit();
+            output = stdout.Result;
             if (process.ExitCode == 0) return IpResult.Success;
             string message = stderr.Result.Trim();
             if (message.Length == 0) message = stdout.Result.Trim();
@@ -84,6 +89,42 @@ public static class IpCommand
         return Run(args);
     }
 
+    /// <summary>
+    /// The MTU towards <paramref name="destination"/>: the path MTU the kernel learnt (an ICMP error cached on the
+    /// route) or the route's own <c>mtu</c>, as <c>ip route get</c> shows them, else the outgoing device's MTU; null when
+    /// none is known.
+    /// </summary>
+    public static int? PathMtu(IPAddress destination)
+    {
+        if (!Run(["route", "get", destination.ToString()], out string output).Ok) return null;
+        return ParsePathMtu(output, device =>
+        {
+            if (device.Contains('/') || device is "." or "..") return null;
+            try { return int.TryParse(File.ReadAllText($"/sys/class/net/{device}/mtu").Trim(), out int mtu) ? mtu : null; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+        });
+    }
+
+    /// <summary>The MTU in <c>ip route get</c> output (<c>mtu N</c>), else <paramref name="deviceMtu"/> of its <c>dev</c>.</summary>
+    public static int? ParsePathMtu(string output, Func<string, int?> deviceMtu)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(deviceMtu);
+        string[] words = output.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        string? device = null;
+        for (int i = 0; i + 1 < words.Length; i++)
+        {
+            // "mtu lock N" when the route's MTU is locked.
+            if (words[i] == "mtu")
+            {
+                string value = words[i + 1] == "lock" && i + 2 < words.Length ? words[i + 2] : words[i + 1];
+                if (int.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int mtu) && mtu > 0) return mtu;
+            }
+            if (words[i] == "dev") device ??= words[i + 1];
+        }
+        return device is null ? null : deviceMtu(device);
+    }
+
     /// <summary><c>ip route del PREFIX [dev DEV] [table TABLE]</c>.</summary>
     public static IpResult RouteDelete(string prefix, string? device = null, int? table = null)
     {
@@ -115,12 +156,36 @@ public static class IpCommand
     }
 
     /// <summary>
-    /// The usual set-up of a fresh TUN device: IPv6 off, MTU, up, and optionally an address.
-    /// Stops at the first failure and returns it.
+    /// Keeps IPv6 on <paramref name="device"/> (so IPv6 can be routed into it) but quiet: no link-local address
+    /// (<c>addr_gen_mode</c> 1, set before the device goes up), hence no DAD, router solicitation or MLD report from
+    /// the kernel, and no router advertisements accepted. Succeeds when the kernel has no IPv6 at all.
+    /// </summary>
+    public static IpResult QuietIpv6(string device)
+    {
+        if (device.Contains('/') || device is "." or "..") return IpResult.Failure(-1, $"invalid interface name '{device}'");
+        if (!Directory.Exists("/proc/sys/net/ipv6")) return IpResult.Success;
+        foreach ((string key, string value) in new[] { ("disable_ipv6", "0"), ("addr_gen_mode", "1"), ("accept_ra", "0"), ("autoconf", "0") })
+        {
+            string path = $"/proc/sys/net/ipv6/conf/{device}/{key}";
+            try
+            {
+                File.WriteAllText(path, value + "\n");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return IpResult.Failure(-1, $"{path}: {e.Message}");
+            }
+        }
+        return IpResult.Success;
+    }
+
+    /// <summary>
+    /// The usual set-up of a fresh TUN device (still down): IPv6 quiet (<see cref="QuietIpv6"/>), MTU, up, and
+    /// optionally an address. Stops at the first failure and returns it.
     /// </summary>
     public static IpResult ConfigureTun(string device, int mtu, IPAddress? address = null, int prefixLength = 32)
     {
-        var result = DisableIpv6(device);
+        var result = QuietIpv6(device);
         if (!result.Ok) return result;
         result = LinkSet(device, up: true, mtu: mtu);
         if (!result.Ok) return result;

@@ -23,6 +23,7 @@ public sealed class FirewallGoldenTests
         { "l2tp", "l2tp.conf", "--interface eth0" },
         { "ah", "ah.conf", "" },
         { "ipv6", "ipv6.conf", "" },
+        { "rw6", "rw6.conf", "--interface eth0" },
     };
 
     [Theory]
@@ -40,9 +41,11 @@ public sealed class FirewallGoldenTests
     public void ExplanationMatchesGoldenFile(string name, string conf, string args) =>
         AssertGolden($"{name}.explain", FirewallExplainer.Write(Plan(conf, args, out _)));
 
-    [Fact]
-    public void Ip6tablesMatchesGoldenFile() =>
-        AssertGolden("ipv6.ip6tables", IptablesWriter.Write(Plan("ipv6.conf", "", out FirewallOptions o), o, AddressFamily.InterNetworkV6));
+    [Theory]
+    [InlineData("ipv6", "ipv6.conf", "")]
+    [InlineData("rw6", "rw6.conf", "--interface eth0")]
+    public void Ip6tablesMatchesGoldenFile(string name, string conf, string args) =>
+        AssertGolden($"{name}.ip6tables", IptablesWriter.Write(Plan(conf, args, out FirewallOptions o), o, AddressFamily.InterNetworkV6));
 
     internal static FirewallPlan Plan(string conf, string args, out FirewallOptions options)
     {

@@ -101,6 +101,13 @@ public sealed class EnginePair
     /// </summary>
     public HashSet<IPAddress> LeftAddresses { get; } = [LeftAddress];
 
+    /// <summary>Right's address: packets to it reach right (IPv6 tests change it, and add to <see cref="LeftAddresses"/>).</summary>
+    public IPAddress RightHost { get; set; } = RightAddress;
+
+    /// <summary>Left's address behind the NAT and the NAT's public one, when <see cref="NatLeft"/>.</summary>
+    public IPAddress NatInside { get; set; } = LeftAddress;
+    public IPAddress NatOutside { get; set; } = NatPublicAddress;
+
     private readonly Queue<Packet> _wire = new();
 
     public static TrafficSelector Ts(string text) =>
@@ -120,7 +127,7 @@ public sealed class EnginePair
     /// <summary>A connection config with one child "net" (and optional extra children).</summary>
     public static ConnectionConfig Connection(bool left, string ike = "aes128gcm16-prfsha256-ecp256", string esp = "aes128gcm16",
         IReadOnlyList<TrafficSelector>? localTs = null, IReadOnlyList<TrafficSelector>? remoteTs = null, bool encap = false,
-        IReadOnlyList<ChildConfig>? extraChildren = null, string name = "net")
+        IReadOnlyList<ChildConfig>? extraChildren = null, string name = "net", string? localAddr = null, string? remoteAddr = null)
     {
         var child = new ChildConfig
         {
@@ -134,9 +141,9 @@ public sealed class EnginePair
         {
             Name = name,
             Location = new SourceLocation("test", 1),
-            LocalAddrs = left ? ["192.0.2.1"] : ["192.0.2.2"],
+            LocalAddrs = [localAddr ?? (left ? "192.0.2.1" : "192.0.2.2")],
             // The responder accepts any address: behind a NAT the initiator shows up as 203.0.113.1.
-            RemoteAddrs = left ? ["192.0.2.2"] : [],
+            RemoteAddrs = remoteAddr is not null ? [remoteAddr] : left ? ["192.0.2.2"] : [],
             Proposals = ike.Split(',').Select(p => P(p, ike: true)).ToList(),
             Encap = encap,
             Local = new AuthConfig { Auth = "psk", Id = Id(left ? "@left.example" : "@right.example") },
@@ -241,19 +248,19 @@ public sealed class EnginePair
     private void Deliver(Packet p)
     {
         IPEndPoint source = p.Source, destination = p.Destination;
-        if (NatLeft && p.From == Side.Left && source.Address.Equals(LeftAddress) && s_natPorts.TryGetValue(source.Port, out int outside))
-            source = new IPEndPoint(NatPublicAddress, outside);
-        if (NatLeft && p.From == Side.Right && destination.Address.Equals(NatPublicAddress))
+        if (NatLeft && p.From == Side.Left && source.Address.Equals(NatInside) && s_natPorts.TryGetValue(source.Port, out int outside))
+            source = new IPEndPoint(NatOutside, outside);
+        if (NatLeft && p.From == Side.Right && destination.Address.Equals(NatOutside))
         {
             int inside = s_natPorts.FirstOrDefault(kv => kv.Value == destination.Port).Key;
             if (inside == 0) return; // no mapping: the NAT drops it
-            destination = new IPEndPoint(LeftAddress, inside);
+            destination = new IPEndPoint(NatInside, inside);
         }
         var delivered = p with { Source = source, Destination = destination };
         Delivered.Add(delivered);
         if (p.IsKeepalive) return; // the host swallows NAT-keepalives
         IkeEngine target = p.From == Side.Left ? Right : Left;
-        bool reaches = p.From == Side.Left ? destination.Address.Equals(RightAddress) : LeftAddresses.Contains(destination.Address);
+        bool reaches = p.From == Side.Left ? destination.Address.Equals(RightHost) : LeftAddresses.Contains(destination.Address);
         if (!reaches) return; // sent nowhere useful
         target.HandleDatagram(Now, destination, source, p.Data);
     }
