@@ -71,9 +71,13 @@ public abstract partial class L2tpEngine
         L2tpTunnel? existing = FindByPeer(remote, peerTunnelId);
         if (existing is not null)
         {
-            if (existing.State == L2tpTunnelState.WaitControlConnected)
+            // Our SCCRP or its acknowledgement was lost (no SCCCN yet), or a retransmission of the very SCCRQ that
+            // opened the tunnel arrives after it came up, within a full retransmission cycle (§5.7's hold time): the
+            // channel acknowledges the duplicate (§5.8) and nothing else changes.
+            bool lateRepeat = message.Ns == 0 && existing.OpeningSccrq is { } opening && avps.SequenceEqual(opening)
+                && now - existing.CreatedAt < Options.StopCcnHold;
+            if (existing.State == L2tpTunnelState.WaitControlConnected || lateRepeat)
             {
-                // Our SCCRP or its acknowledgement was lost: the channel acknowledges the duplicate.
                 Receive(now, existing, message);
                 return;
             }
@@ -108,6 +112,7 @@ public abstract partial class L2tpEngine
         tunnel.RemoteTunnelId = peerTunnelId;
         tunnel.Channel.PeerTunnelId = peerTunnelId;
         tunnel.State = L2tpTunnelState.WaitControlConnected;
+        tunnel.OpeningSccrq = avps.ToArray();
         RegisterPeer(tunnel);
         Receive(now, tunnel, message);
     }
