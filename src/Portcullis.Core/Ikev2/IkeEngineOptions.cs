@@ -72,10 +72,10 @@ public sealed record IkeEngineOptions
     public Action<IkeSa, IkeSaKeys>? KeyLog { get; init; }
 
     /// <summary>
-    /// The same for IKEv1: called with an ISAKMP SA and its encryption key once derived (Wireshark decrypts ISAKMP
-    /// with the initiator's cookie and this key). Null, the default, exports nothing.
+    /// The same for IKEv1: called with an ISAKMP SA, its encryption key (Wireshark decrypts ISAKMP with the initiator's
+    /// cookie and this key) and SKEYID with its offspring, once derived. Null, the default, exports nothing.
     /// </summary>
-    public Action<Ikev1.IsakmpSa, byte[]>? Ikev1KeyLog { get; init; }
+    public Action<Ikev1.IsakmpSa, byte[], Crypto.Kdf.Ikev1SaKeys>? Ikev1KeyLog { get; init; }
 
     /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times, at most <see cref="RetransmitLimit"/> when set.</summary>
     public TimeSpan RetransmitDelay(int tries)
