@@ -121,4 +121,12 @@ public sealed record IkeEngineOptions
     /// <see cref="DosProtection"/> says (strongSwan's <c>charon.init_limit_half_open</c>; 0, the default, is no limit).
     /// </summary>
     public int InitLimitHalfOpen { get; init; }
+
+    /// <summary>
+    /// Half-open IKEv1 responder SAs kept at most, whatever <see cref="InitLimitHalfOpen"/> says. IKEv1 has no cookie
+    /// exchange: without a cap, Main or Aggressive Mode first messages from forged addresses (each under
+    /// <see cref="BlockThreshold"/>) would each hold an SA until the half-open timeout. Portcullis's own bound, not a
+    /// strongSwan setting.
+    /// </summary>
+    public int Ikev1HalfOpenCap { get; init; } = 4096;
 }
