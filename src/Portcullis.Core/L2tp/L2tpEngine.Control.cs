@@ -92,7 +92,9 @@ public abstract partial class L2tpEngine
             DropWarning(now, remote, $"SCCRQ with Ns {message.Ns}, not 0, for no tunnel we know");
             return;
         }
-        if (!TunnelCapacityLeft)
+        string? full = !TunnelCapacityLeft ? $"{Options.MaxTunnels} tunnels already (max tunnels)"
+            : TunnelsOf(remote) >= Options.MaxTunnelsPerPeer ? $"{Options.MaxTunnelsPerPeer} tunnels with this peer already (max tunnels per peer)" : null;
+        if (full is not null)
         {
             // Refused without keeping state: one StopCCN, not retransmitted.
             var stop = new ControlMessage
@@ -104,7 +106,7 @@ public abstract partial class L2tpEngine
                 AssignedTunnelId = AllocateId(_tunnels),
                 ResultCode = new ResultCode((ushort)StopCcnResult.GeneralError, (ushort)L2tpErrorCode.InsufficientResources, "too many tunnels"),
             };
-            L2tpLog.TunnelRefused(Logger, 0, remote, $"{Options.MaxTunnels} tunnels already (max tunnels)");
+            RefusedWarning(now, remote, full);
             SendStateless(local, remote, stop.ToBytes());
             return;
         }
