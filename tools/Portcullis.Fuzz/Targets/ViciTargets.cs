@@ -34,7 +34,7 @@ internal sealed class ViciPacketTarget : IFuzzTarget
                 context.Feature($"packet:{error!.Kind}:{error.Field}");
                 return;
             }
-            context.Feature($"packet:{packet!.Type}:{FuzzContext.Shape(packet.Name)}");
+            context.Feature($"packet:{packet!.Type}:{Known(packet.Name)}");
             if (!ViciPacket.IsNamed(packet.Type) || packet.Name.Length > 0)
             {
                 byte[] again = packet.ToSegment();
@@ -50,6 +50,16 @@ internal sealed class ViciPacketTarget : IFuzzTarget
             FuzzContext.Check(message.Encode().AsSpan().SequenceEqual(packet.Message), "a parsed VICI message does not encode back to its bytes");
         }
     }
+
+    private static readonly HashSet<string> s_names =
+    [
+        "version", "stats", "list-sas", "list-conns", "get-conns", "load-conn", "unload-conn", "load-pool", "unload-pool", "get-pools",
+        "load-shared", "unload-shared", "get-shared", "clear-creds", "load-cert", "load-key", "unload-key", "get-keys", "get-authorities",
+        "load-token", "load-authority", "initiate", "terminate", "list-sa", "list-conn", "log", "control-log", "ike-updown", "child-updown",
+    ];
+
+    /// <summary>A command or event name as a feature: the name when it is one the daemon knows, else only its shape (any other name is alike).</summary>
+    public static string Known(string name) => s_names.Contains(name) ? name : name.Length == 0 ? "empty" : "other";
 
     private static void Features(ViciMessage message, FuzzContext context, int depth)
     {
@@ -130,7 +140,7 @@ internal sealed class ViciSessionTarget : IFuzzTarget
 
         public Task<ViciMessage?> ExecuteAsync(ViciSession session, string command, ViciMessage request, CancellationToken cancellationToken)
         {
-            context.Feature($"command:{FuzzContext.Shape(command)}");
+            context.Feature($"command:{ViciPacketTarget.Known(command)}");
             ViciMessage? answer = command switch
             {
                 "load-conn" => Load(request, "connections", command, _connections),
