@@ -1660,6 +1660,7 @@ CONF
       [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"
       printf '%s: %s frames  ' "$proto" "$n"
     done; echo
+    pc_scan_secrets
     ;;
   probe)
     # portcullis probe against strongSwan: the chosen proposal equals strongSwan's "selected proposal", NAT is
