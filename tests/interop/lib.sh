@@ -339,6 +339,46 @@ pc_capture_check() {
   pc_log "tshark decoded $frames frames of $1, none malformed; $note: $(tshark -r "$pcap" -T fields -e _ws.col.Protocol 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 }
 
+# pc_scan_secrets: no secret a Portcullis daemon held reaches its log ($PC_WORK/*/portcullis.log). The keys come
+# from the key log every daemon writes (--keylog): SK_ei/er, SK_ai/ar (ike), SK_d, SK_pi/pr (ike-secrets), the ISAKMP
+# encryption key (ikev1), SKEYID, SKEYID_d/a/e (ikev1-secrets), both ESP SAs' keys (esp); the pre-shared keys and
+# EAP/XAUTH passwords from the daemons' swanctl.conf. Each key is looked for in hex (whole and its first 8 bytes, any
+# case) and in base64, each secret also as written; one grep per form, so it is cheap at the end of any case.
+# Arguments: more secrets to look for (a password the case has since replaced in swanctl.conf).
+pc_scan_secrets() {
+  local keys="$PC_WORK/keys.log" pat="$PC_WORK/secrets.hex" b64="$PC_WORK/secrets.b64" txt="$PC_WORK/secrets.txt" conf v hex log
+  [ -s "$keys" ] || pc_fail "no key log to check the daemon's log against"
+  awk '$1 == "ike" { print $6; print $7; print $8; print $9 } $1 == "ike-secrets" { print $4; print $5; print $6 }
+       $1 == "esp" { print $5; print $6 } $1 == "ikev1" { print $5 } $1 == "ikev1-secrets" { print $4; print $5; print $6; print $7 }' "$keys" \
+    | grep -E '^[0-9a-f]{16,}$' | sort -u > "$pat.keys"
+  : > "$txt"
+  { printf '%s\n' "$@"
+    for conf in "$PC_WORK"/*/swanctl.conf; do
+      [ -e "${conf%/*}/portcullis.log" ] || continue
+      sed -n 's/^[[:space:]]*secret[[:space:]]*=[[:space:]]*//p' "$conf" | sed 's/^"\(.*\)"[[:space:]]*$/\1/'
+    done; } | grep . | sort -u | while IFS= read -r v; do
+    case "$v" in
+      0x*) hex=${v#0x} ;;
+      0s*) hex=$(printf '%s' "${v#0s}" | base64 -d | basenc --base16) ;;
+      *) hex=$(printf '%s' "$v" | basenc --base16); [ ${#v} -ge 6 ] && printf '%s\n' "$v" >> "$txt" ;;
+    esac
+    printf '%s\n' "${hex,,}" >> "$pat.keys"
+  done
+  # Shorter than 6 bytes would match by chance (and no key is that short).
+  grep -E '^[0-9a-f]{12,}$' "$pat.keys" | sort -u > "$pat.all"
+  local n; n=$(wc -l < "$pat.all")
+  { cat "$pat.all"; grep -E '^.{16,}$' "$pat.all" | cut -c1-16; } | sort -u > "$pat"
+  while read -r v; do printf '%s' "${v^^}" | basenc --base16 -d | base64 -w0 | tr -d '='; echo; done < "$pat.all" | sort -u > "$b64"
+  for log in "$PC_WORK"/*/portcullis.log; do
+    [ -e "$log" ] || continue
+    if grep -qiF -f "$pat" "$log"; then pc_fail "key material from the key log (in hex) is in $log, line $(grep -niF -f "$pat" "$log" | cut -d: -f1 | head -3 | paste -sd,)"; fi
+    if grep -qF -f "$b64" "$log"; then pc_fail "key material from the key log (in base64) is in $log"; fi
+    if [ -s "$txt" ] && grep -qF -f "$txt" "$log"; then pc_fail "a pre-shared key or password of swanctl.conf is in $log"; fi
+  done
+  [ "$n" -ge 5 ] || pc_fail "only $n secrets to look for: the key log lacks keys"
+  pc_log "secrets: none of the $n keys and secrets the daemons held ($(cut -d' ' -f1 "$keys" | sort | uniq -c | tr -s ' \n' ' ')lines in the key log, PSKs and passwords) is in their logs, in hex or base64"
+}
+
 # pc_ping NS FROM TO: three pings, every one answered (ping itself succeeds on partial loss).
 pc_ping() {
   ip netns exec "$1" ping -c 3 -i 0.2 -W 2 -I "$2" "$3" > "$PC_WORK/ping.out" 2>&1

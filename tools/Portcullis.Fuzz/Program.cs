@@ -25,7 +25,10 @@ switch (command)
             foreach (string file in args.Skip(1).Where(a => !a.StartsWith("--", StringComparison.Ordinal) && a != info.Name))
             {
                 var context = new FuzzContext();
-                Exception? e = Fuzzer.RunOne(info.Create(), info, File.ReadAllBytes(file), context);
+                IFuzzTarget target = info.Create();
+                // As in a run: the corpus tells the ESP targets which packets are genuine (CBC seeds have random IVs).
+                if (target is Portcullis.Fuzz.Targets.ISeedAware aware) foreach (byte[] seed in Fuzzer.LoadCorpus(corpusDir, info.Name)) aware.AddSeed(seed);
+                Exception? e = Fuzzer.RunOne(target, info, File.ReadAllBytes(file), context);
                 Console.WriteLine(e is null ? $"ok    {file}" : $"FAIL  {file}\n{e}");
                 if (args.Contains("--features")) foreach (string f in context.Features) Console.WriteLine($"      {f}");
                 if (e is not null) failed++;

@@ -32,7 +32,14 @@ public static class Seeds
         foreach ((string ike, string esp) in new[] { ("aes128gcm16-prfsha256-ecp256", "aes128gcm16"), ("aes256-sha256-modp2048", "aes256-sha256"), ("chacha20poly1305-prfsha256-curve25519", "chacha20poly1305") })
             Ikev2(ike, esp, Add);
         Ikev1(Add);
-        foreach (byte[] p in EspTarget.GenuinePackets(8)) Add("esp", p);
+        foreach (byte[] p in EspTarget.GenuinePackets(8))
+        {
+            Add("esp", p);
+            Add("udp-4500", p); // UDP-encapsulated ESP is the ESP packet itself (RFC 3948 §2.1)
+        }
+        Add("udp-4500", [0xFF]); // NAT-keepalive
+        Add("udp-4500", [0, 0, 0, 0]); // a marker with nothing behind it
+        Vici(Add);
         L2tp(Add);
         Ppp(Add);
         Eap(Add);
@@ -54,6 +61,7 @@ public static class Seeds
         pair.Filter = (fromLeft, data) =>
         {
             add("ikev2-message", data);
+            if (ike.StartsWith("aes128gcm16", StringComparison.Ordinal)) add("udp-4500", [0, 0, 0, 0, .. data]); // as on port 4500
             add(fromLeft ? "ikev2-responder" : "ikev2-initiator", data);
             add("ikev2-forged", data);
             if (IkeHeader.TryParse(data, out IkeHeader h, out _) && h.ExchangeType != ExchangeType.IkeSaInit
@@ -95,6 +103,7 @@ public static class Seeds
         pair.Filter = (fromLeft, data) =>
         {
             add("ikev1-message", data);
+            add("udp-4500", [0, 0, 0, 0, .. data]);
             if (fromLeft) add("ikev1-responder", data);
             // The forged target sends even lengths to the responder, odd ones to the initiator.
             bool even = data.Length % 2 == 0;
@@ -227,6 +236,40 @@ public static class Seeds
             fromClient.Add(frame[..n]);
             add("ppp-lns", FrameSplitter.Join(fromClient));
         }
+    }
+
+    /// <summary>
+    /// VICI requests built with the encoder in the shapes swanctl 5.9 sends (the corpus also holds streams captured from
+    /// Debian's swanctl itself, swanctl-*.bin).
+    /// </summary>
+    private static void Vici(Action<string, byte[]> add)
+    {
+        var conn = new Portcullis.Core.Vici.ViciMessage();
+        var gw = conn.AddSection("gw");
+        gw.Add("version", "2").AddList("local_addrs", ["192.0.2.1"]).AddList("remote_addrs", ["192.0.2.2"]).AddList("proposals", ["aes128gcm16-prfsha256-ecp256"]);
+        gw.AddSection("local").Add("auth", "psk").Add("id", "@left.example");
+        gw.AddSection("remote").Add("auth", "psk").Add("id", "@right.example");
+        var child = gw.AddSection("children").AddSection("net");
+        child.AddList("local_ts", ["198.18.1.0/24"]).AddList("remote_ts", ["198.18.2.0/24"]).AddList("esp_proposals", ["aes128gcm16"]);
+        var pool = new Portcullis.Core.Vici.ViciMessage();
+        pool.AddSection("rw").Add("addrs", "198.18.100.0/24").AddList("dns", ["198.18.0.53"]);
+        var shared = new Portcullis.Core.Vici.ViciMessage().Add("id", "ike-a").Add("type", "ike").Add("data", "a secret").AddList("owners", ["@left.example"]);
+        byte[][] requests =
+        [
+            ViciSessionTarget.Request("load-conn", conn),
+            ViciSessionTarget.Request("load-pool", pool),
+            ViciSessionTarget.Request("load-shared", shared),
+            new Portcullis.Core.Vici.ViciPacket(Portcullis.Core.Vici.ViciPacketType.EventRegister, "list-sa", []).ToSegment(),
+            ViciSessionTarget.Request("list-sas", new Portcullis.Core.Vici.ViciMessage().Add("ike", "gw")),
+            new Portcullis.Core.Vici.ViciPacket(Portcullis.Core.Vici.ViciPacketType.EventUnregister, "list-sa", []).ToSegment(),
+            ViciSessionTarget.Request("initiate", new Portcullis.Core.Vici.ViciMessage().Add("child", "net").Add("timeout", "0")),
+        ];
+        foreach (byte[] r in requests)
+        {
+            add("vici-packet", r);
+            add("vici-session", r);
+        }
+        add("vici-session", [.. requests.SelectMany(r => r)]);
     }
 
     private static void Eap(Action<string, byte[]> add)

@@ -18,6 +18,7 @@ public static class TargetRegistry
         new("ikev1-decrypted", "payload chains behind a correct HASH(1), encrypted with an established ISAKMP SA's key (Informational, Quick Mode, Transaction)", () => new Ikev1DecryptedTarget()),
         new("ikev1-forged", "datagrams with the live cookies into an established IKEv1 pair, without its keys; nothing may change", () => new ForgedTarget(1)),
         new("esp", "inbound ESP against AES-GCM and AES-CBC+HMAC SAs: only genuine packets delivered, once; drops counted", () => new EspTarget()),
+        new("udp-4500", "datagrams on the NAT-T port: RFC 3948 classification (non-ESP marker, NAT-keepalive, ESP), then ESP through the SAD into the ESP processor and IKE into the parsers", () => new UdpEncapsulationTarget()),
         new("l2tp-message", "L2TP header, control messages, AVPs and hidden AVPs", () => new L2tpMessageTarget()),
         new("l2tp-lns", "L2TP conversations (control and data) into a fresh LNS", () => new L2tpServerTarget()),
         new("ppp-packets", "PPP frames: LCP/IPCP options, echo, protocol reject, CHAP, MS-CHAPv2, PAP", () => new PppPacketTarget()),
@@ -27,6 +28,8 @@ public static class TargetRegistry
         new("swanctl-conf", "the swanctl.conf loader", () => new SwanctlTarget()),
         new("strongswan-conf", "the daemon settings file (strongswan.conf syntax)", () => new SettingsTarget()),
         new("proposals", "strongSwan proposal strings", () => new ProposalTarget()),
+        new("vici-packet", "VICI client streams: segment length, packet, message; what parses encodes back to the same bytes", () => new ViciPacketTarget()),
+        new("vici-session", "VICI client streams through a session (packet types, event registration), load-conn/load-pool/load-shared through Core's VICI-to-config mapping and loader; one answer per request", () => new ViciSessionTarget()),
         new("control-request", "a control-socket request line (JSON)", () => new ControlRequestTarget()),
     ];
 

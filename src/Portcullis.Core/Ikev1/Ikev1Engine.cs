@@ -106,15 +106,17 @@ public sealed class Ikev1Engine
     {
         bool aggressive = header.ExchangeType == IsakmpExchangeType.Aggressive;
         string mode = aggressive ? "Aggressive Mode" : "Main Mode";
-        // IKEv1 has no cookie exchange: only the per-address block_threshold and the init_limit_half_open cap stand
-        // between a flood and a Diffie-Hellman computation per half-open SA.
+        // IKEv1 has no cookie exchange: only the per-address block_threshold, the init_limit_half_open limit and the
+        // IKEv1 cap stand between a flood (from forged addresses too) and the state and Diffie-Hellman computation of
+        // a half-open SA each.
         IkeEngineOptions o = Options;
         int fromPeer = _halfOpen.Keys.Count(k => k.Item2.Address.Equals(remote.Address));
         if (o.DosProtection && o.BlockThreshold > 0 && fromPeer >= o.BlockThreshold
-            || o.InitLimitHalfOpen > 0 && _halfOpen.Count + Main.HalfOpenCount >= o.InitLimitHalfOpen)
+            || o.InitLimitHalfOpen > 0 && _halfOpen.Count + Main.HalfOpenCount >= o.InitLimitHalfOpen
+            || _halfOpen.Count >= o.Ikev1HalfOpenCap)
         {
             if (Main.PeerLog.Allow("ikev1 half-open", LogLevel.Warning, now))
-                IkeLog.Dropped(Logger, remote, $"{mode}: {fromPeer} half-open IKEv1 SAs from this address (block_threshold {o.BlockThreshold}), {_halfOpen.Count} in all (init_limit_half_open {o.InitLimitHalfOpen})");
+                IkeLog.Dropped(Logger, remote, $"{mode}: {fromPeer} half-open IKEv1 SAs from this address (block_threshold {o.BlockThreshold}), {_halfOpen.Count} in all (init_limit_half_open {o.InitLimitHalfOpen}, IKEv1 cap {o.Ikev1HalfOpenCap})");
             return;
         }
         if (!IsakmpMessage.TryDecode(datagram, header, null, default, out IsakmpMessage? message, out _, out ParseError error))

@@ -305,7 +305,7 @@ public sealed partial class IsakmpSa
         using SecretBuffer key = Ikev1KeyDerivation.EncryptionKey(_choice.Prf, _keys.SkeyIdE.ReadOnlySpan, _choice.Encryption.KeyMaterialSize);
         _encryption = new IsakmpEncryption(_choice.Encryption, key.ReadOnlySpan);
         _iv = Ikev1Hashes.Phase1Iv(Hash, _gxi, _gxr, _encryption.BlockSize);
-        _v1.Options.Ikev1KeyLog?.Invoke(this, key.ReadOnlySpan.ToArray());
+        _v1.Options.Ikev1KeyLog?.Invoke(this, key.ReadOnlySpan.ToArray(), _keys);
         _sharedSecret.Dispose();
         _sharedSecret = null;
         _keyExchange?.Dispose();

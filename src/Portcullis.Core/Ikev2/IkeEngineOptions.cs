@@ -72,10 +72,10 @@ public sealed record IkeEngineOptions
     public Action<IkeSa, IkeSaKeys>? KeyLog { get; init; }
 
     /// <summary>
-    /// The same for IKEv1: called with an ISAKMP SA and its encryption key once derived (Wireshark decrypts ISAKMP
-    /// with the initiator's cookie and this key). Null, the default, exports nothing.
+    /// The same for IKEv1: called with an ISAKMP SA, its encryption key (Wireshark decrypts ISAKMP with the initiator's
+    /// cookie and this key) and SKEYID with its offspring, once derived. Null, the default, exports nothing.
     /// </summary>
-    public Action<Ikev1.IsakmpSa, byte[]>? Ikev1KeyLog { get; init; }
+    public Action<Ikev1.IsakmpSa, byte[], Crypto.Kdf.Ikev1SaKeys>? Ikev1KeyLog { get; init; }
 
     /// <summary>Delay before the next send of a request already sent <paramref name="tries"/> extra times, at most <see cref="RetransmitLimit"/> when set.</summary>
     public TimeSpan RetransmitDelay(int tries)
@@ -121,4 +121,12 @@ public sealed record IkeEngineOptions
     /// <see cref="DosProtection"/> says (strongSwan's <c>charon.init_limit_half_open</c>; 0, the default, is no limit).
     /// </summary>
     public int InitLimitHalfOpen { get; init; }
+
+    /// <summary>
+    /// Half-open IKEv1 responder SAs kept at most, whatever <see cref="InitLimitHalfOpen"/> says. IKEv1 has no cookie
+    /// exchange: without a cap, Main or Aggressive Mode first messages from forged addresses (each under
+    /// <see cref="BlockThreshold"/>) would each hold an SA until the half-open timeout. Portcullis's own bound, not a
+    /// strongSwan setting.
+    /// </summary>
+    public int Ikev1HalfOpenCap { get; init; } = 4096;
 }

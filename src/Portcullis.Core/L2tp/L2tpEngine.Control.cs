@@ -71,9 +71,13 @@ public abstract partial class L2tpEngine
         L2tpTunnel? existing = FindByPeer(remote, peerTunnelId);
         if (existing is not null)
         {
-            if (existing.State == L2tpTunnelState.WaitControlConnected)
+            // Our SCCRP or its acknowledgement was lost (no SCCCN yet), or a retransmission of the very SCCRQ that
+            // opened the tunnel arrives after it came up, within a full retransmission cycle (§5.7's hold time): the
+            // channel acknowledges the duplicate (§5.8) and nothing else changes.
+            bool lateRepeat = message.Ns == 0 && existing.OpeningSccrq is { } opening && avps.SequenceEqual(opening)
+                && now - existing.CreatedAt < Options.StopCcnHold;
+            if (existing.State == L2tpTunnelState.WaitControlConnected || lateRepeat)
             {
-                // Our SCCRP or its acknowledgement was lost: the channel acknowledges the duplicate.
                 Receive(now, existing, message);
                 return;
             }
@@ -88,7 +92,9 @@ public abstract partial class L2tpEngine
             DropWarning(now, remote, $"SCCRQ with Ns {message.Ns}, not 0, for no tunnel we know");
             return;
         }
-        if (!TunnelCapacityLeft)
+        string? full = !TunnelCapacityLeft ? $"{Options.MaxTunnels} tunnels already (max tunnels)"
+            : TunnelsOf(remote) >= Options.MaxTunnelsPerPeer ? $"{Options.MaxTunnelsPerPeer} tunnels with this peer already (max tunnels per peer)" : null;
+        if (full is not null)
         {
             // Refused without keeping state: one StopCCN, not retransmitted.
             var stop = new ControlMessage
@@ -100,7 +106,7 @@ public abstract partial class L2tpEngine
                 AssignedTunnelId = AllocateId(_tunnels),
                 ResultCode = new ResultCode((ushort)StopCcnResult.GeneralError, (ushort)L2tpErrorCode.InsufficientResources, "too many tunnels"),
             };
-            L2tpLog.TunnelRefused(Logger, 0, remote, $"{Options.MaxTunnels} tunnels already (max tunnels)");
+            RefusedWarning(now, remote, full);
             SendStateless(local, remote, stop.ToBytes());
             return;
         }
@@ -108,6 +114,7 @@ public abstract partial class L2tpEngine
         tunnel.RemoteTunnelId = peerTunnelId;
         tunnel.Channel.PeerTunnelId = peerTunnelId;
         tunnel.State = L2tpTunnelState.WaitControlConnected;
+        tunnel.OpeningSccrq = avps.ToArray();
         RegisterPeer(tunnel);
         Receive(now, tunnel, message);
     }

@@ -42,6 +42,7 @@ public abstract partial class L2tpEngine
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxTunnels, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxTunnels, 60000);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSessionsPerTunnel, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxTunnelsPerPeer, 1);
         if (string.IsNullOrEmpty(options.HostName)) throw new ArgumentException("Host Name must be at least one byte", nameof(options));
         // Each fits in one AVP (1023 bytes, the header's 6 included).
         if (System.Text.Encoding.UTF8.GetByteCount(options.HostName) > 1000 || System.Text.Encoding.UTF8.GetByteCount(options.VendorName) > 1000)
@@ -335,6 +336,15 @@ public abstract partial class L2tpEngine
     private protected L2tpTunnel? FindByPeer(IPEndPoint remote, ushort peerTunnelId) => _byPeer.GetValueOrDefault((remote, peerTunnelId));
 
     private protected bool TunnelCapacityLeft => _tunnels.Count < Options.MaxTunnels;
+
+    /// <summary>Tunnels with this peer endpoint (at most <see cref="L2tpOptions.MaxTunnels"/> to look at, and only for an SCCRQ).</summary>
+    private protected int TunnelsOf(IPEndPoint remote) => _tunnels.Values.Count(t => t.RemoteEndpoint.Equals(remote));
+
+    /// <summary>A refused tunnel, rate-limited: a peer repeating SCCRQ past a limit does not flood the log.</summary>
+    private protected void RefusedWarning(DateTimeOffset now, IPEndPoint remote, string reason)
+    {
+        if (_limited.Allow("l2tp-refused", LogLevel.Warning, now)) L2tpLog.TunnelRefused(Logger, 0, remote, reason);
+    }
 
     /// <summary>Ends every session of the tunnel and reports the tunnel down (once), without sending anything.</summary>
     private protected void Disconnect(L2tpTunnel tunnel, string reason)

@@ -34,6 +34,13 @@ public sealed record L2tpOptions
     /// <summary>Tunnels at once (the server refuses more with StopCCN, insufficient resources).</summary>
     public int MaxTunnels { get; init; } = 1000;
 
+    /// <summary>
+    /// Tunnels at once from one peer (its IPsec endpoint, address and port): a LAC opens one, a restarted one a second
+    /// while the first times out. Before PPP authentication a peer is not yet a user: this keeps one from taking
+    /// every tunnel of <see cref="MaxTunnels"/>.
+    /// </summary>
+    public int MaxTunnelsPerPeer { get; init; } = 8;
+
     /// <summary>Sessions at once in one tunnel (L2TP/IPsec clients open one).</summary>
     public int MaxSessionsPerTunnel { get; init; } = 16;
 

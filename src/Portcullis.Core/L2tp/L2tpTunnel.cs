@@ -83,6 +83,9 @@ public sealed class L2tpTunnel
     internal Dictionary<ushort, L2tpSession> SessionsById { get; } = [];
     internal bool Announced { get; set; }
     internal byte[]? ChallengeSent { get; set; }
+
+    /// <summary>The AVPs of the SCCRQ that opened this tunnel (LNS): a byte-for-byte repeat is a retransmission, not a restarted peer.</summary>
+    internal byte[]? OpeningSccrq { get; set; }
     internal DateTimeOffset? HoldUntil { get; set; }
 
     /// <inheritdoc />

@@ -79,8 +79,11 @@ public sealed class ViciMessage
         message = null;
         error = null;
         var root = new ViciMessage();
-        var stack = new Stack<ViciMessage>();
+        var stack = new Stack<(ViciMessage, HashSet<string>)>();
         ViciMessage current = root;
+        // The names of the open section, for the uniqueness rule: a set, so a 512 KiB message of distinct keys costs
+        // linear time, not the quadratic time of searching the entries (seconds of the daemon's loop per request).
+        var names = new HashSet<string>(StringComparer.Ordinal);
         List<byte[]>? list = null;
         int offset = 0;
         while (offset < data.Length)
@@ -103,7 +106,7 @@ public sealed class ViciMessage
             if (type is ViciElementType.SectionStart or ViciElementType.KeyValue or ViciElementType.ListStart)
             {
                 if (!TryReadName(data, ref offset, out name, out error)) return false;
-                if (current._entries.Exists(e => e.Name == name))
+                if (!names.Add(name))
                 {
                     error = new(ViciErrorKind.Duplicate, $"name '{name}'", start);
                     return false;
@@ -113,12 +116,13 @@ public sealed class ViciMessage
             {
                 case ViciElementType.SectionStart:
                     if (stack.Count >= MaxDepth) { error = new(ViciErrorKind.TooLarge, "section depth", start); return false; }
-                    stack.Push(current);
+                    stack.Push((current, names));
                     current = current.AddSection(name);
+                    names = new HashSet<string>(StringComparer.Ordinal);
                     break;
                 case ViciElementType.SectionEnd:
                     if (stack.Count == 0) { error = new(ViciErrorKind.Unbalanced, "SectionEnd", start); return false; }
-                    current = stack.Pop();
+                    (current, names) = stack.Pop();
                     break;
                 case ViciElementType.KeyValue:
                 {

@@ -145,7 +145,7 @@ public sealed partial class PortcullisDaemon
             SourceAddressFor = SourceAddressFor,
             LastInboundEsp = spi => _dataPlane?.LastInbound(spi),
             KeyLog = _options.KeyLogPath is { } keyLog ? (sa, keys) => KeyLogWriter.Append(keyLog, sa, keys) : null,
-            Ikev1KeyLog = _options.KeyLogPath is { } keyLog1 ? (sa, key) => KeyLogWriter.AppendIkev1(keyLog1, sa, key) : null,
+            Ikev1KeyLog = _options.KeyLogPath is { } keyLog1 ? (sa, key, keys) => KeyLogWriter.AppendIkev1(keyLog1, sa, key, keys) : null,
         });
         DaemonLog.Settings(_log, _options.SettingsPath ?? $"{DaemonSettingsLoader.DefaultPath} (if present)", engineOptions.RetransmitTries, engineOptions.RetransmitTimeout.TotalSeconds,
             engineOptions.RetransmitBase, engineOptions.RetransmitLimit.TotalSeconds, engineOptions.HalfOpenTimeout.TotalSeconds, engineOptions.FragmentSize);

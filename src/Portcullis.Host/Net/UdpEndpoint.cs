@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Portcullis.Core.Esp;
 using Portcullis.Host.Native;
 
 namespace Portcullis.Host.Net;
@@ -52,9 +53,9 @@ public readonly record struct UdpSendResult(int Errno)
 /// A UDP socket for IKE (port 500) or IKE + ESP with NAT traversal (port 4500, RFC 3948 framing).
 /// <para>
 /// Receiving: a dedicated thread reads into one preallocated buffer with <c>ReceiveMessageFrom</c> and IP_PKTINFO,
-/// so each datagram reports the local address it was sent to. On a NAT-T endpoint a datagram starting with four zero
-/// bytes (the non-ESP marker) is IKE and is delivered without the marker, a single 0xFF byte is a NAT-keepalive
-/// (counted and dropped), anything else is ESP. On a plain endpoint every datagram is IKE.
+/// so each datagram reports the local address it was sent to. On a NAT-T endpoint <see cref="UdpEncapsulation.Classify"/>
+/// sorts datagrams: behind the non-ESP marker is IKE (delivered without the marker), a single 0xFF byte is a
+/// NAT-keepalive (counted and dropped), anything else of ESP header size is ESP. On a plain endpoint every datagram is IKE.
 /// </para>
 /// <para>
 /// Source address: the endpoint may be bound to the wildcard address; each send then takes an optional
@@ -213,34 +214,21 @@ public sealed unsafe class UdpEndpoint : IDisposable
                 continue;
             }
             var data = new ReadOnlySpan<byte>(buffer, 0, n);
-            UdpPayloadKind kind;
-            if (!NatTraversal)
+            UdpPayloadKind kind = UdpPayloadKind.Ike;
+            if (NatTraversal)
             {
-                kind = UdpPayloadKind.Ike;
-            }
-            else if (n == 1 && data[0] == 0xFF)
-            {
-                Interlocked.Increment(ref _keepalives);
-                continue;
-            }
-            else if (n >= 4 && BinaryPrimitives.ReadUInt32BigEndian(data) == 0)
-            {
-                if (n == 4)
+                switch (UdpEncapsulation.Classify(data, out data))
                 {
-                    Interlocked.Increment(ref _malformed);
-                    continue;
+                    case UdpEncapsulatedKind.NatKeepalive:
+                        Interlocked.Increment(ref _keepalives);
+                        continue;
+                    case UdpEncapsulatedKind.Malformed:
+                        Interlocked.Increment(ref _malformed);
+                        continue;
+                    case UdpEncapsulatedKind.Esp:
+                        kind = UdpPayloadKind.Esp;
+                        break;
                 }
-                kind = UdpPayloadKind.Ike;
-                data = data[4..];
-            }
-            else if (n >= 8)
-            {
-                kind = UdpPayloadKind.Esp; // SPI (non-zero) and sequence number at least
-            }
-            else
-            {
-                Interlocked.Increment(ref _malformed);
-                continue;
             }
 
             try

@@ -403,6 +403,37 @@ public class Ikev1ExchangeTests
         pair.Drive(TimeSpan.FromSeconds(31));
         Assert.Empty(pair.Right.Ikev1.Sas);
     }
+
+    /// <summary>
+    /// First messages from many addresses (as forged ones would come), each under block_threshold: the responder keeps
+    /// at most Ikev1HalfOpenCap half-open SAs, says so (rate-limited), and takes new ones once the timeout frees room.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(4096)]
+    public void Half_open_Main_Modes_from_many_addresses_stop_at_the_ikev1_cap(int cap)
+    {
+        var pair = new EnginePair(EnginePair.MakeConfig(Ikev1Pair.Connection(left: true)), EnginePair.MakeConfig(Ikev1Pair.Connection(left: false)),
+            rightOptions: new IkeEngineOptions { Ikev1HalfOpenCap = cap });
+        Packet? first = null;
+        pair.Intercept = p => { first ??= p; return []; };
+        Assert.True(pair.Left.Ikev1Initiate(pair.Now));
+        pair.Pump();
+        Assert.NotNull(first);
+        void FromAddresses(int from, int count)
+        {
+            for (int i = from; i < from + count; i++)
+                pair.Right.HandleDatagram(pair.Now, first!.Destination, new IPEndPoint(IPAddress.Parse($"198.51.100.{i}"), 500), first.Data);
+        }
+        FromAddresses(1, 10);
+        Assert.Equal(Math.Min(cap, 10), pair.Right.Ikev1.Sas.Count);
+        Assert.Equal(cap < 10, pair.RightLog.Warnings.Any(w => w.Contains($"IKEv1 cap {cap}", StringComparison.Ordinal)));
+        pair.Now += TimeSpan.FromSeconds(31);
+        pair.Right.HandleTimeout(pair.Now);
+        Assert.Empty(pair.Right.Ikev1.Sas);
+        FromAddresses(100, 1);
+        Assert.Single(pair.Right.Ikev1.Sas);
+    }
 }
 
 public class Ikev1FuzzTests

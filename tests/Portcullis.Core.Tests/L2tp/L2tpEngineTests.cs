@@ -571,6 +571,34 @@ public class L2tpEngineTests
         Assert.Contains(net.ServerLog.Warnings, w => w.Contains("max tunnels"));
     }
 
+    /// <summary>
+    /// SCCRQs with ever new Tunnel IDs from one peer (before any PPP authentication) get at most MaxTunnelsPerPeer
+    /// tunnels, each one past it a StopCCN and no state; another peer still gets its tunnel; the refusals are logged
+    /// rate-limited, not one line each.
+    /// </summary>
+    [Fact]
+    public void OnePeerGetsAtMostMaxTunnelsPerPeerAndOthersStillGetTheirs()
+    {
+        var net = new L2tpNet(new L2tpOptions { HostName = "lns", MaxTunnelsPerPeer = 3 });
+        L2tpNet.Peer a = net.AddClient();
+        net.Connect(a);
+        ControlMessage sccrq = net.Sent.First(p => p.Kind == "SCCRQ").Control!;
+        for (int i = 0; i < 40; i++)
+        {
+            sccrq.AssignedTunnelId = (ushort)(1000 + i);
+            net.Inject(new WirePacket(a.Name, a.Public, L2tpNet.ServerEndpoint, sccrq.ToBytes()));
+        }
+        net.Drive(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(3, net.ServerEngine.Tunnels.Count(t => t.RemoteEndpoint.Equals(a.Public)));
+        Assert.Equal(38, net.Sent.Count(p => p.From == "server" && p.Kind == "StopCCN"));
+        Assert.InRange(net.ServerLog.Warnings.Count(w => w.Contains("max tunnels per peer")), 1, 20);
+
+        L2tpNet.Peer b = net.AddClient();
+        (L2tpTunnel tunnel, L2tpSession session) = net.Connect(b);
+        Assert.Equal(L2tpSessionState.Established, session.State);
+        Assert.Equal(L2tpTunnelState.Established, tunnel.State);
+    }
+
     [Fact]
     public void ARestartedClientReusingItsTunnelIdGetsAFreshTunnel()
     {

@@ -26,6 +26,7 @@ internal sealed class EspTarget : IFuzzTarget, ISeedAware
 
     private readonly HashSet<string> _genuine = [];
     private EspSa? _gcm, _cbc;
+    private SecurityAssociationDatabase? _sad;
     private readonly HashSet<(uint, uint)> _delivered = [];
     private int _inputs;
 
@@ -89,16 +90,31 @@ internal sealed class EspTarget : IFuzzTarget, ISeedAware
 
     public void Run(byte[] input, FuzzContext context)
     {
-        if (_gcm is null || ++_inputs % 256 == 0)
-        {
-            _gcm?.Dispose();
-            _cbc?.Dispose();
-            _gcm = Inbound(gcm: true);
-            _cbc = Inbound(gcm: false);
-            _delivered.Clear();
-        }
+        Renew();
         uint spi = input.Length >= 4 ? BinaryPrimitives.ReadUInt32BigEndian(input) : 0;
-        EspSa sa = spi == CbcSpi ? _cbc! : _gcm!;
+        Decapsulate(spi == CbcSpi ? _cbc! : _gcm!, input, context);
+    }
+
+    /// <summary>Fresh SAs (and replay windows) every 256 inputs, so sequence numbers can be delivered again.</summary>
+    internal void Renew()
+    {
+        if (_gcm is not null && ++_inputs % 256 != 0) return;
+        _gcm?.Dispose();
+        _cbc?.Dispose();
+        _gcm = Inbound(gcm: true);
+        _cbc = Inbound(gcm: false);
+        _sad = new SecurityAssociationDatabase();
+        _sad.TryAdd(_gcm);
+        _sad.TryAdd(_cbc);
+        _delivered.Clear();
+    }
+
+    /// <summary>The inbound SA for a packet as the data plane finds it (by SPI), or null (an unknown SPI, counted).</summary>
+    internal EspSa? Lookup(ReadOnlySpan<byte> esp) => _sad!.Lookup(esp);
+
+    /// <summary>One packet through <see cref="EspProcessor.Decapsulate"/> on <paramref name="sa"/>, with the target's properties.</summary>
+    internal void Decapsulate(EspSa sa, byte[] input, FuzzContext context)
+    {
         long replays = sa.ReplayDrops, auth = sa.AuthenticationFailures;
         byte[] packet = (byte[])input.Clone();
         DecapsulateResult result = EspProcessor.Decapsulate(sa, packet, out int offset, out int length, out byte nextHeader);
