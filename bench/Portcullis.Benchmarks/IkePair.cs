@@ -44,8 +44,12 @@ internal sealed class IkePair
     /// <summary>CHILD SAs the responder reported installed.</summary>
     public int ResponderChildren { get; private set; }
 
-    /// <summary>Drops the initiator (so that what stays allocated is the responder's).</summary>
-    public void DropInitiator() => Initiator = null!;
+    /// <summary>Disposes the initiator's SAs (their native contexts) and drops it, so that what stays allocated is the responder's.</summary>
+    public void DropInitiator()
+    {
+        foreach (IkeSa sa in Initiator.IkeSas) sa.Dispose();
+        Initiator = null!;
+    }
 
     /// <summary>Sets up IKE SA + CHILD SA number <paramref name="index"/> (IKE_SA_INIT, IKE_AUTH) and drives both to quiet.</summary>
     public void Establish(int index)

@@ -34,7 +34,7 @@ internal static class TunnelScale
         warm = null;
 
         var pair = new IkePair(proposal, count);
-        (long managed0, long rss0) = Memory();
+        (long managed0, long rss0, long native0) = Memory();
         int tenth = Math.Max(1, count / 10);
         long start = Stopwatch.GetTimestamp();
         TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
@@ -54,9 +54,9 @@ internal static class TunnelScale
             Console.Error.WriteLine($"only {ikeUp} IKE SAs and {childUp} CHILD SAs of {count} came up at the responder");
             return 1;
         }
-        (long managed1, long rss1) = Memory();
+        (long managed1, long rss1, long native1) = Memory();
         pair.DropInitiator();
-        (long managed2, long rss2) = Memory();
+        (long managed2, long rss2, long native2) = Memory();
         GC.KeepAlive(pair);
 
         Console.WriteLine($"# {DateTime.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {Environment.ProcessorCount} cores, .NET {Environment.Version}, group {group}, {count} IKE+CHILD SA pairs");
@@ -69,17 +69,29 @@ internal static class TunnelScale
         Console.WriteLine($"| responder allocated per setup | {pair.ResponderAllocated / count:N0} B (first tenth {firstAllocated / tenth:N0} B) |");
         Console.WriteLine($"| managed memory per pair, both engines | {(managed1 - managed0) / (double)count / 1024:F2} KiB |");
         Console.WriteLine($"| managed memory per pair, responder alone | {(managed2 - managed0) / (double)count / 1024:F2} KiB |");
+        Console.WriteLine($"| native (malloc in use) per pair, both engines | {(native1 - native0) / (double)count / 1024:F2} KiB |");
+        Console.WriteLine($"| native (malloc in use) per pair, responder alone | {(native2 - native0) / (double)count / 1024:F2} KiB |");
         Console.WriteLine($"| RSS delta per pair, both engines | {(rss1 - rss0) / (double)count / 1024:F2} KiB |");
         Console.WriteLine($"| RSS delta per pair, after dropping the initiator | {(rss2 - rss0) / (double)count / 1024:F2} KiB |");
         return 0;
     }
 
-    private static (long Managed, long Rss) Memory()
+    private static (long Managed, long Rss, long Native) Memory()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         long managed = GC.GetTotalMemory(forceFullCollection: true);
         using var self = Process.GetCurrentProcess();
-        return (managed, self.WorkingSet64);
+        return (managed, self.WorkingSet64, (long)MallInfo2().InUse);
     }
+
+    /// <summary>glibc's <c>struct mallinfo2</c>; <c>uordblks</c> is the bytes malloc has handed out and not had back (OpenSSL's contexts and keys).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+    private struct MallInfo
+    {
+        public nuint Arena, OrdBlks, SmBlks, HBlks, HBlkHd, UsmBlks, FsmBlks, InUse, FreeBytes, KeepCost;
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mallinfo2")]
+    private static extern MallInfo MallInfo2();
 }
