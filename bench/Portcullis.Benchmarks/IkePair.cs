@@ -21,13 +21,18 @@ internal sealed class IkePair
 
     private readonly Queue<(bool ToResponder, IkeTransmit Transmit)> _wire = new();
 
-    public IkePair(string ikeProposal, int count)
+    public IkePair(string ikeProposal, int count, bool clientPerSetup = false)
     {
-        var initiatorConnections = new List<ConnectionConfig>(count);
-        for (int i = 0; i < count; i++) initiatorConnections.Add(Connection(initiator: true, ikeProposal, i));
+        _ikeProposal = ikeProposal;
+        _clientPerSetup = clientPerSetup;
+        var initiatorConnections = new List<ConnectionConfig>(clientPerSetup ? 1 : count);
+        for (int i = 0; i < (clientPerSetup ? 1 : count); i++) initiatorConnections.Add(Connection(initiator: true, ikeProposal, i));
         Initiator = new IkeEngine(Config(initiatorConnections), new IkeEngineOptions(), NullLogger.Instance);
         Responder = new IkeEngine(Config([Connection(initiator: false, ikeProposal, 0)]), new IkeEngineOptions(), NullLogger.Instance);
     }
+
+    private readonly string _ikeProposal;
+    private readonly bool _clientPerSetup;
 
     public IkeEngine Initiator { get; private set; }
 
@@ -52,8 +57,17 @@ internal sealed class IkePair
     }
 
     /// <summary>Sets up IKE SA + CHILD SA number <paramref name="index"/> (IKE_SA_INIT, IKE_AUTH) and drives both to quiet.</summary>
+    /// <remarks>
+    /// With <c>clientPerSetup</c> each setup has its own initiator engine (a separate client), disposed once its SA is
+    /// up, so that what the process holds afterwards is the responder's alone.
+    /// </remarks>
     public void Establish(int index)
     {
+        if (_clientPerSetup && index > 0)
+        {
+            foreach (IkeSa sa in Initiator.IkeSas) sa.Dispose();
+            Initiator = new IkeEngine(Config([Connection(initiator: true, _ikeProposal, index)]), new IkeEngineOptions(), NullLogger.Instance);
+        }
         if (!Initiator.Initiate(Now, ChildName(index), out string? error)) throw new InvalidOperationException(error);
         Pump();
     }
