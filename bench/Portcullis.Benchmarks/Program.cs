@@ -1,5 +1,9 @@
 using BenchmarkDotNet.Running;
 
-// Runs the benchmarks named on the command line (BenchmarkDotNet's --filter etc.); bench/run.sh runs them all and
-// prints them beside `openssl speed` for the same algorithms.
+// `tunnels [--count N] [--group G]` runs the concurrent-tunnels measurement (TunnelScale.cs), `cpu [--rounds R]` the
+// IKE setup parts and key exchanges in thread CPU time (CpuTimes.cs); anything else names
+// BenchmarkDotNet benchmarks (--filter etc.); bench/run.sh runs them all and prints them beside `openssl speed`.
+if (args.Length > 0 && args[0] == "tunnels") return Portcullis.Benchmarks.TunnelScale.Run(args[1..]);
+if (args.Length > 0 && args[0] == "cpu") return Portcullis.Benchmarks.CpuTimes.Run(args[1..]);
 BenchmarkSwitcher.FromAssembly(typeof(Portcullis.Benchmarks.AeadBenchmarks).Assembly).Run(args);
+return 0;

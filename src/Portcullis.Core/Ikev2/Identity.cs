@@ -99,5 +99,12 @@ public sealed class Identity : IEquatable<Identity>
     public override bool Equals(object? obj) => Equals(obj as Identity);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Type, Data.Length, Data.Length > 0 ? Data[0] : 0);
+    public override int GetHashCode()
+    {
+        // Over all the data: identities in a table (the engine's index by peer) often share their first byte and length.
+        var hash = new HashCode();
+        hash.Add(Type);
+        hash.AddBytes(Data);
+        return hash.ToHashCode();
+    }
 }

@@ -16,6 +16,9 @@ namespace Portcullis.Core.Ikev2;
 public sealed partial class IkeEngine
 {
     private readonly Dictionary<ulong, IkeSa> _byLocalSpi = [];
+    // The registered IKE SAs by peer identity, so that INITIAL_CONTACT finds the stale ones without a scan of every
+    // SA (with 100,000 SAs a scan per IKE_AUTH made setups slower the more SAs there were).
+    private readonly Dictionary<Identity, List<IkeSa>> _byRemoteId = [];
     private readonly Dictionary<(ulong, IPEndPoint), IkeSa> _halfOpen = [];
     private readonly HashSet<uint> _espSpis = [];
     private readonly Queue<IkeTransmit> _transmits = new();
@@ -165,7 +168,7 @@ public sealed partial class IkeEngine
         var sa = new IkeSa(this, NextUid(), conn, initiator: false, header.InitiatorSpi, AllocateIkeSpi(), local, remote, now);
         if (sa.HandleInitRequest(now, message!, datagram[..(int)header.Length].ToArray()))
         {
-            _byLocalSpi[sa.LocalSpi] = sa;
+            Add(sa);
             _halfOpen[(header.InitiatorSpi, remote)] = sa;
             EnteredHalfOpen(sa, remote.Address);
         }
@@ -207,7 +210,7 @@ public sealed partial class IkeEngine
         if (conn.Proposals.Count == 0 || !conn.Proposals.SelectMany(p => p.KeyExchange).Any()) { error = $"connection '{conn.Name}' has no IKE proposal with a key exchange"; return false; }
         var sa = new IkeSa(this, NextUid(), conn, initiator: true, AllocateIkeSpi(), 0,
             new IPEndPoint(localAddress, Options.IkePort), new IPEndPoint(remote, conn.RemotePort), now);
-        _byLocalSpi[sa.LocalSpi] = sa;
+        Add(sa);
         sa.QueueChild(now, child);
         sa.StartInitiator(now);
         return true;
@@ -301,7 +304,37 @@ public sealed partial class IkeEngine
 
     internal void ReleaseEspSpi(uint spi) => _espSpis.Remove(spi);
 
-    internal void Register(IkeSa sa) => _byLocalSpi[sa.LocalSpi] = sa;
+    internal void Register(IkeSa sa) => Add(sa);
+
+    private void Add(IkeSa sa)
+    {
+        _byLocalSpi[sa.LocalSpi] = sa;
+        if (sa.RemoteId is { } id) Index(id, sa);
+    }
+
+    /// <summary>An SA learnt (or changed) its peer's identity: re-indexed if registered (unregistered ones are indexed by <see cref="Add"/>).</summary>
+    internal void RemoteIdChanged(IkeSa sa, Identity? old, Identity? current)
+    {
+        if (!_byLocalSpi.TryGetValue(sa.LocalSpi, out IkeSa? registered) || registered != sa) return;
+        if (old is not null) Unindex(old, sa);
+        if (current is not null) Index(current, sa);
+    }
+
+    /// <summary>The registered IKE SAs whose peer authenticated as <paramref name="id"/>.</summary>
+    internal IReadOnlyList<IkeSa> IkeSasWithRemoteId(Identity id) => _byRemoteId.TryGetValue(id, out List<IkeSa>? list) ? list : [];
+
+    private void Index(Identity id, IkeSa sa)
+    {
+        if (!_byRemoteId.TryGetValue(id, out List<IkeSa>? list)) _byRemoteId[id] = list = new List<IkeSa>(1);
+        if (!list.Contains(sa)) list.Add(sa);
+    }
+
+    private void Unindex(Identity id, IkeSa sa)
+    {
+        if (!_byRemoteId.TryGetValue(id, out List<IkeSa>? list)) return;
+        list.Remove(sa);
+        if (list.Count == 0) _byRemoteId.Remove(id);
+    }
 
     /// <summary>Another IKE SA of the same connection to the same peer address exists (so this is no first contact).</summary>
     internal bool HasOtherIkeSa(IkeSa sa) => _byLocalSpi.Values.Any(s => s != sa && s.State is IkeSaState.Established or IkeSaState.Deleting
@@ -314,7 +347,7 @@ public sealed partial class IkeEngine
         if (conn.RemoteAddress is null) return null;
         var sa = new IkeSa(this, NextUid(), conn, initiator: true, AllocateIkeSpi(), 0,
             new IPEndPoint(old.LocalEndpoint.Address, Options.IkePort), new IPEndPoint(old.RemoteEndpoint.Address, conn.RemotePort), now);
-        _byLocalSpi[sa.LocalSpi] = sa;
+        Add(sa);
         foreach (ChildConfig child in children) sa.QueueChild(now, child);
         sa.StartInitiator(now);
         return sa;
@@ -329,7 +362,11 @@ public sealed partial class IkeEngine
     internal void Forget(IkeSa sa)
     {
         LeftHalfOpen(sa);
-        _byLocalSpi.Remove(sa.LocalSpi);
+        if (_byLocalSpi.TryGetValue(sa.LocalSpi, out IkeSa? registered) && registered == sa)
+        {
+            _byLocalSpi.Remove(sa.LocalSpi);
+            if (sa.RemoteId is { } id) Unindex(id, sa);
+        }
         if (!sa.IsInitiator) _halfOpen.Remove((sa.InitiatorSpi, sa.RemoteEndpoint));
         foreach (var key in _halfOpen.Where(kv => kv.Value == sa).Select(kv => kv.Key).ToArray()) _halfOpen.Remove(key);
         foreach (ChildSa child in sa.Children) _espSpis.Remove(child.InboundSpi);

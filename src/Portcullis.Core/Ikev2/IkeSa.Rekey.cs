@@ -567,8 +567,8 @@ public sealed partial class IkeSa
     /// <summary>INITIAL_CONTACT (RFC 7296 §2.4): the peer has no other IKE SA with us, so any we still hold are stale.</summary>
     private void HandleInitialContact(DateTimeOffset now, IkeMessage message)
     {
-        if (message.Notify(NotifyType.InitialContact) is null) return;
-        foreach (IkeSa stale in _engine.IkeSas.Where(s => s != this && s.State is IkeSaState.Established or IkeSaState.Deleting
+        if (message.Notify(NotifyType.InitialContact) is null || RemoteId is null) return;
+        foreach (IkeSa stale in _engine.IkeSasWithRemoteId(RemoteId).Where(s => s != this && s.State is IkeSaState.Established or IkeSaState.Deleting
             && Equals(s.RemoteId, RemoteId) && Equals(s.LocalId, LocalId)).ToArray())
         {
             IkeLog.InitialContact(Log, Name, Uid, RemoteId!.ToString(), stale.Uid);

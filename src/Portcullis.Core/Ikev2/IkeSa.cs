@@ -124,7 +124,18 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
     public Identity? LocalId { get; private set; }
 
     /// <summary>The peer's authenticated identity.</summary>
-    public Identity? RemoteId { get; private set; }
+    public Identity? RemoteId
+    {
+        get => _remoteId;
+        private set
+        {
+            Identity? old = _remoteId;
+            _remoteId = value;
+            _engine.RemoteIdChanged(this, old, value);
+        }
+    }
+
+    private Identity? _remoteId;
 
     /// <summary>When the SA was created.</summary>
     public DateTimeOffset CreatedAt { get; }

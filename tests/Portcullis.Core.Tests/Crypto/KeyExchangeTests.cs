@@ -53,19 +53,18 @@ public class KeyExchangeTests
         },
     };
 
-    private static (ECCurve Curve, int Size) Curve(string keyword) => keyword switch
+    private static EcpGroup Group(string keyword) => keyword switch
     {
-        "ecp256" => (ECCurve.NamedCurves.nistP256, 32),
-        "ecp384" => (ECCurve.NamedCurves.nistP384, 48),
-        "ecp521" => (ECCurve.NamedCurves.nistP521, 66),
+        "ecp256" => EcpGroup.P256,
+        "ecp384" => EcpGroup.P384,
+        "ecp521" => EcpGroup.P521,
         _ => throw new ArgumentOutOfRangeException(nameof(keyword)),
     };
 
     /// <summary>An ECP exchange holding the private key d alone: the public point is the implementation's own computation.</summary>
     private static EcpKeyExchange Ecp(string keyword, string d)
     {
-        (ECCurve curve, int size) = Curve(keyword);
-        return new EcpKeyExchange(curve, size, new ECParameters { Curve = curve, D = Hex(d) });
+        return new EcpKeyExchange(Group(keyword), Hex(d));
     }
 
     [Theory]
@@ -108,7 +107,7 @@ public class KeyExchangeTests
     public void Ecp_refuses_points_off_the_curve_and_wrong_lengths_without_throwing(string keyword)
     {
         var t = TransformRegistry.Get<KeyExchangeTransform>(keyword);
-        (_, int size) = Curve(keyword);
+        int size = Group(keyword).CoordinateSize;
         using IKeyExchange a = t.CreateInitiator();
         using IKeyExchange b = t.CreateResponder();
         byte[] good = b.PublicValue.ToArray();
@@ -145,6 +144,45 @@ public class KeyExchangeTests
         // And the genuine value still works afterwards.
         Assert.Equal(KeyExchangeError.None, a.Complete(good, out SecretBuffer? s9));
         s9!.Dispose();
+    }
+
+    [Theory]
+    [InlineData("ecp256")]
+    [InlineData("ecp384")]
+    [InlineData("ecp521")]
+    public void Ecp_agrees_with_the_BCL_on_fresh_keys(string keyword)
+    {
+        // An independent implementation on the other side: the BCL's ECDiffieHellman with its own random key.
+        var t = TransformRegistry.Get<KeyExchangeTransform>(keyword);
+        int size = Group(keyword).CoordinateSize;
+        ECCurve curve = keyword switch { "ecp256" => ECCurve.NamedCurves.nistP256, "ecp384" => ECCurve.NamedCurves.nistP384, _ => ECCurve.NamedCurves.nistP521 };
+        for (int round = 0; round < 4; round++)
+        {
+            using IKeyExchange ours = t.CreateInitiator();
+            using ECDiffieHellman bcl = ECDiffieHellman.Create(curve);
+            ECParameters q = bcl.ExportParameters(false);
+            byte[] bclValue = [.. new byte[size - q.Q.X!.Length], .. q.Q.X, .. new byte[size - q.Q.Y!.Length], .. q.Q.Y];
+            Assert.Equal(KeyExchangeError.None, ours.Complete(bclValue, out SecretBuffer? secret));
+            using ECDiffieHellman peer = ECDiffieHellman.Create(new ECParameters
+            {
+                Curve = curve,
+                Q = new ECPoint { X = ours.PublicValue[..size].ToArray(), Y = ours.PublicValue[size..].ToArray() },
+            });
+            byte[] expected = bcl.DeriveRawSecretAgreement(peer.PublicKey);
+            using (secret) Assert.Equal(Convert.ToHexString(expected), Convert.ToHexString(secret!.ReadOnlySpan));
+        }
+    }
+
+    [Fact]
+    public void Ecp_exchange_refuses_use_after_dispose()
+    {
+        // Dispose frees the EVP_PKEY (OpenSSL clears the private scalar); a late use must not reach a freed key.
+        var t = TransformRegistry.Get<KeyExchangeTransform>("ecp256");
+        using IKeyExchange other = t.CreateResponder();
+        IKeyExchange ke = t.CreateInitiator();
+        ke.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => ke.Complete(other.PublicValue, out _));
+        ke.Dispose();
     }
 
     // ---------------------------------------------------------------- Curve25519 / Curve448: RFC 7748, RFC 8031

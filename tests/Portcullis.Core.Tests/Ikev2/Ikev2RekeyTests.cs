@@ -676,6 +676,68 @@ public class Ikev2RekeyTests
         AssertOneChildPair(pair);
     }
 
+    [Theory]
+    [InlineData(Side.Left)]
+    [InlineData(Side.Right)]
+    public void Initial_contact_finds_a_stale_IKE_SA_that_was_rekeyed(Side rekeyedBy)
+    {
+        // The rekeyed IKE SA is a new object that takes the peer's identity over; the engine's index by identity
+        // must know it, or a restarted peer's INITIAL_CONTACT would leave it behind.
+        var pair = Create();
+        pair.Establish();
+        (rekeyedBy == Side.Left ? Ike(pair.Left) : Ike(pair.Right)).RekeyIke(pair.Now);
+        pair.Drive(TimeSpan.FromSeconds(30));
+        IkeSa stale = Ike(pair.Right);
+        Assert.Equal(IkeSaState.Established, stale.State);
+        Ike(pair.Left).Remove(pair.Now, "simulated restart");
+        pair.Establish();
+        Assert.Equal(IkeSaState.Deleted, stale.State);
+        Assert.NotEqual(stale, Assert.Single(pair.Right.IkeSas));
+        AssertOneChildPair(pair);
+    }
+
+    [Fact]
+    public void Initial_contact_leaves_the_IKE_SAs_of_other_peer_identities_alone()
+    {
+        // Two initiators with different identities (and the same first byte and length) to one responder.
+        static ConnectionConfig Conn(bool left, string? localId, string? remoteId) => new()
+        {
+            Name = "net",
+            Location = new SourceLocation("test", 1),
+            LocalAddrs = left ? ["192.0.2.1"] : ["192.0.2.2"],
+            RemoteAddrs = left ? ["192.0.2.2"] : [],
+            Proposals = [P("aes128gcm16-prfsha256-ecp256", ike: true)],
+            Local = new AuthConfig { Auth = "psk", Id = localId is null ? null : Id(localId) },
+            Remote = new AuthConfig { Auth = "psk", Id = remoteId is null ? null : Id(remoteId) },
+            Children = [EnginePair.Child("net", left, [LeftNet], [RightNet])],
+        };
+        static PortcullisConfig Config(ConnectionConfig c) => new()
+        {
+            Connections = [c],
+            Secrets = [new SharedSecret { Name = "any", Secret = DefaultPsk }],
+        };
+        PortcullisConfig responderConfig = Config(Conn(left: false, "@right.example", null));
+        ConnectionConfig Client(string id) => Conn(left: true, id, "@right.example");
+        var a = new EnginePair(Config(Client("@clientA.example")), responderConfig);
+        a.Establish();
+        Assert.True(a.Right.IkeSas.Count(s => s.State == IkeSaState.Established) == 1, a.Dump());
+        IkeSa ofA = Ike(a.Right);
+        // Client B reaches the same responder engine: its packets are carried by hand through a second pair's wire.
+        var otherSeed = new Random(3); // not the seed of a's initiator: other SPIs and nonces
+        var b = new EnginePair(Config(Client("@clientB.example")), responderConfig, new IkeEngineOptions { Random = otherSeed.NextBytes });
+        Assert.True(b.Left.Initiate(a.Now, "net", out string? error), error);
+        for (int round = 0; round < 10; round++)
+        {
+            while (b.Left.TryDequeueTransmit(out IkeTransmit? t)) a.Right.HandleDatagram(a.Now, t!.Remote, t.Local, t.Data);
+            while (a.Right.TryDequeueTransmit(out IkeTransmit? t)) b.Left.HandleDatagram(a.Now, t!.Remote, t.Local, t.Data);
+        }
+        Assert.Equal(IkeSaState.Established, Ike(b.Left).State);
+        // Both SAs at the responder, B's sent INITIAL_CONTACT: A's is still there.
+        Assert.Equal(2, a.Right.IkeSas.Count(s => s.State == IkeSaState.Established));
+        Assert.Equal(IkeSaState.Established, ofA.State);
+        Assert.Contains(a.Right.IkeSas, s => s.RemoteId!.ToString() == "clientB.example");
+    }
+
     // --- Rekeying under loss (what the lossy interop case does, with every seed replayable) ---
 
     public static TheoryData<int> LossSeeds => [.. Enumerable.Range(1, 40)];

@@ -85,9 +85,9 @@ public static class TransformRegistry
         all.Add(Modp(16, 4096, "modp4096", "RFC 3526", false, ModpPrimes.Prime4096, 320));
         all.Add(Modp(17, 6144, "modp6144", "RFC 3526", false, ModpPrimes.Prime6144, 384));
         all.Add(Modp(18, 8192, "modp8192", "RFC 3526", false, ModpPrimes.Prime8192, 512));
-        all.Add(Ecp(19, "ecp256", "256-bit random ECP group", ECCurve.NamedCurves.nistP256, 32));
-        all.Add(Ecp(20, "ecp384", "384-bit random ECP group", ECCurve.NamedCurves.nistP384, 48));
-        all.Add(Ecp(21, "ecp521", "521-bit random ECP group", ECCurve.NamedCurves.nistP521, 66));
+        all.Add(Ecp(19, "ecp256", "256-bit random ECP group", EcpGroup.P256));
+        all.Add(Ecp(20, "ecp384", "384-bit random ECP group", EcpGroup.P384));
+        all.Add(Ecp(21, "ecp521", "521-bit random ECP group", EcpGroup.P521));
         all.Add(new KeyExchangeTransform(31, "curve25519", "Curve25519", "RFC 8031", false, 32, 32, false,
             () => new MontgomeryKeyExchange(LibCrypto.EVP_PKEY_X25519, 32)) { Aliases = ["x25519"], ForEsp = true });
         all.Add(new KeyExchangeTransform(32, "curve448", "Curve448", "RFC 8031", false, 56, 56, false,
@@ -128,9 +128,9 @@ public static class TransformRegistry
             () => new ModpKeyExchange(group.Value)) { Ikev1Phase1Id = id };
     }
 
-    private static KeyExchangeTransform Ecp(ushort id, string keyword, string name, ECCurve curve, int coordinate) =>
-        new(id, keyword, name, "RFC 5903", false, 2 * coordinate, 2 * coordinate, false,
-            () => new EcpKeyExchange(curve, coordinate)) { Ikev1Phase1Id = id };
+    private static KeyExchangeTransform Ecp(ushort id, string keyword, string name, EcpGroup group) =>
+        new(id, keyword, name, "RFC 5903", false, 2 * group.CoordinateSize, 2 * group.CoordinateSize, false,
+            () => new EcpKeyExchange(group)) { Ikev1Phase1Id = id };
 
     private static KeyExchangeTransform MlKemTransform(ushort id, string keyword, string name, MlKemParameterSet parameters) =>
         new(id, keyword, name, "FIPS 203, RFC 9370", false, parameters.EncapsulationKeySize, parameters.CiphertextSize, true,
