@@ -65,6 +65,7 @@ internal sealed class EspDataPlane : IDisposable
     private readonly byte[] _outBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private long _noPolicy, _noSa, _badInbound, _sendErrors;
+    private readonly EspSendBatch _batch;
 
     /// <param name="onInboundUsed">Called (on a packet thread) with a CHILD SA's inbound SPI when its first packet arrived.</param>
     /// <param name="onLimit">Called (on a packet thread) with a CHILD SA's inbound SPI when it crossed a soft or (true) hard volume limit.</param>
@@ -76,6 +77,7 @@ internal sealed class EspDataPlane : IDisposable
         _natT = natT;
         _raw = raw;
         _logger = logger;
+        _batch = new EspSendBatch(natT);
     }
 
     /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
@@ -85,7 +87,10 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>Decrypted packets whose addresses lie outside the SA's selectors (dropped, RFC 4301 §5.2).</summary>
     public long InboundPolicyDrops => Interlocked.Read(ref _badInbound);
     /// <summary>ESP packets the socket refused to send.</summary>
-    public long SendErrors => Interlocked.Read(ref _sendErrors);
+    public long SendErrors => Interlocked.Read(ref _sendErrors) + _batch.Errors;
+
+    /// <summary>UDP GSO sends of batched ESP packets, and the packets they carried.</summary>
+    public (long Sends, long Packets) Batches => (_batch.Sends, _batch.Packets);
 
     /// <summary>When the last packet arrived on the inbound SA with this SPI; null when none did (or no such SA).</summary>
     public DateTimeOffset? LastInbound(uint spi)
@@ -337,6 +342,20 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         if (MssClampMtu > 0) TcpMssClamp.Apply(packet, MssClampMtu);
+        if (route.UdpEncapsulation)
+        {
+            // Encrypted straight into the batch; it goes out with the next packets in one sendmsg (UDP GSO).
+            Span<byte> slot = _batch.Reserve(route, EspProcessor.GetEncapsulatedLength(sa, packet.Length));
+            if (!slot.IsEmpty)
+            {
+                if (EspProcessor.Encapsulate(sa, packet, slot, out int batched) != EncapsulateResult.Ok) return;
+                _batch.Commit(batched);
+                if (sa.Limits is { } batchLimits && batchLimits.Check(sa) is var batchCrossed and not LimitCrossing.None)
+                    _onLimit(batchLimits.Key, batchCrossed == LimitCrossing.Hard);
+                return;
+            }
+        }
+        _batch.Flush(); // a packet sent alone must not overtake batched ones
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
@@ -350,6 +369,9 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _sendErrors);
         }
     }
+
+    /// <summary>TUN reader thread: the device has no more packets queued; what was batched goes out now.</summary>
+    public void OnTunIdle() => _batch.Flush();
 
     /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
     public void OnEspDatagram(ReadOnlySpan<byte> esp)

@@ -34,6 +34,12 @@ public sealed record DaemonOptions
     /// <summary>MTU of the TUN device (room for ESP, UDP and IP headers within 1500).</summary>
     public int TunMtu { get; init; } = 1400;
 
+    /// <summary>
+    /// The batched data plane: TUN offloads (TSO segmented in user space), UDP GSO sends and GRO receives, large socket
+    /// buffers; false: one system call per packet each way, as before.
+    /// </summary>
+    public bool Offload { get; init; } = true;
+
     /// <summary>IKE port.</summary>
     public int IkePort { get; init; } = 500;
 
@@ -78,6 +84,9 @@ public sealed partial class PortcullisDaemon
     private readonly List<(string Child, TaskCompletionSource<string?> Done)> _initiateWaiters = [];
     private IkeEngine? _engine;
     private EspDataPlane? _dataPlane;
+
+    /// <summary>Receive and send buffer of the NAT-T socket: a few ms of ESP at several Gbit/s, so bursts are not dropped.</summary>
+    private const int EspSocketBuffer = 8 << 20;
     private UdpEndpoint? _ike, _natT;
 
     /// <summary>Creates the daemon; nothing is opened until <see cref="RunAsync"/>.</summary>
@@ -119,7 +128,8 @@ public sealed partial class PortcullisDaemon
         {
             _ike = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.IkePort), natTraversal: false);
             _natT = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.NatTraversalPort), natTraversal: true);
-            tun = TunDevice.Open(_options.TunName);
+            tun = TunDevice.Open(_options.TunName, _options.Offload);
+            if (_options.Offload) _natT.TuneForEsp(EspSocketBuffer, gro: true);
         }
         catch (Exception e) when (e is SocketException or IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
         {
@@ -132,6 +142,8 @@ public sealed partial class PortcullisDaemon
         using TunDevice tunDevice = tun;
         IpResult configured = IpCommand.ConfigureTun(tun.Name, _options.TunMtu);
         if (!configured.Ok) DaemonLog.Failure(_log, $"configuring {tun.Name}", configured.ToString());
+        DaemonLog.DataPlaneOffloads(_log, tun.Name, tun.SegmentationOffload ? "on" : "off", natTSocket.GroEnabled ? "on" : "off",
+            _options.Offload ? "on" : "off");
 
         IkeEngineOptions engineOptions = settings.ApplyTo(new IkeEngineOptions
         {
@@ -165,7 +177,7 @@ public sealed partial class PortcullisDaemon
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
-        tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
+        tun.Start(dataPlane.OnTunPacket, dataPlane.OnTunIdle, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
 
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync) { Vici = this };

@@ -63,7 +63,7 @@ public readonly record struct UdpSendResult(int Errno)
 /// Without it (or on a socket bound to one address) the kernel chooses as usual.
 /// </para>
 /// </summary>
-public sealed unsafe class UdpEndpoint : IDisposable
+public sealed unsafe partial class UdpEndpoint : IDisposable
 {
     private static readonly byte[] NonEspMarker = [0, 0, 0, 0];
     private static readonly byte[] Keepalive = [0xFF];
@@ -193,6 +193,7 @@ public sealed unsafe class UdpEndpoint : IDisposable
 
             // Local: the destination address from IP_PKTINFO (in_pktinfo.ipi_addr at 8, in6_pktinfo.ipi6_addr at 0).
             IPAddress? localAddress = null;
+            int groSize = 0;
             for (byte* c = control; c + sizeof(Libc.CMsgHdr) <= control + message.ControlLength;)
             {
                 var header = (Libc.CMsgHdr*)c;
@@ -202,6 +203,8 @@ public sealed unsafe class UdpEndpoint : IDisposable
                     localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value + 8, 4));
                 else if (v6 && header->Level == Libc.IPPROTO_IPV6 && header->Type == Libc.IPV6_PKTINFO)
                     localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value, 16));
+                else if (header->Level == Libc.SOL_UDP && header->Type == Libc.UDP_GRO)
+                    groSize = *(int*)value;
                 c += Libc.CmsgAlign(header->Length);
             }
             localAddress ??= LocalEndPoint.Address;
@@ -212,45 +215,11 @@ public sealed unsafe class UdpEndpoint : IDisposable
                 Interlocked.Increment(ref _malformed);
                 continue;
             }
-            var data = new ReadOnlySpan<byte>(buffer, 0, n);
-            UdpPayloadKind kind;
-            if (!NatTraversal)
-            {
-                kind = UdpPayloadKind.Ike;
-            }
-            else if (n == 1 && data[0] == 0xFF)
-            {
-                Interlocked.Increment(ref _keepalives);
-                continue;
-            }
-            else if (n >= 4 && BinaryPrimitives.ReadUInt32BigEndian(data) == 0)
-            {
-                if (n == 4)
-                {
-                    Interlocked.Increment(ref _malformed);
-                    continue;
-                }
-                kind = UdpPayloadKind.Ike;
-                data = data[4..];
-            }
-            else if (n >= 8)
-            {
-                kind = UdpPayloadKind.Esp; // SPI (non-zero) and sequence number at least
-            }
-            else
-            {
-                Interlocked.Increment(ref _malformed);
-                continue;
-            }
-
-            try
-            {
-                onDatagram(new UdpDatagram(kind, lastLocal, lastRemote, data));
-            }
-            catch (Exception e) when (onError is not null)
-            {
-                onError(e);
-            }
+            // With UDP_GRO the kernel may hand over several datagrams of one flow back to back, all groSize bytes long
+            // but the last.
+            int size = groSize > 0 ? groSize : n;
+            for (int offset = 0; offset < n; offset += size)
+                Deliver(new ReadOnlySpan<byte>(buffer, offset, Math.Min(size, n - offset)), lastLocal, lastRemote, onDatagram, onError);
         }
     }
 
@@ -283,7 +252,7 @@ public sealed unsafe class UdpEndpoint : IDisposable
     /// <summary>Sends a NAT-keepalive (one 0xFF byte, RFC 3948 §2.3).</summary>
     public UdpSendResult SendKeepalive(IPEndPoint remote, IPAddress? from = null) => Send(remote, default, Keepalive, from);
 
-    private UdpSendResult Send(IPEndPoint remote, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, IPAddress? from)
+    private UdpSendResult Send(IPEndPoint remote, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, IPAddress? from, ushort segmentSize = 0)
     {
         ArgumentNullException.ThrowIfNull(remote);
         bool v6 = LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
@@ -318,9 +287,9 @@ public sealed unsafe class UdpEndpoint : IDisposable
         const int controlSize = 64;
         byte* control = stackalloc byte[controlSize];
         nuint controlLength = 0;
+        new Span<byte>(control, controlSize).Clear();
         if (from is not null)
         {
-            new Span<byte>(control, controlSize).Clear();
             var header = (Libc.CMsgHdr*)control;
             byte* data = control + Libc.CmsgAlign((nuint)sizeof(Libc.CMsgHdr));
             if (v6)
@@ -341,6 +310,16 @@ public sealed unsafe class UdpEndpoint : IDisposable
                 from.TryWriteBytes(new Span<byte>(data + 4, 4), out _);
                 controlLength = Libc.CmsgSpace(12);
             }
+        }
+        if (segmentSize > 0)
+        {
+            // UDP GSO: the kernel cuts the payload into datagrams of this size (the last may be shorter).
+            var header = (Libc.CMsgHdr*)(control + controlLength);
+            header->Level = Libc.SOL_UDP;
+            header->Type = Libc.UDP_SEGMENT;
+            header->Length = Libc.CmsgLen(2);
+            *(ushort*)(control + controlLength + Libc.CmsgAlign((nuint)sizeof(Libc.CMsgHdr))) = segmentSize;
+            controlLength += Libc.CmsgSpace(2);
         }
 
         bool added = false;
