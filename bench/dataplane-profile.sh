@@ -48,8 +48,8 @@ ip netns exec "$LEFT" ping -c 2 -W 2 -I 198.18.1.1 198.18.2.1 > /dev/null || { c
 
 # thread CPU ticks: "TID NAME UTIME STIME" per thread of a process
 threads() { for t in /proc/$1/task/*; do awk '{ match($0, /\(.*\)/); name=substr($0, RSTART+1, RLENGTH-2); gsub(/ /, "_", name); split(substr($0, RSTART+RLENGTH+1), f, " "); print FILENAME, name, f[12], f[13] }' "$t/stat" 2> /dev/null; done; }
-counters() { # NS IF -> "rx_packets tx_packets"
-  echo "$(ip netns exec "$1" cat /sys/class/net/"$2"/statistics/rx_packets) $(ip netns exec "$1" cat /sys/class/net/"$2"/statistics/tx_packets)"
+counters() { # NS IF -> "rx_bytes tx_packets"
+  echo "$(ip netns exec "$1" cat /sys/class/net/"$2"/statistics/rx_bytes) $(ip netns exec "$1" cat /sys/class/net/"$2"/statistics/tx_packets)"
 }
 
 ip netns exec "$RIGHT" timeout $((seconds + 30)) iperf3 -s -1 -B 198.18.2.1 > /dev/null 2>&1 &
@@ -60,7 +60,7 @@ client=$!
 window=$((seconds / 2))
 sleep $((seconds / 4))
 for side in l r; do threads ${PID[$side]} > "$PC_WORK/threads-$side.0"; done
-read -r tun_r_rx tun_r_tx <<< "$(counters "$RIGHT" pcl0)"; read -r veth_l_rx veth_l_tx <<< "$(counters "$LEFT" "$LEFT_IF")"
+read -r tun_r_rx tun_r_tx <<< "$(counters "$RIGHT" pcl0)"; read -r veth_l_rx veth_l_tx <<< "$(counters "$LEFT" "$LEFT_IF")"; veth_l_rxp=$(ip netns exec "$LEFT" cat /sys/class/net/"$LEFT_IF"/statistics/rx_packets)
 events=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_sendmsg,syscalls:sys_enter_recvmsg,syscalls:sys_enter_sendmmsg,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_poll,syscalls:sys_enter_futex,task-clock,context-switches
 for side in l r; do
   perf stat -x, -e "$events" -p ${PID[$side]} -o "$PC_WORK/stat-$side.csv" -- sleep "$window" &
@@ -71,11 +71,11 @@ fi
 la=$(cut -d' ' -f1-3 /proc/loadavg)
 wait_start=$(date +%s.%N)
 sleep "$window"; sleep 0.3
-read -r tun_r_rx2 tun_r_tx2 <<< "$(counters "$RIGHT" pcl0)"; read -r veth_l_rx2 veth_l_tx2 <<< "$(counters "$LEFT" "$LEFT_IF")"
+read -r tun_r_rx2 tun_r_tx2 <<< "$(counters "$RIGHT" pcl0)"; read -r veth_l_rx2 veth_l_tx2 <<< "$(counters "$LEFT" "$LEFT_IF")"; veth_l_rxp2=$(ip netns exec "$LEFT" cat /sys/class/net/"$LEFT_IF"/statistics/rx_packets)
 for side in l r; do threads ${PID[$side]} > "$PC_WORK/threads-$side.1"; done
 wait "$client"
 hz=$(getconf CLK_TCK)
-python3 - "$PC_WORK" "$window" "$hz" "$((tun_r_rx2 - tun_r_rx))" "$((veth_l_tx2 - veth_l_tx))" "$((veth_l_rx2 - veth_l_rx))" "$la" <<'PY'
+python3 - "$PC_WORK" "$window" "$hz" "$((tun_r_rx2 - tun_r_rx))" "$((veth_l_tx2 - veth_l_tx))" "$((veth_l_rxp2 - veth_l_rxp))" "$la" <<'PY'
 import json, sys, os
 work, window, hz = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 data, skb_out, skb_in, load = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7]
@@ -84,7 +84,9 @@ try:
     print(f"iperf3: {end['sum_received']['bits_per_second'] / 1e9:.2f} Gbit/s received; load average at start {load}")
 except Exception as e:
     print("iperf3 failed:", e)
-print(f"window {window:.0f} s: {data} data packets ({data / window:.0f}/s) into the receiver's TUN device; "
+# The receiver's TUN device counts a coalesced GSO write once: count the data in 1400-byte packets (the TUN MTU) instead.
+data = data // 1400
+print(f"window {window:.0f} s: {data} data packets of 1400 B ({data / window:.0f}/s) into the receiver's TUN device; "
       f"the sender's veth sent {skb_out} and received {skb_in} skbs (a GSO skb counts once)")
 pkts = data
 for side, role in (("l", "sender (TUN read, encrypt, UDP send)"), ("r", "receiver (UDP receive, decrypt, TUN write)")):

@@ -66,6 +66,8 @@ internal sealed class EspDataPlane : IDisposable
     private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
     private long _noPolicy, _noSa, _badInbound, _sendErrors;
     private readonly EspSendBatch _batch;
+    private readonly TcpCoalescer? _coalescer;
+    private long _coalescedWrites, _coalescedSegments;
 
     /// <param name="onInboundUsed">Called (on a packet thread) with a CHILD SA's inbound SPI when its first packet arrived.</param>
     /// <param name="onLimit">Called (on a packet thread) with a CHILD SA's inbound SPI when it crossed a soft or (true) hard volume limit.</param>
@@ -78,7 +80,11 @@ internal sealed class EspDataPlane : IDisposable
         _raw = raw;
         _logger = logger;
         _batch = new EspSendBatch(natT);
+        _coalescer = tun.VnetHeader ? new TcpCoalescer() : null;
     }
+
+    /// <summary>GSO packets written to the TUN device after coalescing, and the segments they joined.</summary>
+    public (long Writes, long Segments) Coalesced => (Interlocked.Read(ref _coalescedWrites), Interlocked.Read(ref _coalescedSegments));
 
     /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
     public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
@@ -374,7 +380,13 @@ internal sealed class EspDataPlane : IDisposable
     public void OnTunIdle() => _batch.Flush();
 
     /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
-    public void OnEspDatagram(ReadOnlySpan<byte> esp)
+    public void OnEspDatagram(ReadOnlySpan<byte> esp) => OnEspDatagram(esp, coalesce: false);
+
+    /// <summary>
+    /// The NAT-T receive thread: as <see cref="OnEspDatagram(ReadOnlySpan{byte})"/>, but TCP segments of one flow may be
+    /// held back and joined (<see cref="TcpCoalescer"/>) until <see cref="OnEspBatchEnd"/>. Only one thread may coalesce.
+    /// </summary>
+    public void OnEspDatagram(ReadOnlySpan<byte> esp, bool coalesce)
     {
         if (esp.Length > _inBuffer.Length) return;
         EspSa? sa = _sad.Lookup(esp);
@@ -409,7 +421,32 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         if (MssClampMtu > 0) TcpMssClamp.Apply(inner, MssClampMtu);
+        if (coalesce && _coalescer is { } coalescer)
+        {
+            CoalesceResult held = coalescer.Offer(inner);
+            if (held == CoalesceResult.Held) return;
+            WriteCoalesced(coalescer);
+            if (held == CoalesceResult.FlushFirst && coalescer.Offer(inner) == CoalesceResult.Held) return;
+        }
         _tun.Write(inner);
+    }
+
+    /// <summary>NAT-T receive thread: the datagrams of one receive call are handled; what was held back goes to the TUN device.</summary>
+    public void OnEspBatchEnd()
+    {
+        if (_coalescer is { } coalescer) WriteCoalesced(coalescer);
+    }
+
+    private void WriteCoalesced(TcpCoalescer coalescer)
+    {
+        int segments = coalescer.Count;
+        if (segments == 0) return;
+        _tun.WriteWithHeader(coalescer.Take());
+        if (segments > 1)
+        {
+            Interlocked.Increment(ref _coalescedWrites);
+            Interlocked.Add(ref _coalescedSegments, segments);
+        }
     }
 
     /// <summary>

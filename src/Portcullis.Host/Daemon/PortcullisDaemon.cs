@@ -176,6 +176,7 @@ public sealed partial class PortcullisDaemon
         using UdpEndpoint? cleartextL2tp = OpenCleartextL2tpTrap(config);
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
+        natTSocket.BatchEnd = dataPlane.OnEspBatchEnd;
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
         tun.Start(dataPlane.OnTunPacket, dataPlane.OnTunIdle, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
@@ -307,7 +308,7 @@ public sealed partial class PortcullisDaemon
     {
         if (datagram.Kind == UdpPayloadKind.Esp)
         {
-            _dataPlane?.OnEspDatagram(datagram.Payload);
+            _dataPlane?.OnEspDatagram(datagram.Payload, coalesce: true);
             return;
         }
         byte[] copy = datagram.Payload.ToArray();

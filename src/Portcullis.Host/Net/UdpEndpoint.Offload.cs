@@ -18,6 +18,12 @@ public sealed unsafe partial class UdpEndpoint
     /// <summary>Whether sends may use UDP GSO: not refused by the kernel so far (the first refusal turns it off).</summary>
     public bool GsoAvailable => !_gsoRefused;
 
+    /// <summary>
+    /// Called on the receive thread after the datagrams of one receive call were handled (several with UDP_GRO): the
+    /// moment to write what the handler held back. Set before <see cref="Start"/>.
+    /// </summary>
+    public Action? BatchEnd { get; set; }
+
     /// <summary>Whether the kernel may hand over coalesced datagrams (UDP_GRO is on).</summary>
     public bool GroEnabled { get; private set; }
 

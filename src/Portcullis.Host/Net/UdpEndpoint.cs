@@ -220,6 +220,11 @@ public sealed unsafe partial class UdpEndpoint : IDisposable
             int size = groSize > 0 ? groSize : n;
             for (int offset = 0; offset < n; offset += size)
                 Deliver(new ReadOnlySpan<byte>(buffer, offset, Math.Min(size, n - offset)), lastLocal, lastRemote, onDatagram, onError);
+            if (BatchEnd is { } batchEnd)
+            {
+                try { batchEnd(); }
+                catch (Exception e) when (onError is not null) { onError(e); }
+            }
         }
     }
 

@@ -175,6 +175,38 @@ public sealed unsafe class TunDevice : IDisposable
 
     private static readonly byte[] EmptyVnetHeader = new byte[VirtioNetHeader.Size];
 
+    /// <summary>
+    /// Injects a packet with its own virtio_net_hdr in front (a GSO packet from <see cref="TcpCoalescer"/>); only on a
+    /// device with <see cref="VnetHeader"/>.
+    /// </summary>
+    public void WriteWithHeader(ReadOnlySpan<byte> headerAndPacket)
+    {
+        if (!VnetHeader) throw new InvalidOperationException($"{Name} was opened without IFF_VNET_HDR");
+        bool added = false;
+        _tun.DangerousAddRef(ref added);
+        try
+        {
+            fixed (byte* p = headerAndPacket)
+            {
+                while (true)
+                {
+                    nint n = Libc.Write((int)_tun.DangerousGetHandle(), p, (nuint)headerAndPacket.Length);
+                    if (n >= 0)
+                    {
+                        if (n != headerAndPacket.Length) throw new IOException($"short write to {Name}: {n} of {headerAndPacket.Length} bytes");
+                        return;
+                    }
+                    int errno = Libc.Errno;
+                    if (errno != Libc.EINTR) throw Libc.Error($"write {Name}", errno);
+                }
+            }
+        }
+        finally
+        {
+            _tun.DangerousRelease();
+        }
+    }
+
     /// <summary>Injects one IP packet into the kernel as if received on this interface.</summary>
     public void Write(ReadOnlySpan<byte> packet)
     {

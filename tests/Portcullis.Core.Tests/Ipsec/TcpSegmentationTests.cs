@@ -27,7 +27,7 @@ public class TcpSegmentationTests
         : [.. V4Source, .. V4Destination, 0, 6, (byte)(length >> 8), (byte)length];
 
     /// <summary>A TCP GSO packet as the TUN device hands it: one header (timestamps option) and a long payload.</summary>
-    private static byte[] SuperPacket(bool ipv6, byte flags, int payloadLength, int seed = 1)
+    internal static byte[] SuperPacket(bool ipv6, byte flags, int payloadLength, int seed = 1)
     {
         int ip = ipv6 ? 40 : 20, tcp = 32;
         var packet = new byte[ip + tcp + payloadLength];
