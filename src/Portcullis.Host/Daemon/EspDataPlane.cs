@@ -83,6 +83,9 @@ internal sealed class EspDataPlane : IDisposable
         _coalescer = tun.VnetHeader ? new TcpCoalescer() : null;
     }
 
+    /// <summary>TCP packets of up to 64 KB the TUN device handed over (TSO), cut into segments before encryption.</summary>
+    public long TsoReads => _tun.GsoPacketsRead;
+
     /// <summary>GSO packets written to the TUN device after coalescing, and the segments they joined.</summary>
     public (long Writes, long Segments) Coalesced => (Interlocked.Read(ref _coalescedWrites), Interlocked.Read(ref _coalescedSegments));
 
