@@ -29,7 +29,8 @@ done
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 1; }
 command -v perf > /dev/null || { echo "perf is missing (Debian's linux-perf)" >&2; exit 1; }
 source "$root/tests/interop/lib.sh"
-export DOTNET_PerfMapEnabled=1
+# perf map files for JIT code; W^X double mapping off, or perf sees JIT code only as memfd:doublemapper.
+export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 
 SECRET="profile-$RANDOM$RANDOM-secret"
 pc_topology_pair
@@ -117,5 +118,8 @@ for side, role in (("l", "sender (TUN read, encrypt, UDP send)"), ("r", "receive
             print(f"   {ev:<16} {v / window:10.0f}/s  {v / max(pkts, 1):6.2f} per data packet")
 PY
 if [ $record = 1 ]; then
-  perf report -i "$PC_WORK/perf.data" --no-children --sort comm,dso,sym --stdio 2> /dev/null | grep -v '^#' | grep -v '^$' | grep '%' | head -45
+  echo "-- where the daemons' samples fall: thread, then binary (JIT code shows as perf-PID.map or [unknown])"
+  perf report -i "$PC_WORK/perf.data" --no-children --sort comm,dso --stdio -g none 2> /dev/null | grep '%' | head -20
+  echo "-- top symbols"
+  perf report -i "$PC_WORK/perf.data" --no-children --sort comm,dso,sym --stdio -g none 2> /dev/null | grep '%' | head -40
 fi
