@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Portcullis.Core.Ipsec;
 
@@ -14,13 +15,27 @@ public static class InternetChecksum
     public static ulong Add(ulong sum, ReadOnlySpan<byte> data)
     {
         ulong native = 0;
-        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated && data.Length >= 64)
+        {
+            // 32-bit words widened into 64-bit lanes: the same sum as below, eight words a step (a TSO packet's
+            // segments are checksummed once each, so this loop is most of what segmenting costs).
+            Vector256<ulong> acc = Vector256<ulong>.Zero;
+            ref byte start = ref MemoryMarshal.GetReference(data);
+            for (; i + 32 <= data.Length; i += 32)
+            {
+                (Vector256<ulong> lo, Vector256<ulong> hi) = Vector256.Widen(Vector256.LoadUnsafe(ref start, (nuint)i).AsUInt32());
+                acc += lo + hi;
+            }
+            native = Vector256.Sum(acc);
+        }
+        ReadOnlySpan<ulong> words = MemoryMarshal.Cast<byte, ulong>(data[i..]);
         foreach (ulong w in words)
         {
-            // Four 16-bit lanes; each half added separately so nothing carries out of 64 bits.
+            // Two 32-bit halves added separately so nothing carries out of 64 bits.
             native += (w & 0xFFFF_FFFF) + (w >> 32);
         }
-        int i = words.Length * 8;
+        i += words.Length * 8;
         for (; i + 1 < data.Length; i += 2) native += MemoryMarshal.Read<ushort>(data[i..]);
         if (i < data.Length) native += BitConverter.IsLittleEndian ? data[i] : (ulong)data[i] << 8;
         ushort folded = Fold16(native);
