@@ -338,6 +338,9 @@ internal sealed class EspDataPlane : IDisposable
     /// </summary>
     public int MssClampMtu { get; init; }
 
+    /// <summary>Consecutive ESP packets to one peer go out in one UDP GSO send (<see cref="EspSendBatch"/>); false: one send each.</summary>
+    public bool Batching { get; init; } = true;
+
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
     public void OnTunPacket(Span<byte> packet)
     {
@@ -351,7 +354,7 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         if (MssClampMtu > 0) TcpMssClamp.Apply(packet, MssClampMtu);
-        if (route.UdpEncapsulation)
+        if (route.UdpEncapsulation && Batching)
         {
             // Encrypted straight into the batch; it goes out with the next packets in one sendmsg (UDP GSO).
             Span<byte> slot = _batch.Reserve(route, EspProcessor.GetEncapsulatedLength(sa, packet.Length));

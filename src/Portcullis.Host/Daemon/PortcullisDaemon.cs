@@ -167,6 +167,7 @@ public sealed partial class PortcullisDaemon
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)))
         {
             MssClampMtu = _options.TunMtu,
+            Batching = _options.Offload,
         };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
