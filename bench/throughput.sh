@@ -8,8 +8,8 @@
 # Usage: sudo bash bench/throughput.sh [--suites LIST] [--pairs LIST] [--streams LIST] [--protocols LIST]
 #                                     [--seconds S] [--out FILE]
 #   --suites L     ESP proposals (default aes128gcm16,chacha20poly1305,aes128-sha256)
-#   --pairs L      pp (Portcullis both ends), ps (Portcullis initiator, strongSwan responder), ss (strongSwan both)
-#                  (default pp,ps,ss)
+#   --pairs L      pp (Portcullis both ends), ps (Portcullis initiator, strongSwan responder), ss (strongSwan both),
+#                  nn (Portcullis both ends with --no-offload: one system call per packet) (default pp,ps,ss)
 #   --streams L    parallel iperf3 streams (default 1,4)
 #   --protocols L  tcp and/or udp (default tcp,udp); UDP sends 1300-byte datagrams as fast as it can, and the figure
 #                  is what arrived
@@ -103,13 +103,14 @@ CONF
   pc_launch_charon "$1" "$dir"
 }
 
-start_side() { # NS NAME KIND(p|s) CONF
-  if [ "$3" = p ]; then
+start_side() { # NS NAME KIND(p|n|s) CONF
+  if [ "$3" = p ] || [ "$3" = n ]; then
+    local extra=(); [ "$3" = n ] && extra=(--no-offload)
     # No --debug: a packaged daemon logs at info.
     local dir="$PC_WORK/$2"
     mkdir -p "$dir"; cp "$4" "$dir/swanctl.conf"
     ip netns exec "$1" env PORTCULLIS_SOCKET="$dir/portcullis.sock" "$PORTCULLIS_BIN" daemon --config "$dir/swanctl.conf" \
-      > "$dir/portcullis.log" 2>&1 &
+      "${extra[@]}" > "$dir/portcullis.log" 2>&1 &
     PC_PIDS+=($!)
     local i
     for i in $(seq 100); do [ -S "$dir/portcullis.sock" ] && return 0; sleep 0.1; done
@@ -151,7 +152,7 @@ for suite in "${SUITES[@]}"; do
     pc_log "$pair $suite"
     start_side "$RIGHT" side_r_"$pair" "${pair:1:1}" "$PC_WORK/right.conf"
     start_side "$LEFT" side_l_"$pair" "${pair:0:1}" "$PC_WORK/left.conf"
-    if [ "${pair:0:1}" = p ]; then
+    if [ "${pair:0:1}" != s ]; then
       pc_portcullis "$LEFT" side_l_"$pair" initiate --child net > "$PC_WORK/initiate.out" 2>&1
     else
       pc_swanctl "$LEFT" side_l_"$pair" --initiate --child net > "$PC_WORK/initiate.out" 2>&1
@@ -169,7 +170,7 @@ python3 - "$out" <<'PY'
 import sys, collections
 rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
 by = {(r[0], r[1], r[2], r[3]): int(r[4]) for r in rows}
-names = {"veth": "bare veth", "pp": "Portcullis <-> Portcullis", "ps": "Portcullis -> strongSwan", "ss": "strongSwan <-> strongSwan"}
+names = {"veth": "bare veth", "pp": "Portcullis <-> Portcullis", "nn": "Portcullis <-> Portcullis, --no-offload", "ps": "Portcullis -> strongSwan", "ss": "strongSwan <-> strongSwan"}
 print("| pair | suite | protocol | streams | Gbit/s | ratio to strongSwan <-> strongSwan |")
 print("|---|---|---|---|---|---|")
 for (pair, suite, proto, n), bits in by.items():

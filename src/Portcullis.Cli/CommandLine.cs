@@ -22,7 +22,7 @@ public static class CommandLine
           compat-profiles [NAME...]               The proposals each built-in client sends by default, in
                                                   strongSwan's notation (what compat = NAME accepts).
           daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
-                 [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,...]
+                 [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,...] [--no-offload]
                                                   Run the IKE daemon in the foreground (default config
                                                   /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
                                                   SIGHUP reloads the configuration. --settings reads the charon
@@ -36,6 +36,8 @@ public static class CommandLine
                                                   --log sets levels per subsystem as strongSwan does (ike=2,esp=0,
                                                   default=1; -1 to 4 or none/error/warning/info/debug/trace;
                                                   subsystems ike, esp, daemon, l2tp, ppp or mgr, chd, knl, cfg, net).
+                                                  --no-offload: one system call per packet in the data plane (no TUN
+                                                  TSO, UDP GSO or GRO), for comparison.
           firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--allow PROTO/PORT]...
                    [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--explain]
                                                   Print the firewall ruleset the configuration needs (nft -f or

@@ -16,7 +16,7 @@ public static class DaemonCommands
     /// <summary>The swanctl.conf the daemon, <c>firewall</c> and <c>doctor</c> read unless <c>--config</c> names another.</summary>
     public static string DefaultConfigPath => new DaemonOptions().ConfigPath;
 
-    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE] [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,…]</c>.</summary>
+    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE] [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,…] [--no-offload]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
@@ -45,6 +45,7 @@ public static class DaemonCommands
                     break;
                 }
                 case "--keylog": options = options with { KeyLogPath = Next() ?? "" }; break;
+                case "--no-offload": options = options with { Offload = false }; break;
                 case "--vici-socket": options = options with { ViciSocketPath = Next() ?? "" }; break;
                 case "--metrics":
                 {

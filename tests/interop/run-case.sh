@@ -37,6 +37,8 @@
 #                                                                        INITIAL_CONTACT removes our stale SA
 #   run-case.sh volume portcullis                                        rekey_packets = 300: the data plane's packet count rekeys the
 #                                                                        CHILD SA, a 1000-ping stream loses nothing
+#   run-case.sh bulk portcullis                                          24 MB each way over TCP, SHA-256 checked: against strongSwan,
+#                                                                        then between two Portcullis daemons (TSO, GSO, GRO used)
 #   run-case.sh lossy portcullis                                         a router drops 30 % of UDP 500/4500: it establishes and rekeys
 #   run-case.sh fragmentation portcullis|strongswan                      both sides with a small fragment_size: IKE_AUTH goes
 #                                                                        in SKF fragments both ways (RFC 7383), tunnel, ping
@@ -987,6 +989,53 @@ CONF
     grep -q " 1000 received" "$PC_WORK/stream.out" || { show_logs; pc_fail "pings were lost during the packet-count rekeys"; }
     grep -q "duplicates" "$PC_WORK/stream.out" && pc_fail "pings were duplicated"
     grep -q "life_bytes/life_packets reached" "$log" && pc_fail "a CHILD SA hit its hard packet limit: the soft limit should have rekeyed it first"
+    ;;
+  bulk)
+    # 24 MB each way over TCP through the tunnel, checked by SHA-256 at the far end: the batched data plane (TSO
+    # packets cut into segments, UDP GSO sends, UDP GRO receives, TCP segments joined into GSO writes) must deliver
+    # every byte. First against strongSwan (encap: its user-space ESP), then between two Portcullis daemons in UDP,
+    # where both offloads must have been used.
+    pc_topology_pair
+    pc_conf 192.0.2.1 192.0.2.2 198.18.1.1 198.18.2.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "" "encap = yes" > "$PC_WORK/l.conf"
+    pc_conf 192.0.2.2 192.0.2.1 198.18.2.1 198.18.1.1 aes128gcm16-prfsha256-ecp256 aes128gcm16 "$SECRET" "" "encap = yes" > "$PC_WORK/r.conf"
+    head -c 24M /dev/urandom > "$PC_WORK/data"
+    want=$(sha256sum < "$PC_WORK/data" | cut -d' ' -f1)
+    bulk_copy() { # FROM_NS FROM_ADDR TO_NS TO_ADDR LABEL: sends the data, compares the receiver's SHA-256
+      ip netns exec "$3" timeout 60 socat -u TCP-LISTEN:5001,bind="$4",reuseaddr SYSTEM:"sha256sum > $PC_WORK/got" &
+      local listener=$!
+      PC_PIDS+=($listener)
+      sleep 0.5
+      local start; start=$(date +%s.%N)
+      ip netns exec "$1" timeout 60 socat -u FILE:"$PC_WORK/data" TCP:"$4":5001,bind="$2" || pc_fail "$5: the sender failed"
+      wait "$listener"
+      local got; got=$(cut -d' ' -f1 "$PC_WORK/got")
+      [ "$got" = "$want" ] || pc_fail "$5: 24 MB arrived with SHA-256 $got, sent $want"
+      pc_log "$5: 24 MB intact ($(echo "$(date +%s.%N) $start" | awk '{printf "%.2f", $1 - $2}') s)"
+    }
+    pc_start_strongswan "$RIGHT" ss
+    ss_pid=$CHARON_PID
+    pc_strongswan_load "$RIGHT" ss "$PC_WORK/r.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { show_logs; pc_fail "initiate"; }
+    bulk_copy "$LEFT" 198.18.1.1 "$RIGHT" 198.18.2.1 "Portcullis -> strongSwan"
+    bulk_copy "$RIGHT" 198.18.2.1 "$LEFT" 198.18.1.1 "strongSwan -> Portcullis"
+    pc_portcullis "$LEFT" pc list-sas | grep "data plane" | tee "$PC_WORK/offloads-ss.out"
+    grep -q "data plane: dropped 0 outbound .* 0 inbound outside their selectors; 0 send errors" "$PC_WORK/offloads-ss.out" || pc_fail "drops or send errors against strongSwan"
+    # Both daemons go (charon frees UDP 500/4500 and its TUN device in the right namespace).
+    kill "$PID_pc" "$ss_pid"; wait "$PID_pc" "$ss_pid" 2> /dev/null
+
+    pc_start_portcullis "$LEFT" pc2 "$PC_WORK/l.conf"
+    pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+    pc_portcullis "$LEFT" pc2 initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -20 "$PC_WORK/pc2/portcullis.log"; pc_fail "initiate between two Portcullis daemons"; }
+    bulk_copy "$LEFT" 198.18.1.1 "$RIGHT" 198.18.2.1 "Portcullis -> Portcullis"
+    bulk_copy "$RIGHT" 198.18.2.1 "$LEFT" 198.18.1.1 "Portcullis <- Portcullis"
+    for side in pc2 pcr; do
+      ns=$LEFT; [ $side = pcr ] && ns=$RIGHT
+      pc_portcullis "$ns" $side list-sas | grep "data plane" | tee "$PC_WORK/offloads-$side.out"
+      grep -q "data plane: dropped 0 outbound .* 0 inbound outside their selectors; 0 send errors" "$PC_WORK/offloads-$side.out" || pc_fail "$side: drops or send errors"
+      read -r tso writes < <(sed -n 's/.*offloads: \([0-9]*\) TSO packets.*; \([0-9]*\) GSO writes.*/\1 \2/p' "$PC_WORK/offloads-$side.out")
+      [ "${tso:-0}" -gt 0 ] && [ "${writes:-0}" -gt 0 ] || pc_fail "$side: the offloads were not used (TSO packets ${tso:-?}, GSO writes ${writes:-?})"
+    done
     ;;
   lossy)
     # A router between the two drops 30 % (PC_LOSS to change it) of UDP 500/4500 (IKE and ESP-in-UDP) in each

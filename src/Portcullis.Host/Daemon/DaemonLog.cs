@@ -32,6 +32,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "writing every IKE SA's keys to {Path}: for decrypting captures while debugging, never in production")]
     public static partial void KeyLogEnabled(ILogger logger, string path);
 
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "data plane on {Tun}: TSO from the TUN device {Tso}, UDP GRO {Gro}, UDP GSO {Gso}")]
+    public static partial void DataPlaneOffloads(ILogger logger, string tun, string tso, string gro, string gso);
+
     [LoggerMessage(EventId = 40, Level = LogLevel.Warning, Message = "settings: {Warning}")]
     public static partial void SettingsWarning(ILogger logger, string warning);
 

@@ -72,8 +72,13 @@ internal sealed class EspDataPlane : IDisposable
     private readonly RawEspSocket? _raw;
     private readonly ILogger _logger;
     private readonly byte[] _outBuffer = new byte[TunDevice.MaxPacketSize + 512];
-    private readonly byte[] _inBuffer = new byte[TunDevice.MaxPacketSize + 512];
+    // One per receive thread: the NAT-T and raw ESP sockets of each family decrypt on their own threads, at once.
+    [ThreadStatic] private static byte[]? t_inBuffer;
+    private static byte[] InBuffer => t_inBuffer ??= new byte[TunDevice.MaxPacketSize + 512];
     private long _noPolicy, _noSa, _badInbound, _sendErrors;
+    private readonly EspSendBatch _batch;
+    private readonly TcpCoalescer? _coalescer;
+    private long _coalescedWrites, _coalescedSegments;
 
     /// <param name="onInboundUsed">Called (on a packet thread) with a CHILD SA's inbound SPI when its first packet arrived.</param>
     /// <param name="onLimit">Called (on a packet thread) with a CHILD SA's inbound SPI when it crossed a soft or (true) hard volume limit.</param>
@@ -85,6 +90,8 @@ internal sealed class EspDataPlane : IDisposable
         _natT = natT;
         _raw = raw;
         _logger = logger;
+        _batch = new EspSendBatch(remote => UdpFor(remote));
+        _coalescer = tun.VnetHeader ? new TcpCoalescer() : null;
     }
 
     /// <summary>The IPv6 NAT-T socket (UDP 4500 on ::), for peers with IPv6 addresses; null: none.</summary>
@@ -117,6 +124,12 @@ internal sealed class EspDataPlane : IDisposable
 
     private RawEspSocket? RawFor(IPEndPoint remote) => remote.AddressFamily == AddressFamily.InterNetworkV6 ? Raw6 : _raw;
 
+    /// <summary>TCP packets of up to 64 KB the TUN device handed over (TSO), cut into segments before encryption.</summary>
+    public long TsoReads => _tun.GsoPacketsRead;
+
+    /// <summary>GSO packets written to the TUN device after coalescing, and the segments they joined.</summary>
+    public (long Writes, long Segments) Coalesced => (Interlocked.Read(ref _coalescedWrites), Interlocked.Read(ref _coalescedSegments));
+
     /// <summary>Cleartext packets from the TUN device that matched no policy with an SA (dropped).</summary>
     public long OutboundNoPolicyDrops => Interlocked.Read(ref _noPolicy);
     /// <summary>ESP packets with an SPI of no inbound SA (dropped).</summary>
@@ -124,7 +137,10 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>Decrypted packets whose addresses lie outside the SA's selectors (dropped, RFC 4301 §5.2).</summary>
     public long InboundPolicyDrops => Interlocked.Read(ref _badInbound);
     /// <summary>ESP packets the socket refused to send.</summary>
-    public long SendErrors => Interlocked.Read(ref _sendErrors);
+    public long SendErrors => Interlocked.Read(ref _sendErrors) + _batch.Errors;
+
+    /// <summary>UDP GSO sends of batched ESP packets, and the packets they carried.</summary>
+    public (long Sends, long Packets) Batches => (_batch.Sends, _batch.Packets);
 
     /// <summary>When the last packet arrived on the inbound SA with this SPI; null when none did (or no such SA).</summary>
     public DateTimeOffset? LastInbound(uint spi)
@@ -372,6 +388,9 @@ internal sealed class EspDataPlane : IDisposable
     /// </summary>
     public int MssClampMtu { get; init; }
 
+    /// <summary>Consecutive ESP packets to one peer go out in one UDP GSO send (<see cref="EspSendBatch"/>); false: one send each.</summary>
+    public bool Batching { get; init; } = true;
+
     /// <summary>TUN reader thread: a cleartext packet to protect.</summary>
     public void OnTunPacket(Span<byte> packet)
     {
@@ -386,6 +405,20 @@ internal sealed class EspDataPlane : IDisposable
         }
         if (packet.Length > route.InnerMtu && AnswerTooBig(packet, route.InnerMtu)) return;
         if (MssClampMtu > 0) TcpMssClamp.Apply(packet, Math.Min(MssClampMtu, route.InnerMtu));
+        if (route.UdpEncapsulation && Batching)
+        {
+            // Encrypted straight into the batch; it goes out with the next packets in one sendmsg (UDP GSO).
+            Span<byte> slot = _batch.Reserve(route, EspProcessor.GetEncapsulatedLength(sa, packet.Length));
+            if (!slot.IsEmpty)
+            {
+                if (EspProcessor.Encapsulate(sa, packet, slot, out int batched) != EncapsulateResult.Ok) return;
+                _batch.Commit(batched);
+                if (sa.Limits is { } batchLimits && batchLimits.Check(sa) is var batchCrossed and not LimitCrossing.None)
+                    _onLimit(batchLimits.Key, batchCrossed == LimitCrossing.Hard);
+                return;
+            }
+        }
+        _batch.Flush(); // a packet sent alone must not overtake batched ones
         EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
@@ -415,17 +448,27 @@ internal sealed class EspDataPlane : IDisposable
         return true;
     }
 
+    /// <summary>TUN reader thread: the device has no more packets queued; what was batched goes out now.</summary>
+    public void OnTunIdle() => _batch.Flush();
+
     /// <summary>Receive threads: an ESP packet (SPI first) from the NAT-T socket or the raw ESP socket.</summary>
-    public void OnEspDatagram(ReadOnlySpan<byte> esp)
+    public void OnEspDatagram(ReadOnlySpan<byte> esp) => OnEspDatagram(esp, coalesce: false);
+
+    /// <summary>
+    /// The NAT-T receive thread: as <see cref="OnEspDatagram(ReadOnlySpan{byte})"/>, but TCP segments of one flow may be
+    /// held back and joined (<see cref="TcpCoalescer"/>) until <see cref="OnEspBatchEnd"/>. Only one thread may coalesce.
+    /// </summary>
+    public void OnEspDatagram(ReadOnlySpan<byte> esp, bool coalesce)
     {
-        if (esp.Length > _inBuffer.Length) return;
+        byte[] inBuffer = InBuffer;
+        if (esp.Length > inBuffer.Length) return;
         EspSa? sa = _sad.Lookup(esp);
         if (sa is null)
         {
             Interlocked.Increment(ref _noSa);
             return;
         }
-        Span<byte> buffer = _inBuffer.AsSpan(0, esp.Length);
+        Span<byte> buffer = inBuffer.AsSpan(0, esp.Length);
         esp.CopyTo(buffer);
         if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out byte nextHeader) != DecapsulateResult.Ok) return;
         if (sa.Limits is { } limits)
@@ -451,7 +494,32 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         if (MssClampMtu > 0) TcpMssClamp.Apply(inner, MssClampMtu);
+        if (coalesce && _coalescer is { } coalescer)
+        {
+            CoalesceResult held = coalescer.Offer(inner);
+            if (held == CoalesceResult.Held) return;
+            WriteCoalesced(coalescer);
+            if (held == CoalesceResult.FlushFirst && coalescer.Offer(inner) == CoalesceResult.Held) return;
+        }
         _tun.Write(inner);
+    }
+
+    /// <summary>NAT-T receive thread: the datagrams of one receive call are handled; what was held back goes to the TUN device.</summary>
+    public void OnEspBatchEnd()
+    {
+        if (_coalescer is { } coalescer) WriteCoalesced(coalescer);
+    }
+
+    private void WriteCoalesced(TcpCoalescer coalescer)
+    {
+        int segments = coalescer.Count;
+        if (segments == 0) return;
+        _tun.WriteWithHeader(coalescer.Take());
+        if (segments > 1)
+        {
+            Interlocked.Increment(ref _coalescedWrites);
+            Interlocked.Add(ref _coalescedSegments, segments);
+        }
     }
 
     /// <summary>

@@ -34,6 +34,12 @@ public sealed record DaemonOptions
     /// <summary>MTU of the TUN device (room for ESP, UDP and IP headers within 1500).</summary>
     public int TunMtu { get; init; } = 1400;
 
+    /// <summary>
+    /// The batched data plane: TUN offloads (TSO segmented in user space), UDP GSO sends and GRO receives, large socket
+    /// buffers; false: one system call per packet each way, as before.
+    /// </summary>
+    public bool Offload { get; init; } = true;
+
     /// <summary>IKE port.</summary>
     public int IkePort { get; init; } = 500;
 
@@ -78,6 +84,9 @@ public sealed partial class PortcullisDaemon
     private readonly List<(string Child, TaskCompletionSource<string?> Done)> _initiateWaiters = [];
     private IkeEngine? _engine;
     private EspDataPlane? _dataPlane;
+
+    /// <summary>Receive and send buffer of the NAT-T socket: a few ms of ESP at several Gbit/s, so bursts are not dropped.</summary>
+    private const int EspSocketBuffer = 8 << 20;
     private UdpEndpoint? _ike, _natT;
     // The IPv6 sockets: separate, IPv6-only (a dual-mode socket would show IPv4 peers as ::ffff:a.b.c.d, and their
     // NAT detection hashes would then be computed over the wrong bytes); null when the host has no IPv6.
@@ -122,7 +131,8 @@ public sealed partial class PortcullisDaemon
         {
             _ike = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.IkePort), natTraversal: false);
             _natT = UdpEndpoint.Bind(new IPEndPoint(IPAddress.Any, _options.NatTraversalPort), natTraversal: true);
-            tun = TunDevice.Open(_options.TunName);
+            tun = TunDevice.Open(_options.TunName, _options.Offload);
+            if (_options.Offload) _natT.TuneForEsp(EspSocketBuffer, gro: true);
         }
         catch (Exception e) when (e is SocketException or IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
         {
@@ -134,9 +144,12 @@ public sealed partial class PortcullisDaemon
         using UdpEndpoint ikeSocket = _ike, natTSocket = _natT;
         (_ike6, _natT6) = BindIpv6();
         using UdpEndpoint? ike6Socket = _ike6, natT6Socket = _natT6;
+        if (_options.Offload) natT6Socket?.TuneForEsp(EspSocketBuffer, gro: true);
         using TunDevice tunDevice = tun;
         IpResult configured = IpCommand.ConfigureTun(tun.Name, _options.TunMtu);
         if (!configured.Ok) DaemonLog.Failure(_log, $"configuring {tun.Name}", configured.ToString());
+        DaemonLog.DataPlaneOffloads(_log, tun.Name, tun.SegmentationOffload ? "on" : "off", natTSocket.GroEnabled ? "on" : "off",
+            _options.Offload ? "on" : "off");
 
         IkeEngineOptions engineOptions = settings.ApplyTo(new IkeEngineOptions
         {
@@ -170,6 +183,7 @@ public sealed partial class PortcullisDaemon
             NatT6 = natT6Socket,
             Raw6 = raw6,
             OuterMtuFor = IpCommand.PathMtu,
+            Batching = _options.Offload,
         };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
@@ -180,10 +194,11 @@ public sealed partial class PortcullisDaemon
         using UdpEndpoint? cleartextL2tp6 = natT6Socket is null ? null : OpenCleartextL2tpTrap(config, IPAddress.IPv6Any);
 
         ikeSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "IKE socket", e.Message));
+        natTSocket.BatchEnd = dataPlane.OnEspBatchEnd;
         natTSocket.Start(OnDatagram, e => DaemonLog.Failure(_log, "NAT-T socket", e.Message));
         ike6Socket?.Start(OnDatagram, e => DaemonLog.Failure(_log, "IPv6 IKE socket", e.Message));
         natT6Socket?.Start(OnDatagram, e => DaemonLog.Failure(_log, "IPv6 NAT-T socket", e.Message));
-        tun.Start(dataPlane.OnTunPacket, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
+        tun.Start(dataPlane.OnTunPacket, dataPlane.OnTunIdle, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
         raw6?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "IPv6 raw ESP socket", e.Message));
 
@@ -334,7 +349,8 @@ public sealed partial class PortcullisDaemon
     {
         if (datagram.Kind == UdpPayloadKind.Esp)
         {
-            _dataPlane?.OnEspDatagram(datagram.Payload);
+            // Only one thread may coalesce: the IPv4 NAT-T socket's, the one whose BatchEnd flushes the coalescer.
+            _dataPlane?.OnEspDatagram(datagram.Payload, coalesce: datagram.Local.AddressFamily == AddressFamily.InterNetwork);
             return;
         }
         byte[] copy = datagram.Payload.ToArray();

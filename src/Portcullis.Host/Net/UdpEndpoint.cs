@@ -64,7 +64,7 @@ public readonly record struct UdpSendResult(int Errno)
 /// Without it (or on a socket bound to one address) the kernel chooses as usual.
 /// </para>
 /// </summary>
-public sealed unsafe class UdpEndpoint : IDisposable
+public sealed unsafe partial class UdpEndpoint : IDisposable
 {
     private static readonly byte[] NonEspMarker = [0, 0, 0, 0];
     private static readonly byte[] Keepalive = [0xFF];
@@ -194,6 +194,7 @@ public sealed unsafe class UdpEndpoint : IDisposable
 
             // Local: the destination address from IP_PKTINFO (in_pktinfo.ipi_addr at 8, in6_pktinfo.ipi6_addr at 0).
             IPAddress? localAddress = null;
+            int groSize = 0;
             for (byte* c = control; c + sizeof(Libc.CMsgHdr) <= control + message.ControlLength;)
             {
                 var header = (Libc.CMsgHdr*)c;
@@ -203,6 +204,8 @@ public sealed unsafe class UdpEndpoint : IDisposable
                     localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value + 8, 4));
                 else if (v6 && header->Level == Libc.IPPROTO_IPV6 && header->Type == Libc.IPV6_PKTINFO)
                     localAddress = LocalFrom(ref lastLocal, new ReadOnlySpan<byte>(value, 16));
+                else if (header->Level == Libc.SOL_UDP && header->Type == Libc.UDP_GRO)
+                    groSize = *(int*)value;
                 c += Libc.CmsgAlign(header->Length);
             }
             localAddress ??= LocalEndPoint.Address;
@@ -213,31 +216,15 @@ public sealed unsafe class UdpEndpoint : IDisposable
                 Interlocked.Increment(ref _malformed);
                 continue;
             }
-            var data = new ReadOnlySpan<byte>(buffer, 0, n);
-            UdpPayloadKind kind = UdpPayloadKind.Ike;
-            if (NatTraversal)
+            // With UDP_GRO the kernel may hand over several datagrams of one flow back to back, all groSize bytes long
+            // but the last.
+            int size = groSize > 0 ? groSize : n;
+            for (int offset = 0; offset < n; offset += size)
+                Deliver(new ReadOnlySpan<byte>(buffer, offset, Math.Min(size, n - offset)), lastLocal, lastRemote, onDatagram, onError);
+            if (BatchEnd is { } batchEnd)
             {
-                switch (UdpEncapsulation.Classify(data, out data))
-                {
-                    case UdpEncapsulatedKind.NatKeepalive:
-                        Interlocked.Increment(ref _keepalives);
-                        continue;
-                    case UdpEncapsulatedKind.Malformed:
-                        Interlocked.Increment(ref _malformed);
-                        continue;
-                    case UdpEncapsulatedKind.Esp:
-                        kind = UdpPayloadKind.Esp;
-                        break;
-                }
-            }
-
-            try
-            {
-                onDatagram(new UdpDatagram(kind, lastLocal, lastRemote, data));
-            }
-            catch (Exception e) when (onError is not null)
-            {
-                onError(e);
+                try { batchEnd(); }
+                catch (Exception e) when (onError is not null) { onError(e); }
             }
         }
     }
@@ -271,7 +258,7 @@ public sealed unsafe class UdpEndpoint : IDisposable
     /// <summary>Sends a NAT-keepalive (one 0xFF byte, RFC 3948 §2.3).</summary>
     public UdpSendResult SendKeepalive(IPEndPoint remote, IPAddress? from = null) => Send(remote, default, Keepalive, from);
 
-    private UdpSendResult Send(IPEndPoint remote, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, IPAddress? from)
+    private UdpSendResult Send(IPEndPoint remote, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> payload, IPAddress? from, ushort segmentSize = 0)
     {
         ArgumentNullException.ThrowIfNull(remote);
         bool v6 = LocalEndPoint.AddressFamily == AddressFamily.InterNetworkV6;
@@ -306,9 +293,9 @@ public sealed unsafe class UdpEndpoint : IDisposable
         const int controlSize = 64;
         byte* control = stackalloc byte[controlSize];
         nuint controlLength = 0;
+        new Span<byte>(control, controlSize).Clear();
         if (from is not null)
         {
-            new Span<byte>(control, controlSize).Clear();
             var header = (Libc.CMsgHdr*)control;
             byte* data = control + Libc.CmsgAlign((nuint)sizeof(Libc.CMsgHdr));
             if (v6)
@@ -329,6 +316,16 @@ public sealed unsafe class UdpEndpoint : IDisposable
                 from.TryWriteBytes(new Span<byte>(data + 4, 4), out _);
                 controlLength = Libc.CmsgSpace(12);
             }
+        }
+        if (segmentSize > 0)
+        {
+            // UDP GSO: the kernel cuts the payload into datagrams of this size (the last may be shorter).
+            var header = (Libc.CMsgHdr*)(control + controlLength);
+            header->Level = Libc.SOL_UDP;
+            header->Type = Libc.UDP_SEGMENT;
+            header->Length = Libc.CmsgLen(2);
+            *(ushort*)(control + controlLength + Libc.CmsgAlign((nuint)sizeof(Libc.CMsgHdr))) = segmentSize;
+            controlLength += Libc.CmsgSpace(2);
         }
 
         bool added = false;
