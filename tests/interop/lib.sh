@@ -29,8 +29,14 @@ pc_ns() { local ns="$PC_TAG-$2"; ip netns add "$ns" || pc_fail "ip netns add $ns
 # pc_link NS1 ADDR1/LEN NS2 ADDR2/LEN: a veth pair between two namespaces. IPv6 addresses skip duplicate address
 # detection (nodad), so they are usable at once.
 pc_link() {
-  local a="v$RANDOM" b="v$RANDOM"
-  ip link add "$a" type veth peer name "$b" || pc_fail "veth"
+  local a b i
+  # The names live in the host namespace until moved: another case running at the same time may hold the same
+  # random name for that moment, so a clash is retried with new names.
+  for i in 1 2 3 4 5; do
+    a="v$RANDOM$i" b="v$RANDOM$i"
+    ip link add "$a" type veth peer name "$b" 2>/dev/null && break
+    [ "$i" = 5 ] && pc_fail "veth"
+  done
   ip link set "$a" netns "$1"; ip link set "$b" netns "$3"
   ip -n "$1" addr add "$2" dev "$a" $(pc_nodad "$2"); ip -n "$3" addr add "$4" dev "$b" $(pc_nodad "$4")
   ip -n "$1" link set "$a" up; ip -n "$3" link set "$b" up
