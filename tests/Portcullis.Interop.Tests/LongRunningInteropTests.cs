@@ -4,11 +4,12 @@ namespace Portcullis.Interop.Tests;
 
 /// <summary>
 /// The interop cases that live for a minute or more, mostly waiting on lifetimes, DPD and retransmission timers
-/// (rekeying, DPD, loss, MOBIKE, hostile traffic, the cookie flood). They run one at a time in their own collection,
-/// beside <see cref="StrongSwanInteropTests"/>'s short cases, so CI runs two cases at once; each case still has its
-/// own namespaces, daemons and work folder.
+/// (rekeying, DPD, loss, MOBIKE, hostile traffic, the cookie flood). They share <see cref="StrongSwanInteropTests"/>'
+/// collection, so all cases still run one at a time: run beside another case, the load made `ikev1-rekey` lose one
+/// ping in 500 (a new Quick Mode SA used before the peer had installed it, suspected), so timing-bound cases get the
+/// machine to themselves until that is understood.
 /// </summary>
-[Collection("interop-long")]
+[Collection("interop")]
 public sealed class LongRunningInteropTests(ITestOutputHelper output)
 {
     /// <summary>

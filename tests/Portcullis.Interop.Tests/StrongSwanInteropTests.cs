@@ -4,8 +4,8 @@ namespace Portcullis.Interop.Tests;
 
 /// <summary>
 /// Portcullis against Debian's strongSwan (userspace ESP via kernel-libipsec), each case in fresh namespaces.
-/// The cases of this class run one at a time (each starts two daemons and a capture), beside the one case at a time
-/// of <see cref="LongRunningInteropTests"/>: two cases at once halve CI's time on a 2-core machine.
+/// The cases run one at a time (each starts two daemons and a capture, and the machine has few cores), together with
+/// those of <see cref="LongRunningInteropTests"/>, which share the collection.
 /// </summary>
 [Collection("interop")]
 public sealed class StrongSwanInteropTests(ITestOutputHelper output)
