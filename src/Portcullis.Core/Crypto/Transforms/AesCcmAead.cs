@@ -16,41 +16,21 @@ internal sealed unsafe class AesCcmAead : SaltedAead
     private const int EVP_CTRL_AEAD_GET_TAG = 0x10;
     private const int EVP_CTRL_AEAD_SET_TAG = 0x11;
 
-    private readonly nint _cipher;
-    private readonly byte[] _key;
-    private readonly int _icvSize;
-    private nint _seal;
-    private nint _open;
-    private bool _disposed;
+    private readonly EvpContextPair _contexts;
 
     public AesCcmAead(ReadOnlySpan<byte> keyMaterial, int icvSize) : base(keyMaterial[^SaltSize..], icvSize)
     {
-        int bits = (keyMaterial.Length - SaltSize) * 8;
-        _cipher = LibCrypto.Check(LibCrypto.EVP_CIPHER_fetch(0, $"AES-{bits}-CCM", null), $"EVP_CIPHER_fetch(AES-{bits}-CCM)");
-        _key = GC.AllocateArray<byte>(keyMaterial.Length - SaltSize, pinned: true);
-        keyMaterial[..^SaltSize].CopyTo(_key);
-        _icvSize = icvSize;
-    }
-
-    private nint Context(ref nint slot, int enc)
-    {
-        if (slot != 0) return slot;
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        nint ctx = LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new");
-        LibCrypto.Check(LibCrypto.EVP_CipherInit_ex(ctx, _cipher, 0, null, null, enc), "EVP_CipherInit_ex");
-        LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, SaltSize + 8, null), "EVP_CTRL_AEAD_SET_IVLEN");
-        // The tag length (M) is fixed when the key is set.
-        LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, _icvSize, null), "EVP_CTRL_AEAD_SET_TAG");
-        fixed (byte* k = _key)
-            LibCrypto.Check(LibCrypto.EVP_CipherInit_ex(ctx, 0, 0, k, null, enc), "EVP_CipherInit_ex");
-        slot = ctx;
-        if (_seal != 0 && _open != 0) CryptographicOperations.ZeroMemory(_key);
-        return ctx;
+        // The nonce length (L = 4) and the tag length (M) are fixed when the key is set.
+        _contexts = new EvpContextPair($"AES-{(keyMaterial.Length - SaltSize) * 8}-CCM", keyMaterial[..^SaltSize], beforeKey: ctx =>
+        {
+            LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, SaltSize + 8, null), "EVP_CTRL_AEAD_SET_IVLEN");
+            LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, icvSize, null), "EVP_CTRL_AEAD_SET_TAG");
+        });
     }
 
     protected override void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        nint ctx = Context(ref _seal, 1);
+        nint ctx = _contexts.Encrypt;
         fixed (byte* n = nonce)
         fixed (byte* aad = associatedData)
         fixed (byte* input = plaintext)
@@ -71,7 +51,7 @@ internal sealed unsafe class AesCcmAead : SaltedAead
 
     protected override bool Decrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        nint ctx = Context(ref _open, 0);
+        nint ctx = _contexts.Decrypt;
         fixed (byte* n = nonce)
         fixed (byte* aad = associatedData)
         fixed (byte* input = ciphertext)
@@ -91,12 +71,5 @@ internal sealed unsafe class AesCcmAead : SaltedAead
         }
     }
 
-    protected override void DisposePrimitive()
-    {
-        _disposed = true;
-        if (_seal != 0) LibCrypto.EVP_CIPHER_CTX_free(_seal);
-        if (_open != 0) LibCrypto.EVP_CIPHER_CTX_free(_open);
-        _seal = _open = 0;
-        CryptographicOperations.ZeroMemory(_key);
-    }
+    protected override void DisposePrimitive() => _contexts.Dispose();
 }

@@ -16,20 +16,8 @@ internal sealed unsafe class EvpAead : SaltedAead
     private const int EVP_CTRL_AEAD_GET_TAG = 0x10;
     private const int EVP_CTRL_AEAD_SET_TAG = 0x11;
 
-    private static readonly Dictionary<string, Lazy<nint>> s_ciphers = new()
-    {
-        ["AES-128-GCM"] = new(() => Fetch("AES-128-GCM")),
-        ["AES-192-GCM"] = new(() => Fetch("AES-192-GCM")),
-        ["AES-256-GCM"] = new(() => Fetch("AES-256-GCM")),
-        ["ChaCha20-Poly1305"] = new(() => Fetch("ChaCha20-Poly1305")),
-    };
-
-    private readonly nint _cipher;
-    private readonly byte[] _key;
+    private readonly EvpContextPair _contexts;
     private readonly bool _gmac;
-    private nint _seal;
-    private nint _open;
-    private bool _disposed;
 
     /// <param name="cipher">An EVP name: <c>AES-128-GCM</c>, <c>AES-192-GCM</c>, <c>AES-256-GCM</c> or <c>ChaCha20-Poly1305</c>.</param>
     /// <param name="keyMaterial">The key followed by the 4-byte salt.</param>
@@ -37,34 +25,15 @@ internal sealed unsafe class EvpAead : SaltedAead
     /// <param name="gmac">ENCR_NULL_AUTH_AES_GMAC: the payload is authenticated as AAD and travels in the clear.</param>
     public EvpAead(string cipher, ReadOnlySpan<byte> keyMaterial, int icvSize, bool gmac = false) : base(keyMaterial[^SaltSize..], icvSize)
     {
-        _cipher = s_ciphers[cipher].Value;
-        // Kept only until both contexts exist; pinned so that no copy is left behind by the GC.
-        _key = GC.AllocateArray<byte>(keyMaterial.Length - SaltSize, pinned: true);
-        keyMaterial[..^SaltSize].CopyTo(_key);
-        _gmac = gmac;
-    }
-
-    private static nint Fetch(string name) => LibCrypto.Check(LibCrypto.EVP_CIPHER_fetch(0, name, null), $"EVP_CIPHER_fetch({name})");
-
-    private nint Context(ref nint slot, int enc)
-    {
-        if (slot != 0) return slot;
-        // Never key a fresh context from the wiped key of a disposed SA.
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        nint ctx = LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new");
-        LibCrypto.Check(LibCrypto.EVP_CipherInit_ex(ctx, _cipher, 0, null, null, enc), "EVP_CipherInit_ex");
         // The nonce is salt ‖ IV, 12 bytes: the default for both ciphers, set anyway so it never depends on that.
-        LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, SaltSize + 8, null), "EVP_CTRL_AEAD_SET_IVLEN");
-        fixed (byte* k = _key)
-            LibCrypto.Check(LibCrypto.EVP_CipherInit_ex(ctx, 0, 0, k, null, enc), "EVP_CipherInit_ex");
-        slot = ctx;
-        if (_seal != 0 && _open != 0) CryptographicOperations.ZeroMemory(_key);
-        return ctx;
+        _contexts = new EvpContextPair(cipher, keyMaterial[..^SaltSize], beforeKey: ctx =>
+            LibCrypto.Check(LibCrypto.EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN, SaltSize + 8, null), "EVP_CTRL_AEAD_SET_IVLEN"));
+        _gmac = gmac;
     }
 
     protected override void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag)
     {
-        nint ctx = Context(ref _seal, 1);
+        nint ctx = _contexts.Encrypt;
         fixed (byte* n = nonce)
         fixed (byte* aad = associatedData)
         fixed (byte* input = plaintext)
@@ -92,7 +61,7 @@ internal sealed unsafe class EvpAead : SaltedAead
 
     protected override bool Decrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext)
     {
-        nint ctx = Context(ref _open, 0);
+        nint ctx = _contexts.Decrypt;
         fixed (byte* n = nonce)
         fixed (byte* aad = associatedData)
         fixed (byte* input = ciphertext)
@@ -124,13 +93,6 @@ internal sealed unsafe class EvpAead : SaltedAead
         if (length > 0) LibCrypto.Check(LibCrypto.EVP_CipherUpdate(ctx, null, out _, data, length), "EVP_CipherUpdate(AAD)");
     }
 
-    protected override void DisposePrimitive()
-    {
-        // EVP_CIPHER_CTX_free cleanses the expanded key.
-        _disposed = true;
-        if (_seal != 0) LibCrypto.EVP_CIPHER_CTX_free(_seal);
-        if (_open != 0) LibCrypto.EVP_CIPHER_CTX_free(_open);
-        _seal = _open = 0;
-        CryptographicOperations.ZeroMemory(_key);
-    }
+    // Freeing the contexts cleanses the expanded key.
+    protected override void DisposePrimitive() => _contexts.Dispose();
 }
