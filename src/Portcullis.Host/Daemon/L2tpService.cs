@@ -17,7 +17,9 @@ namespace Portcullis.Host.Daemon;
 /// and a PPP session per L2TP session, fed only with UDP 1701 segments that arrived inside a transport-mode ESP SA and
 /// sending only through one (<see cref="EspDataPlane.SendTransport"/>). An L2TP peer is known by the outer endpoint of
 /// its SAs, so several clients behind one NAT stay apart. IP packets of an open PPP link go to and from the TUN
-/// device. Everything runs on the daemon's loop thread except <see cref="OnTunPacket"/>, which hands over to it.
+/// device: IPv4 for the IPCP address, and IPv6 for the address a client forms from the /64 of the first IPv6 pool in
+/// <c>l2tp.pools</c> and its IPv6CP Interface-Identifier. Everything runs on the daemon's loop thread except
+/// <see cref="OnTunPacket"/>, which hands over to it.
 /// </summary>
 internal sealed class L2tpService : IDisposable
 {
@@ -33,6 +35,8 @@ internal sealed class L2tpService : IDisposable
     private readonly Dictionary<L2tpSession, Link> _links = [];
     // Keyed by the IPv4 address as a number: the TUN reader looks every packet up here while a PPP link is up.
     private readonly ConcurrentDictionary<uint, Link> _byAddress = new();
+    // The same for IPv6 addresses (a server's clients' global addresses).
+    private readonly ConcurrentDictionary<UInt128, Link> _byAddress6 = new();
     private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
     private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
     private readonly byte[] _datagram = new byte[TunDevice.MaxPacketSize + 128];
@@ -47,6 +51,7 @@ internal sealed class L2tpService : IDisposable
         public bool Client { get; } = client;
         public Lease? Lease { get; set; }
         public IPAddress? Address { get; set; }
+        public IPAddress? Address6 { get; set; }
         public IReadOnlyList<string> Routes { get; set; } = [];
         public TaskCompletionSource<string?>? Connected { get; set; }
     }
@@ -115,8 +120,9 @@ internal sealed class L2tpService : IDisposable
         if (!_links.TryGetValue(session, out Link? link)) return;
         if (link.Ppp.TryGetIpPacket(frame, out ReadOnlySpan<byte> ip))
         {
-            // Only the address IPCP gave the peer may be a source (a server); a client takes what comes to its address.
-            if (!link.Client && (link.Address is null || !SourceIs(ip, link.Address))) return;
+            // Only the address IPCP gave the peer, or the IPv6 address it formed, may be a source (a server); a client
+            // takes what comes to its address.
+            if (!link.Client && !(ip[0] >> 4 == 6 ? link.Address6 is { } a6 && Source6Is(ip, a6) : link.Address is { } a4 && SourceIs(ip, a4))) return;
             _tun.Write(ip);
             return;
         }
@@ -128,6 +134,19 @@ internal sealed class L2tpService : IDisposable
         Span<byte> a = stackalloc byte[4];
         address.TryWriteBytes(a, out _);
         return BinaryPrimitives.ReadUInt32BigEndian(a);
+    }
+
+    private static UInt128 Key6(IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[16];
+        address.TryWriteBytes(a, out _);
+        return BinaryPrimitives.ReadUInt128BigEndian(a);
+    }
+
+    private static bool Source6Is(ReadOnlySpan<byte> ip, IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[16];
+        return ip.Length >= 40 && address.TryWriteBytes(a, out _) && ip.Slice(8, 16).SequenceEqual(a);
     }
 
     private static bool SourceIs(ReadOnlySpan<byte> ip, IPAddress address)
@@ -142,9 +161,19 @@ internal sealed class L2tpService : IDisposable
     /// </summary>
     public bool OnTunPacket(ReadOnlySpan<byte> packet)
     {
-        if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
-        uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
-        if (!_byAddress.TryGetValue(destination, out Link? link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
+        Link? link;
+        if (packet.Length >= 40 && packet[0] >> 4 == 6)
+        {
+            if (_byAddress6.IsEmpty) return false;
+            UInt128 destination6 = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]), source6 = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
+            if (!_byAddress6.TryGetValue(destination6, out link) && !(_byAddress6.TryGetValue(source6, out link) && link.Client)) return false;
+        }
+        else
+        {
+            if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
+            uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
+            if (!_byAddress.TryGetValue(destination, out link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
+        }
         byte[] copy = packet.ToArray();
         _post(() => SendIp(link, copy));
         return true;
@@ -152,7 +181,7 @@ internal sealed class L2tpService : IDisposable
 
     private void SendIp(Link link, byte[] ip)
     {
-        if (!link.Ppp.IsNetworkUp) return;
+        if (ip[0] >> 4 == 6 ? !link.Ppp.IsIpv6Up : !link.Ppp.IsNetworkUp) return;
         int n = PppSession.WrapIpPacket(ip, _frame);
         if (n > 0) SendFrame(link, _frame.AsSpan(0, n));
     }
@@ -233,6 +262,10 @@ internal sealed class L2tpService : IDisposable
     {
         Link? link = null;
         IPEndPoint peer = session.Tunnel.RemoteEndpoint;
+        // IPv6CP runs only when a pool makes IPv6 usable: its /64 is the prefix the client's address is formed in.
+        PoolConfig? pool6 = l2tp.Pools.Select(name => _pools.Pools.FirstOrDefault(p => p.Name == name))
+            .FirstOrDefault(p => p is not null && p.Addrs.Family == AddressFamily.InterNetworkV6);
+        IPAddress? prefix6 = pool6 is null ? null : Ipv6cpOptions.Address(pool6.Addrs.First, 0);
         var ppp = new PppSession(new PppOptions
         {
             Role = PppRole.Server,
@@ -241,14 +274,22 @@ internal sealed class L2tpService : IDisposable
             FindPassword = user => _config().FindEapSecret(user)?.Secret,
             Mru = l2tp.Mru,
             LocalAddress = l2tp.LocalIp,
-            Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Distinct()],
-            Nbns = [.. l2tp.Pools.SelectMany(_pools.Nbns).Distinct()],
+            // IPCP carries IPv4 servers only; an IPv6 pool's servers are not for it.
+            Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Where(a => a.AddressFamily == AddressFamily.InterNetwork).Distinct()],
+            Nbns = [.. l2tp.Pools.SelectMany(_pools.Nbns).Where(a => a.AddressFamily == AddressFamily.InterNetwork).Distinct()],
             AssignPeerAddress = user =>
             {
                 if (link!.Lease is { } held) return held.Address;
                 link.Lease = _pools.Acquire(l2tp.Pools, user, AddressFamily.InterNetwork, null, peer);
                 if (link.Lease is null) L2tpLogHost.PoolExhausted(_logger, string.Join(", ", l2tp.Pools), user);
                 return link.Lease?.Address;
+            },
+            Ipv6Prefix = prefix6,
+            // An identifier is refused when its address is another link's or one the pools hand out (IKEv2 clients).
+            Ipv6IdentifierTaken = id =>
+            {
+                IPAddress address = Ipv6cpOptions.Address(prefix6!, id);
+                return (_byAddress6.TryGetValue(Key6(address), out Link? other) && other != link) || _pools.Pools.Any(p => p.Addrs.Contains(address));
             },
         }, _loggers.CreateLogger("ppp"));
         link = new Link(engine, session, ppp, client: false);
@@ -283,10 +324,29 @@ internal sealed class L2tpService : IDisposable
                     string prefix = $"{up.PeerAddress}/32";
                     IpResult r = IpCommand.RouteReplace(prefix, _tun.Name);
                     if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
-                    else link.Routes = [prefix];
+                    else if (!link.Routes.Contains(prefix)) link.Routes = [.. link.Routes, prefix];
                 }
                 L2tpLogHost.LinkUp(_logger, link.Ppp.AuthenticatedUser ?? "-", up.PeerAddress.ToString(), up.LocalAddress.ToString(),
                     up.Dns.Count > 0 ? string.Join(", ", up.Dns) : "none", link.Session.Tunnel.RemoteEndpoint.ToString());
+                break;
+            }
+            case PppIpv6Up up6 when !link.Client && up6.PeerAddress is { } address6:
+            {
+                if (link.Address6 is { } old6 && !old6.Equals(address6))
+                {
+                    _byAddress6.TryRemove(Key6(old6), out _);
+                    string oldRoute = $"{old6}/128";
+                    IpCommand.RouteDelete(oldRoute, _tun.Name);
+                    link.Routes = [.. link.Routes.Where(r => r != oldRoute)];
+                }
+                link.Address6 = address6;
+                _byAddress6[Key6(address6)] = link;
+                // As for IPv4: the address routes into the TUN device, where OnTunPacket hands it to this link.
+                string route6 = $"{address6}/128";
+                IpResult r6 = IpCommand.RouteReplace(route6, _tun.Name);
+                if (!r6.Ok) DaemonLog.RouteFailed(_logger, route6, _tun.Name, r6.ToString());
+                else if (!link.Routes.Contains(route6)) link.Routes = [.. link.Routes, route6];
+                L2tpLogHost.Ipv6Up(_logger, link.Ppp.AuthenticatedUser ?? "-", address6.ToString(), link.Session.Tunnel.RemoteEndpoint.ToString());
                 break;
             }
             case PppAuthenticationFailed failed:
@@ -309,6 +369,7 @@ internal sealed class L2tpService : IDisposable
             _byAddress.TryRemove(Key(address), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address);
         }
+        if (link.Address6 is { } address6) _byAddress6.TryRemove(Key6(address6), out _);
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
         if (link.Lease is { } lease) _pools.Release(lease);
         link.Connected?.TrySetResult($"L2TP session closed: {reason}");
@@ -364,7 +425,7 @@ internal sealed class L2tpService : IDisposable
         foreach (Link link in _links.Values)
             text.Append($"l2tp: {(link.Client ? "client" : "server")} tunnel {link.Session.Tunnel.LocalTunnelId}/{link.Session.LocalSessionId} with " +
                 $"{link.Session.Tunnel.RemoteEndpoint}, PPP {(link.Ppp.IsNetworkUp ? "up" : link.Ppp.Phase.ToString().ToLowerInvariant())}, user '{link.Ppp.AuthenticatedUser ?? "-"}', " +
-                $"address {link.Address?.ToString() ?? "-"}, frames in {link.Session.FramesReceived}, out {link.Session.FramesSent}\n");
+                $"address {link.Address?.ToString() ?? "-"}{(link.Address6 is { } a6 ? $" {a6}" : "")}, frames in {link.Session.FramesReceived}, out {link.Session.FramesSent}\n");
         return text.ToString();
     }
 
@@ -398,6 +459,9 @@ internal static partial class L2tpLogHost
 
     [LoggerMessage(EventId = 624, Level = LogLevel.Information, Message = "PPP link down: user '{User}' with {Peer}: {Reason}")]
     public static partial void LinkDown(ILogger logger, string user, string peer, string reason);
+
+    [LoggerMessage(EventId = 626, Level = LogLevel.Information, Message = "PPP IPv6 up: user '{User}', peer {PeerAddress}, over L2TP with {Peer}")]
+    public static partial void Ipv6Up(ILogger logger, string user, string peerAddress, string peer);
 
     [LoggerMessage(EventId = 625, Level = LogLevel.Warning, Message = "cleartext L2TP from {Peer} dropped: L2TP is accepted only inside an IPsec SA")]
     public static partial void Cleartext(ILogger logger, string peer);
