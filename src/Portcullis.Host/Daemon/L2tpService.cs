@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ikev2.Wire;
 using Portcullis.Core.L2tp;
 using Portcullis.Core.Pools;
 using Portcullis.Core.Ppp;
@@ -52,6 +53,9 @@ internal sealed class L2tpService : IDisposable
         public Lease? Lease { get; set; }
         public IPAddress? Address { get; set; }
         public IPAddress? Address6 { get; set; }
+        /// <summary>Client: IPv6CP was asked for (l2tp-connect --ipv6), and our Interface-Identifier once it opened.</summary>
+        public bool WantIpv6 { get; init; }
+        public ulong Ipv6Identifier { get; set; }
         public IReadOnlyList<string> Routes { get; set; } = [];
         public TaskCompletionSource<string?>? Connected { get; set; }
     }
@@ -120,6 +124,12 @@ internal sealed class L2tpService : IDisposable
         if (!_links.TryGetValue(session, out Link? link)) return;
         if (link.Ppp.TryGetIpPacket(frame, out ReadOnlySpan<byte> ip))
         {
+            if (link.Client && NeighborDiscovery.IsIcmpv6Type(ip, RouterAdvertisement.Type))
+            {
+                // The TUN device has no link-local address to do SLAAC with, so the client does it here.
+                TakeRouterAdvertisement(link, ip);
+                return;
+            }
             // Only the address IPCP gave the peer, or the IPv6 address it formed, may be a source (a server); a client
             // takes what comes to its address.
             if (!link.Client && !(ip[0] >> 4 == 6 ? link.Address6 is { } a6 && Source6Is(ip, a6) : link.Address is { } a4 && SourceIs(ip, a4))) return;
@@ -127,6 +137,32 @@ internal sealed class L2tpService : IDisposable
             return;
         }
         link.Ppp.HandleFrame(DateTimeOffset.UtcNow, frame);
+    }
+
+    /// <summary>
+    /// Client: SLAAC (RFC 4862 §5.5.3) from the server's advertisement: its autonomous /64 and our IPv6CP
+    /// Interface-Identifier make our address, which goes on the TUN device.
+    /// </summary>
+    private void TakeRouterAdvertisement(Link link, ReadOnlySpan<byte> ip)
+    {
+        if (!RouterAdvertisement.TryParse(ip, out RouterAdvertisement ra, out ParseError error))
+        {
+            L2tpLogHost.BadAdvertisement(_logger, link.Session.Tunnel.RemoteEndpoint.ToString(), error.ToString());
+            return;
+        }
+        if (ra.Prefix is null || !ra.Autonomous || ra.PrefixLength != 64 || ra.ValidLifetime == 0 || link.Ipv6Identifier == 0) return;
+        IPAddress address = Ipv6cpOptions.Address(ra.Prefix, link.Ipv6Identifier);
+        if (address.Equals(link.Address6)) return;
+        if (link.Address6 is { } old)
+        {
+            _byAddress6.TryRemove(Key6(old), out _);
+            _dataPlane.RemoveVirtualIp(old);
+        }
+        link.Address6 = address;
+        _byAddress6[Key6(address)] = link;
+        _dataPlane.AddVirtualIp(address);
+        L2tpLogHost.Slaac(_logger, address.ToString(), ra.Source.ToString());
+        if (link.Address is not null) link.Connected?.TrySetResult(null);
     }
 
     private static uint Key(IPAddress address)
@@ -316,7 +352,8 @@ internal sealed class L2tpService : IDisposable
                 if (link.Client)
                 {
                     _dataPlane.AddVirtualIp(up.LocalAddress);
-                    link.Connected?.TrySetResult(null);
+                    // With --ipv6 the connection is done when the advertisement gave an IPv6 address too.
+                    if (!link.WantIpv6 || link.Address6 is not null) link.Connected?.TrySetResult(null);
                 }
                 else
                 {
@@ -330,6 +367,9 @@ internal sealed class L2tpService : IDisposable
                     up.Dns.Count > 0 ? string.Join(", ", up.Dns) : "none", link.Session.Tunnel.RemoteEndpoint.ToString());
                 break;
             }
+            case PppIpv6Up up6 when link.Client:
+                link.Ipv6Identifier = up6.LocalIdentifier;
+                break;
             case PppIpv6Up up6 when !link.Client && up6.PeerAddress is { } address6:
             {
                 if (link.Address6 is { } old6 && !old6.Equals(address6))
@@ -369,7 +409,11 @@ internal sealed class L2tpService : IDisposable
             _byAddress.TryRemove(Key(address), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address);
         }
-        if (link.Address6 is { } address6) _byAddress6.TryRemove(Key6(address6), out _);
+        if (link.Address6 is { } address6)
+        {
+            _byAddress6.TryRemove(Key6(address6), out _);
+            if (link.Client) _dataPlane.RemoveVirtualIp(address6);
+        }
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
         if (link.Lease is { } lease) _pools.Release(lease);
         link.Connected?.TrySetResult($"L2TP session closed: {reason}");
@@ -382,7 +426,7 @@ internal sealed class L2tpService : IDisposable
     /// client with a user and password; done when IPCP gave us an address (which goes on the TUN device, with routes for
     /// <paramref name="routes"/> through it), or failed with the reason.
     /// </summary>
-    public Task<string?> Connect(DateTimeOffset now, IPEndPoint peer, string user, byte[] password, IReadOnlyList<string> routes)
+    public Task<string?> Connect(DateTimeOffset now, IPEndPoint peer, string user, byte[] password, IReadOnlyList<string> routes, bool ipv6 = false)
     {
         _client ??= new L2tpClient(new L2tpOptions { HostName = Environment.MachineName }, _loggers.CreateLogger("l2tp"));
         _client.FrameReceived = OnFrame;
@@ -396,8 +440,9 @@ internal sealed class L2tpService : IDisposable
             UserName = user,
             Password = password,
             AuthenticationProtocols = [PppAuthenticationProtocol.MsChapV2, PppAuthenticationProtocol.ChapMd5, PppAuthenticationProtocol.Pap],
+            RequestIpv6 = ipv6,
         }, _loggers.CreateLogger("ppp"));
-        var link = new Link(_client, session, ppp, client: true) { Connected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var link = new Link(_client, session, ppp, client: true) { WantIpv6 = ipv6, Connected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously) };
         _links[session] = link;
         Task<string?> done = link.Connected.Task;
         _ = done.ContinueWith(t =>
@@ -407,7 +452,7 @@ internal sealed class L2tpService : IDisposable
             {
                 foreach (string prefix in routes)
                 {
-                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, link.Address);
+                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, prefix.Contains(':') ? link.Address6 : link.Address);
                     if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
                 }
                 link.Routes = routes;
@@ -462,6 +507,12 @@ internal static partial class L2tpLogHost
 
     [LoggerMessage(EventId = 626, Level = LogLevel.Information, Message = "PPP IPv6 up: user '{User}', peer {PeerAddress}, over L2TP with {Peer}")]
     public static partial void Ipv6Up(ILogger logger, string user, string peerAddress, string peer);
+
+    [LoggerMessage(EventId = 627, Level = LogLevel.Information, Message = "PPP IPv6 address {Address} from the Router Advertisement of {Router}")]
+    public static partial void Slaac(ILogger logger, string address, string router);
+
+    [LoggerMessage(EventId = 628, Level = LogLevel.Warning, Message = "Router Advertisement from L2TP peer {Peer} dropped: {Reason}")]
+    public static partial void BadAdvertisement(ILogger logger, string peer, string reason);
 
     [LoggerMessage(EventId = 625, Level = LogLevel.Warning, Message = "cleartext L2TP from {Peer} dropped: L2TP is accepted only inside an IPsec SA")]
     public static partial void Cleartext(ILogger logger, string peer);
