@@ -68,8 +68,9 @@ public static class CommandLine
                                                   both proposal lists with the nearest match and the transform type
                                                   without a match, identities, a peer that stopped answering.
           list-pools [--leases]                   Show the virtual IP pools (and each lease: address, online/offline, identity).
-          l2tp-connect --peer ADDR --user NAME --password SECRET [--routes PREFIX,…]
-                                                  L2TP/PPP as a client over the transport-mode SA with ADDR (a test tool).
+          l2tp-connect --peer ADDR --user NAME --password SECRET [--routes PREFIX,…] [--ipv6]
+                                                  L2TP/PPP as a client over the transport-mode SA with ADDR (a test tool);
+                                                  --ipv6: IPv6CP too, the address from the server's Router Advertisement.
           version                                 Same as --version.
           help                                    Same as --help.
 

@@ -102,6 +102,7 @@ public static class DaemonCommands
                 case "--leases" when command == "list-pools": arguments["leases"] = "yes"; break;
                 case "--conn" when command == "explain": arguments["conn"] = Next() ?? ""; break;
                 case "--peer" or "--user" or "--password" or "--routes" when command == "l2tp-connect": arguments[args[i][2..]] = Next() ?? ""; break;
+                case "--ipv6" when command == "l2tp-connect": arguments["ipv6"] = "yes"; break;
                 default:
                     stderr.WriteLine($"portcullis {command}: unknown option '{args[i]}'");
                     return CommandLine.UsageError;

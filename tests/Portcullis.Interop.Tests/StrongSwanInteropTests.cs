@@ -217,13 +217,16 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     /// L2TP/IPsec between two Portcullis daemons: IKEv1 Main Mode PSK with a transport-mode SA for UDP 1701, then the
     /// client tool (<c>portcullis l2tp-connect</c>): L2TP, PPP with MS-CHAPv2 and IPCP, ping to the server's inner
     /// address over the link; a wrong password fails at MS-CHAPv2 with a clear line; cleartext L2TP is dropped and logged.
-    /// The client sits behind the masquerading NAT in the second row (UDP-encapsulated transport mode, NAT-OA). With
-    /// the daemons' ESP keys tshark decrypts the ESP and dissects the L2TP, LCP, CHAP, IPCP and ICMP inside.
+    /// The client sits behind the masquerading NAT in the second row (UDP-encapsulated transport mode, NAT-OA); in
+    /// "ipv6cp" the server has an IPv6 pool, PPP runs IPv6CP and the client pings6 the server's inner IPv6 address with
+    /// the address it formed from the Router Advertisement. With the daemons' ESP keys tshark decrypts the ESP and
+    /// dissects the L2TP, LCP, CHAP, IPCP and ICMP inside.
     /// </summary>
     [InteropTheory]
     [InlineData("pair")]
     [InlineData("nat")]
     [InlineData("pair6")]
+    [InlineData("ipv6cp")]
     public void L2tpOverIkev1TransportMode(string topology) => InteropEnvironment.RunCase(output, "l2tp", "portcullis", topology);
 
     /// <summary>

@@ -1763,6 +1763,14 @@ CONF
     else
       pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=192.0.2.1; CLI=192.0.2.2; INNER=198.18.1.1
     fi
+    # "l2tp portcullis ipv6cp": as "pair", with an IPv6 pool in l2tp.pools, so PPP runs IPv6CP; the client takes its
+    # address from the server's Router Advertisement (2001:db8:300::/64 and its Interface-Identifier) and pings the
+    # server's inner IPv6 address 2001:db8:100::1 through the link.
+    POOLS6="" L2TP_POOLS=ppp CONNECT6="" ROUTES=$INNER/32
+    if [ "${3:-pair}" = ipv6cp ]; then
+      ip -n "$SRV_NS" addr add 2001:db8:100::1/128 dev lo nodad
+      POOLS6=$'  ppp6 {\n    addrs = 2001:db8:300::/64\n  }' L2TP_POOLS="ppp, ppp6" CONNECT6=--ipv6 ROUTES=$INNER/32,2001:db8:100::1/128
+    fi
     password="pw-$RANDOM-$RANDOM"
     l2tp_server_conf() {
       cat <<CONF
@@ -1791,9 +1799,10 @@ pools {
     addrs = 198.18.101.10-198.18.101.50
     dns = 198.18.0.53
   }
+$(printf '%b' "$POOLS6")
 }
 l2tp {
-  pools = ppp
+  pools = $L2TP_POOLS
   local_ip = 198.18.101.1
 }
 secrets {
@@ -1850,7 +1859,7 @@ CONF
 
     # 2. L2TP, PPP with MS-CHAPv2 and IPCP; the client's address goes on its TUN device, the server's inner address
     #    (198.18.1.1) routes through the link.
-    pc_portcullis "$CLI_NS" cli l2tp-connect --peer $SRV --user alice --password "$password" --routes $INNER/32 > "$PC_WORK/connect.out" 2>&1 \
+    pc_portcullis "$CLI_NS" cli l2tp-connect --peer $SRV --user alice --password "$password" --routes $ROUTES $CONNECT6 > "$PC_WORK/connect.out" 2>&1 \
       || { cat "$PC_WORK/connect.out"; l2tp_logs; pc_fail "l2tp-connect with the right password"; }
     addr=$(ip -n "$CLI_NS" -4 addr show | grep -oE "inet 198\.18\.101\.[0-9]+" | head -1 | awk '{print $2}')
     [ -n "$addr" ] || { ip -n "$CLI_NS" addr; l2tp_logs; pc_fail "IPCP gave the client no address on its TUN device"; }
@@ -1862,6 +1871,15 @@ CONF
       pc_portcullis "$CLI_NS" cli list-sas | grep -q "TRANSPORT-in-UDP" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "behind the NAT the transport-mode SA is not UDP-encapsulated"; }
     fi
     pc_log "client got $addr by IPCP after MS-CHAPv2, ping to the server's inner address through L2TP/IPsec"
+    if [ "${3:-pair}" = ipv6cp ]; then
+      addr6=$(ip -n "$CLI_NS" -6 addr show | grep -oE "inet6 2001:db8:300:[0-9a-f:]+" | head -1 | awk '{print $2}')
+      [ -n "$addr6" ] || { ip -n "$CLI_NS" addr; l2tp_logs; pc_fail "the Router Advertisement gave the client no IPv6 address on its TUN device"; }
+      grep -q "PPP IPv6 up: user 'alice', peer $addr6" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's IPv6 address $addr6"; }
+      grep -q "PPP IPv6 address $addr6 from the Router Advertisement of fe80::" "$PC_WORK/cli/portcullis.log" || { l2tp_logs; pc_fail "the client did not log SLAAC of $addr6"; }
+      ip netns exec "$CLI_NS" ping -6 -c 3 -i 0.2 -W 2 2001:db8:100::1 > "$PC_WORK/ping6.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping6.out" \
+        || { cat "$PC_WORK/ping6.out"; ip -n "$CLI_NS" -6 route; ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "ping6 over PPP/L2TP/IPsec to 2001:db8:100::1"; }
+      pc_log "client formed $addr6 from the Router Advertisement after IPv6CP; ping6 to the server's inner 2001:db8:100::1 through L2TP/IPsec"
+    fi
     pc_portcullis "$SRV_NS" srv list-sas | grep -E "^l2tp:" | head -3
 
     # 3. A wrong password fails at MS-CHAPv2, with a clear line on the server.
@@ -1883,7 +1901,10 @@ CONF
     # With the ESP keys, Wireshark dissects what transport mode carried: L2TP control and data, PPP's LCP, MS-CHAPv2 and
     # IPCP, and the pings inside PPP; none of it malformed (checked above for every frame).
     home="$PC_WORK/wireshark-home"
-    for proto in l2tp lcp chap ipcp icmp; do
+    protos="l2tp lcp chap ipcp icmp"
+    # With IPv6CP: its negotiation, the Router Advertisement with a checksum tshark verifies, and the ICMPv6 echoes.
+    [ "${3:-pair}" = ipv6cp ] && protos="$protos ipv6cp icmpv6.type==134&&icmpv6.checksum.status==1 icmpv6.type==129"
+    for proto in $protos; do
       n=$(HOME=$home tshark -r "$PC_WORK/wire.pcap" -Y "$proto" 2>/dev/null | wc -l)
       [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"
       printf '%s: %s frames  ' "$proto" "$n"

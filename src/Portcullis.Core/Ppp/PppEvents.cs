@@ -24,6 +24,14 @@ public sealed record PppNetworkUp(IPAddress LocalAddress, IPAddress PeerAddress,
     int Mtu) : PppEvent;
 
 /// <summary>
+/// IPv6CP is up: IPv6 flows. <paramref name="LocalIdentifier"/> and <paramref name="PeerIdentifier"/> are the
+/// Interface-Identifiers (fe80::id are the link-local addresses). Server: <paramref name="PeerAddress"/> is the global
+/// address the peer forms from our Router Advertisement's /64 and its identifier (route it to the link); client: null
+/// (the address comes with the advertisement). After a renegotiation by the peer it comes again.
+/// </summary>
+public sealed record PppIpv6Up(ulong LocalIdentifier, ulong PeerIdentifier, IPAddress? PeerAddress, int Mtu) : PppEvent;
+
+/// <summary>
 /// The link is down (once per session): IP no longer flows and the session will not come back. The Terminate
 /// exchange may still be under way; keep feeding the session until <see cref="PppSession.IsFinished"/> to complete
 /// it, or drop it. <paramref name="PeerAddress"/> is the address the peer had (to release), if any.

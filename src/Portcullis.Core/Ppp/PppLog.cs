@@ -56,4 +56,13 @@ internal static partial class PppLog
 
     [LoggerMessage(EventId = 715, Level = LogLevel.Warning, Message = "{Session} no address for PPP user '{User}' (pool exhausted or none configured); closing the link")]
     public static partial void NoAddress(ILogger logger, string session, string user);
+
+    [LoggerMessage(EventId = 716, Level = LogLevel.Information, Message = "{Session} IPv6CP: peer fe80::{PeerIdentifier}, local fe80::{LocalIdentifier}, peer address {PeerAddress}, MTU {Mtu}")]
+    public static partial void Ipv6Up(ILogger logger, string session, string peerIdentifier, string localIdentifier, string peerAddress, int mtu);
+
+    [LoggerMessage(EventId = 717, Level = LogLevel.Information, Message = "{Session} IPv6CP finished, IPv4 goes on alone: {Reason}")]
+    public static partial void Ipv6Finished(ILogger logger, string session, string reason);
+
+    [LoggerMessage(EventId = 718, Level = LogLevel.Debug, Message = "{Session} Router Advertisement sent: prefix {Prefix}/64, {Why}")]
+    public static partial void RouterAdvertisementSent(ILogger logger, string session, IPAddress prefix, string why);
 }

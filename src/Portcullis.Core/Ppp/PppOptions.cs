@@ -99,6 +99,22 @@ public sealed record PppOptions
     /// <summary>Client: ask for Primary- and Secondary-DNS-Address.</summary>
     public bool RequestDns { get; init; } = true;
 
+    /// <summary>
+    /// Server: the prefix whose first 64 bits make the peer's global IPv6 address with its IPv6CP Interface-Identifier
+    /// (SLAAC from our Router Advertisement, RFC 4862). Set: IPv6CP runs beside IPCP and IPv6 flows. Null: IPv6CP gets
+    /// a Protocol-Reject, so the peer runs IPv4 alone.
+    /// </summary>
+    public IPAddress? Ipv6Prefix { get; init; }
+
+    /// <summary>Client: negotiate IPv6CP beside IPCP (a server that Protocol-Rejects it leaves IPv4 alone).</summary>
+    public bool RequestIpv6 { get; init; }
+
+    /// <summary>
+    /// Server: whether a peer's Interface-Identifier must be refused (Nak'ed with another) because the address it makes
+    /// belongs to another link or to a pool; null: only zero and our own are refused.
+    /// </summary>
+    public Func<ulong, bool>? Ipv6IdentifierTaken { get; init; }
+
     /// <summary>Fills a span with random bytes (magic numbers, challenges); null: the system's CSPRNG.</summary>
     public Action<Span<byte>>? Random { get; init; }
 }

@@ -11,7 +11,7 @@ public enum PppProtocol : ushort
     Ipv6 = 0x0057,
     /// <summary>Internet Protocol Control Protocol (RFC 1332).</summary>
     Ipcp = 0x8021,
-    /// <summary>IPv6 Control Protocol (RFC 5072); refused with a Protocol-Reject.</summary>
+    /// <summary>IPv6 Control Protocol (RFC 5072); run when IPv6 is configured, else refused with a Protocol-Reject.</summary>
     Ipv6cp = 0x8057,
     /// <summary>Compression Control Protocol (RFC 1962); refused with a Protocol-Reject.</summary>
     Ccp = 0x80FD,

@@ -13,7 +13,7 @@ public enum PppPhase
     Establish,
     /// <summary>Authentication: PAP, CHAP-MD5 or MS-CHAPv2.</summary>
     Authenticate,
-    /// <summary>Network-Layer Protocol: IPCP, then IPv4.</summary>
+    /// <summary>Network-Layer Protocol: IPCP (and IPv6CP), then IPv4 (and IPv6).</summary>
     Network,
     /// <summary>Link Termination: LCP Terminate-Request/Ack under way.</summary>
     Terminate,
@@ -21,18 +21,22 @@ public enum PppPhase
 
 /// <summary>
 /// One PPP link over an L2TP session, server (LNS) or client: LCP, then PAP/CHAP-MD5/MS-CHAPv2, then IPCP, then
-/// IPv4. Sans-IO: the caller feeds it the PPP frames of the L2TP session's data messages and the time, sends what
+/// IPv4; with an IPv6 prefix (server) or <see cref="PppOptions.RequestIpv6"/> (client) also IPv6CP, then IPv6.
+/// Sans-IO: the caller feeds it the PPP frames of the L2TP session's data messages and the time, sends what
 /// <see cref="TryDequeueFrame"/> gives in L2TP data messages, and reads events from <see cref="TryDequeueEvent"/>.
 /// Not thread-safe; nothing here throws on peer input.
 /// <para>
-/// The data path: <see cref="TryGetIpPacket"/> takes a received frame and, when it is IPv4 and IPCP is open, returns
-/// the packet as a slice of the frame (no copy); other frames go to <see cref="HandleFrame"/>.
+/// The data path: <see cref="TryGetIpPacket"/> takes a received frame and, when it is IPv4 and IPCP is open or IPv6
+/// and IPv6CP is open, returns the packet as a slice of the frame (no copy); other frames go to
+/// <see cref="HandleFrame"/>. A server answers a client's Router Solicitations itself, and sends a Router
+/// Advertisement with the /64 of <see cref="PppOptions.Ipv6Prefix"/> when IPv6CP opens and every 10 minutes.
 /// <see cref="WrapIpPacket"/> writes a packet's frame into a caller's buffer (no allocation).
 /// </para>
 /// <para>
-/// Protocols other than LCP, PAP, CHAP, IPCP and IPv4 (IPv6CP, CCP, …) get a Protocol-Reject once LCP is open, so a
-/// client asking for IPv6 or MPPE compression falls back to IPv4 alone. A session lives once: when the link goes
-/// down (<see cref="PppDown"/>) LCP is closed for good, so an LCP renegotiation from the peer ends the session too.
+/// Protocols other than LCP, PAP, CHAP, IPCP and IPv4 (CCP, …; IPv6CP and IPv6 when IPv6 is not configured) get a
+/// Protocol-Reject once LCP is open, so a client asking for IPv6 or MPPE compression falls back to IPv4 alone. A
+/// session lives once: when the link goes down (<see cref="PppDown"/>) LCP is closed for good, so an LCP renegotiation
+/// from the peer ends the session too.
 /// </para>
 /// </summary>
 public sealed class PppSession : IPppLayerEvents, IDisposable
@@ -44,6 +48,7 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     private readonly ILogger _logger;
     private readonly Lcp _lcp;
     private readonly Ipcp _ipcp;
+    private readonly Ipv6cp? _ipv6cp;
     private readonly Queue<byte[]> _frames = new();
     private readonly Queue<PppEvent> _events = new();
     private readonly HashSet<ushort> _rejectedProtocols = [];
@@ -55,6 +60,9 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     private bool _downReported;
     private bool _ipUp;
     private IPAddress? _assigned;
+    private bool _ipv6Up;
+    private DateTimeOffset? _lastAdvertisement;
+    private DateTimeOffset? _nextAdvertisement;
 
     /// <summary>A session that does nothing until <see cref="Start"/>.</summary>
     /// <exception cref="ArgumentException">The options are inconsistent (a server without users or protocols, an MRU out of range).</exception>
@@ -71,10 +79,12 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         if (options.MaxConfigure < 1 || options.MaxTerminate < 1 || options.MaxFailure < 1 || options.EchoFailure < 1)
             throw new ArgumentException("Max-Configure, Max-Terminate, Max-Failure and the echo failure count must be at least 1", nameof(options));
         if (options.RestartInterval <= TimeSpan.Zero) throw new ArgumentException("the Restart interval must be positive", nameof(options));
+        if (options.Ipv6Prefix is { AddressFamily: not System.Net.Sockets.AddressFamily.InterNetworkV6 }) throw new ArgumentException("the IPv6 prefix must be an IPv6 address", nameof(options));
         _logger = logger;
         _context = new PppContext(options, logger, Enqueue);
         _lcp = new Lcp(_context, this);
         _ipcp = new Ipcp(_context, this);
+        if (options.Role == PppRole.Server ? options.Ipv6Prefix is not null : options.RequestIpv6) _ipv6cp = new Ipv6cp(_context, this);
     }
 
     /// <summary>Server or client.</summary>
@@ -88,6 +98,15 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
 
     /// <summary>IPCP's automaton state.</summary>
     public PppState IpcpState => _ipcp.State;
+
+    /// <summary>IPv6CP's automaton state; null when IPv6CP is not run (and gets a Protocol-Reject).</summary>
+    public PppState? Ipv6cpState => _ipv6cp?.State;
+
+    /// <summary>Whether IPv6CP is open and IPv6 flows.</summary>
+    public bool IsIpv6Up => _ipv6Up;
+
+    /// <summary>Server: the peer's global IPv6 address (our /64 and its Interface-Identifier) once IPv6CP is open.</summary>
+    public IPAddress? Ipv6PeerAddress => _ipv6Up && Role == PppRole.Server ? Ipv6cpOptions.Address(_context.Options.Ipv6Prefix!, _ipv6cp!.PeerIdentifier) : null;
 
     /// <summary>The authenticated user (server: the peer's name; client: ours), once authentication succeeded.</summary>
     public string? AuthenticatedUser { get; private set; }
@@ -125,6 +144,8 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             DateTimeOffset? next = null;
             Consider(ref next, _lcp.RestartDeadline);
             Consider(ref next, _ipcp.RestartDeadline);
+            Consider(ref next, _ipv6cp?.RestartDeadline);
+            if (_ipv6Up) Consider(ref next, _nextAdvertisement);
             Consider(ref next, _lcp.EchoDeadline);
             Consider(ref next, _authenticator?.Deadline);
             Consider(ref next, _authPeer?.Deadline);
@@ -193,6 +214,13 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             case PppProtocol.Ipv4:
                 PppLog.Discarded(_logger, _context.Name, "IPv4", "packet", "IPCP is not open");
                 break;
+            case PppProtocol.Ipv6cp when _ipv6cp is not null:
+                if (Phase == PppPhase.Network) _ipv6cp.Receive(now, parsed.Information);
+                else PppLog.Discarded(_logger, _context.Name, "IPv6CP", "packet", $"link is in the {Phase} phase");
+                break;
+            case PppProtocol.Ipv6 when _ipv6cp is not null:
+                ReceiveIpv6(now, parsed.Information);
+                break;
             default:
                 if (_lcp.State != PppState.Opened)
                 {
@@ -212,6 +240,8 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         if (!_started || IsFinished) return;
         _lcp.Timeout(now);
         _ipcp.Timeout(now);
+        _ipv6cp?.Timeout(now);
+        if (_ipv6Up && _nextAdvertisement is DateTimeOffset due && now >= due) SendAdvertisement(now, "unsolicited");
         if (_authenticator is not null) HandleAuthStep(now, _authenticator.Timeout(now));
         if (_authPeer is not null) HandleAuthStep(now, _authPeer.Timeout(now));
         if (!_lcp.EchoTimeout(now))
@@ -229,28 +259,77 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     public bool TryDequeueEvent(out PppEvent pppEvent) => _events.TryDequeue(out pppEvent!);
 
     /// <summary>
-    /// The IPv4 packet in <paramref name="frame"/>, as a slice of it, when the frame is IPv4 (with or without FF 03,
-    /// with a one- or two-byte Protocol) and IPCP is open; false otherwise (give the frame to <see cref="HandleFrame"/>).
+    /// The IP packet in <paramref name="frame"/>, as a slice of it, when the frame is IPv4 and IPCP is open or IPv6 and
+    /// IPv6CP is open (with or without FF 03, with a one- or two-byte Protocol); false otherwise (give the frame to
+    /// <see cref="HandleFrame"/>), a Router Solicitation to a server among them.
     /// </summary>
     public bool TryGetIpPacket(ReadOnlySpan<byte> frame, out ReadOnlySpan<byte> ip)
     {
         ip = default;
-        if (!_ipUp) return false;
+        if (!_ipUp && !_ipv6Up) return false;
         int at = frame.Length >= 2 && frame[0] == PppFrame.Address && frame[1] == PppFrame.Control ? 2 : 0;
-        if (frame.Length > at && frame[at] == (byte)PppProtocol.Ipv4) at += 1;
-        else if (frame.Length > at + 1 && frame[at] == 0 && frame[at + 1] == (byte)PppProtocol.Ipv4) at += 2;
+        byte protocol;
+        if (frame.Length > at && frame[at] is (byte)PppProtocol.Ipv4 or (byte)PppProtocol.Ipv6) protocol = frame[at++];
+        else if (frame.Length > at + 1 && frame[at] == 0 && frame[at + 1] is (byte)PppProtocol.Ipv4 or (byte)PppProtocol.Ipv6) { protocol = frame[at + 1]; at += 2; }
         else return false;
-        if (frame.Length == at) return false;
-        ip = frame[at..];
+        if (frame.Length == at || !(protocol == (byte)PppProtocol.Ipv4 ? _ipUp : _ipv6Up)) return false;
+        ReadOnlySpan<byte> packet = frame[at..];
+        // A Router Solicitation is the server's to answer, not the TUN device's.
+        if (protocol == (byte)PppProtocol.Ipv6 && Role == PppRole.Server && NeighborDiscovery.IsIcmpv6Type(packet, RouterSolicitation.Type)) return false;
+        ip = packet;
         return true;
     }
 
     /// <summary>
-    /// Writes FF 03 00 21 and <paramref name="ip"/> into <paramref name="destination"/>; returns the frame's length.
-    /// Callers keep packets within <see cref="PeerMru"/>.
+    /// Writes FF 03, the Protocol (00 57 for an IPv6 packet by its version, else 00 21) and <paramref name="ip"/> into
+    /// <paramref name="destination"/>; returns the frame's length. Callers keep packets within <see cref="PeerMru"/>
+    /// and send IPv6 only while <see cref="IsIpv6Up"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The destination is shorter than <see cref="IpFrameOverhead"/> plus the packet.</exception>
-    public static int WrapIpPacket(ReadOnlySpan<byte> ip, Span<byte> destination) => PppFrame.Write((ushort)PppProtocol.Ipv4, ip, destination);
+    public static int WrapIpPacket(ReadOnlySpan<byte> ip, Span<byte> destination) =>
+        PppFrame.Write(ip.Length > 0 && ip[0] >> 4 == 6 ? (ushort)PppProtocol.Ipv6 : (ushort)PppProtocol.Ipv4, ip, destination);
+
+    // ---- IPv6: Router Solicitations and Advertisements -----------------------------------------------------------
+
+    // IPv6 the data path did not take: a Router Solicitation (server), or a packet while IPv6CP is not open.
+    private void ReceiveIpv6(DateTimeOffset now, ReadOnlySpan<byte> packet)
+    {
+        if (!_ipv6Up)
+        {
+            PppLog.Discarded(_logger, _context.Name, "IPv6", "packet", "IPv6CP is not open");
+            return;
+        }
+        if (Role != PppRole.Server || !NeighborDiscovery.IsIcmpv6Type(packet, RouterSolicitation.Type))
+        {
+            PppLog.Discarded(_logger, _context.Name, "IPv6", "packet", "empty, or not for this end's data path");
+            return;
+        }
+        if (!RouterSolicitation.TryParse(packet, out _, out ParseError error))
+        {
+            PppLog.BadPacket(_logger, _context.Name, "IPv6", $"Router Solicitation: {error}");
+            return;
+        }
+        if (_lastAdvertisement is DateTimeOffset last && now - last < RouterAdvertisement.MinimumDelay)
+        {
+            // RFC 4861 §6.2.6: no closer than MIN_DELAY_BETWEEN_RAS; the answer goes out when that has passed.
+            DateTimeOffset due = last + RouterAdvertisement.MinimumDelay;
+            if (_nextAdvertisement is not DateTimeOffset next || due < next) _nextAdvertisement = due;
+            PppLog.Discarded(_logger, _context.Name, "IPv6", "Router Solicitation", $"an advertisement went out less than {RouterAdvertisement.MinimumDelay.TotalSeconds} s ago; answering when that has passed");
+            return;
+        }
+        SendAdvertisement(now, "answering a Router Solicitation");
+    }
+
+    private void SendAdvertisement(DateTimeOffset now, string why)
+    {
+        IPAddress prefix = _context.Options.Ipv6Prefix!;
+        var packet = new byte[RouterAdvertisement.Length];
+        RouterAdvertisement.Write(_ipv6cp!.LocalIdentifier, prefix, Mtu, packet);
+        _lastAdvertisement = now;
+        _nextAdvertisement = now + RouterAdvertisement.Interval;
+        PppLog.RouterAdvertisementSent(_logger, _context.Name, prefix, why);
+        _context.Send((ushort)PppProtocol.Ipv6, packet);
+    }
 
     // ---- authentication ------------------------------------------------------------------------------------------
 
@@ -306,6 +385,8 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         }
         _ipcp.Open(now);
         _ipcp.Up(now);
+        _ipv6cp?.Open(now);
+        _ipv6cp?.Up(now);
     }
 
     // ---- the layers' events --------------------------------------------------------------------------------------
@@ -332,6 +413,11 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             else EnterNetworkPhase(now);
             return;
         }
+        if (layer == _ipv6cp)
+        {
+            Ipv6LayerUp(now);
+            return;
+        }
         if (Role == PppRole.Client && _ipcp.LocalAddress.Equals(IPAddress.Any))
         {
             RequestClose("IPCP: the server acknowledged 0.0.0.0, so we have no address");
@@ -343,6 +429,17 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         _events.Enqueue(up);
     }
 
+    private void Ipv6LayerUp(DateTimeOffset now)
+    {
+        _ipv6Up = true;
+        var up = new PppIpv6Up(_ipv6cp!.LocalIdentifier, _ipv6cp.PeerIdentifier, Ipv6PeerAddress, Mtu);
+        PppLog.Ipv6Up(_logger, _context.Name, Ipv6cpOptions.Format(up.PeerIdentifier), Ipv6cpOptions.Format(up.LocalIdentifier),
+            up.PeerAddress?.ToString() ?? "from the Router Advertisement", up.Mtu);
+        _events.Enqueue(up);
+        // RFC 4861 §6.2.4: advertise at once on a new link instead of waiting for a solicitation.
+        if (Role == PppRole.Server) SendAdvertisement(now, "IPv6CP opened");
+    }
+
     void IPppLayerEvents.LayerDown(PppAutomaton layer, DateTimeOffset now)
     {
         if (layer == _ipcp)
@@ -350,9 +447,16 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
             _ipUp = false;
             return;
         }
+        if (layer == _ipv6cp)
+        {
+            _ipv6Up = false;
+            return;
+        }
         Phase = PppPhase.Terminate;
         if (_ipcp.State != PppState.Initial) _ipcp.Down(now, _lcp.Reason);
+        if (_ipv6cp is not null && _ipv6cp.State != PppState.Initial) _ipv6cp.Down(now, _lcp.Reason);
         _ipUp = false;
+        _ipv6Up = false;
         // Authentication belongs to this LCP session: no more Challenges or retransmissions once it is down.
         _authenticator?.Dispose();
         _authenticator = null;
@@ -364,6 +468,13 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
 
     void IPppLayerEvents.LayerFinished(PppAutomaton layer, DateTimeOffset now)
     {
+        if (layer == _ipv6cp)
+        {
+            // IPv6 is an extra: IPCP gives the link its purpose (and its address), so the link stays.
+            _ipv6Up = false;
+            PppLog.Ipv6Finished(_logger, _context.Name, _ipv6cp.Reason);
+            return;
+        }
         if (layer == _ipcp)
         {
             // pppd's rule: with no network protocol left, the link has no purpose.
@@ -380,6 +491,7 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         switch ((PppProtocol)protocol)
         {
             case PppProtocol.Ipcp: _ipcp.ProtocolRejected(now); break;
+            case PppProtocol.Ipv6cp when _ipv6cp is not null: _ipv6cp.ProtocolRejected(now); break;
             case PppProtocol.Pap or PppProtocol.Chap: RequestClose($"peer rejected {PppProtocolNames.Of(protocol)} (Protocol-Reject)"); break;
             default: PppLog.Discarded(_logger, _context.Name, "LCP", "Protocol-Reject", $"we do not send {PppProtocolNames.Of(protocol)}"); break;
         }
@@ -411,6 +523,7 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
         if (_downReported) return;
         _downReported = true;
         _ipUp = false;
+        _ipv6Up = false;
         PppLog.LinkDown(_logger, _context.Name, reason);
         _events.Enqueue(new PppDown(reason, AuthenticatedUser, _assigned));
     }

@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.Config;
 using Portcullis.Core.Ikev2;
+using Portcullis.Core.Ikev2.Wire;
 using Portcullis.Core.L2tp;
 using Portcullis.Core.Pools;
 using Portcullis.Core.Ppp;
@@ -17,7 +18,9 @@ namespace Portcullis.Host.Daemon;
 /// and a PPP session per L2TP session, fed only with UDP 1701 segments that arrived inside a transport-mode ESP SA and
 /// sending only through one (<see cref="EspDataPlane.SendTransport"/>). An L2TP peer is known by the outer endpoint of
 /// its SAs, so several clients behind one NAT stay apart. IP packets of an open PPP link go to and from the TUN
-/// device. Everything runs on the daemon's loop thread except <see cref="OnTunPacket"/>, which hands over to it.
+/// device: IPv4 for the IPCP address, and IPv6 for the address a client forms from the /64 of the first IPv6 pool in
+/// <c>l2tp.pools</c> and its IPv6CP Interface-Identifier. Everything runs on the daemon's loop thread except
+/// <see cref="OnTunPacket"/>, which hands over to it.
 /// </summary>
 internal sealed class L2tpService : IDisposable
 {
@@ -33,6 +36,8 @@ internal sealed class L2tpService : IDisposable
     private readonly Dictionary<L2tpSession, Link> _links = [];
     // Keyed by the IPv4 address as a number: the TUN reader looks every packet up here while a PPP link is up.
     private readonly ConcurrentDictionary<uint, Link> _byAddress = new();
+    // The same for IPv6 addresses (a server's clients' global addresses).
+    private readonly ConcurrentDictionary<UInt128, Link> _byAddress6 = new();
     private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
     private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
     private readonly byte[] _datagram = new byte[TunDevice.MaxPacketSize + 128];
@@ -47,6 +52,10 @@ internal sealed class L2tpService : IDisposable
         public bool Client { get; } = client;
         public Lease? Lease { get; set; }
         public IPAddress? Address { get; set; }
+        public IPAddress? Address6 { get; set; }
+        /// <summary>Client: IPv6CP was asked for (l2tp-connect --ipv6), and our Interface-Identifier once it opened.</summary>
+        public bool WantIpv6 { get; init; }
+        public ulong Ipv6Identifier { get; set; }
         public IReadOnlyList<string> Routes { get; set; } = [];
         public TaskCompletionSource<string?>? Connected { get; set; }
     }
@@ -115,12 +124,45 @@ internal sealed class L2tpService : IDisposable
         if (!_links.TryGetValue(session, out Link? link)) return;
         if (link.Ppp.TryGetIpPacket(frame, out ReadOnlySpan<byte> ip))
         {
-            // Only the address IPCP gave the peer may be a source (a server); a client takes what comes to its address.
-            if (!link.Client && (link.Address is null || !SourceIs(ip, link.Address))) return;
+            if (link.Client && NeighborDiscovery.IsIcmpv6Type(ip, RouterAdvertisement.Type))
+            {
+                // The TUN device has no link-local address to do SLAAC with, so the client does it here.
+                TakeRouterAdvertisement(link, ip);
+                return;
+            }
+            // Only the address IPCP gave the peer, or the IPv6 address it formed, may be a source (a server); a client
+            // takes what comes to its address.
+            if (!link.Client && !(ip[0] >> 4 == 6 ? link.Address6 is { } a6 && Source6Is(ip, a6) : link.Address is { } a4 && SourceIs(ip, a4))) return;
             _tun.Write(ip);
             return;
         }
         link.Ppp.HandleFrame(DateTimeOffset.UtcNow, frame);
+    }
+
+    /// <summary>
+    /// Client: SLAAC (RFC 4862 §5.5.3) from the server's advertisement: its autonomous /64 and our IPv6CP
+    /// Interface-Identifier make our address, which goes on the TUN device.
+    /// </summary>
+    private void TakeRouterAdvertisement(Link link, ReadOnlySpan<byte> ip)
+    {
+        if (!RouterAdvertisement.TryParse(ip, out RouterAdvertisement ra, out ParseError error))
+        {
+            L2tpLogHost.BadAdvertisement(_logger, link.Session.Tunnel.RemoteEndpoint.ToString(), error.ToString());
+            return;
+        }
+        if (ra.Prefix is null || !ra.Autonomous || ra.PrefixLength != 64 || ra.ValidLifetime == 0 || link.Ipv6Identifier == 0) return;
+        IPAddress address = Ipv6cpOptions.Address(ra.Prefix, link.Ipv6Identifier);
+        if (address.Equals(link.Address6)) return;
+        if (link.Address6 is { } old)
+        {
+            _byAddress6.TryRemove(Key6(old), out _);
+            _dataPlane.RemoveVirtualIp(old);
+        }
+        link.Address6 = address;
+        _byAddress6[Key6(address)] = link;
+        _dataPlane.AddVirtualIp(address);
+        L2tpLogHost.Slaac(_logger, address.ToString(), ra.Source.ToString());
+        if (link.Address is not null) link.Connected?.TrySetResult(null);
     }
 
     private static uint Key(IPAddress address)
@@ -128,6 +170,19 @@ internal sealed class L2tpService : IDisposable
         Span<byte> a = stackalloc byte[4];
         address.TryWriteBytes(a, out _);
         return BinaryPrimitives.ReadUInt32BigEndian(a);
+    }
+
+    private static UInt128 Key6(IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[16];
+        address.TryWriteBytes(a, out _);
+        return BinaryPrimitives.ReadUInt128BigEndian(a);
+    }
+
+    private static bool Source6Is(ReadOnlySpan<byte> ip, IPAddress address)
+    {
+        Span<byte> a = stackalloc byte[16];
+        return ip.Length >= 40 && address.TryWriteBytes(a, out _) && ip.Slice(8, 16).SequenceEqual(a);
     }
 
     private static bool SourceIs(ReadOnlySpan<byte> ip, IPAddress address)
@@ -142,9 +197,19 @@ internal sealed class L2tpService : IDisposable
     /// </summary>
     public bool OnTunPacket(ReadOnlySpan<byte> packet)
     {
-        if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
-        uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
-        if (!_byAddress.TryGetValue(destination, out Link? link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
+        Link? link;
+        if (packet.Length >= 40 && packet[0] >> 4 == 6)
+        {
+            if (_byAddress6.IsEmpty) return false;
+            UInt128 destination6 = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]), source6 = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
+            if (!_byAddress6.TryGetValue(destination6, out link) && !(_byAddress6.TryGetValue(source6, out link) && link.Client)) return false;
+        }
+        else
+        {
+            if (_byAddress.IsEmpty || packet.Length < 20 || packet[0] >> 4 != 4) return false;
+            uint destination = BinaryPrimitives.ReadUInt32BigEndian(packet[16..]), source = BinaryPrimitives.ReadUInt32BigEndian(packet[12..]);
+            if (!_byAddress.TryGetValue(destination, out link) && !(_byAddress.TryGetValue(source, out link) && link.Client)) return false;
+        }
         byte[] copy = packet.ToArray();
         _post(() => SendIp(link, copy));
         return true;
@@ -152,7 +217,7 @@ internal sealed class L2tpService : IDisposable
 
     private void SendIp(Link link, byte[] ip)
     {
-        if (!link.Ppp.IsNetworkUp) return;
+        if (ip[0] >> 4 == 6 ? !link.Ppp.IsIpv6Up : !link.Ppp.IsNetworkUp) return;
         int n = PppSession.WrapIpPacket(ip, _frame);
         if (n > 0) SendFrame(link, _frame.AsSpan(0, n));
     }
@@ -233,6 +298,10 @@ internal sealed class L2tpService : IDisposable
     {
         Link? link = null;
         IPEndPoint peer = session.Tunnel.RemoteEndpoint;
+        // IPv6CP runs only when a pool makes IPv6 usable: its /64 is the prefix the client's address is formed in.
+        PoolConfig? pool6 = l2tp.Pools.Select(name => _pools.Pools.FirstOrDefault(p => p.Name == name))
+            .FirstOrDefault(p => p is not null && p.Addrs.Family == AddressFamily.InterNetworkV6);
+        IPAddress? prefix6 = pool6 is null ? null : Ipv6cpOptions.Address(pool6.Addrs.First, 0);
         var ppp = new PppSession(new PppOptions
         {
             Role = PppRole.Server,
@@ -241,14 +310,22 @@ internal sealed class L2tpService : IDisposable
             FindPassword = user => _config().FindEapSecret(user)?.Secret,
             Mru = l2tp.Mru,
             LocalAddress = l2tp.LocalIp,
-            Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Distinct()],
-            Nbns = [.. l2tp.Pools.SelectMany(_pools.Nbns).Distinct()],
+            // IPCP carries IPv4 servers only; an IPv6 pool's servers are not for it.
+            Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Where(a => a.AddressFamily == AddressFamily.InterNetwork).Distinct()],
+            Nbns = [.. l2tp.Pools.SelectMany(_pools.Nbns).Where(a => a.AddressFamily == AddressFamily.InterNetwork).Distinct()],
             AssignPeerAddress = user =>
             {
                 if (link!.Lease is { } held) return held.Address;
                 link.Lease = _pools.Acquire(l2tp.Pools, user, AddressFamily.InterNetwork, null, peer);
                 if (link.Lease is null) L2tpLogHost.PoolExhausted(_logger, string.Join(", ", l2tp.Pools), user);
                 return link.Lease?.Address;
+            },
+            Ipv6Prefix = prefix6,
+            // An identifier is refused when its address is another link's or one the pools hand out (IKEv2 clients).
+            Ipv6IdentifierTaken = id =>
+            {
+                IPAddress address = Ipv6cpOptions.Address(prefix6!, id);
+                return (_byAddress6.TryGetValue(Key6(address), out Link? other) && other != link) || _pools.Pools.Any(p => p.Addrs.Contains(address));
             },
         }, _loggers.CreateLogger("ppp"));
         link = new Link(engine, session, ppp, client: false);
@@ -275,7 +352,8 @@ internal sealed class L2tpService : IDisposable
                 if (link.Client)
                 {
                     _dataPlane.AddVirtualIp(up.LocalAddress);
-                    link.Connected?.TrySetResult(null);
+                    // With --ipv6 the connection is done when the advertisement gave an IPv6 address too.
+                    if (!link.WantIpv6 || link.Address6 is not null) link.Connected?.TrySetResult(null);
                 }
                 else
                 {
@@ -283,10 +361,32 @@ internal sealed class L2tpService : IDisposable
                     string prefix = $"{up.PeerAddress}/32";
                     IpResult r = IpCommand.RouteReplace(prefix, _tun.Name);
                     if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
-                    else link.Routes = [prefix];
+                    else if (!link.Routes.Contains(prefix)) link.Routes = [.. link.Routes, prefix];
                 }
                 L2tpLogHost.LinkUp(_logger, link.Ppp.AuthenticatedUser ?? "-", up.PeerAddress.ToString(), up.LocalAddress.ToString(),
                     up.Dns.Count > 0 ? string.Join(", ", up.Dns) : "none", link.Session.Tunnel.RemoteEndpoint.ToString());
+                break;
+            }
+            case PppIpv6Up up6 when link.Client:
+                link.Ipv6Identifier = up6.LocalIdentifier;
+                break;
+            case PppIpv6Up up6 when !link.Client && up6.PeerAddress is { } address6:
+            {
+                if (link.Address6 is { } old6 && !old6.Equals(address6))
+                {
+                    _byAddress6.TryRemove(Key6(old6), out _);
+                    string oldRoute = $"{old6}/128";
+                    IpCommand.RouteDelete(oldRoute, _tun.Name);
+                    link.Routes = [.. link.Routes.Where(r => r != oldRoute)];
+                }
+                link.Address6 = address6;
+                _byAddress6[Key6(address6)] = link;
+                // As for IPv4: the address routes into the TUN device, where OnTunPacket hands it to this link.
+                string route6 = $"{address6}/128";
+                IpResult r6 = IpCommand.RouteReplace(route6, _tun.Name);
+                if (!r6.Ok) DaemonLog.RouteFailed(_logger, route6, _tun.Name, r6.ToString());
+                else if (!link.Routes.Contains(route6)) link.Routes = [.. link.Routes, route6];
+                L2tpLogHost.Ipv6Up(_logger, link.Ppp.AuthenticatedUser ?? "-", address6.ToString(), link.Session.Tunnel.RemoteEndpoint.ToString());
                 break;
             }
             case PppAuthenticationFailed failed:
@@ -309,6 +409,11 @@ internal sealed class L2tpService : IDisposable
             _byAddress.TryRemove(Key(address), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address);
         }
+        if (link.Address6 is { } address6)
+        {
+            _byAddress6.TryRemove(Key6(address6), out _);
+            if (link.Client) _dataPlane.RemoveVirtualIp(address6);
+        }
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
         if (link.Lease is { } lease) _pools.Release(lease);
         link.Connected?.TrySetResult($"L2TP session closed: {reason}");
@@ -321,7 +426,7 @@ internal sealed class L2tpService : IDisposable
     /// client with a user and password; done when IPCP gave us an address (which goes on the TUN device, with routes for
     /// <paramref name="routes"/> through it), or failed with the reason.
     /// </summary>
-    public Task<string?> Connect(DateTimeOffset now, IPEndPoint peer, string user, byte[] password, IReadOnlyList<string> routes)
+    public Task<string?> Connect(DateTimeOffset now, IPEndPoint peer, string user, byte[] password, IReadOnlyList<string> routes, bool ipv6 = false)
     {
         _client ??= new L2tpClient(new L2tpOptions { HostName = Environment.MachineName }, _loggers.CreateLogger("l2tp"));
         _client.FrameReceived = OnFrame;
@@ -335,8 +440,9 @@ internal sealed class L2tpService : IDisposable
             UserName = user,
             Password = password,
             AuthenticationProtocols = [PppAuthenticationProtocol.MsChapV2, PppAuthenticationProtocol.ChapMd5, PppAuthenticationProtocol.Pap],
+            RequestIpv6 = ipv6,
         }, _loggers.CreateLogger("ppp"));
-        var link = new Link(_client, session, ppp, client: true) { Connected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously) };
+        var link = new Link(_client, session, ppp, client: true) { WantIpv6 = ipv6, Connected = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously) };
         _links[session] = link;
         Task<string?> done = link.Connected.Task;
         _ = done.ContinueWith(t =>
@@ -346,7 +452,7 @@ internal sealed class L2tpService : IDisposable
             {
                 foreach (string prefix in routes)
                 {
-                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, link.Address);
+                    IpResult r = IpCommand.RouteReplace(prefix, _tun.Name, prefix.Contains(':') ? link.Address6 : link.Address);
                     if (!r.Ok) DaemonLog.RouteFailed(_logger, prefix, _tun.Name, r.ToString());
                 }
                 link.Routes = routes;
@@ -364,7 +470,7 @@ internal sealed class L2tpService : IDisposable
         foreach (Link link in _links.Values)
             text.Append($"l2tp: {(link.Client ? "client" : "server")} tunnel {link.Session.Tunnel.LocalTunnelId}/{link.Session.LocalSessionId} with " +
                 $"{link.Session.Tunnel.RemoteEndpoint}, PPP {(link.Ppp.IsNetworkUp ? "up" : link.Ppp.Phase.ToString().ToLowerInvariant())}, user '{link.Ppp.AuthenticatedUser ?? "-"}', " +
-                $"address {link.Address?.ToString() ?? "-"}, frames in {link.Session.FramesReceived}, out {link.Session.FramesSent}\n");
+                $"address {link.Address?.ToString() ?? "-"}{(link.Address6 is { } a6 ? $" {a6}" : "")}, frames in {link.Session.FramesReceived}, out {link.Session.FramesSent}\n");
         return text.ToString();
     }
 
@@ -398,6 +504,15 @@ internal static partial class L2tpLogHost
 
     [LoggerMessage(EventId = 624, Level = LogLevel.Information, Message = "PPP link down: user '{User}' with {Peer}: {Reason}")]
     public static partial void LinkDown(ILogger logger, string user, string peer, string reason);
+
+    [LoggerMessage(EventId = 626, Level = LogLevel.Information, Message = "PPP IPv6 up: user '{User}', peer {PeerAddress}, over L2TP with {Peer}")]
+    public static partial void Ipv6Up(ILogger logger, string user, string peerAddress, string peer);
+
+    [LoggerMessage(EventId = 627, Level = LogLevel.Information, Message = "PPP IPv6 address {Address} from the Router Advertisement of {Router}")]
+    public static partial void Slaac(ILogger logger, string address, string router);
+
+    [LoggerMessage(EventId = 628, Level = LogLevel.Warning, Message = "Router Advertisement from L2TP peer {Peer} dropped: {Reason}")]
+    public static partial void BadAdvertisement(ILogger logger, string peer, string reason);
 
     [LoggerMessage(EventId = 625, Level = LogLevel.Warning, Message = "cleartext L2TP from {Peer} dropped: L2TP is accepted only inside an IPsec SA")]
     public static partial void Cleartext(ILogger logger, string peer);

@@ -587,7 +587,7 @@ public sealed partial class PortcullisDaemon
                 if (_dataPlane!.TransportPeers().FirstOrDefault(p => p.Address.Equals(peerAddress)) is not { } peer)
                     return Task.FromResult(ControlResponse.Failure($"no transport-mode SA with {peerAddress}: initiate the IPsec connection first"));
                 IReadOnlyList<string> routes = Arg("routes") is { Length: > 0 } r ? r.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) : [];
-                Task<string?> connected = _l2tp!.Connect(now, peer, user, System.Text.Encoding.UTF8.GetBytes(password), routes);
+                Task<string?> connected = _l2tp!.Connect(now, peer, user, System.Text.Encoding.UTF8.GetBytes(password), routes, Arg("ipv6") == "yes");
                 return WaitForL2tpAsync(peer, connected);
             }
             default:
