@@ -13,7 +13,8 @@ public class EspAllocationTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Suites => EspTestData.AllSuiteData;
 
-    private static long AllocatedPerLoop(string suite, int iterations)
+    /// <summary>The bytes allocated by each of <paramref name="rounds"/> loops of <paramref name="iterations"/> packets after a warm-up.</summary>
+    private static long[] AllocatedPerLoop(string suite, int iterations, int rounds)
     {
         (EspSa outbound, EspSa inbound) = EspTestData.Pair(suite);
         using (outbound)
@@ -40,9 +41,14 @@ public class EspAllocationTests(ITestOutputHelper output)
             }
 
             Run(50);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            Run(iterations);
-            return GC.GetAllocatedBytesForCurrentThread() - before;
+            long[] bytes = new long[rounds];
+            for (int r = 0; r < rounds; r++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                Run(iterations);
+                bytes[r] = GC.GetAllocatedBytesForCurrentThread() - before;
+            }
+            return bytes;
         }
     }
 
@@ -50,9 +56,11 @@ public class EspAllocationTests(ITestOutputHelper output)
     [MemberData(nameof(Suites))]
     public void Per_packet_processing_allocates_nothing(string suite)
     {
+        // A per-packet allocation shows in every round; a one-off inside the runtime while the whole suite runs (a
+        // method's tier-up, seen once in a full run of the suite) shows in one round at most, so one clean round of three is required.
         const int packets = 200;
-        long bytes = AllocatedPerLoop(suite, packets);
-        output.WriteLine($"{suite}: {bytes} bytes over {packets} packets ({bytes / packets} per packet)");
-        Assert.Equal(0, bytes);
+        long[] bytes = AllocatedPerLoop(suite, packets, rounds: 3);
+        output.WriteLine($"{suite}: {string.Join(", ", bytes)} bytes in three rounds of {packets} packets");
+        Assert.Contains(0L, bytes);
     }
 }
