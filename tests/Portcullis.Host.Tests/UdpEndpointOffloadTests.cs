@@ -44,7 +44,9 @@ public sealed class UdpEndpointOffloadTests
             Assert.Equal(expected, d.Payload);
             Assert.Equal(sender.LocalEndPoint, d.Remote);
         }
-        // GRO handed the batch over in fewer receive calls than datagrams (one, when nothing split it).
+        // GRO handed the batch over in fewer receive calls than datagrams (one, when nothing split it). BatchEnd runs on
+        // the receive thread after the batch's last datagram was delivered, so it may come a moment after the take.
+        SpinWait.SpinUntil(() => Volatile.Read(ref batches) > 0, Wait);
         Assert.InRange(Volatile.Read(ref batches), 1, packets.Count - 1);
         Assert.Equal(0, receiver.MalformedReceived);
     }
