@@ -71,6 +71,8 @@ public sealed partial class IsakmpSa
     private void FinishReauthentication(DateTimeOffset now)
     {
         if (_reauthOf is not { } old || _pending.Count > 0 || _quickModes.Values.Any(q => q.Initiator && !q.Done)) return;
+        // The old ISAKMP SA's Quick Mode SAs carry the traffic until their successors have taken over.
+        if (_children.Any(c => c.State == ChildSaState.Installed && !c.OutboundActive && c.OutboundActivateBy is not null)) return;
         _reauthOf = null;
         old.Delete(now, $"reauthenticated as {Name}[{Uid}]");
     }
@@ -119,6 +121,7 @@ public sealed partial class IsakmpSa
                 if (child.State != ChildSaState.Installed) continue;
                 Min(child.ExpireAt);
                 if (!child.Rekeying && child.ReplacedBy is null) Min(child.RekeyAt);
+                if (!child.OutboundActive) Min(child.OutboundActivateBy);
             }
             return t;
         }
@@ -140,6 +143,9 @@ public sealed partial class IsakmpSa
         }
         foreach (ChildSa child in _children.ToArray())
         {
+            if (child.State != ChildSaState.Installed) continue;
+            if (!child.OutboundActive && child.OutboundActivateBy is { } handover && now >= handover)
+                ActivateOutbound(now, child);
             if (child.State != ChildSaState.Installed) continue;
             if (child.ExpireAt is { } hard && now >= hard)
             {
@@ -215,7 +221,7 @@ public sealed partial class IsakmpSa
         _v1.Main.RestartClosed(now, restart, "dpd_action = restart");
     }
 
-    /// <summary>A new Quick Mode for the child's selectors; the old SA is deleted once the new one is in.</summary>
+    /// <summary>A new Quick Mode for the child's selectors; the old SA is deleted once the new one carries the traffic.</summary>
     internal void RekeyChild(DateTimeOffset now, ChildSa child, string why)
     {
         if (State != IsakmpSaState.Established || child.Rekeying || child.ReplacedBy is not null) return;

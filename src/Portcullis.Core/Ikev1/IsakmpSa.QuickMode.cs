@@ -270,14 +270,13 @@ public sealed partial class IsakmpSa
                 child.Replaces = old;
                 old.ReplacedBy = child;
                 old.Rekeying = false;
+                // Make-before-break: the peer installs the new SA when message 3 reaches it, and our packets on it could
+                // get there first; the old SA carries on until the peer sends on the new one (or a moment passed).
+                HoldOutbound(now, child);
             }
             Install(child);
             if (q.Replaces is { } replaced)
-            {
                 IkeLog.ChildSaRekeyed(Log, Name, Uid, child.Name, replaced.Uid, child.Uid, child.InboundSpi, child.OutboundSpi, "by us");
-                // After a reauthentication the old SA goes with its ISAKMP SA, over which the peer knows it.
-                if (replaced.Owner == this) DeleteChild(now, replaced, "rekeyed");
-            }
             FinishReauthentication(now);
         }
     }
@@ -458,11 +457,11 @@ public sealed partial class IsakmpSa
         // Installed before message 2 leaves (the host applies events before it sends): the initiator sends on the
         // SA as soon as it has message 2, and message 3 only confirms (RFC 2409 §5.5), so waiting for it would lose
         // the first packets, as strongSwan's responder does too.
-        InstallResponderChild(q.Pending);
+        InstallResponderChild(now, q.Pending);
         Send(now, q, EncodePhase2(q, IsakmpExchangeType.QuickMode, [new HashPayload(hash), .. rest]), awaitReply: true);
     }
 
-    private void InstallResponderChild(ChildSa child)
+    private void InstallResponderChild(DateTimeOffset now, ChildSa child)
     {
         // A Quick Mode for the selectors of an SA we already have is the peer's rekey of it: the new SA takes over its
         // policy, and the old one goes when the peer deletes it.
@@ -472,9 +471,40 @@ public sealed partial class IsakmpSa
         {
             child.Replaces = old;
             old.ReplacedBy = child;
+            // The initiator installs the new SA once message 2 reaches it: we send on it after message 3 (or its first packet).
+            HoldOutbound(now, child);
             IkeLog.ChildSaRekeyed(Log, Name, Uid, child.Name, old.Uid, child.Uid, child.InboundSpi, child.OutboundSpi, "by the peer");
         }
         Install(child);
+    }
+
+    /// <summary>How long a rekeyed Quick Mode SA waits at most for a sign that the peer has installed its successor.</summary>
+    internal static readonly TimeSpan OutboundHandover = TimeSpan.FromSeconds(3);
+
+    private static void HoldOutbound(DateTimeOffset now, ChildSa child)
+    {
+        child.OutboundActive = false;
+        child.OutboundActivateBy = now + OutboundHandover;
+    }
+
+    /// <summary>
+    /// The new SA of a Quick Mode rekey takes over outbound traffic: the peer sent on it, confirmed it (message 3), deleted
+    /// its predecessor, or the handover time passed. A rekey we started deletes the old SA now.
+    /// </summary>
+    internal void ActivateOutbound(DateTimeOffset now, ChildSa child)
+    {
+        if (!MarkOutboundActive(child)) return;
+        if (child.CreatedByUs && child.Replaces is { State: ChildSaState.Installed } old && old.Owner == this) DeleteChild(now, old, "rekeyed");
+        FinishReauthentication(now);
+    }
+
+    internal bool MarkOutboundActive(ChildSa child)
+    {
+        if (child.OutboundActive || child.State != ChildSaState.Installed) return false;
+        child.OutboundActive = true;
+        child.OutboundActivateBy = null;
+        _v1.Main.Emit(new ChildSaOutboundActivated(child));
+        return true;
     }
 
     private void QuickMode3(DateTimeOffset now, QuickMode q, IsakmpMessage message, byte[] nextIv, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
@@ -492,6 +522,7 @@ public sealed partial class IsakmpSa
         q.LingerUntil = now + QuickModeLinger;
         q.Ke?.Dispose();
         q.Ke = null;
+        if (q.Pending is { } child) ActivateOutbound(now, child);
     }
 
     /// <summary>The child whose selectors cover the proposed ones; exact matches first.</summary>

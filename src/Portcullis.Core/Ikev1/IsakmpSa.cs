@@ -403,6 +403,8 @@ public sealed partial class IsakmpSa : IIkeSa, IDisposable
     {
         if (!_children.Remove(child)) return;
         child.State = ChildSaState.Deleted;
+        // Its successor, still held back, takes over now (the data plane hands the policy to it as well).
+        if (child.ReplacedBy is { Owner: IsakmpSa successorOwner } successor) successorOwner.MarkOutboundActive(successor);
         child.ClosedByPeer = byPeer;
         if (byPeer && !child.Superseded) child.AfterRemoval = child.Config.CloseAction;
         IkeLog.ChildSaDeleted(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi, reason);

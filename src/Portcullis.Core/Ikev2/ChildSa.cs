@@ -149,6 +149,12 @@ public sealed class ChildSa : IDisposable
     /// </summary>
     public bool OutboundActive { get; internal set; }
 
+    /// <summary>
+    /// IKEv1: when a Quick Mode rekey's new SA takes over outbound traffic even if nothing arrived on it yet (the peer
+    /// installs it on message 2 or 3, which our first packets on it could overtake).
+    /// </summary>
+    internal DateTimeOffset? OutboundActivateBy { get; set; }
+
     /// <summary>Why <see cref="RekeyAt"/> is set: the rekey_time, or a retry after a refused or moved rekey (for the log).</summary>
     internal string RekeyReason { get; set; } = "rekey_time";
 

@@ -267,12 +267,16 @@ public sealed partial class IkeEngine
     }
 
     /// <summary>
-    /// The data plane saw the first packet arrive on a CHILD SA's inbound SA: a rekey responder starts sending on the
-    /// new SA (make-before-break).
+    /// The data plane saw the first packet arrive on a CHILD SA's inbound SA: a rekey responder (in IKEv1, either side
+    /// of a Quick Mode rekey) starts sending on the new SA (make-before-break).
     /// </summary>
     public void ChildSaInboundUsed(DateTimeOffset now, uint inboundSpi)
     {
-        if (FindChild(inboundSpi) is { Owner: IkeSa } child) child.IkeSa.ActivateOutbound(child);
+        switch (FindChild(inboundSpi))
+        {
+            case { Owner: IkeSa } child: child.IkeSa.ActivateOutbound(child); break;
+            case { Owner: Ikev1.IsakmpSa isakmp } child: isakmp.ActivateOutbound(now, child); break;
+        }
     }
 
     /// <summary>

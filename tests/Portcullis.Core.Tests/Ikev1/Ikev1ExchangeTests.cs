@@ -363,6 +363,66 @@ public class Ikev1ExchangeTests
     }
 
     [Fact]
+    public void A_rekey_initiator_sends_on_the_new_SA_once_the_peer_does_and_only_then_deletes_the_old_one()
+    {
+        EnginePair pair = Ikev1Pair.Create();
+        pair.Establish(horizon: TimeSpan.FromSeconds(30));
+        IsakmpSa left = Assert.Single(pair.Left.Ikev1.Sas);
+        ChildSa l0 = Assert.Single(left.Children), r0 = Assert.Single(Assert.Single(pair.Right.Ikev1.Sas).Children);
+        left.RekeyChild(pair.Now, l0, "test");
+        pair.Pump();
+        ChildSa l1 = pair.Events<ChildSaInstalled>(Side.Left).Last().ChildSa, r1 = pair.Events<ChildSaInstalled>(Side.Right).Last().ChildSa;
+        Assert.Same(l0, l1.Replaces);
+        Assert.Same(r0, r1.Replaces);
+        // Message 3 reached the responder, which installed the SA before it: the responder sends on it.
+        Assert.True(r1.OutboundActive);
+        Assert.Contains(pair.RightEvents, e => e is ChildSaOutboundActivated a && a.ChildSa == r1);
+        // The initiator cannot know message 3 arrived: the old SA carries its traffic still.
+        Assert.False(l1.OutboundActive);
+        Assert.Equal(ChildSaState.Installed, l0.State);
+        Assert.DoesNotContain(pair.LeftEvents, e => e is ChildSaOutboundActivated);
+
+        pair.Left.ChildSaInboundUsed(pair.Now, l1.InboundSpi);
+        pair.Pump();
+        Assert.True(l1.OutboundActive);
+        Assert.Contains(pair.LeftEvents, e => e is ChildSaOutboundActivated a && a.ChildSa == l1);
+        Assert.Equal(ChildSaState.Deleted, l0.State);
+        Assert.Equal(ChildSaState.Deleted, r0.State);
+        Assert.True(r0.Superseded);
+        Assert.Equal(CloseAction.None, r0.AfterRemoval);
+        Assert.Empty(pair.LeftLog.Warnings);
+        Assert.Empty(pair.RightLog.Warnings);
+    }
+
+    [Fact]
+    public void Without_message_3_or_traffic_the_new_SAs_take_over_when_the_handover_time_has_passed()
+    {
+        EnginePair pair = Ikev1Pair.Create();
+        pair.Establish(horizon: TimeSpan.FromSeconds(30));
+        IsakmpSa left = Assert.Single(pair.Left.Ikev1.Sas);
+        ChildSa l0 = Assert.Single(left.Children), r0 = Assert.Single(Assert.Single(pair.Right.Ikev1.Sas).Children);
+        // The rekey's message 1 gets through; message 3 (and every retransmission of it) is lost.
+        int fromLeft = 0;
+        pair.Intercept = p => p.From == Side.Left && IsQuickMode(p) && ++fromLeft > 1 ? [] : [p];
+        DateTimeOffset start = pair.Now;
+        left.RekeyChild(pair.Now, l0, "test");
+        pair.Pump();
+        ChildSa l1 = pair.Events<ChildSaInstalled>(Side.Left).Last().ChildSa, r1 = pair.Events<ChildSaInstalled>(Side.Right).Last().ChildSa;
+        Assert.False(l1.OutboundActive);
+        Assert.False(r1.OutboundActive);
+        pair.Drive(horizon: IsakmpSa.OutboundHandover - TimeSpan.FromMilliseconds(1));
+        Assert.False(l1.OutboundActive);
+        Assert.False(r1.OutboundActive);
+        Assert.Equal(ChildSaState.Installed, l0.State);
+        pair.Drive(horizon: start + IsakmpSa.OutboundHandover + TimeSpan.FromSeconds(1) - pair.Now);
+        Assert.True(l1.OutboundActive);
+        Assert.True(r1.OutboundActive);
+        Assert.True(pair.Now >= start + IsakmpSa.OutboundHandover);
+        Assert.Equal(ChildSaState.Deleted, l0.State);
+        Assert.Equal(ChildSaState.Deleted, r0.State);
+    }
+
+    [Fact]
     public void Phase_1_is_renewed_by_reauthentication_and_the_Quick_Mode_SAs_move_over_without_a_gap()
     {
         EnginePair pair = Ikev1Pair.Create(Ikev1Pair.Connection(left: true, ikeRekey: TimeSpan.FromMinutes(10)), Ikev1Pair.Connection(left: false));
@@ -384,6 +444,11 @@ public class Ikev1ExchangeTests
             Assert.True(removed.Superseded);
             Assert.Equal(CloseAction.None, removed.AfterRemoval);
         }
+        // The old ISAKMP SA (and with it the old Quick Mode SA) went only after the new Quick Mode SA took the traffic.
+        List<IkeEvent> leftEvents = pair.LeftEvents;
+        ChildSa fresh = pair.Events<ChildSaInstalled>(Side.Left).Last().ChildSa;
+        int activated = leftEvents.FindIndex(e => e is ChildSaOutboundActivated a && a.ChildSa == fresh), oldGone = leftEvents.FindIndex(e => e is ChildSaRemoved);
+        Assert.InRange(activated, 0, oldGone - 1);
         Assert.Contains(pair.LeftLog.Lines, l => l.Text.Contains("reauthenticating: a new IKE_SA"));
         Assert.Empty(pair.LeftLog.Warnings);
         Assert.Empty(pair.RightLog.Warnings);
