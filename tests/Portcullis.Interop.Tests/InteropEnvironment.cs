@@ -44,10 +44,34 @@ internal static class InteropEnvironment
     /// <summary>Runs one case of tests/interop/run-case.sh; fails the test with the script's output unless it passes.</summary>
     public static void RunCase(ITestOutputHelper output, params string[] arguments) => RunCase(output, TimeSpan.FromMinutes(3), arguments);
 
+    /// <summary>
+    /// The cases that load the machine (24 MB through the tunnel, 20 charons, a flood of spoofed requests, hostile
+    /// traffic, a self-contained publish and dpkg): each runs alone, while the others run two at a time, one from each
+    /// collection, as most of their time is spent waiting on timers, lifetimes and daemons starting.
+    /// </summary>
+    private static readonly HashSet<string> s_heavyCases = ["bulk", "clients", "flood", "hostile", "package"];
+
+    /// <summary>Held shared by a case that runs beside another, exclusively by a heavy one.</summary>
+    private static readonly ReaderWriterLockSlim s_machine = new();
+
     /// <summary>Runs one case with its own time limit (the package case publishes a self-contained build first).</summary>
     public static void RunCase(ITestOutputHelper output, TimeSpan limit, params string[] arguments)
     {
         if (MissingReason is { } missing) Assert.Fail($"interop prerequisites missing under CI: {missing}");
+        bool heavy = s_heavyCases.Contains(arguments[0]);
+        if (heavy) s_machine.EnterWriteLock(); else s_machine.EnterReadLock();
+        try
+        {
+            Run(output, limit, arguments);
+        }
+        finally
+        {
+            if (heavy) s_machine.ExitWriteLock(); else s_machine.ExitReadLock();
+        }
+    }
+
+    private static void Run(ITestOutputHelper output, TimeSpan limit, string[] arguments)
+    {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(RepositoryRoot, "tests/interop/run-case.sh"));
         foreach (string a in arguments) start.ArgumentList.Add(a);

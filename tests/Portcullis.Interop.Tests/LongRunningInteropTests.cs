@@ -4,12 +4,11 @@ namespace Portcullis.Interop.Tests;
 
 /// <summary>
 /// The interop cases that live for a minute or more, mostly waiting on lifetimes, DPD and retransmission timers
-/// (rekeying, DPD, loss, MOBIKE, hostile traffic, the cookie flood). They share <see cref="StrongSwanInteropTests"/>'
-/// collection, so all cases still run one at a time: run beside another case, the load made `ikev1-rekey` lose one
-/// ping in 500 (a new Quick Mode SA used before the peer had installed it, suspected), so timing-bound cases get the
-/// machine to themselves until that is understood.
+/// (rekeying, DPD, loss, MOBIKE, hostile traffic, the cookie flood). Their own collection runs beside
+/// <see cref="StrongSwanInteropTests"/>' (both mostly wait, so the machine has room); the flood and the hostile traffic get the
+/// machine to themselves (see <c>InteropEnvironment.RunCase</c>).
 /// </summary>
-[Collection("interop")]
+[Collection("interop-long")]
 public sealed class LongRunningInteropTests(ITestOutputHelper output)
 {
     /// <summary>

@@ -389,7 +389,18 @@ pc_scan_secrets() {
 pc_ping() {
   ip netns exec "$1" ping -c 3 -i 0.2 -W 2 -I "$2" "$3" > "$PC_WORK/ping.out" 2>&1
   grep -E 'packets transmitted' "$PC_WORK/ping.out"
-  grep -q ' 0% packet loss' "$PC_WORK/ping.out" || { cat "$PC_WORK/ping.out"; return 1; }
+  grep -q ' 0% packet loss' "$PC_WORK/ping.out" || { cat "$PC_WORK/ping.out"; pc_data_plane_counters; return 1; }
+}
+
+# Every running Portcullis daemon's data-plane counters (drops by reason, send errors): printed when traffic was lost.
+pc_data_plane_counters() {
+  local sock dir
+  for sock in "$PC_WORK"/*/portcullis.sock; do
+    [ -S "$sock" ] || continue
+    dir=$(dirname "$sock")
+    echo "--- $(basename "$dir"): data plane"
+    PORTCULLIS_SOCKET="$sock" timeout 5 "$PORTCULLIS_BIN" list-sas 2>&1 | grep -E "data plane|ESP SPIs|^ +(in|out) "
+  done
 }
 
 # strongSwan's names for our proposal keywords, to compare both sides' listings.
