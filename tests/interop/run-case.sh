@@ -920,7 +920,11 @@ CONF
       [ "$ss_ike$ss_child$pc_ike$pc_child" = 1111 ] && break
       sleep 0.1
     done
-    [ "$ss_ike$ss_child$pc_ike$pc_child" = 1111 ] || { pc_swanctl "$RIGHT" ss --list-sas; pc_portcullis "$LEFT" pc list-sas; pc_fail "not one IKE and one CHILD SA on each side: strongSwan $ss_ike/$ss_child, Portcullis $pc_ike/$pc_child"; }
+    [ "$ss_ike$ss_child$pc_ike$pc_child" = 1111 ] || {
+      pc_swanctl "$RIGHT" ss --list-sas; pc_portcullis "$LEFT" pc list-sas
+      echo "--- our IKE SA rekeys, collisions and deletions"; grep -E "simultaneous|IKE_SA rekeyed|IKE_SA deleted|rekey refused|TEMPORARY_FAILURE|never deleted|CHILD SAs wait" "$log" | tail -30
+      echo "--- strongSwan's"; grep -iE "collision|redundant|IKE_SA .*rekey|deleting IKE_SA|TEMPORARY_FAILURE" "$PC_WORK/ss/charon.log" | tail -20
+      pc_fail "not one IKE and one CHILD SA on each side: strongSwan $ss_ike/$ss_child, Portcullis $pc_ike/$pc_child"; }
     pc_scan_secrets
     pc_capture_check wire
     ;;

@@ -368,10 +368,35 @@ public sealed partial class IkeSa
             theirs.MoveChildrenTo(now, fresh);
             // Should the peer never learn that it lost (our response to it lost for good), we delete its SA ourselves.
             theirs.ExpireIn(now, PeerRekeyPatience, "the peer never deleted its redundant IKE_SA");
+            MoveChildrenTo(now, fresh);
+            _rekeyedBy = fresh;
+            // The peer deletes its redundant SA once our response to its rekey reaches it; only then does this one go.
+            // strongSwan takes a DELETE of this SA that overtakes that response (its threads may handle them in either
+            // order) for a rekey of ours that never saw its own, and drops its new SA without a word, which would
+            // leave us waiting for a DELETE that never comes. Should the peer not delete it, this SA goes anyway soon.
+            _deleteOnceRedundantGone = true;
+            ExpireIn(now, _engine.Options.RetransmitTimeout, "rekeyed");
+            return;
         }
         MoveChildrenTo(now, fresh);
         _rekeyedBy = fresh;
         Delete(now, "rekeyed");
+    }
+
+    /// <summary>
+    /// This IKE SA won a simultaneous rekey and waits for the peer to delete its redundant new SA before it is deleted
+    /// itself (see <see cref="HandleIkeRekeyResponse"/>).
+    /// </summary>
+    private bool _deleteOnceRedundantGone;
+
+    /// <summary>The peer's redundant SA of a rekey collision is gone: the IKE SA both rekeyed goes now.</summary>
+    private void RedundantSuccessorGone(DateTimeOffset now)
+    {
+        if (_rekeyOf is { _deleteOnceRedundantGone: true, State: IkeSaState.Established } previous && previous._rekeyedBy != this)
+        {
+            previous._deleteOnceRedundantGone = false;
+            previous.Delete(now, "rekeyed");
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------

@@ -433,6 +433,7 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
         if (State == IkeSaState.Deleted) return;
         foreach (ChildSa child in _children.ToArray()) RemoveChild(child, reason, byPeer);
         State = IkeSaState.Deleted;
+        RedundantSuccessorGone(now);
         _outstanding = null;
         _queue.Clear();
         ReleaseLeases();

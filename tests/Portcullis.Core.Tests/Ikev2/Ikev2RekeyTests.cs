@@ -456,6 +456,58 @@ public class Ikev2RekeyTests
         Assert.True((loser == Side.Left ? pair.RightLog : pair.LeftLog).Has("the CHILD SAs wait on"), pair.Dump());
     }
 
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void The_winner_of_a_simultaneous_ike_rekey_deletes_the_old_SA_only_after_the_losers_redundant_SA(int seed)
+    {
+        // strongSwan, the loser, takes a DELETE of the old SA that overtakes our response to its rekey for a rekey that
+        // never saw its own, and then drops its redundant SA without a DELETE: the old SA must go after that DELETE.
+        Side winner = LeftWinsSimultaneousIkeRekey(seed) ? Side.Left : Side.Right;
+        var pair = Pair(seed: seed);
+        pair.Establish();
+        ulong oldSpi = Ike(pair.Left).InitiatorSpi;
+        var deletes = new List<(Side From, bool OnOldSa)>();
+        pair.Intercept = p =>
+        {
+            if (p.Header is { ExchangeType: ExchangeType.Informational, IsResponse: false } h) deletes.Add((p.From, h.InitiatorSpi == oldSpi));
+            return [p];
+        };
+        Ike(pair.Left).RekeyIke(pair.Now);
+        Ike(pair.Right).RekeyIke(pair.Now);
+        pair.Drive();
+        Assert.Equal(2, deletes.Count);
+        Assert.Equal((winner == Side.Left ? Side.Right : Side.Left, false), deletes[0]);
+        Assert.Equal((winner, true), deletes[1]);
+        Assert.Single(pair.Left.IkeSas);
+        Assert.Single(pair.Right.IkeSas);
+        AssertNoWarnings(pair);
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void When_the_loser_never_deletes_its_redundant_SA_the_winner_deletes_the_old_one_after_a_retransmission_timeout(int seed)
+    {
+        Side winner = LeftWinsSimultaneousIkeRekey(seed) ? Side.Left : Side.Right;
+        var pair = Pair(seed: seed);
+        pair.Establish();
+        IkeSa old = winner == Side.Left ? Ike(pair.Left) : Ike(pair.Right);
+        DateTimeOffset start = pair.Now;
+        // Every request from the loser after the rekeys (its DELETE of its redundant SA, and its retransmissions) is lost.
+        bool responded = false;
+        pair.Intercept = p =>
+        {
+            if (p.From != winner && p.Header is { ExchangeType: ExchangeType.CreateChildSa, IsResponse: true }) responded = true;
+            return responded && p.From != winner && p.Header is { IsResponse: false } ? [] : [p];
+        };
+        Ike(pair.Left).RekeyIke(pair.Now);
+        Ike(pair.Right).RekeyIke(pair.Now);
+        pair.Drive(start + TimeSpan.FromSeconds(3) - pair.Now);
+        Assert.Equal(IkeSaState.Established, old.State);
+        pair.Drive(start + TimeSpan.FromSeconds(5) - pair.Now);
+        Assert.NotEqual(IkeSaState.Established, old.State);
+        Assert.True(pair.LeftLog.Has("IKE_SA deleted: rekeyed") || pair.RightLog.Has("IKE_SA deleted: rekeyed") || old.State == IkeSaState.Deleting, pair.Dump());
+    }
+
     [Fact]
     public void A_rekey_request_that_arrives_after_our_own_ike_rekey_completed_gets_temporary_failure()
     {
