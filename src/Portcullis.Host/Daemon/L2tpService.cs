@@ -40,7 +40,7 @@ internal sealed class L2tpService : IDisposable
     private readonly ConcurrentDictionary<uint, Link> _byAddress = new();
     // The same for IPv6 addresses (a server's clients' global addresses).
     private readonly ConcurrentDictionary<UInt128, Link> _byAddress6 = new();
-    // A server's clients' own /64s, by their first 64 bits.
+    // A server's clients' own /64s, and a client's /64 from the advertisement, by their first 64 bits.
     private readonly ConcurrentDictionary<ulong, Link> _byPrefix6 = new();
     private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
     private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
@@ -161,10 +161,13 @@ internal sealed class L2tpService : IDisposable
         }
         if (ra.Prefix is null || !ra.Autonomous || ra.PrefixLength != 64 || ra.ValidLifetime == 0 || link.Ipv6Identifier == 0) return;
         IPAddress address = Ipv6cpOptions.Address(ra.Prefix, link.Ipv6Identifier);
+        // Any address of ours in the /64 goes out through this link (the SLAAC one, and temporary ones, RFC 4941).
+        _byPrefix6[Key64(ra.Prefix)] = link;
         if (address.Equals(link.Address6)) return;
         if (link.Address6 is { } old)
         {
             _byAddress6.TryRemove(Key6(old), out _);
+            if (Key64(old) != Key64(address)) _byPrefix6.TryRemove(KeyValuePair.Create(Key64(old), link));
             _dataPlane.RemoveVirtualIp(old);
         }
         link.Address6 = address;
@@ -219,8 +222,12 @@ internal sealed class L2tpService : IDisposable
         {
             if (_byAddress6.IsEmpty && _byPrefix6.IsEmpty) return false;
             UInt128 destination6 = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]), source6 = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
-            if (!_byAddress6.TryGetValue(destination6, out link) && !_byPrefix6.TryGetValue((ulong)(destination6 >> 64), out link)
-                && !(_byAddress6.TryGetValue(source6, out link) && link.Client)) return false;
+            // Server: to a client's address or into its own /64. Client: from our address or another one we formed in
+            // the advertised /64 (a temporary one, RFC 4941).
+            if (!_byAddress6.TryGetValue(destination6, out link)
+                && !(_byPrefix6.TryGetValue((ulong)(destination6 >> 64), out link) && !link.Client)
+                && !(_byAddress6.TryGetValue(source6, out link) && link.Client)
+                && !(_byPrefix6.TryGetValue((ulong)(source6 >> 64), out link) && link.Client)) return false;
         }
         else
         {
@@ -470,11 +477,9 @@ internal sealed class L2tpService : IDisposable
             _byAddress6.TryRemove(Key6(address6), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address6);
         }
-        if (link.Prefix6 is { } own)
-        {
-            _byPrefix6.TryRemove(KeyValuePair.Create(Key64(own.Address), link));
-            _pools.Release(own);
-        }
+        foreach (KeyValuePair<ulong, Link> entry in _byPrefix6)
+            if (entry.Value == link) _byPrefix6.TryRemove(entry);
+        if (link.Prefix6 is { } own) _pools.Release(own);
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
         if (link.Lease is { } lease) _pools.Release(lease);
         link.Connected?.TrySetResult($"L2TP session closed: {reason}");
