@@ -39,12 +39,13 @@ public static class CommandLine
                                                   --no-offload: one system call per packet in the data plane (no TUN
                                                   TSO, UDP GSO or GRO), for comparison.
           firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--allow PROTO/PORT]...
-                   [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--explain]
+                   [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--nat66] [--explain]
                                                   Print the firewall ruleset the configuration needs (nft -f or
                                                   iptables-restore input): IKE on UDP 500 and 4500, ESP (protocol 50)
                                                   only where no NAT is in the way, AH (51) only when configured, UDP
                                                   1701 dropped from outside (L2TP is only accepted inside IPsec), the
-                                                  tunnels' traffic on the TUN device, masquerade for pools; each rule
+                                                  tunnels' traffic on the TUN device, masquerade for IPv4 pools (IPv6
+                                                  pools are routed; --nat66 masquerades them too); each rule
                                                   with a comment. Input and forward drop everything else: --allow
                                                   tcp/22 keeps SSH. --interface: where pool traffic leaves.
                                                   --nat-front: this server is behind a NAT at PUBLIC_ADDR (ESP in UDP);

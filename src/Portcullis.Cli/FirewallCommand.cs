@@ -7,7 +7,7 @@ namespace Portcullis.Cli;
 
 /// <summary>
 /// <c>portcullis firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--nat-front ADDR
-/// [--front] [--server ADDR]] [--tun NAME] [--allow PROTO/PORT]… [--explain]</c>: the ruleset the loaded swanctl.conf
+/// [--front] [--server ADDR]] [--tun NAME] [--allow PROTO/PORT]… [--nat66] [--explain]</c>: the ruleset the loaded swanctl.conf
 /// needs, from the same file the daemon reads; no daemon needed.
 /// </summary>
 public static class FirewallCommand
@@ -47,6 +47,7 @@ public static class FirewallCommand
                     options = options with { Server = server };
                     break;
                 case "--front": options = options with { Front = true }; break;
+                case "--nat66": options = options with { Nat66 = true }; break;
                 case "--allow":
                     if (!TryParseService(Next() ?? "", out byte protocol, out ushort port)) return Usage(stderr, "--allow takes PROTO/PORT, e.g. tcp/22");
                     allow.Add((protocol, port));

@@ -26,6 +26,21 @@ public sealed class SaListingTests
         Assert.StartsWith("half-open IKE_SAs: 0, dos_protection off;", SaListing.DosSummary(off));
     }
 
+    [Fact]
+    public void List_pools_counts_and_lists_delegated_slash_64s()
+    {
+        Assert.True(Portcullis.Core.Pools.AddressRange.TryParse("2001:db8:300::/56", out Portcullis.Core.Pools.AddressRange? range, out _));
+        var pools = new Portcullis.Core.Pools.AddressPoolManager([new PoolConfig { Name = "ppp6", Addrs = range! }]);
+        pools.AcquirePrefix(["ppp6"], "alice");
+        pools.Acquire(["ppp6"], "bob", System.Net.Sockets.AddressFamily.InterNetworkV6, null);
+        Assert.Equal(
+            "ppp6                 2001:db8:300::/56                 1 / 0 / 2147483646\n" +
+            "                     delegated /64s                    1 / 0 / 255\n" +
+            "  2001:db8:300::1                         online  'bob'\n" +
+            "  2001:db8:300:1::/64                     online  'alice'\n",
+            SaListing.ListPools(pools, leases: true));
+    }
+
     private static ConnectionConfig Ikev1(string local, string remote, string localNet, string remoteNet)
     {
         Portcullis.Core.Ipsec.TrafficSelector Ts(string t) =>

@@ -1786,13 +1786,15 @@ CONF
     else
       pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV_IF=$LEFT_IF; SRV=192.0.2.1; CLI=192.0.2.2; INNER=198.18.1.1
     fi
-    # "l2tp portcullis ipv6cp": as "pair", with an IPv6 pool in l2tp.pools, so PPP runs IPv6CP; the client takes its
-    # address from the server's Router Advertisement (2001:db8:300::/64 and its Interface-Identifier) and pings the
-    # server's inner IPv6 address 2001:db8:100::1 through the link.
+    # "l2tp portcullis ipv6cp": as "pair", with an IPv6 pool in l2tp.pools, so PPP runs IPv6CP; the pool is a /56, so
+    # the client gets a /64 of its own (2001:db8:300:1::/64, the first one delegated) in the server's Router
+    # Advertisement, with the pool's DNS server 2001:db8::53 in an RDNSS option; it forms its address from that /64
+    # and its Interface-Identifier and pings the server's inner IPv6 address 2001:db8:100::1 through the link, then
+    # pings it again from a second address in the /64 (as an RFC 4941 temporary address would).
     POOLS6="" L2TP_POOLS=ppp CONNECT6="" ROUTES=$INNER/32
     if [ "${3:-pair}" = ipv6cp ]; then
       ip -n "$SRV_NS" addr add 2001:db8:100::1/128 dev lo nodad
-      POOLS6=$'  ppp6 {\n    addrs = 2001:db8:300::/64\n  }' L2TP_POOLS="ppp, ppp6" CONNECT6=--ipv6 ROUTES=$INNER/32,2001:db8:100::1/128
+      POOLS6=$'  ppp6 {\n    addrs = 2001:db8:300::/56\n    dns = 2001:db8::53\n  }' L2TP_POOLS="ppp, ppp6" CONNECT6=--ipv6 ROUTES=$INNER/32,2001:db8:100::1/128
     fi
     password="pw-$RANDOM-$RANDOM"
     l2tp_server_conf() {
@@ -1897,11 +1899,19 @@ CONF
     if [ "${3:-pair}" = ipv6cp ]; then
       addr6=$(ip -n "$CLI_NS" -6 addr show | grep -oE "inet6 2001:db8:300:[0-9a-f:]+" | head -1 | awk '{print $2}')
       [ -n "$addr6" ] || { ip -n "$CLI_NS" addr; l2tp_logs; pc_fail "the Router Advertisement gave the client no IPv6 address on its TUN device"; }
-      grep -q "PPP IPv6 up: user 'alice', peer $addr6" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's IPv6 address $addr6"; }
-      grep -q "PPP IPv6 address $addr6 from the Router Advertisement of fe80::" "$PC_WORK/cli/portcullis.log" || { l2tp_logs; pc_fail "the client did not log SLAAC of $addr6"; }
+      case "$addr6" in 2001:db8:300:1:*) ;; *) l2tp_logs; pc_fail "the client's address $addr6 is not in the first delegated /64 2001:db8:300:1::/64";; esac
+      grep -q "PPP IPv6 up: user 'alice', peer $addr6, routed 2001:db8:300:1::/64" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's IPv6 address $addr6 with her own /64"; }
+      grep -q "PPP IPv6 address $addr6 from the Router Advertisement of fe80::[0-9a-f:]*, DNS 2001:db8::53 (RDNSS, 1800 s)" "$PC_WORK/cli/portcullis.log" || { l2tp_logs; pc_fail "the client did not log SLAAC of $addr6 with the RDNSS server 2001:db8::53"; }
+      ip -n "$SRV_NS" -6 route | grep -q "^2001:db8:300:1::/64 dev" || { ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "the server has no route for alice's /64"; }
       ip netns exec "$CLI_NS" ping -6 -c 3 -i 0.2 -W 2 2001:db8:100::1 > "$PC_WORK/ping6.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping6.out" \
         || { cat "$PC_WORK/ping6.out"; ip -n "$CLI_NS" -6 route; ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "ping6 over PPP/L2TP/IPsec to 2001:db8:100::1"; }
-      pc_log "client formed $addr6 from the Router Advertisement after IPv6CP; ping6 to the server's inner 2001:db8:100::1 through L2TP/IPsec"
+      # A second address in the /64, as a temporary (RFC 4941) one: routed to the client and accepted from it.
+      tmp6=2001:db8:300:1:7e3:1234:5678:9abc
+      dev6=$(ip -n "$CLI_NS" -o -6 addr show | awk -v a="$addr6" 'index($4, a "/") == 1 {print $2; exit}')
+      ip -n "$CLI_NS" addr add $tmp6/128 dev "$dev6" nodad || pc_fail "adding $tmp6 to the client's $dev6"
+      ip netns exec "$CLI_NS" ping -6 -c 3 -i 0.2 -W 2 -I $tmp6 2001:db8:100::1 > "$PC_WORK/ping6tmp.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping6tmp.out" \
+        || { cat "$PC_WORK/ping6tmp.out"; ip -n "$CLI_NS" -6 route; ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "ping6 from the second address $tmp6 in alice's /64"; }
+      pc_log "client formed $addr6 in its own /64 2001:db8:300:1::/64 from the Router Advertisement (RDNSS 2001:db8::53) after IPv6CP; ping6 to the server's inner 2001:db8:100::1 through L2TP/IPsec from it and from $tmp6"
     fi
     pc_portcullis "$SRV_NS" srv list-sas | grep -E "^l2tp:" | head -3
 
@@ -1925,8 +1935,9 @@ CONF
     # IPCP, and the pings inside PPP; none of it malformed (checked above for every frame).
     home="$PC_WORK/wireshark-home"
     protos="l2tp lcp chap ipcp icmp"
-    # With IPv6CP: its negotiation, the Router Advertisement with a checksum tshark verifies, and the ICMPv6 echoes.
-    [ "${3:-pair}" = ipv6cp ] && protos="$protos ipv6cp icmpv6.type==134&&icmpv6.checksum.status==1 icmpv6.type==129"
+    # With IPv6CP: its negotiation, the Router Advertisement with a checksum tshark verifies and the RDNSS option, and
+    # the ICMPv6 echoes, also from the second address.
+    [ "${3:-pair}" = ipv6cp ] && protos="$protos ipv6cp icmpv6.type==134&&icmpv6.checksum.status==1 icmpv6.opt.rdnss==2001:db8::53 icmpv6.type==129 ipv6.src==2001:db8:300:1:7e3:1234:5678:9abc"
     for proto in $protos; do
       n=$(HOME=$home tshark -r "$PC_WORK/wire.pcap" -Y "$proto" 2>/dev/null | wc -l)
       [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"

@@ -43,6 +43,12 @@ public sealed record FirewallOptions
     /// <summary>The NAT-T port the daemon binds.</summary>
     public int NatTraversalPort { get; init; } = 4500;
 
+    /// <summary>
+    /// Masquerade IPv6 pools too (NAT66, <c>--nat66</c>). Off: only IPv4 pools are masqueraded and IPv6 pools are
+    /// expected to be routed to the gateway, which is how IPv6 is meant to reach clients.
+    /// </summary>
+    public bool Nat66 { get; init; }
+
     /// <summary>Other services to let in (<c>--allow tcp/22</c>): protocol and port.</summary>
     public IReadOnlyList<(byte Protocol, ushort Port)> Allow { get; init; } = [];
 }

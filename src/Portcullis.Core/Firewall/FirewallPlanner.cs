@@ -19,7 +19,11 @@ namespace Portcullis.Core.Firewall;
 /// kernel's IPsec policy match (<c>meta secpath</c>, <c>-m policy</c>) cannot see SAs of a user-space data plane, so a
 /// rule "1701 only when IPsec-protected" would never match.</item>
 /// <item>Decrypted traffic comes out of the TUN device: let it in and through for the children's selectors, and let
-/// the local side reach the remote one; masquerade the pools' addresses out of the outgoing interface.</item>
+/// the local side reach the remote one; masquerade the IPv4 pools' addresses out of the outgoing interface.</item>
+/// <item>IPv6 pools are not masqueraded: a routed prefix is how IPv6 reaches clients (the administrator routes the pool
+/// to the gateway), every client keeps a global address, and an L2TP client's delegated /64 stays end to end. NAT66
+/// only with <see cref="FirewallOptions.Nat66"/> (<c>--nat66</c>), for a host whose upstream gives it one /64 or
+/// address and routes nothing to it.</item>
 /// </list>
 /// Peers are matched by their configured addresses (literal <c>remote_addrs</c>), any address for road warriors.
 /// </summary>
@@ -175,9 +179,15 @@ public static class FirewallPlanner
             }
             foreach (string pool in c.Pools)
             {
+                bool v6 = false;
                 foreach (TrafficSelector sel in PoolSelectors(config, [pool]))
-                    masquerades.Add((sel, $"masquerade pool {pool} ({sel})", c.Name));
-                lines.Add($"pool {pool}: the clients' virtual IPs are masqueraded when they leave {(options.Interface is null ? $"by any interface but {tun}" : $"by {options.Interface}")}, so replies find their way back.");
+                {
+                    v6 |= sel.Family == AddressFamily.InterNetworkV6;
+                    if (Masqueraded(sel, options)) masquerades.Add((sel, $"masquerade pool {pool} ({sel})", c.Name));
+                }
+                lines.Add(v6 && !options.Nat66 ? NotMasqueraded($"pool {pool}", PoolSelectors(config, [pool])) :
+                    $"pool {pool}: the clients' virtual IPs are masqueraded when they leave {(options.Interface is null ? $"by any interface but {tun}" : $"by {options.Interface}")}, so replies find their way back" +
+                    (v6 ? " (IPv6 too: --nat66)." : "."));
             }
             explanation.Add(($"connection {c.Name}", lines));
         }
@@ -197,9 +207,18 @@ public static class FirewallPlanner
                 forwards.Add((inbound with { Chain = FirewallChain.Forward }, $"PPP clients {sel} (L2TP) out of {tun}", "l2tp"));
                 forwards.Add((new FirewallRule { Chain = FirewallChain.Forward, Verdict = FirewallVerdict.Accept, OutInterface = tun, Destination = sel, Comment = "" },
                     $"to PPP clients {sel} (L2TP)", "l2tp"));
-                masquerades.Add((sel, $"masquerade PPP clients {sel} (L2TP)", "l2tp"));
+                if (Masqueraded(sel, options)) masquerades.Add((sel, $"masquerade PPP clients {sel} (L2TP)", "l2tp"));
             }
-            lines.Add($"The PPP clients' addresses (pools {string.Join(", ", l2tp.Pools)}) route through {tun}: their traffic is let in and forwarded, and masqueraded on the way out.");
+            List<TrafficSelector> l2tpSelectors = [.. PoolSelectors(config, l2tp.Pools)];
+            bool l2tpV6 = l2tpSelectors.Any(t => t.Family == AddressFamily.InterNetworkV6), l2tpV4 = l2tpSelectors.Any(t => t.Family == AddressFamily.InterNetwork);
+            if (l2tpV4 || (l2tpV6 && options.Nat66) || l2tpSelectors.Count == 0)
+                lines.Add($"The PPP clients' addresses (pools {string.Join(", ", l2tp.Pools)}) route through {tun}: their traffic is let in and forwarded, and masqueraded on the way out" +
+                    (l2tpV6 && !options.Nat66 ? " (IPv4 only)." : "."));
+            else
+                lines.Add($"The PPP clients' addresses (pools {string.Join(", ", l2tp.Pools)}) route through {tun}: their traffic is let in and forwarded.");
+            if (l2tpV6 && !options.Nat66)
+                lines.Add(NotMasqueraded("The PPP clients' IPv6 pool", l2tpSelectors.Where(t => t.Family == AddressFamily.InterNetworkV6)) +
+                    " A pool shorter than /64 gives each PPP client a /64 of its own; route the whole pool.");
             explanation.Add(("L2TP (l2tp section)", lines));
         }
 
@@ -233,6 +252,8 @@ public static class FirewallPlanner
             notes.Add("Some remote_addrs are host names: their rules accept any source address.");
         if (config.Connections.Any(c => c.Children.Any(ch => ch.AhProposals.Count > 0)))
             notes.Add("AH (ah_proposals) is configured: the daemon refuses it today (no AH in the data plane), but the rule is written as asked.");
+        if (!options.Nat66 && PoolSelectors(config, config.Connections.SelectMany(c => c.Pools).Concat(config.L2tp?.Pools ?? [])).Any(t => t.Family == AddressFamily.InterNetworkV6))
+            notes.Add("IPv6 pools are not masqueraded (no NAT66): route them to this gateway on the upstream router; --nat66 masquerades them instead.");
         if (masquerades.Count > 0 || forwards.Count > 0)
             notes.Add("Forwarding for others needs net.ipv4.ip_forward=1 (and net.ipv6.conf.all.forwarding=1 for IPv6); portcullis doctor checks it.");
 
@@ -302,6 +323,14 @@ public static class FirewallPlanner
         if (selectors.Count == 0 || selectors.Contains(null)) return ([null], hostnames);
         return (selectors, hostnames);
     }
+
+    // IPv4 pools always; IPv6 pools only with --nat66 (see the class comment).
+    private static bool Masqueraded(TrafficSelector pool, FirewallOptions options) => pool.Family == AddressFamily.InterNetwork || options.Nat66;
+
+    private static string NotMasqueraded(string what, IEnumerable<TrafficSelector> pools) =>
+        $"{what} ({string.Join(", ", pools.Where(t => t.Family == AddressFamily.InterNetworkV6))}) is IPv6 and not masqueraded: IPv6 routes prefixes instead of translating them, " +
+        "so route it to this gateway on the upstream router and the clients keep global addresses end to end. " +
+        "Where the upstream routes nothing to this host (one /64 or address of its own), --nat66 masquerades it instead.";
 
     private static IEnumerable<TrafficSelector> PoolSelectors(PortcullisConfig config, IEnumerable<string> names)
     {

@@ -31,6 +31,13 @@ namespace Portcullis.Core.Pools;
 /// the second pool wins over a new one in the first). Pools of the other address family are skipped. Pools may not
 /// overlap. Offline leases are kept until taken over or until a reload drops the pool or the address.
 /// </para>
+/// <para>
+/// An IPv6 subnet pool shorter than /64 also delegates /64 prefixes (<see cref="AcquirePrefix"/>, for PPP clients,
+/// whose SLAAC and RFC 4941 temporary addresses all need a prefix of their own). Prefixes follow the same rules as
+/// addresses, in a space of their own: never two identities online with one /64, a returning identity gets its old
+/// one back, the oldest offline one is taken over only when no never-used /64 is left. The /64s the pool's addresses
+/// are in are never delegated (<see cref="AddressRange.PrefixCount"/>).
+/// </para>
 /// </summary>
 public sealed class AddressPoolManager
 {
@@ -73,22 +80,27 @@ public sealed class AddressPoolManager
         }
         foreach (PoolState o in old)
         {
-            // Online entries in any order, then offline ones oldest first, so the takeover order survives.
-            foreach (Entry e in o.Entries.Values.Where(e => e.Online)) Carry(o, e);
-            foreach (Entry e in o.Offline) Carry(o, e);
+            foreach (bool prefixes in (bool[])[false, true])
+            {
+                Space space = o.SpaceOf(prefixes);
+                // Online entries in any order, then offline ones oldest first, so the takeover order survives.
+                foreach (Entry e in space.Entries.Values.Where(e => e.Online)) Carry(o, prefixes, e);
+                foreach (Entry e in space.Offline) Carry(o, prefixes, e);
+            }
         }
     }
 
-    private void Carry(PoolState from, Entry entry)
+    private void Carry(PoolState from, bool prefixes, Entry entry)
     {
-        IPAddress address = from.Config.Addrs.AddressAt(entry.Offset);
-        PoolState? to = _byName.GetValueOrDefault(from.Config.Name) is { } same && same.Config.Addrs.Contains(address) ? same
-            : entry.Online ? _pools.FirstOrDefault(p => p.Config.Addrs.Contains(address)) : null;
+        IPAddress address = from.At(prefixes, entry.Offset);
+        PoolState? to = _byName.GetValueOrDefault(from.Config.Name) is { } same && same.OffsetOf(prefixes, address) is not null ? same
+            : entry.Online ? _pools.FirstOrDefault(p => p.OffsetOf(prefixes, address) is not null) : null;
         if (to is null) return;
-        var moved = new Entry(to.Config.Addrs.OffsetOf(address)!.Value, entry.Identity);
+        Space space = to.SpaceOf(prefixes);
+        var moved = new Entry(to.OffsetOf(prefixes, address)!.Value, entry.Identity);
         moved.Holders.AddRange(entry.Holders);
-        to.Add(moved);
-        if (!moved.Online) moved.OfflineNode = to.Offline.AddLast(moved);
+        space.Add(moved);
+        if (!moved.Online) moved.OfflineNode = space.Offline.AddLast(moved);
     }
 
     /// <summary>
@@ -98,54 +110,74 @@ public sealed class AddressPoolManager
     /// for "any", an address to ask for that one. <paramref name="peer"/>, the client's IKE endpoint, keeps a second
     /// device of the same identity from sharing an online address.
     /// </summary>
-    public Lease? Acquire(IReadOnlyList<string> poolNames, string identity, AddressFamily family, IPAddress? requested, IPEndPoint? peer = null)
+    public Lease? Acquire(IReadOnlyList<string> poolNames, string identity, AddressFamily family, IPAddress? requested, IPEndPoint? peer = null) =>
+        AcquireIn(poolNames, identity, p => p.Config.Addrs.Family == family, prefixes: false, requested, peer);
+
+    /// <summary>
+    /// Delegates a /64 (<see cref="Lease.PrefixLength"/> 64, <see cref="Lease.Address"/> the prefix with the rest zero)
+    /// to an IKE SA or PPP link of <paramref name="identity"/> from the first named pool that delegates prefixes
+    /// (<see cref="AddressRange.PrefixCount"/>), following the rules of the class comment; null when none does or all
+    /// are exhausted. Give it back with <see cref="Release"/>.
+    /// </summary>
+    public Lease? AcquirePrefix(IReadOnlyList<string> poolNames, string identity, IPEndPoint? peer = null) =>
+        AcquireIn(poolNames, identity, p => p.Config.Addrs.PrefixCount > 0, prefixes: true, null, peer);
+
+    /// <summary>Whether any of the named pools delegates /64 prefixes.</summary>
+    public bool DelegatesPrefixes(IReadOnlyList<string> poolNames) =>
+        poolNames.Any(n => _byName.TryGetValue(n, out PoolState? p) && p.Config.Addrs.PrefixCount > 0);
+
+    private Lease? AcquireIn(IReadOnlyList<string> poolNames, string identity, Func<PoolState, bool> usable, bool prefixes, IPAddress? requested, IPEndPoint? peer)
     {
         var pools = new List<PoolState>();
         foreach (string name in poolNames)
-            if (_byName.TryGetValue(name, out PoolState? p) && p.Config.Addrs.Family == family && !pools.Contains(p)) pools.Add(p);
+            if (_byName.TryGetValue(name, out PoolState? p) && usable(p) && !pools.Contains(p)) pools.Add(p);
         if (pools.Count == 0) return null;
 
-        if (requested is not null && requested.AddressFamily == family && !requested.Equals(IPAddress.Any) && !requested.Equals(IPAddress.IPv6Any))
+        if (requested is not null && !requested.Equals(IPAddress.Any) && !requested.Equals(IPAddress.IPv6Any))
         {
             foreach (PoolState p in pools)
             {
-                if (p.Config.Addrs.OffsetOf(requested) is not { } offset) continue;
-                if (!p.Entries.TryGetValue(offset, out Entry? e)) return Hold(p, p.Add(new Entry(offset, identity)), peer, LeaseOrigin.Requested);
-                if (e.Identity == identity && !e.Online) return Hold(p, e, peer, LeaseOrigin.Returned);
-                if (e.Identity == identity && e.Holders.Any(h => SamePeer(h.Peer, peer))) return Hold(p, e, peer, LeaseOrigin.Shared);
+                if (p.OffsetOf(prefixes, requested) is not { } offset) continue;
+                Space space = p.SpaceOf(prefixes);
+                if (!space.Entries.TryGetValue(offset, out Entry? e)) return Hold(p, prefixes, space.Add(new Entry(offset, identity)), peer, LeaseOrigin.Requested);
+                if (e.Identity == identity && !e.Online) return Hold(p, prefixes, e, peer, LeaseOrigin.Returned);
+                if (e.Identity == identity && e.Holders.Any(h => SamePeer(h.Peer, peer))) return Hold(p, prefixes, e, peer, LeaseOrigin.Shared);
                 break; // someone else's, or this identity's from another device: fall through to the usual order
             }
         }
         foreach (PoolState p in pools)
         {
-            if (p.ByIdentity.TryGetValue(identity, out List<Entry>? mine) && mine.Find(e => !e.Online) is { } offline)
-                return Hold(p, offline, peer, LeaseOrigin.Returned);
+            if (p.SpaceOf(prefixes).ByIdentity.TryGetValue(identity, out List<Entry>? mine) && mine.Find(e => !e.Online) is { } offline)
+                return Hold(p, prefixes, offline, peer, LeaseOrigin.Returned);
         }
         foreach (PoolState p in pools)
         {
-            if (p.NextUnused() is { } offset) return Hold(p, p.Add(new Entry(offset, identity)), peer, LeaseOrigin.New);
+            Space space = p.SpaceOf(prefixes);
+            if (space.NextUnused() is { } offset) return Hold(p, prefixes, space.Add(new Entry(offset, identity)), peer, LeaseOrigin.New);
         }
         foreach (PoolState p in pools)
         {
-            if (p.Offline.First?.Value is not { } oldest) continue;
+            Space space = p.SpaceOf(prefixes);
+            if (space.Offline.First?.Value is not { } oldest) continue;
             string previous = oldest.Identity;
-            p.Reassign(oldest, identity);
-            return Hold(p, oldest, peer, LeaseOrigin.Reclaimed, previous);
+            space.Reassign(oldest, identity);
+            return Hold(p, prefixes, oldest, peer, LeaseOrigin.Reclaimed, previous);
         }
         return null;
     }
 
     private static bool SamePeer(IPEndPoint? a, IPEndPoint? b) => a is null || b is null || a.Equals(b);
 
-    private Lease Hold(PoolState pool, Entry entry, IPEndPoint? peer, LeaseOrigin origin, string? previousIdentity = null)
+    private Lease Hold(PoolState pool, bool prefixes, Entry entry, IPEndPoint? peer, LeaseOrigin origin, string? previousIdentity = null)
     {
         if (entry.OfflineNode is not null)
         {
-            pool.Offline.Remove(entry.OfflineNode);
+            pool.SpaceOf(prefixes).Offline.Remove(entry.OfflineNode);
             entry.OfflineNode = null;
         }
-        var lease = new Lease(pool.Config.Name, pool.Config.Addrs.AddressAt(entry.Offset), entry.Identity)
+        var lease = new Lease(pool.Config.Name, pool.At(prefixes, entry.Offset), entry.Identity)
         {
+            PrefixLength = prefixes ? AddressRange.DelegatedPrefixLength : null,
             Peer = peer,
             Reference = _nextReference++,
             Origin = origin,
@@ -162,14 +194,16 @@ public sealed class AddressPoolManager
     public bool Release(Lease lease)
     {
         // By address, not pool name: a reload may have moved the address to another pool.
+        bool prefixes = lease.PrefixLength is not null;
         foreach (PoolState p in _pools)
         {
-            if (p.Config.Addrs.OffsetOf(lease.Address) is not { } offset) continue;
-            if (!p.Entries.TryGetValue(offset, out Entry? e)) return false;
+            if (p.OffsetOf(prefixes, lease.Address) is not { } offset) continue;
+            Space space = p.SpaceOf(prefixes);
+            if (!space.Entries.TryGetValue(offset, out Entry? e)) return false;
             int i = e.Holders.FindIndex(h => h.Reference == lease.Reference);
             if (i < 0) return false;
             e.Holders.RemoveAt(i);
-            if (!e.Online) e.OfflineNode = p.Offline.AddLast(e);
+            if (!e.Online) e.OfflineNode = space.Offline.AddLast(e);
             return true;
         }
         return false;
@@ -180,18 +214,24 @@ public sealed class AddressPoolManager
     public PoolStatus Status(string pool)
     {
         PoolState p = Get(pool);
-        return new PoolStatus(p.Config.Name, p.Config.Addrs, p.Config.Addrs.Size, p.Entries.Count - p.Offline.Count, p.Offline.Count);
+        return new PoolStatus(p.Config.Name, p.Config.Addrs, p.Config.Addrs.Size, p.Addresses.Entries.Count - p.Addresses.Offline.Count, p.Addresses.Offline.Count)
+        {
+            Prefixes = p.Config.Addrs.PrefixCount,
+            PrefixesOnline = p.Prefixes.Entries.Count - p.Prefixes.Offline.Count,
+            PrefixesOffline = p.Prefixes.Offline.Count,
+        };
     }
 
     /// <summary>Every pool's status, in order.</summary>
     public IReadOnlyList<PoolStatus> StatusAll() => [.. _pools.Select(p => Status(p.Config.Name))];
 
-    /// <summary>The addresses of a pool that have been handed out, lowest first.</summary>
+    /// <summary>The addresses of a pool that have been handed out, lowest first, then its delegated /64s.</summary>
     /// <exception cref="KeyNotFoundException">There is no such pool.</exception>
     public IReadOnlyList<LeaseInfo> Leases(string pool)
     {
         PoolState p = Get(pool);
-        return [.. p.Entries.Values.OrderBy(e => e.Offset).Select(e => new LeaseInfo(p.Config.Addrs.AddressAt(e.Offset), e.Identity, e.Online, e.Holders.Count))];
+        return [.. p.Addresses.Entries.Values.OrderBy(e => e.Offset).Select(e => new LeaseInfo(p.Config.Addrs.AddressAt(e.Offset), e.Identity, e.Online, e.Holders.Count)),
+            .. p.Prefixes.Entries.Values.OrderBy(e => e.Offset).Select(e => new LeaseInfo(p.Config.Addrs.PrefixAt(e.Offset), e.Identity, e.Online, e.Holders.Count) { PrefixLength = AddressRange.DelegatedPrefixLength })];
     }
 
     /// <summary>A pool's DNS servers (empty for an unknown pool).</summary>
@@ -228,14 +268,29 @@ public sealed class AddressPoolManager
         public bool Online => Holders.Count > 0;
     }
 
+    /// <summary>A pool: its addresses, and the /64s it delegates (empty unless <see cref="AddressRange.PrefixCount"/>).</summary>
     private sealed class PoolState(PoolConfig config)
     {
-        /// <summary>Every offset below it has an entry: addresses are never forgotten except by a reload.</summary>
-        private ulong _cursor;
-
         public PoolConfig Config { get; } = config;
 
-        /// <summary>Every address handed out since the pool was loaded, by offset.</summary>
+        public Space Addresses { get; } = new(config.Addrs.Size);
+
+        public Space Prefixes { get; } = new(config.Addrs.PrefixCount);
+
+        public Space SpaceOf(bool prefixes) => prefixes ? Prefixes : Addresses;
+
+        public IPAddress At(bool prefixes, ulong offset) => prefixes ? Config.Addrs.PrefixAt(offset) : Config.Addrs.AddressAt(offset);
+
+        public ulong? OffsetOf(bool prefixes, IPAddress address) => prefixes ? Config.Addrs.PrefixOffsetOf(address) : Config.Addrs.OffsetOf(address);
+    }
+
+    /// <summary>What is handed out of one kind (addresses or /64s) of a pool, by offset.</summary>
+    private sealed class Space(ulong size)
+    {
+        /// <summary>Every offset below it has an entry: entries are never forgotten except by a reload.</summary>
+        private ulong _cursor;
+
+        /// <summary>Everything handed out since the pool was loaded, by offset.</summary>
         public Dictionary<ulong, Entry> Entries { get; } = [];
 
         public Dictionary<string, List<Entry>> ByIdentity { get; } = new(StringComparer.Ordinal);
@@ -265,12 +320,12 @@ public sealed class AddressPoolManager
             list.Add(e);
         }
 
-        /// <summary>The lowest never-used offset, or null when every address has been handed out once.</summary>
+        /// <summary>The lowest never-used offset, or null when everything has been handed out once.</summary>
         public ulong? NextUnused()
         {
-            // Requested addresses may have been taken above the cursor: skip them.
-            while (_cursor < Config.Addrs.Size && Entries.ContainsKey(_cursor)) _cursor++;
-            return _cursor < Config.Addrs.Size ? _cursor : null;
+            // Requested offsets may have been taken above the cursor: skip them.
+            while (_cursor < size && Entries.ContainsKey(_cursor)) _cursor++;
+            return _cursor < size ? _cursor : null;
         }
     }
 }

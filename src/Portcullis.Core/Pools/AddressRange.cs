@@ -15,21 +15,74 @@ namespace Portcullis.Core.Pools;
 /// </list>
 /// As in strongSwan a subnet pool holds at most 2^31 addresses (an IPv6 /64 serves its first 2^31 − 2) and a range at
 /// most 2^32.
+/// <para>
+/// An IPv6 subnet shorter than /64 (<c>2001:db8:1::/56</c>) also has /64 prefixes to delegate, one per PPP client
+/// (<see cref="PrefixCount"/>): every /64 of the subnet except those its addresses are in (the first, usually). Those
+/// addresses stay for IKEv2 clients and for PPP clients when no /64 is left. Ranges, single addresses and subnets of
+/// /64 or longer delegate none.
+/// </para>
 /// </summary>
 public sealed class AddressRange : IEquatable<AddressRange>
 {
     /// <summary>strongSwan's cap on the host bits of a subnet pool.</summary>
     private const int MaxHostBits = 31;
 
-    private readonly UInt128 _first;
+    /// <summary>Prefix length of the /64s <see cref="PrefixAt"/> hands out.</summary>
+    public const int DelegatedPrefixLength = 64;
 
-    private AddressRange(string text, AddressFamily family, UInt128 first, ulong size)
+    private readonly UInt128 _first;
+    // Delegation: the subnet's first /64, how many /64s it has (capped at 2^31, like its addresses), and the /64s the
+    // addresses occupy (skipped).
+    private readonly UInt128 _network;
+    private readonly ulong _prefixes64, _addressPrefixFirst, _addressPrefixCount;
+
+    private AddressRange(string text, AddressFamily family, UInt128 first, ulong size, int? prefixLength = null)
     {
         Text = text;
         Family = family;
         _first = first;
         Size = size;
+        if (family == AddressFamily.InterNetworkV6 && prefixLength is int p && p < DelegatedPrefixLength)
+        {
+            PrefixLength = p;
+            _network = p == 0 ? UInt128.Zero : first & (UInt128.MaxValue << (128 - p));
+            _prefixes64 = 1UL << Math.Min(DelegatedPrefixLength - p, MaxHostBits);
+            _addressPrefixFirst = (ulong)((first - _network) >> 64);
+            ulong last = (ulong)((first + size - 1 - _network) >> 64);
+            _addressPrefixCount = last - _addressPrefixFirst + 1;
+            PrefixCount = _addressPrefixFirst >= _prefixes64 ? 0 : _prefixes64 - Math.Min(_addressPrefixCount, _prefixes64 - _addressPrefixFirst);
+        }
     }
+
+    /// <summary>An IPv6 subnet's prefix length when it is shorter than /64 (it delegates /64s); else null.</summary>
+    public int? PrefixLength { get; }
+
+    /// <summary>How many /64s the pool delegates (0: none; see the class comment).</summary>
+    public ulong PrefixCount { get; }
+
+    /// <summary>The /64 at an offset (0 to <see cref="PrefixCount"/> − 1), its first 64 bits set and the rest zero.</summary>
+    public IPAddress PrefixAt(ulong offset)
+    {
+        if (offset >= PrefixCount) throw new ArgumentOutOfRangeException(nameof(offset));
+        ulong index = offset < _addressPrefixFirst ? offset : offset + _addressPrefixCount;
+        return ToAddress(_network + ((UInt128)index << 64), Family);
+    }
+
+    /// <summary>The offset of the delegated /64 an address is in, or null when it is in none.</summary>
+    public ulong? PrefixOffsetOf(IPAddress address)
+    {
+        if (PrefixCount == 0 || address.AddressFamily != Family) return null;
+        UInt128 a = ToNumber(address);
+        if (a < _network || (a - _network) >> 64 >= _prefixes64) return null;
+        ulong index = (ulong)((a - _network) >> 64);
+        if (index < _addressPrefixFirst) return index;
+        if (index < _addressPrefixFirst + _addressPrefixCount) return null;
+        return index - _addressPrefixCount;
+    }
+
+    // What the pool may hand out: its addresses, or with delegation every /64 of the subnet that it covers.
+    private (UInt128 First, UInt128 Last) Covered =>
+        PrefixCount > 0 ? (_network, _network + ((UInt128)_prefixes64 << 64) - 1) : (_first, _first + Size - 1);
 
     /// <summary>The value as written (<c>198.18.100.0/24</c>).</summary>
     public string Text { get; }
@@ -61,9 +114,9 @@ public sealed class AddressRange : IEquatable<AddressRange>
     /// <summary>Whether the pool hands out this address.</summary>
     public bool Contains(IPAddress address) => OffsetOf(address) is not null;
 
-    /// <summary>Whether the two ranges share an address.</summary>
+    /// <summary>Whether the two ranges share an address or a delegated /64.</summary>
     public bool Overlaps(AddressRange other) =>
-        Family == other.Family && _first <= other._first + other.Size - 1 && other._first <= _first + Size - 1;
+        Family == other.Family && Covered.First <= other.Covered.Last && other.Covered.First <= Covered.Last;
 
     /// <summary>The range from <paramref name="first"/> to <paramref name="last"/>, both included (same family, first ≤ last).</summary>
     public static AddressRange FromTo(IPAddress first, IPAddress last)
@@ -119,7 +172,7 @@ public sealed class AddressRange : IEquatable<AddressRange>
             error = $"'{text}' leaves no address to hand out (it starts at the subnet's broadcast address)";
             return false;
         }
-        range = new AddressRange(value, baseAddress.AddressFamily, first, size);
+        range = new AddressRange(value, baseAddress.AddressFamily, first, size, slash >= 0 ? prefix : null);
         error = null;
         return true;
     }
@@ -167,13 +220,13 @@ public sealed class AddressRange : IEquatable<AddressRange>
     }
 
     /// <inheritdoc />
-    public bool Equals(AddressRange? other) => other is not null && Family == other.Family && _first == other._first && Size == other.Size;
+    public bool Equals(AddressRange? other) => other is not null && Family == other.Family && _first == other._first && Size == other.Size && PrefixCount == other.PrefixCount;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as AddressRange);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Family, _first, Size);
+    public override int GetHashCode() => HashCode.Combine(Family, _first, Size, PrefixCount);
 
     /// <summary>The value as written.</summary>
     public override string ToString() => Text;

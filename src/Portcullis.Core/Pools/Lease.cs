@@ -38,6 +38,9 @@ public sealed record Lease(string Pool, IPAddress Address, string Identity)
 
     /// <summary>For <see cref="LeaseOrigin.Reclaimed"/>, the identity whose offline lease this was.</summary>
     public string? PreviousIdentity { get; init; }
+
+    /// <summary>64 for a delegated /64 (<see cref="AddressPoolManager.AcquirePrefix"/>, <see cref="Address"/> is the prefix); null for one address.</summary>
+    public int? PrefixLength { get; init; }
 }
 
 /// <summary>A pool's numbers, as <c>swanctl --list-pools</c> shows them.</summary>
@@ -46,11 +49,25 @@ public sealed record Lease(string Pool, IPAddress Address, string Identity)
 /// <param name="Size">How many addresses it hands out.</param>
 /// <param name="Online">Addresses held by at least one IKE SA.</param>
 /// <param name="Offline">Addresses remembered for an identity whose IKE SAs are gone.</param>
-public readonly record struct PoolStatus(string Name, AddressRange Addrs, ulong Size, int Online, int Offline);
+public readonly record struct PoolStatus(string Name, AddressRange Addrs, ulong Size, int Online, int Offline)
+{
+    /// <summary>How many /64s the pool delegates (0 for most pools).</summary>
+    public ulong Prefixes { get; init; }
+
+    /// <summary>Delegated /64s held now.</summary>
+    public int PrefixesOnline { get; init; }
+
+    /// <summary>Delegated /64s remembered for an identity whose links are gone.</summary>
+    public int PrefixesOffline { get; init; }
+}
 
 /// <summary>One address of a pool that has been handed out (<c>swanctl --list-pools --leases</c>).</summary>
 /// <param name="Address">The address.</param>
 /// <param name="Identity">Whose it is.</param>
 /// <param name="Online">Whether an IKE SA holds it now.</param>
 /// <param name="References">How many IKE SAs hold it (2 during a reauthentication).</param>
-public readonly record struct LeaseInfo(IPAddress Address, string Identity, bool Online, int References);
+public readonly record struct LeaseInfo(IPAddress Address, string Identity, bool Online, int References)
+{
+    /// <summary>64 for a delegated /64; null for one address.</summary>
+    public int? PrefixLength { get; init; }
+}

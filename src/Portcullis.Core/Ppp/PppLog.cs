@@ -63,6 +63,6 @@ internal static partial class PppLog
     [LoggerMessage(EventId = 717, Level = LogLevel.Information, Message = "{Session} IPv6CP finished, IPv4 goes on alone: {Reason}")]
     public static partial void Ipv6Finished(ILogger logger, string session, string reason);
 
-    [LoggerMessage(EventId = 718, Level = LogLevel.Debug, Message = "{Session} Router Advertisement sent: prefix {Prefix}/64, {Why}")]
-    public static partial void RouterAdvertisementSent(ILogger logger, string session, IPAddress prefix, string why);
+    [LoggerMessage(EventId = 718, Level = LogLevel.Debug, Message = "{Session} Router Advertisement sent: prefix {Prefix}/64, RDNSS {Dns}, {Why}")]
+    public static partial void RouterAdvertisementSent(ILogger logger, string session, IPAddress prefix, string dns, string why);
 }

@@ -106,6 +106,18 @@ public sealed record PppOptions
     /// </summary>
     public IPAddress? Ipv6Prefix { get; init; }
 
+    /// <summary>
+    /// Server: the peer's own /64, asked for once with the authenticated user when IPv6CP first opens (the daemon
+    /// plugs <see cref="Pools.AddressPoolManager.AcquirePrefix"/> in and releases it on <see cref="PppDown"/>). Its
+    /// first 64 bits go into the Router Advertisements instead of <see cref="Ipv6Prefix"/>'s, so every address the peer
+    /// forms (SLAAC with its identifier, RFC 4941 temporary ones) is in a prefix of its own. Null, or a null answer:
+    /// <see cref="Ipv6Prefix"/>, shared by all peers, each routed by its one address.
+    /// </summary>
+    public Func<string, IPAddress?>? AssignIpv6Prefix { get; init; }
+
+    /// <summary>Server: IPv6 DNS servers, sent in the Router Advertisements' RDNSS option (RFC 8106); none: no option.</summary>
+    public IReadOnlyList<IPAddress> Ipv6Dns { get; init; } = [];
+
     /// <summary>Client: negotiate IPv6CP beside IPCP (a server that Protocol-Rejects it leaves IPv4 alone).</summary>
     public bool RequestIpv6 { get; init; }
 

@@ -61,6 +61,7 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     private bool _ipUp;
     private IPAddress? _assigned;
     private bool _ipv6Up;
+    private IPAddress? _ipv6Prefix;
     private DateTimeOffset? _lastAdvertisement;
     private DateTimeOffset? _nextAdvertisement;
 
@@ -106,7 +107,13 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
     public bool IsIpv6Up => _ipv6Up;
 
     /// <summary>Server: the peer's global IPv6 address (our /64 and its Interface-Identifier) once IPv6CP is open.</summary>
-    public IPAddress? Ipv6PeerAddress => _ipv6Up && Role == PppRole.Server ? Ipv6cpOptions.Address(_context.Options.Ipv6Prefix!, _ipv6cp!.PeerIdentifier) : null;
+    public IPAddress? Ipv6PeerAddress => _ipv6Up && Role == PppRole.Server ? Ipv6cpOptions.Address(Ipv6AdvertisedPrefix!, _ipv6cp!.PeerIdentifier) : null;
+
+    /// <summary>
+    /// Server: the /64 the advertisements carry once IPv6CP has opened: the peer's own from
+    /// <see cref="PppOptions.AssignIpv6Prefix"/>, else <see cref="PppOptions.Ipv6Prefix"/>'s.
+    /// </summary>
+    public IPAddress? Ipv6AdvertisedPrefix => _ipv6Prefix is null ? null : Ipv6cpOptions.Address(_ipv6Prefix, 0);
 
     /// <summary>The authenticated user (server: the peer's name; client: ours), once authentication succeeded.</summary>
     public string? AuthenticatedUser { get; private set; }
@@ -322,12 +329,13 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
 
     private void SendAdvertisement(DateTimeOffset now, string why)
     {
-        IPAddress prefix = _context.Options.Ipv6Prefix!;
-        var packet = new byte[RouterAdvertisement.Length];
-        RouterAdvertisement.Write(_ipv6cp!.LocalIdentifier, prefix, Mtu, packet);
+        IPAddress prefix = Ipv6AdvertisedPrefix!;
+        IReadOnlyList<IPAddress> dns = _context.Options.Ipv6Dns;
+        var packet = new byte[RouterAdvertisement.LengthWith(dns.Count)];
+        RouterAdvertisement.Write(_ipv6cp!.LocalIdentifier, prefix, Mtu, dns, packet);
         _lastAdvertisement = now;
         _nextAdvertisement = now + RouterAdvertisement.Interval;
-        PppLog.RouterAdvertisementSent(_logger, _context.Name, prefix, why);
+        PppLog.RouterAdvertisementSent(_logger, _context.Name, prefix, dns.Count > 0 ? string.Join(", ", dns) : "none", why);
         _context.Send((ushort)PppProtocol.Ipv6, packet);
     }
 
@@ -431,6 +439,12 @@ public sealed class PppSession : IPppLayerEvents, IDisposable
 
     private void Ipv6LayerUp(DateTimeOffset now)
     {
+        // The peer's own /64 is asked for once; a renegotiation of IPv6CP keeps it.
+        if (Role == PppRole.Server && _ipv6Prefix is null)
+        {
+            IPAddress? own = _context.Options.AssignIpv6Prefix?.Invoke(AuthenticatedUser ?? "");
+            _ipv6Prefix = own is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ? own : _context.Options.Ipv6Prefix;
+        }
         _ipv6Up = true;
         var up = new PppIpv6Up(_ipv6cp!.LocalIdentifier, _ipv6cp.PeerIdentifier, Ipv6PeerAddress, Mtu);
         PppLog.Ipv6Up(_logger, _context.Name, Ipv6cpOptions.Format(up.PeerIdentifier), Ipv6cpOptions.Format(up.LocalIdentifier),

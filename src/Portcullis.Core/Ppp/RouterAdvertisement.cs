@@ -12,17 +12,22 @@ namespace Portcullis.Core.Ppp;
 ///  Type 134 | Code 0 | Checksum (2) | Cur Hop Limit | M O reserved | Router Lifetime (2) | Reachable Time (4) | Retrans Timer (4)
 ///  Prefix Information (§4.6.2): 3 | 4 | Prefix Length | L A reserved | Valid Lifetime (4) | Preferred Lifetime (4) | Reserved2 (4) | Prefix (16)
 ///  MTU (§4.6.4):                5 | 1 | Reserved (2) | MTU (4)
+///  RDNSS (RFC 8106 §5.1), when there are IPv6 DNS servers: see <see cref="RecursiveDnsServerOption"/>
 /// </code>
-/// Parsing takes any option order, skips options it does not know and reads the first Prefix Information and MTU.
+/// Parsing takes any option order, skips options it does not know and reads the first Prefix Information, MTU and
+/// RDNSS option (<see cref="Dns"/> is null when there was none).
 /// </summary>
 public readonly record struct RouterAdvertisement(IPAddress Source, byte CurHopLimit, ushort RouterLifetime, IPAddress? Prefix, int PrefixLength,
-    bool OnLink, bool Autonomous, uint ValidLifetime, uint PreferredLifetime, uint? Mtu)
+    bool OnLink, bool Autonomous, uint ValidLifetime, uint PreferredLifetime, uint? Mtu, RecursiveDnsServerOption? Dns = null)
 {
     /// <summary>ICMPv6 Type.</summary>
     public const byte Type = 134;
 
-    /// <summary>Bytes of the packet <see cref="Write"/> writes.</summary>
+    /// <summary>Bytes of the packet <see cref="Write(ulong, IPAddress, int, Span{byte})"/> writes (no DNS servers).</summary>
     public const int Length = NeighborDiscovery.Ipv6HeaderSize + 16 + 32 + 8;
+
+    /// <summary>Bytes of an advertisement with <paramref name="dnsServers"/> in its RDNSS option (none: no option).</summary>
+    public static int LengthWith(int dnsServers) => Length + RecursiveDnsServerOption.LengthFor(dnsServers);
 
     /// <summary>Router Lifetime: 30 minutes, three times <see cref="Interval"/> (RFC 4861 §6.2.1's default).</summary>
     public const ushort DefaultRouterLifetime = 1800;
@@ -45,14 +50,24 @@ public readonly record struct RouterAdvertisement(IPAddress Source, byte CurHopL
     /// first 64 bits as an on-link, autonomous /64 and <paramref name="mtu"/> as the link's MTU; returns <see cref="Length"/>.
     /// </summary>
     /// <exception cref="ArgumentException">The destination is too short or the prefix is not IPv6.</exception>
-    public static int Write(ulong identifier, IPAddress prefix, int mtu, Span<byte> destination)
+    public static int Write(ulong identifier, IPAddress prefix, int mtu, Span<byte> destination) => Write(identifier, prefix, mtu, [], destination);
+
+    /// <summary>
+    /// As <see cref="Write(ulong, IPAddress, int, Span{byte})"/>, with an RDNSS option (RFC 8106) after the MTU option
+    /// that names <paramref name="dns"/> for <see cref="RecursiveDnsServerOption.DefaultLifetime"/> seconds (none when
+    /// <paramref name="dns"/> is empty); returns <see cref="LengthWith"/>'s bytes.
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination is too short, the prefix or a server is not IPv6, or there are more than 127 servers.</exception>
+    public static int Write(ulong identifier, IPAddress prefix, int mtu, IReadOnlyList<IPAddress> dns, Span<byte> destination)
     {
-        if (destination.Length < Length) throw new ArgumentException($"a Router Advertisement needs {Length} bytes", nameof(destination));
+        ArgumentNullException.ThrowIfNull(dns);
+        int length = LengthWith(dns.Count);
+        if (destination.Length < length) throw new ArgumentException($"a Router Advertisement needs {length} bytes", nameof(destination));
         if (prefix.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) throw new ArgumentException("the prefix must be IPv6", nameof(prefix));
-        Span<byte> packet = destination[..Length];
+        Span<byte> packet = destination[..length];
         Span<byte> source = stackalloc byte[16];
         Ipv6cpOptions.LinkLocal(identifier).TryWriteBytes(source, out _);
-        NeighborDiscovery.WriteHeader(packet, source, AllNodes, Length - NeighborDiscovery.Ipv6HeaderSize);
+        NeighborDiscovery.WriteHeader(packet, source, AllNodes, length - NeighborDiscovery.Ipv6HeaderSize);
         Span<byte> icmp = packet[NeighborDiscovery.Ipv6HeaderSize..];
         icmp.Clear();
         icmp[0] = Type;
@@ -71,8 +86,9 @@ public readonly record struct RouterAdvertisement(IPAddress Source, byte CurHopL
         mtuOption[0] = MtuOption;
         mtuOption[1] = 1;
         BinaryPrimitives.WriteUInt32BigEndian(mtuOption[4..], (uint)mtu);
+        if (dns.Count > 0) RecursiveDnsServerOption.Write(RecursiveDnsServerOption.DefaultLifetime, dns, icmp[56..]);
         NeighborDiscovery.WriteChecksum(packet);
-        return Length;
+        return length;
     }
 
     /// <summary>Parses and validates an advertisement (RFC 4861 §6.1.2); never reads past <paramref name="packet"/>.</summary>
@@ -87,6 +103,7 @@ public readonly record struct RouterAdvertisement(IPAddress Source, byte CurHopL
         bool onLink = false, autonomous = false;
         uint valid = 0, preferred = 0;
         uint? mtu = null;
+        RecursiveDnsServerOption? dns = null;
         ReadOnlySpan<byte> options = icmp[16..];
         while (!options.IsEmpty)
         {
@@ -109,9 +126,14 @@ public readonly record struct RouterAdvertisement(IPAddress Source, byte CurHopL
                 if (length != 8) { error = new("MTU", $"Length {options[1]}, must be 1"); return false; }
                 mtu = BinaryPrimitives.ReadUInt32BigEndian(options[4..]);
             }
+            else if (options[0] == RecursiveDnsServerOption.Type && dns is null)
+            {
+                if (!RecursiveDnsServerOption.TryParse(options[..length], out RecursiveDnsServerOption rdnss, out error)) { error = error with { Field = $"RDNSS {error.Field}" }; return false; }
+                dns = rdnss;
+            }
             options = options[length..];
         }
-        advertisement = new RouterAdvertisement(source, icmp[4], BinaryPrimitives.ReadUInt16BigEndian(icmp[6..]), prefix, prefixLength, onLink, autonomous, valid, preferred, mtu);
+        advertisement = new RouterAdvertisement(source, icmp[4], BinaryPrimitives.ReadUInt16BigEndian(icmp[6..]), prefix, prefixLength, onLink, autonomous, valid, preferred, mtu, dns);
         return true;
     }
 }

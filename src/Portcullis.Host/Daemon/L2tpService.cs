@@ -18,8 +18,10 @@ namespace Portcullis.Host.Daemon;
 /// and a PPP session per L2TP session, fed only with UDP 1701 segments that arrived inside a transport-mode ESP SA and
 /// sending only through one (<see cref="EspDataPlane.SendTransport"/>). An L2TP peer is known by the outer endpoint of
 /// its SAs, so several clients behind one NAT stay apart. IP packets of an open PPP link go to and from the TUN
-/// device: IPv4 for the IPCP address, and IPv6 for the address a client forms from the /64 of the first IPv6 pool in
-/// <c>l2tp.pools</c> and its IPv6CP Interface-Identifier. Everything runs on the daemon's loop thread except
+/// device: IPv4 for the IPCP address, and IPv6 for the client's own /64 when an IPv6 pool in <c>l2tp.pools</c> is
+/// shorter than /64 (<see cref="AddressPoolManager.AcquirePrefix"/>: every address the client forms in it, SLAAC or
+/// RFC 4941 temporary, is routed and accepted), else for the one address it forms from the pool's /64 and its IPv6CP
+/// Interface-Identifier. The Router Advertisements carry the IPv6 DNS servers of those pools (RDNSS). Everything runs on the daemon's loop thread except
 /// <see cref="OnTunPacket"/>, which hands over to it.
 /// </summary>
 internal sealed class L2tpService : IDisposable
@@ -38,10 +40,13 @@ internal sealed class L2tpService : IDisposable
     private readonly ConcurrentDictionary<uint, Link> _byAddress = new();
     // The same for IPv6 addresses (a server's clients' global addresses).
     private readonly ConcurrentDictionary<UInt128, Link> _byAddress6 = new();
+    // A server's clients' own /64s, and a client's /64 from the advertisement, by their first 64 bits.
+    private readonly ConcurrentDictionary<ulong, Link> _byPrefix6 = new();
     private readonly Dictionary<IPEndPoint, ushort> _peerPorts = [];
     private readonly byte[] _frame = new byte[TunDevice.MaxPacketSize + 64];
     private readonly byte[] _datagram = new byte[TunDevice.MaxPacketSize + 128];
     private bool _disposed;
+    private bool _sharedPrefixLogged;
 
     /// <summary>One PPP link over an L2TP session.</summary>
     private sealed class Link(L2tpEngine engine, L2tpSession session, PppSession ppp, bool client)
@@ -53,6 +58,9 @@ internal sealed class L2tpService : IDisposable
         public Lease? Lease { get; set; }
         public IPAddress? Address { get; set; }
         public IPAddress? Address6 { get; set; }
+        /// <summary>Server: the client's own /64, delegated from an IPv6 pool, once asked for (null: the shared /64).</summary>
+        public Lease? Prefix6 { get; set; }
+        public bool Prefix6Asked { get; set; }
         /// <summary>Client: IPv6CP was asked for (l2tp-connect --ipv6), and our Interface-Identifier once it opened.</summary>
         public bool WantIpv6 { get; init; }
         public ulong Ipv6Identifier { get; set; }
@@ -132,7 +140,8 @@ internal sealed class L2tpService : IDisposable
             }
             // Only the address IPCP gave the peer, or the IPv6 address it formed, may be a source (a server); a client
             // takes what comes to its address.
-            if (!link.Client && !(ip[0] >> 4 == 6 ? link.Address6 is { } a6 && Source6Is(ip, a6) : link.Address is { } a4 && SourceIs(ip, a4))) return;
+            // With its own /64 any source in it (SLAAC, RFC 4941 temporary addresses).
+            if (!link.Client && !(ip[0] >> 4 == 6 ? Source6Allowed(link, ip) : link.Address is { } a4 && SourceIs(ip, a4))) return;
             _tun.Write(ip);
             return;
         }
@@ -152,16 +161,19 @@ internal sealed class L2tpService : IDisposable
         }
         if (ra.Prefix is null || !ra.Autonomous || ra.PrefixLength != 64 || ra.ValidLifetime == 0 || link.Ipv6Identifier == 0) return;
         IPAddress address = Ipv6cpOptions.Address(ra.Prefix, link.Ipv6Identifier);
+        // Any address of ours in the /64 goes out through this link (the SLAAC one, and temporary ones, RFC 4941).
+        _byPrefix6[Key64(ra.Prefix)] = link;
         if (address.Equals(link.Address6)) return;
         if (link.Address6 is { } old)
         {
             _byAddress6.TryRemove(Key6(old), out _);
+            if (Key64(old) != Key64(address)) _byPrefix6.TryRemove(KeyValuePair.Create(Key64(old), link));
             _dataPlane.RemoveVirtualIp(old);
         }
         link.Address6 = address;
         _byAddress6[Key6(address)] = link;
         _dataPlane.AddVirtualIp(address);
-        L2tpLogHost.Slaac(_logger, address.ToString(), ra.Source.ToString());
+        L2tpLogHost.Slaac(_logger, address.ToString(), ra.Source.ToString(), ra.Dns is { Servers.Count: > 0 } rdnss ? $"{string.Join(", ", rdnss.Servers)} (RDNSS, {rdnss.Lifetime} s)" : "none");
         if (link.Address is not null) link.Connected?.TrySetResult(null);
     }
 
@@ -178,6 +190,14 @@ internal sealed class L2tpService : IDisposable
         address.TryWriteBytes(a, out _);
         return BinaryPrimitives.ReadUInt128BigEndian(a);
     }
+
+    private static bool Source6Allowed(Link link, ReadOnlySpan<byte> ip)
+    {
+        if (link.Prefix6 is { } own && ip.Length >= 40) return BinaryPrimitives.ReadUInt64BigEndian(ip[8..]) == Key64(own.Address);
+        return link.Address6 is { } a6 && Source6Is(ip, a6);
+    }
+
+    private static ulong Key64(IPAddress address) => (ulong)(Key6(address) >> 64);
 
     private static bool Source6Is(ReadOnlySpan<byte> ip, IPAddress address)
     {
@@ -200,9 +220,14 @@ internal sealed class L2tpService : IDisposable
         Link? link;
         if (packet.Length >= 40 && packet[0] >> 4 == 6)
         {
-            if (_byAddress6.IsEmpty) return false;
+            if (_byAddress6.IsEmpty && _byPrefix6.IsEmpty) return false;
             UInt128 destination6 = BinaryPrimitives.ReadUInt128BigEndian(packet[24..]), source6 = BinaryPrimitives.ReadUInt128BigEndian(packet[8..]);
-            if (!_byAddress6.TryGetValue(destination6, out link) && !(_byAddress6.TryGetValue(source6, out link) && link.Client)) return false;
+            // Server: to a client's address or into its own /64. Client: from our address or another one we formed in
+            // the advertised /64 (a temporary one, RFC 4941).
+            if (!_byAddress6.TryGetValue(destination6, out link)
+                && !(_byPrefix6.TryGetValue((ulong)(destination6 >> 64), out link) && !link.Client)
+                && !(_byAddress6.TryGetValue(source6, out link) && link.Client)
+                && !(_byPrefix6.TryGetValue((ulong)(source6 >> 64), out link) && link.Client)) return false;
         }
         else
         {
@@ -321,15 +346,43 @@ internal sealed class L2tpService : IDisposable
                 return link.Lease?.Address;
             },
             Ipv6Prefix = prefix6,
-            // An identifier is refused when its address is another link's or one the pools hand out (IKEv2 clients).
+            // A /64 of its own when a pool delegates them (asked for during IPv6CP's negotiation, so the identifier is
+            // checked against the right prefix), else the shared /64 of the first IPv6 pool.
+            AssignIpv6Prefix = user => OwnPrefix6(link!, l2tp.Pools, user)?.Address,
+            Ipv6Dns = [.. l2tp.Pools.SelectMany(_pools.Dns).Where(a => a.AddressFamily == AddressFamily.InterNetworkV6).Distinct()],
+            // An identifier is refused when its address is another link's or one the pools hand out (IKEv2 clients);
+            // in a /64 of its own every identifier but ours is the client's to take.
             Ipv6IdentifierTaken = id =>
             {
+                if (OwnPrefix6(link!, l2tp.Pools, link!.Ppp.AuthenticatedUser ?? "-") is not null) return false;
                 IPAddress address = Ipv6cpOptions.Address(prefix6!, id);
                 return (_byAddress6.TryGetValue(Key6(address), out Link? other) && other != link) || _pools.Pools.Any(p => p.Addrs.Contains(address));
             },
         }, _loggers.CreateLogger("ppp"));
         link = new Link(engine, session, ppp, client: false);
         return link;
+    }
+
+    /// <summary>
+    /// Server: the link's own /64 from the first l2tp pool that delegates them, asked for once; null when no pool does
+    /// (the shared /64, as before) or all are taken (logged; the shared /64 too, so no two clients share a /64).
+    /// </summary>
+    private Lease? OwnPrefix6(Link link, IReadOnlyList<string> pools, string user)
+    {
+        if (link.Prefix6Asked) return link.Prefix6;
+        link.Prefix6Asked = true;
+        if (!_pools.DelegatesPrefixes(pools))
+        {
+            if (!_sharedPrefixLogged && _pools.Pools.FirstOrDefault(p => pools.Contains(p.Name) && p.Addrs.Family == AddressFamily.InterNetworkV6) is { } shared)
+            {
+                _sharedPrefixLogged = true;
+                L2tpLogHost.SharedPrefix(_logger, shared.Name, shared.Addrs.ToString());
+            }
+            return null;
+        }
+        link.Prefix6 = _pools.AcquirePrefix(pools, user, link.Session.Tunnel.RemoteEndpoint);
+        if (link.Prefix6 is null) L2tpLogHost.PrefixPoolExhausted(_logger, string.Join(", ", pools), user);
+        return link.Prefix6;
     }
 
     private static PppAuthenticationProtocol ToPpp(PppAuthMethod method) => method switch
@@ -380,13 +433,23 @@ internal sealed class L2tpService : IDisposable
                     link.Routes = [.. link.Routes.Where(r => r != oldRoute)];
                 }
                 link.Address6 = address6;
-                _byAddress6[Key6(address6)] = link;
-                // As for IPv4: the address routes into the TUN device, where OnTunPacket hands it to this link.
-                string route6 = $"{address6}/128";
+                string route6;
+                if (link.Prefix6 is { } own)
+                {
+                    // Its own /64: all of it routes into the TUN device, where OnTunPacket hands it to this link.
+                    _byPrefix6[Key64(own.Address)] = link;
+                    route6 = $"{own.Address}/{own.PrefixLength}";
+                }
+                else
+                {
+                    _byAddress6[Key6(address6)] = link;
+                    // As for IPv4: the address routes into the TUN device, where OnTunPacket hands it to this link.
+                    route6 = $"{address6}/128";
+                }
                 IpResult r6 = IpCommand.RouteReplace(route6, _tun.Name);
                 if (!r6.Ok) DaemonLog.RouteFailed(_logger, route6, _tun.Name, r6.ToString());
                 else if (!link.Routes.Contains(route6)) link.Routes = [.. link.Routes, route6];
-                L2tpLogHost.Ipv6Up(_logger, link.Ppp.AuthenticatedUser ?? "-", address6.ToString(), link.Session.Tunnel.RemoteEndpoint.ToString());
+                L2tpLogHost.Ipv6Up(_logger, link.Ppp.AuthenticatedUser ?? "-", address6.ToString(), route6, link.Session.Tunnel.RemoteEndpoint.ToString());
                 break;
             }
             case PppAuthenticationFailed failed:
@@ -414,6 +477,9 @@ internal sealed class L2tpService : IDisposable
             _byAddress6.TryRemove(Key6(address6), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address6);
         }
+        foreach (KeyValuePair<ulong, Link> entry in _byPrefix6)
+            if (entry.Value == link) _byPrefix6.TryRemove(entry);
+        if (link.Prefix6 is { } own) _pools.Release(own);
         foreach (string prefix in link.Routes) IpCommand.RouteDelete(prefix, _tun.Name);
         if (link.Lease is { } lease) _pools.Release(lease);
         link.Connected?.TrySetResult($"L2TP session closed: {reason}");
@@ -505,11 +571,17 @@ internal static partial class L2tpLogHost
     [LoggerMessage(EventId = 624, Level = LogLevel.Information, Message = "PPP link down: user '{User}' with {Peer}: {Reason}")]
     public static partial void LinkDown(ILogger logger, string user, string peer, string reason);
 
-    [LoggerMessage(EventId = 626, Level = LogLevel.Information, Message = "PPP IPv6 up: user '{User}', peer {PeerAddress}, over L2TP with {Peer}")]
-    public static partial void Ipv6Up(ILogger logger, string user, string peerAddress, string peer);
+    [LoggerMessage(EventId = 626, Level = LogLevel.Information, Message = "PPP IPv6 up: user '{User}', peer {PeerAddress}, routed {Route}, over L2TP with {Peer}")]
+    public static partial void Ipv6Up(ILogger logger, string user, string peerAddress, string route, string peer);
 
-    [LoggerMessage(EventId = 627, Level = LogLevel.Information, Message = "PPP IPv6 address {Address} from the Router Advertisement of {Router}")]
-    public static partial void Slaac(ILogger logger, string address, string router);
+    [LoggerMessage(EventId = 627, Level = LogLevel.Information, Message = "PPP IPv6 address {Address} from the Router Advertisement of {Router}, DNS {Dns}")]
+    public static partial void Slaac(ILogger logger, string address, string router, string dns);
+
+    [LoggerMessage(EventId = 629, Level = LogLevel.Warning, Message = "no /64 left to delegate in pools {Pools} for PPP user '{User}': it gets one address in the pool's shared /64 (its RFC 4941 temporary addresses are dropped)")]
+    public static partial void PrefixPoolExhausted(ILogger logger, string pools, string user);
+
+    [LoggerMessage(EventId = 630, Level = LogLevel.Information, Message = "IPv6 pool {Pool} ({Addrs}) is one /64: PPP clients share it, each routed by the one address from its IPv6CP identifier, so addresses it forms otherwise (RFC 4941 temporary ones) are dropped; a pool shorter than /64 gives each client a /64 of its own")]
+    public static partial void SharedPrefix(ILogger logger, string pool, string addrs);
 
     [LoggerMessage(EventId = 628, Level = LogLevel.Warning, Message = "Router Advertisement from L2TP peer {Peer} dropped: {Reason}")]
     public static partial void BadAdvertisement(ILogger logger, string peer, string reason);

@@ -561,7 +561,7 @@ public sealed partial class PortcullisDaemon : IViciService
             ViciMessage l = s.AddSection("leases");
             int i = 0;
             foreach (Portcullis.Core.Pools.LeaseInfo lease in _engine.Pools.Leases(pool.Name))
-                l.AddSection((i++).ToString(CultureInfo.InvariantCulture)).Add("address", lease.Address.ToString()).Add("identity", $"{lease.Identity}").Add("status", lease.Online ? "online" : "offline");
+                l.AddSection((i++).ToString(CultureInfo.InvariantCulture)).Add("address", SaListing.LeaseText(lease)).Add("identity", $"{lease.Identity}").Add("status", lease.Online ? "online" : "offline");
         }
         return m;
     }

@@ -93,12 +93,18 @@ internal static class SaListing
         foreach (Portcullis.Core.Pools.PoolStatus p in pools.StatusAll())
         {
             text.Append($"{p.Name,-20} {p.Addrs,-33} {p.Online} / {p.Offline} / {p.Size}\n");
+            // An IPv6 pool shorter than /64 also delegates /64s to PPP clients.
+            if (p.Prefixes > 0) text.Append($"{"",-20} {"delegated /64s",-33} {p.PrefixesOnline} / {p.PrefixesOffline} / {p.Prefixes}\n");
             if (!leases) continue;
             foreach (Portcullis.Core.Pools.LeaseInfo l in pools.Leases(p.Name))
-                text.Append($"  {l.Address,-39} {(l.Online ? "online" : "offline"),-7} '{l.Identity}'\n");
+                text.Append($"  {LeaseText(l),-39} {(l.Online ? "online" : "offline"),-7} '{l.Identity}'\n");
         }
         return text.ToString();
     }
+
+    /// <summary>A lease's address, or a delegated prefix with its length (2001:db8:300:1::/64).</summary>
+    public static string LeaseText(Portcullis.Core.Pools.LeaseInfo lease) =>
+        lease.PrefixLength is int length ? $"{lease.Address}/{length}" : lease.Address.ToString();
 
     public static string ListConns(PortcullisConfig config)
     {

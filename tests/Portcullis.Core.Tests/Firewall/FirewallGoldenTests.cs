@@ -24,6 +24,8 @@ public sealed class FirewallGoldenTests
         { "ah", "ah.conf", "" },
         { "ipv6", "ipv6.conf", "" },
         { "rw6", "rw6.conf", "--interface eth0" },
+        { "rw6-nat66", "rw6.conf", "--interface eth0 --nat66" },
+        { "l2tp6", "l2tp6.conf", "--interface eth0" },
     };
 
     [Theory]
@@ -44,6 +46,8 @@ public sealed class FirewallGoldenTests
     [Theory]
     [InlineData("ipv6", "ipv6.conf", "")]
     [InlineData("rw6", "rw6.conf", "--interface eth0")]
+    [InlineData("rw6-nat66", "rw6.conf", "--interface eth0 --nat66")]
+    [InlineData("l2tp6", "l2tp6.conf", "--interface eth0")]
     public void Ip6tablesMatchesGoldenFile(string name, string conf, string args) =>
         AssertGolden($"{name}.ip6tables", IptablesWriter.Write(Plan(conf, args, out FirewallOptions o), o, AddressFamily.InterNetworkV6));
 
@@ -61,6 +65,7 @@ public sealed class FirewallGoldenTests
                 case "--interface": options = options with { Interface = words[++i] }; break;
                 case "--nat-front": options = options with { NatFront = IPAddress.Parse(words[++i]) }; break;
                 case "--front": options = options with { Front = true }; break;
+                case "--nat66": options = options with { Nat66 = true }; break;
                 case "--allow":
                     string[] service = words[++i].Split('/');
                     allow.Add((service[0] == "tcp" ? (byte)6 : (byte)17, ushort.Parse(service[1])));

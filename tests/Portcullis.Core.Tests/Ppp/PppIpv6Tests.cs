@@ -67,6 +67,96 @@ public class PppIpv6Tests
     }
 
     [Fact]
+    public void RouterAdvertisementCarriesTheIpv6DnsServersInAnRdnssOption()
+    {
+        IPAddress[] dns = [IPAddress.Parse("2001:db8:53::1")];
+        var packet = new byte[RouterAdvertisement.LengthWith(1)];
+        Assert.Equal(120, RouterAdvertisement.Write(0x0203040506070809, IPAddress.Parse("2001:db8:300::abcd"), 1400, dns, packet));
+        ushort checksum = BinaryPrimitives.ReadUInt16BigEndian(packet.AsSpan(42));
+        Assert.Equal(IndependentChecksum(packet), checksum);
+        Assert.Equal(Hex(
+            "60000000 0050 3a ff" +                                  // IPv6, 80 bytes of ICMPv6, hop limit 255
+            "fe800000000000000203040506070809" +
+            "ff020000000000000000000000000001" +
+            $"86 00 {checksum:x4} 40 00 0708 00000000 00000000" +
+            "03 04 40 c0 00015180 00003840 00000000" +
+            "20010db8030000000000000000000000" +
+            "05 01 0000 00000578" +
+            "19 03 0000 00000708" +                                  // RDNSS (RFC 8106): one server for 1800 s
+            "20010db8005300000000000000000001"),
+            packet);
+
+        Assert.True(RouterAdvertisement.TryParse(packet, out RouterAdvertisement ra, out _));
+        Assert.Equal(IPAddress.Parse("2001:db8:300::"), ra.Prefix);
+        Assert.Equal(1400u, ra.Mtu);
+        Assert.NotNull(ra.Dns);
+        Assert.Equal(1800u, ra.Dns.Value.Lifetime);
+        Assert.Equal(dns, ra.Dns.Value.Servers);
+
+        // Without servers there is no option, as before.
+        var plain = new byte[RouterAdvertisement.Length];
+        RouterAdvertisement.Write(0x0203040506070809, Prefix, 1400, plain);
+        Assert.True(RouterAdvertisement.TryParse(plain, out ra, out _));
+        Assert.Null(ra.Dns);
+
+        // A broken RDNSS option (even Length) is named, with the checksum fixed up so only the option is wrong.
+        byte[] bad = [.. packet];
+        bad[40 + 56 + 1] = 2;
+        bad[42] = bad[43] = 0;
+        BinaryPrimitives.WriteUInt16BigEndian(bad.AsSpan(42), IndependentChecksum(bad));
+        Assert.False(RouterAdvertisement.TryParse(bad, out _, out ParseError error));
+        Assert.Equal("RDNSS Length", error.Field);
+        for (int n = 0; n < packet.Length; n++) Assert.False(RouterAdvertisement.TryParse(packet.AsSpan(0, n), out _, out _));
+    }
+
+    [Fact]
+    public void TheServersAdvertisementsNameThePoolsIpv6DnsServers()
+    {
+        IPAddress[] dns = [IPAddress.Parse("2001:db8:53::1"), IPAddress.Parse("2001:db8:53::2")];
+        using var pair = new PppPair(server: o => o with { Ipv6Prefix = Prefix, Ipv6Dns = dns }, client: o => o with { RequestIpv6 = true });
+        EstablishIpv6(pair);
+        Assert.True(RouterAdvertisement.TryParse(Assert.Single(pair.ClientReceivedIp), out RouterAdvertisement ra, out _));
+        Assert.Equal(dns, ra.Dns!.Value.Servers);
+        Assert.Equal(RecursiveDnsServerOption.DefaultLifetime, ra.Dns.Value.Lifetime);
+        Assert.True(pair.ServerLog.Has("RDNSS 2001:db8:53::1, 2001:db8:53::2"), pair.ToString());
+    }
+
+    [Fact]
+    public void AnOwnPrefixReplacesTheSharedOneInTheAdvertisementsAndTheAddress()
+    {
+        IPAddress own = IPAddress.Parse("2001:db8:400:7::");
+        var asked = new List<string>();
+        using var pair = new PppPair(
+            server: o => o with { Ipv6Prefix = Prefix, AssignIpv6Prefix = user => { asked.Add(user); return own; } },
+            client: o => o with { RequestIpv6 = true });
+        EstablishIpv6(pair);
+        Assert.Equal(["alice"], asked);
+        Assert.Equal(own, pair.Server.Ipv6AdvertisedPrefix);
+        ulong id = pair.Single<PppIpv6Up>(PppSide.Client).LocalIdentifier;
+        Assert.Equal(Ipv6cpOptions.Address(own, id), pair.Server.Ipv6PeerAddress);
+        Assert.Equal(pair.Server.Ipv6PeerAddress, pair.Single<PppIpv6Up>(PppSide.Server).PeerAddress);
+        Assert.True(RouterAdvertisement.TryParse(Assert.Single(pair.ClientReceivedIp), out RouterAdvertisement ra, out _));
+        Assert.Equal(own, ra.Prefix);
+
+        // The unsolicited repeats carry the same /64, and it is asked for only once.
+        pair.Drive(TimeSpan.FromSeconds(700));
+        Assert.Equal(2, pair.ClientReceivedIp.Count);
+        Assert.True(RouterAdvertisement.TryParse(pair.ClientReceivedIp[^1], out ra, out _));
+        Assert.Equal(own, ra.Prefix);
+        Assert.Single(asked);
+    }
+
+    [Fact]
+    public void WithoutAnOwnPrefixTheSharedOneIsAdvertised()
+    {
+        using var pair = new PppPair(server: o => o with { Ipv6Prefix = Prefix, AssignIpv6Prefix = _ => null }, client: o => o with { RequestIpv6 = true });
+        EstablishIpv6(pair);
+        Assert.Equal(Prefix, pair.Server.Ipv6AdvertisedPrefix);
+        Assert.True(RouterAdvertisement.TryParse(Assert.Single(pair.ClientReceivedIp), out RouterAdvertisement ra, out _));
+        Assert.Equal(Prefix, ra.Prefix);
+    }
+
+    [Fact]
     public void NeighborDiscoveryParsingNamesTheBadField()
     {
         var ra = new byte[RouterAdvertisement.Length];
