@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Runs the BenchmarkDotNet benchmarks and `openssl speed` for the same algorithms on this machine, in the same run,
 # and prints a table of Portcullis's figures with their ratio to OpenSSL's (ratio > 1: Portcullis is faster).
-# Usage: bash bench/run.sh [--quick]     (--quick: BenchmarkDotNet's dry job, for a smoke test of the script)
+# Usage: bash bench/run.sh [--quick] [--filter PATTERN]
+#   --quick: BenchmarkDotNet's dry job, for a smoke test of the script
+#   --filter: only the BenchmarkDotNet benchmarks matching PATTERN (e.g. '*AeadBenchmarks*'); openssl speed runs in full
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 out="$here/artifacts/bench"
 rm -rf "$out"; mkdir -p "$out"
 # Twelve 250 ms iterations after three warm-ups: this 2-core VM is noisy, so the report uses medians.
 job=(--warmupCount 3 --iterationCount 12 --iterationTime 250)
-[ "${1:-}" = "--quick" ] && job=(--job dry)
+filter='*'
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) job=(--job dry); shift ;;
+    --filter) filter="$2"; shift 2 ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+done
 
 dotnet run -c Release --project "$here/bench/Portcullis.Benchmarks" -- \
-  --filter '*' "${job[@]}" --exporters json --artifacts "$out/bdn" > "$out/bdn.log"
+  --filter "$filter" "${job[@]}" --exporters json --artifacts "$out/bdn" > "$out/bdn.log"
 
 speed() { openssl speed -mr -seconds 3 "$@" 2>/dev/null | grep -E '^\+F' | tail -1; }
 {

@@ -21,6 +21,10 @@ internal static unsafe partial class LibCrypto
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint OSSL_PROVIDER_load(nint libctx, string name);
     [LibraryImport(Lib, StringMarshalling = StringMarshalling.Utf8)] public static partial nint EVP_CIPHER_fetch(nint libctx, string algorithm, string? properties);
     [LibraryImport(Lib)] public static partial void ERR_clear_error();
+    [LibraryImport(Lib)] public static partial nint EVP_CIPHER_get0_provider(nint cipher);
+    [LibraryImport(Lib)] public static partial nint OSSL_PROVIDER_get0_provider_ctx(nint provider);
+    [LibraryImport(Lib)] public static partial nint OSSL_PROVIDER_query_operation(nint provider, int operationId, out int noCache);
+    [LibraryImport(Lib)] public static partial void OSSL_PROVIDER_unquery_operation(nint provider, int operationId, nint algorithms);
 
     // --- symmetric ciphers ---
     [LibraryImport(Lib)] public static partial nint EVP_CIPHER_CTX_new();
