@@ -228,7 +228,15 @@ public sealed partial class IkeSa
         ChildSa? old = _children.FirstOrDefault(c => c.OutboundSpi == spi && c.State != ChildSaState.Deleted);
         string why;
         NotifyPayload refusal;
-        if (old is null)
+        if (old is null && _outstanding?.Kind is RequestKind.ChildRekey or RequestKind.ChildCreate)
+        {
+            // The SA may be the one our own exchange is creating: the peer answered it (and now rekeys what it made),
+            // but the response has not reached us yet. CHILD_SA_NOT_FOUND would make strongSwan drop that SA and
+            // create another, leaving us sending on one it no longer has; it retries after TEMPORARY_FAILURE.
+            why = $"no CHILD_SA with SPI {spi:x8} yet: our own {_outstanding.Kind} exchange may be creating it";
+            refusal = NotifyPayload.Of(NotifyType.TemporaryFailure);
+        }
+        else if (old is null)
         {
             why = $"no CHILD_SA with SPI {spi:x8}";
             refusal = new NotifyPayload(NotifyType.ChildSaNotFound, [], rekey.Protocol, rekey.Spi);

@@ -509,6 +509,35 @@ public class Ikev2RekeyTests
     }
 
     [Fact]
+    public void A_rekey_of_the_SA_our_own_pending_rekey_is_creating_gets_TEMPORARY_FAILURE_not_CHILD_SA_NOT_FOUND()
+    {
+        // Seen against strongSwan through a lossy path: it answered our CHILD rekey, the answer was lost, and it then
+        // rekeyed the SA it had just made. CHILD_SA_NOT_FOUND made it drop that SA and create another one, while we,
+        // once the answer came, sent on the dropped one.
+        var pair = Create();
+        pair.Establish();
+        ChildSa l0 = Child(pair.Left);
+        var held = new List<Packet>();
+        pair.Intercept = p => Is(p, Side.Right, ExchangeType.CreateChildSa, true) && held.Count == 0 ? Hold(held, p) : [p];
+        Ike(pair.Left).RekeyChild(pair.Now, l0);
+        pair.Pump();
+        Assert.Single(held);
+        ChildSa rNew = pair.Events<ChildSaInstalled>(Side.Right).Last().ChildSa;
+        Ike(pair.Right).RekeyChild(pair.Now, rNew);
+        pair.Pump();
+        Assert.True(pair.LeftLog.Has($"no CHILD_SA with SPI {rNew.InboundSpi:x8} yet"), pair.Dump());
+        Assert.False(pair.LeftLog.Has("answering CHILD_SA_NOT_FOUND"), pair.Dump());
+        Assert.True(pair.LeftLog.Has("answering TEMPORARY_FAILURE to the peer's CHILD_SA rekey"), pair.Dump());
+        pair.Intercept = null;
+        foreach (Packet p in held) pair.Inject(p);
+        pair.Drive();
+        (ChildSa l, ChildSa r) = AssertOneChildPair(pair);
+        Assert.Equal(l.OutboundSpi, r.InboundSpi);
+        Assert.Equal(r.OutboundSpi, l.InboundSpi);
+        Assert.True(l.OutboundActive && r.OutboundActive);
+    }
+
+    [Fact]
     public void A_rekey_request_that_arrives_after_our_own_ike_rekey_completed_gets_temporary_failure()
     {
         // strongSwan's shape of a collision (seen in the lossy interop case): its IKE rekey request is lost, ours
