@@ -72,7 +72,7 @@ public sealed partial class IsakmpSa
     {
         if (_reauthOf is not { } old || _pending.Count > 0 || _quickModes.Values.Any(q => q.Initiator && !q.Done)) return;
         // The old ISAKMP SA's Quick Mode SAs carry the traffic until their successors have taken over.
-        if (_children.Any(c => c.State == ChildSaState.Installed && !c.OutboundActive && c.OutboundActivateBy is not null)) return;
+        if (_children.Any(c => c.State == ChildSaState.Installed && c.OutboundActivateBy is not null)) return;
         _reauthOf = null;
         old.Delete(now, $"reauthenticated as {Name}[{Uid}]");
     }
@@ -121,7 +121,7 @@ public sealed partial class IsakmpSa
                 if (child.State != ChildSaState.Installed) continue;
                 Min(child.ExpireAt);
                 if (!child.Rekeying && child.ReplacedBy is null) Min(child.RekeyAt);
-                if (!child.OutboundActive) Min(child.OutboundActivateBy);
+                Min(child.OutboundActivateBy);
             }
             return t;
         }
@@ -144,9 +144,7 @@ public sealed partial class IsakmpSa
         foreach (ChildSa child in _children.ToArray())
         {
             if (child.State != ChildSaState.Installed) continue;
-            if (!child.OutboundActive && child.OutboundActivateBy is { } handover && now >= handover)
-                ActivateOutbound(now, child);
-            if (child.State != ChildSaState.Installed) continue;
+            if (child.OutboundActivateBy is { } handover && now >= handover) ActivateOutbound(now, child);
             if (child.ExpireAt is { } hard && now >= hard)
             {
                 child.ExpireAt = null;

@@ -151,7 +151,7 @@ public sealed class ChildSa : IDisposable
 
     /// <summary>
     /// IKEv1: when a Quick Mode rekey's new SA takes over outbound traffic even if nothing arrived on it yet (the peer
-    /// installs it on message 2 or 3, which our first packets on it could overtake).
+    /// installs it on message 2 or 3, which our first packets on it could overtake); null once it does (or never held).
     /// </summary>
     internal DateTimeOffset? OutboundActivateBy { get; set; }
 

@@ -28,6 +28,12 @@ public sealed partial class IkeSa
     /// <summary>On a rekeyed IKE SA: the one it replaced (while that one still exists).</summary>
     private IkeSa? _rekeyOf;
 
+    /// <summary>
+    /// This IKE SA won a simultaneous rekey and waits for the peer to delete its redundant new SA before it is deleted
+    /// itself (see <see cref="HandleIkeRekeyResponse"/>).
+    /// </summary>
+    private bool _deleteOnceRedundantGone;
+
     /// <summary>On a new IKE SA made by reauthentication: the IKE SA it replaces.</summary>
     private IkeSa? _reauthOf;
 
@@ -361,6 +367,7 @@ public sealed partial class IkeSa
         using (shared)
             fresh = CreateRekeyedIkeSa(now, initiator: true, spi, BinaryPrimitives.ReadUInt64BigEndian(chosen!.Spi), chosen, shared!, nonce, nr!.Nonce.ToArray());
         IkeLog.IkeSaRekeyed(Log, Name, Uid, fresh.Uid, fresh.InitiatorSpi, fresh.ResponderSpi, "by us");
+        bool wonCollision = false;
         if (_collisionSuccessor is { State: IkeSaState.Established } theirs)
         {
             // §2.8.2: both ends rekeyed the IKE SA at once; the lowest-nonce rule picks the survivor.
@@ -376,26 +383,22 @@ public sealed partial class IkeSa
             theirs.MoveChildrenTo(now, fresh);
             // Should the peer never learn that it lost (our response to it lost for good), we delete its SA ourselves.
             theirs.ExpireIn(now, PeerRekeyPatience, "the peer never deleted its redundant IKE_SA");
-            MoveChildrenTo(now, fresh);
-            _rekeyedBy = fresh;
-            // The peer deletes its redundant SA once our response to its rekey reaches it; only then does this one go.
-            // strongSwan takes a DELETE of this SA that overtakes that response (its threads may handle them in either
-            // order) for a rekey of ours that never saw its own, and drops its new SA without a word, which would
-            // leave us waiting for a DELETE that never comes. Should the peer not delete it, this SA goes anyway soon.
-            _deleteOnceRedundantGone = true;
-            ExpireIn(now, _engine.Options.RetransmitTimeout, "rekeyed");
-            return;
+            wonCollision = true;
         }
         MoveChildrenTo(now, fresh);
         _rekeyedBy = fresh;
-        Delete(now, "rekeyed");
+        if (!wonCollision)
+        {
+            Delete(now, "rekeyed");
+            return;
+        }
+        // The peer deletes its redundant SA once our response to its rekey reaches it; only then does this one go.
+        // strongSwan takes a DELETE of this SA that overtakes that response (its threads may handle them in either
+        // order) for a rekey of ours that never saw its own, and drops its new SA without a word, which would leave
+        // us waiting for a DELETE that never comes. Should the peer not delete it, this SA goes anyway soon.
+        _deleteOnceRedundantGone = true;
+        ExpireIn(now, _engine.Options.RetransmitTimeout, "rekeyed");
     }
-
-    /// <summary>
-    /// This IKE SA won a simultaneous rekey and waits for the peer to delete its redundant new SA before it is deleted
-    /// itself (see <see cref="HandleIkeRekeyResponse"/>).
-    /// </summary>
-    private bool _deleteOnceRedundantGone;
 
     /// <summary>The peer's redundant SA of a rekey collision is gone: the IKE SA both rekeyed goes now.</summary>
     private void RedundantSuccessorGone(DateTimeOffset now)
