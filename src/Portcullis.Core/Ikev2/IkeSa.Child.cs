@@ -46,6 +46,14 @@ public sealed partial class IkeSa
         return result;
     }
 
+    /// <summary>
+    /// Transport mode through a NAT (RFC 7296 §2.23.1): the selectors name each host's own address, which the NAT
+    /// changed, so both sides read them as the IKE SA's addresses (ours as we see it, the peer's as we see it) before
+    /// matching, as strongSwan does ("changing received traffic selectors … due to NAT"); protocol and ports stay.
+    /// </summary>
+    private bool TransportThroughNat(ChildConfig child, IkeMessage message) =>
+        child.Mode == ChildMode.Transport && (LocalBehindNat || RemoteBehindNat) && message.Notify(NotifyType.UseTransportMode) is not null;
+
     private static bool Within(IReadOnlyList<TrafficSelector> returned, IReadOnlyList<TrafficSelector> proposed) =>
         returned.Count > 0 && returned.All(r => proposed.Any(p => p.Covers(r)));
 
@@ -129,9 +137,15 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(child.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
         if (chosen is null) return $"peer selected {ProposalMatcher.Describe(sa.Proposals)}, which we did not offer ({mismatch})";
         if (chosen.Spi.Length != 4) return $"peer's ESP SPI has {chosen.Spi.Length} bytes";
-        if (!Within(rtsI.Selectors, tsI) || !Within(rtsR.Selectors, tsR))
+        IReadOnlyList<TrafficSelector> returnedI = rtsI.Selectors, returnedR = rtsR.Selectors;
+        if (TransportThroughNat(child, response))
+        {
+            (returnedI, tsI) = (TransportModePacket.HostSelectors(returnedI, LocalEndpoint.Address), TransportModePacket.HostSelectors(tsI, LocalEndpoint.Address));
+            (returnedR, tsR) = (TransportModePacket.HostSelectors(returnedR, RemoteEndpoint.Address), TransportModePacket.HostSelectors(tsR, RemoteEndpoint.Address));
+        }
+        if (!Within(returnedI, tsI) || !Within(returnedR, tsR))
             return $"peer narrowed the traffic selectors to {string.Join(",", rtsI.Selectors)} === {string.Join(",", rtsR.Selectors)}, outside what we proposed";
-        created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, rtsI.Selectors, rtsR.Selectors, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
+        created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, returnedI, returnedR, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
         return null;
     }
 
@@ -164,11 +178,14 @@ public sealed partial class IkeSa
         int best = -1;
         foreach (ChildConfig candidate in candidates ?? Connection!.Children)
         {
-            List<TrafficSelector> i = Narrow(tsI.Selectors, RemoteSelectors(candidate));
-            List<TrafficSelector> r = Narrow(tsR.Selectors, LocalSelectors(candidate));
+            bool nat = TransportThroughNat(candidate, request);
+            IReadOnlyList<TrafficSelector> offeredI = nat ? TransportModePacket.HostSelectors(tsI.Selectors, RemoteEndpoint.Address) : tsI.Selectors;
+            IReadOnlyList<TrafficSelector> offeredR = nat ? TransportModePacket.HostSelectors(tsR.Selectors, LocalEndpoint.Address) : tsR.Selectors;
+            List<TrafficSelector> i = Narrow(offeredI, RemoteSelectors(candidate));
+            List<TrafficSelector> r = Narrow(offeredR, LocalSelectors(candidate));
             if (i.Count == 0 || r.Count == 0) continue;
-            int score = (i.SequenceEqual(tsI.Selectors) ? 1 : 0) + (r.SequenceEqual(tsR.Selectors) ? 1 : 0)
-                + (RemoteSelectors(candidate).SequenceEqual(tsI.Selectors) && LocalSelectors(candidate).SequenceEqual(tsR.Selectors) ? 2 : 0);
+            int score = (i.SequenceEqual(offeredI) ? 1 : 0) + (r.SequenceEqual(offeredR) ? 1 : 0)
+                + (RemoteSelectors(candidate).SequenceEqual(offeredI) && LocalSelectors(candidate).SequenceEqual(offeredR) ? 2 : 0);
             if (score <= best) continue;
             (matched, narrowedI, narrowedR, best) = (candidate, i, r, score);
         }
