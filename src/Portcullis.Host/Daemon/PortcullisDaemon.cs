@@ -192,7 +192,8 @@ public sealed partial class PortcullisDaemon
             MssClampMtu = _options.TunMtu,
             NatT6 = natT6Socket,
             Raw6 = raw6,
-            OuterMtuFor = IpCommand.PathMtu,
+            // The ESP's own path: with the sockets' mark, so a transport-mode peer's rule does not point at the TUN device.
+            OuterMtuFor = transportRouting is { } marked ? address => IpCommand.PathMtu(address, marked.Mark) : IpCommand.PathMtu,
             Batching = _options.Offload,
             TransportRouting = transportRouting,
         };
