@@ -14,8 +14,7 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The variants run today: IKE version, mode, protocol, proposals and who initiates. Transport mode, AH and ESN
-    /// are written (run-case.sh kernel VERSION transport|tunnel esp|ah …) but wait for Portcullis to support them:
-    /// see tests/interop/README.md, "pending Portcullis support".
+    /// are in <see cref="PendingVariants"/> (tests/interop/README.md, "pending Portcullis support").
     /// </summary>
     public static TheoryData<string, string, string, string, string, string> Variants() => new()
     {
@@ -23,6 +22,20 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
         { "2", "tunnel", "esp", "aes256-sha256-modp2048", "aes256-sha256", "portcullis" },
         { "1", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256", "guest" },
         { "1", "tunnel", "esp", "aes256-sha1-modp2048", "aes256gcm16", "portcullis" },
+    };
+
+    /// <summary>
+    /// Written and runnable by hand (run-case.sh kernel …), waiting for Portcullis: general transport mode, AH (IP
+    /// protocol 51; today the daemon refuses ah_proposals with file, line and key) and ESN (negotiated today, but no
+    /// traffic passes). Move a row into <see cref="Variants"/> when its feature lands.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string, string> PendingVariants() => new()
+    {
+        { "2", "transport", "esp", "aes128gcm16-prfsha256-ecp256", "aes128gcm16", "guest" },
+        { "1", "transport", "esp", "aes128-sha256-modp2048", "aes128-sha256", "portcullis" },
+        { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256", "guest" },
+        { "2", "transport", "ah", "aes128-sha256-modp2048", "sha256-esn", "portcullis" },
+        { "2", "tunnel", "esp", "aes128-sha256-ecp256", "aes128-sha256-esn", "guest" },
     };
 
     /// <summary>

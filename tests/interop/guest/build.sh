@@ -3,8 +3,8 @@
 # Usage (root): build.sh  -> prints the folder holding vmlinux, initrd.gz and rootfs.ext4 (last line of stdout).
 # The folder is $PC_GUEST_CACHE (default /var/cache/portcullis-guest)/<hash of this folder's files>, so a change to
 # the package list, the init scripts or this script builds anew; a lock (flock) makes cases starting at once build it
-# once. The Debian mirror comes from the host's apt sources at run time. The build log is build.log beside the lock;
-# on failure its tail is printed and the exit status is not 0.
+# once. The Debian mirror comes from the host's apt sources at run time. The build log is <hash>.build.log beside the
+# lock; on failure its tail is printed and the exit status is not 0.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PC_GUEST_CACHE:-/var/cache/portcullis-guest}
@@ -18,7 +18,7 @@ packages=netbase,kmod,strongswan-charon,strongswan-swanctl,libstrongswan-standar
 # initramfs with mkinitramfs (minutes on a loaded machine) that the guest never uses, as it boots with its own
 # initrd (below).
 kernel_meta=linux-image-amd64
-hash=$(cat "$here/build.sh" "$here/init" "$here/pc-init" | sha256sum | cut -c1-16)
+hash=$(cat "$here/build.sh" "$here/extract-vmlinux.py" "$here/init" "$here/pc-init" | sha256sum | cut -c1-16)
 out="$cache/$hash"
 mkdir -p "$cache"
 exec 9> "$cache/$hash.lock"
@@ -42,11 +42,16 @@ fi
 
 work=$(mktemp -d "$cache/build.XXXXXX")
 # PC_GUEST_KEEP_FAILED=1 leaves a failed build's folder for a look.
-trap '[ $? -ne 0 ] && [ "${PC_GUEST_KEEP_FAILED:-0}" = 1 ] && echo "guest build: kept $work" >&2 || rm -rf "$work"' EXIT
+# --one-file-system: a build killed in debootstrap's second stage may leave the root's /proc and /sys mounted.
+trap '[ $? -ne 0 ] && [ "${PC_GUEST_KEEP_FAILED:-0}" = 1 ] && echo "guest build: kept $work" >&2 || rm -rf --one-file-system "$work"' EXIT
 root="$work/root"
 : > "$log"
 echo "guest build: debootstrap bookworm from $mirror into $work (log $log)" >&2
+# dpkg without fsync: the image is rebuilt from nothing if anything goes wrong, and on a busy disk the syncs were
+# most of the installing time.
+mkdir -p "$root/etc/dpkg/dpkg.cfg.d"; echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/pc-unsafe-io"
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >> "$log" 2>&1 || fail "debootstrap failed"
+rm "$root/etc/dpkg/dpkg.cfg.d/pc-unsafe-io"
 
 # debootstrap leaves the archive's package lists in the root, so its apt finds the kernel without an update.
 kpkg=$(in_root apt-cache depends "$kernel_meta" 2>> "$log" | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
