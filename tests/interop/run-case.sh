@@ -28,6 +28,9 @@
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP [ipv4|ipv6]           two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
+#   run-case.sh transport-pair portcullis [ikev2|ikev1] [pair|pair6|nat] two Portcullis daemons host to host in transport mode: ping
+#                                                                        both ways and a TCP transfer protected (nothing but IKE in
+#                                                                        the clear), plain ESP or, behind the NAT, ESP in UDP
 #   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
 #                                                                        close_action = start: a peer's DELETE brings it back
 #   run-case.sh rekey portcullis                                         rekey_time = 10s both sides, a 90 s ping stream:
@@ -922,6 +925,78 @@ CONF
     udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && esp' 2>/dev/null | wc -l)
     [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 ESP in UDP 4500"
     pc_log "plain ESP: $esp50 packets of IP protocol 50 ($family), none on UDP 4500"
+    ;;
+  transport-pair)
+    # Two Portcullis daemons, host to host in transport mode (RFC 4303 §3.1.1): the CHILD SA's selectors are the two
+    # hosts' own addresses, and the hosts' own traffic (ping, a TCP transfer) goes through it while the daemons' IKE
+    # and ESP to the same addresses keep the main table (fwmark, table 220). ARGS: ikev2|ikev1, then pair (plain ESP,
+    # IP protocol 50), pair6 (the same over IPv6) or nat (the left host behind the port-rewriting NAT: ESP in UDP 4500,
+    # RFC 3948, checksums fixed).
+    version=${3:-ikev2}; where=${4:-pair}
+    if [ "$version" = ikev1 ]; then ike=aes128-sha256-modp2048; esp=aes128-sha256; else ike=aes128gcm16-prfsha256-ecp256; esp=aes128gcm16; fi
+    if [ "$where" = nat ]; then
+      # The server sees the client as the NAT's address: its selectors say dynamic, and so do the client's.
+      pc_topology_nat; L=198.51.100.2; R=203.0.113.2; LSEEN=203.0.113.1; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    elif [ "$where" = pair6 ]; then
+      # IPv6 outside: plain ESP as next header 50, ICMPv6 and TCP over IPv6 inside.
+      pc_topology_pair6; L=2001:db8:1::1; R=2001:db8:1::2; LSEEN=$L; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    else
+      pc_topology_pair; L=192.0.2.1; R=192.0.2.2; LSEEN=$L; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    fi
+    transport_conf() {
+      pc_conf "$1" "$2" "$1" "$2" "$ike" "$esp" "$SECRET" "mode = transport" | sed -e "s/version = 2/version = ${version#ikev}/" \
+        -e "s|local_ts = .*|local_ts = dynamic|" -e "s|remote_ts = .*|remote_ts = dynamic|"
+    }
+    transport_conf "$L" "$R" > "$PC_WORK/l.conf"
+    transport_conf "$R" "$L" > "$PC_WORK/r.conf"
+    # A responder behind no NAT names the initiator's address as it sees it (the NAT's).
+    [ "$where" = nat ] && sed -i "s|remote_addrs = $L|remote_addrs = %any|; s|id = $L|id = %any|; s|id-2 = $L|id-2 = $L|" "$PC_WORK/r.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+    pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    # Everything on the server's link, to prove that nothing but IKE travels in the clear.
+    ip netns exec "$cap_ns" tshark -q -i "$cap_if" -w "$PC_WORK/all.pcap" > "$PC_WORK/all.tshark.out" 2>&1 &
+    PC_PIDS+=($!); CAPTURE_all=$!
+    for i in $(seq 50); do [ -s "$PC_WORK/all.pcap" ] && break; sleep 0.1; done; sleep 0.5
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
+    l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
+    echo "$l"; echo "$r"
+    if [ "$where" = nat ]; then want="TRANSPORT-in-UDP, ESP SPIs"; else want="TRANSPORT, ESP SPIs"; fi
+    echo "$l" | grep -q "$want" && echo "$r" | grep -q "$want" || pc_fail "expected $want on both sides"
+    fam=-4; [ "$where" = pair6 ] && fam=-6
+    echo "--- left's rules and table 220"; ip -n "$LEFT" $fam rule show priority 220; ip -n "$LEFT" $fam route show table 220
+    ip -n "$LEFT" $fam rule show priority 220 | grep -q "to $R .*fwmark 0/0x1000 lookup 220" || pc_fail "no transport-mode rule for $R on the left"
+    pc_ping "$LEFT" "$L" "$R" || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping left to right"; }
+    pc_ping "$RIGHT" "$R" "$LSEEN" || { tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping right to left"; }
+    # A TCP transfer, 2 MB from left to right, checked end to end.
+    head -c 2000000 /dev/urandom > "$PC_WORK/tcp.in"
+    listen=TCP-LISTEN; [ "$where" = pair6 ] && listen=TCP6-LISTEN
+    ip netns exec "$RIGHT" socat -u "$listen:5001,reuseaddr" "OPEN:$PC_WORK/tcp.out,creat,trunc" &
+    PC_PIDS+=($!); sink=$!
+    sleep 0.5
+    if [ "$where" = pair6 ]; then target="TCP6:[$R]:5001"; else target="TCP:$R:5001"; fi
+    timeout 60 ip netns exec "$LEFT" socat -u "FILE:$PC_WORK/tcp.in" "$target" || pc_fail "the TCP transfer failed"
+    wait "$sink"
+    [ "$(sha256sum < "$PC_WORK/tcp.in")" = "$(sha256sum < "$PC_WORK/tcp.out")" ] || pc_fail "the TCP transfer arrived damaged ($(stat -c %s "$PC_WORK/tcp.out") bytes)"
+    pc_log "TCP: 2000000 bytes left to right, SHA-256 equal"
+    pc_capture_check wire
+    sleep 0.5; kill -INT "$CAPTURE_all" 2>/dev/null; wait "$CAPTURE_all" 2>/dev/null
+    # ICMPv6 neighbour discovery (types 133-137) is the link's own, not the hosts' traffic.
+    clear_filter='icmp || (icmpv6 && !(icmpv6.type >= 133 && icmpv6.type <= 137)) || tcp || (udp && !(udp.port == 500 || udp.port == 4500))'
+    clear=$(tshark -r "$PC_WORK/all.pcap" -Y "$clear_filter" 2>/dev/null | wc -l)
+    case "$where" in nat) esp_filter='udp.port == 4500 && esp' ;; pair6) esp_filter='ipv6.nxt == 50' ;; *) esp_filter='ip.proto == 50' ;; esac
+    espn=$(tshark -r "$PC_WORK/all.pcap" -Y "$esp_filter" 2>/dev/null | wc -l)
+    [ "$clear" -eq 0 ] || { tshark -r "$PC_WORK/all.pcap" -Y "$clear_filter" 2>/dev/null | head; pc_fail "$clear packets between the hosts in the clear"; }
+    [ "$espn" -ge 20 ] || pc_fail "only $espn ESP packets ($esp_filter)"
+    pc_log "on the wire: $espn ESP packets ($esp_filter), no ICMP, TCP or other UDP in the clear"
+    grep -hE "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" "$PC_WORK/pcr/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in a log"
+    # Stopping removes the rules and the table routes.
+    kill -TERM "$PID_pc" "$PID_pcr"; wait "$PID_pc" "$PID_pcr"
+    for ns in "$LEFT" "$RIGHT"; do
+      left=$(ip -n "$ns" $fam rule show priority 220; ip -n "$ns" $fam route show table 220 2>/dev/null)
+      [ -z "$left" ] || pc_fail "left behind in $ns after SIGTERM: $left"
+    done
+    pc_log "transport mode ($version, $where): ping both ways and TCP protected; rules and routes removed on exit"
     ;;
   trap)
     pc_topology_pair

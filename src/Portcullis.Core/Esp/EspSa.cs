@@ -83,8 +83,9 @@ public sealed class EspSa : IDisposable
     public uint Spi { get; }
 
     /// <summary>
-    /// A transport-mode SA (RFC 4303 §3.1.1): what follows the ESP header is the daemon's own UDP segment (L2TP), not
-    /// an inner IP packet, so Next Header 17 is valid on it and on nothing else.
+    /// A transport-mode SA (RFC 4303 §3.1.1): what follows the ESP header is the upper-layer payload of a host's packet
+    /// (TCP, UDP, ICMP … whose protocol is the Next Header; see <see cref="Ipsec.TransportModePacket"/>), not an inner
+    /// IP packet, so any Next Header is valid on it; on a tunnel-mode SA only IPv4 (4) and IPv6 (41) are.
     /// </summary>
     public bool TransportMode { get; set; }
 

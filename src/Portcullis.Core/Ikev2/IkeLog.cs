@@ -116,4 +116,7 @@ internal static partial class IkeLog
 
     [LoggerMessage(EventId = 161, Level = LogLevel.Information, Message = "{Conn}[{Uid}] assigning virtual IP {Addresses} to '{PeerId}'")]
     public static partial void VirtualIpAssigned(ILogger logger, string conn, uint uid, string addresses, string peerId);
+
+    [LoggerMessage(EventId = 162, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child}: not using transport mode, {Reason}; tunnel mode instead")]
+    public static partial void TransportModeNotUsed(ILogger logger, string conn, uint uid, string child, string reason);
 }
