@@ -30,8 +30,9 @@ log="$cache/$hash.build.log"
 in_root() { chroot "$root" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 fail() { echo "guest build: $*" >&2; echo "--- last lines of $log" >&2; tail -40 "$log" >&2; exit 1; }
 # The mirror: the first http(s) URI of the host's apt sources serving bookworm's main archive (not -security),
-# in one-line (.list) or deb822 (.sources) form.
-mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' || true)
+# in one-line (.list, options in brackets left out) or deb822 (.sources) form.
+mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | sed 's/\[[^]]*\]//' \
+  | awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' || true)
 if [ -z "$mirror" ]; then
   mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
     /^URIs:/ { uri = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") ok = 1 }
@@ -39,6 +40,10 @@ if [ -z "$mirror" ]; then
     END { if (ok && uri != "") print uri }' | head -1 || true)
 fi
 [ -n "$mirror" ] || { echo "guest build: no bookworm mirror in the host's apt sources" >&2; exit 1; }
+# apt's proxy, if the host reaches the mirror through one: debootstrap's wget and the root's apt read the environment.
+eval "$(apt-config shell http_proxy Acquire::http::Proxy https_proxy Acquire::https::Proxy 2>/dev/null)" || true
+[ -z "${http_proxy:-}" ] || export http_proxy
+[ -z "${https_proxy:-}" ] || export https_proxy
 
 work=$(mktemp -d "$cache/build.XXXXXX")
 # PC_GUEST_KEEP_FAILED=1 leaves a failed build's folder for a look.
