@@ -13,9 +13,8 @@ namespace Portcullis.Interop.Tests;
 public sealed class KernelPeerInteropTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// The variants run today: IKE version, mode, protocol, proposals and who initiates. Transport mode, AH and ESN
-    /// are written (run-case.sh kernel VERSION transport|tunnel esp|ah …) but wait for Portcullis to support them:
-    /// see tests/interop/README.md, "pending Portcullis support".
+    /// The variants run today: IKE version, mode, protocol, proposals and who initiates. AH and ESN are in
+    /// <see cref="PendingVariants"/> (tests/interop/README.md, "pending Portcullis support").
     /// </summary>
     public static TheoryData<string, string, string, string, string, string> Variants() => new()
     {
@@ -23,13 +22,25 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
         { "2", "tunnel", "esp", "aes256-sha256-modp2048", "aes256-sha256", "portcullis" },
         { "1", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256", "guest" },
         { "1", "tunnel", "esp", "aes256-sha1-modp2048", "aes256gcm16", "portcullis" },
-        // General transport mode: host to host, ping between the two hosts' own addresses.
         { "2", "transport", "esp", "aes128gcm16-prfsha256-ecp256", "aes128gcm16", "guest" },
         { "1", "transport", "esp", "aes128-sha256-modp2048", "aes128-sha256", "portcullis" },
     };
 
     /// <summary>
-    /// A tunnel or a transport-mode SA with the guest's strongSwan on kernel ESP: established by either side, ping both ways, the guest's
+    /// Written and runnable by hand (run-case.sh kernel …), waiting for Portcullis: AH (IP protocol 51; today the
+    /// daemon refuses ah_proposals with file, line and key) and ESN (negotiated today, but no traffic passes). Move a
+    /// row into <see cref="Variants"/> when its feature lands.
+    /// </summary>
+    public static TheoryData<string, string, string, string, string, string> PendingVariants() => new()
+    {
+        { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256", "guest" },
+        { "2", "transport", "ah", "aes128-sha256-modp2048", "sha256-esn", "portcullis" },
+        { "2", "tunnel", "esp", "aes128-sha256-ecp256", "aes128-sha256-esn", "guest" },
+    };
+
+    /// <summary>
+    /// An SA with the guest's strongSwan on kernel ESP (tunnel or transport mode): established by either side, ping
+    /// both ways (inner addresses, or the hosts' own in transport mode), the guest's
     /// kernel holds SAs with Portcullis's SPIs and counted the packets, the capture shows IP protocol 50 and no ESP in
     /// UDP 4500, tshark decrypts our IKE.
     /// </summary>

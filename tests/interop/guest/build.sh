@@ -3,8 +3,8 @@
 # Usage (root): build.sh  -> prints the folder holding vmlinux, initrd.gz and rootfs.ext4 (last line of stdout).
 # The folder is $PC_GUEST_CACHE (default /var/cache/portcullis-guest)/<hash of this folder's files>, so a change to
 # the package list, the init scripts or this script builds anew; a lock (flock) makes cases starting at once build it
-# once. The Debian mirror comes from the host's apt sources at run time. The build log is build.log beside the lock;
-# on failure its tail is printed and the exit status is not 0.
+# once. The Debian mirror comes from the host's apt sources at run time. The build log is <hash>.build.log beside the
+# lock; on failure its tail is printed and the exit status is not 0.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${PC_GUEST_CACHE:-/var/cache/portcullis-guest}
@@ -18,7 +18,7 @@ packages=netbase,kmod,strongswan-charon,strongswan-swanctl,libstrongswan-standar
 # initramfs with mkinitramfs (minutes on a loaded machine) that the guest never uses, as it boots with its own
 # initrd (below).
 kernel_meta=linux-image-amd64
-hash=$(cat "$here/build.sh" "$here/init" "$here/pc-init" | sha256sum | cut -c1-16)
+hash=$(cat "$here/build.sh" "$here/extract-vmlinux.py" "$here/init" "$here/pc-init" | sha256sum | cut -c1-16)
 out="$cache/$hash"
 mkdir -p "$cache"
 exec 9> "$cache/$hash.lock"
@@ -30,8 +30,9 @@ log="$cache/$hash.build.log"
 in_root() { chroot "$root" /usr/bin/env PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"; }
 fail() { echo "guest build: $*" >&2; echo "--- last lines of $log" >&2; tail -40 "$log" >&2; exit 1; }
 # The mirror: the first http(s) URI of the host's apt sources serving bookworm's main archive (not -security),
-# in one-line (.list) or deb822 (.sources) form.
-mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk '$1 == "deb" && $3 ~ /^bookworm$/ { print $2; exit }' || true)
+# in one-line (.list, options in brackets left out) or deb822 (.sources) form.
+mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | sed 's/\[[^]]*\]//' \
+  | awk '$1 == "deb" && $3 == "bookworm" { print $2; exit }' || true)
 if [ -z "$mirror" ]; then
   mirror=$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '
     /^URIs:/ { uri = $2 } /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == "bookworm") ok = 1 }
@@ -39,14 +40,23 @@ if [ -z "$mirror" ]; then
     END { if (ok && uri != "") print uri }' | head -1 || true)
 fi
 [ -n "$mirror" ] || { echo "guest build: no bookworm mirror in the host's apt sources" >&2; exit 1; }
+# apt's proxy, if the host reaches the mirror through one: debootstrap's wget and the root's apt read the environment.
+eval "$(apt-config shell http_proxy Acquire::http::Proxy https_proxy Acquire::https::Proxy 2>/dev/null)" || true
+[ -z "${http_proxy:-}" ] || export http_proxy
+[ -z "${https_proxy:-}" ] || export https_proxy
 
 work=$(mktemp -d "$cache/build.XXXXXX")
 # PC_GUEST_KEEP_FAILED=1 leaves a failed build's folder for a look.
-trap '[ $? -ne 0 ] && [ "${PC_GUEST_KEEP_FAILED:-0}" = 1 ] && echo "guest build: kept $work" >&2 || rm -rf "$work"' EXIT
+# --one-file-system: a build killed in debootstrap's second stage may leave the root's /proc and /sys mounted.
+trap '[ $? -ne 0 ] && [ "${PC_GUEST_KEEP_FAILED:-0}" = 1 ] && echo "guest build: kept $work" >&2 || rm -rf --one-file-system "$work"' EXIT
 root="$work/root"
 : > "$log"
 echo "guest build: debootstrap bookworm from $mirror into $work (log $log)" >&2
+# dpkg without fsync: the image is rebuilt from nothing if anything goes wrong, and on a busy disk the syncs were
+# most of the installing time.
+mkdir -p "$root/etc/dpkg/dpkg.cfg.d"; echo force-unsafe-io > "$root/etc/dpkg/dpkg.cfg.d/pc-unsafe-io"
 debootstrap --variant=minbase --include="$packages" bookworm "$root" "$mirror" >> "$log" 2>&1 || fail "debootstrap failed"
+rm "$root/etc/dpkg/dpkg.cfg.d/pc-unsafe-io"
 
 # debootstrap leaves the archive's package lists in the root, so its apt finds the kernel without an update.
 kpkg=$(in_root apt-cache depends "$kernel_meta" 2>> "$log" | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')

@@ -50,7 +50,8 @@ pc_guest_boot() {
 pc_guest_run() {
   local name=$1 cmd=$2 secs=${3:-60} dir="$PC_WORK/guest-$1/share" pid
   eval "pid=\${GUEST_PID_$name:-}"
-  [ -n "$pid" ] || pc_fail "no guest $name"
+  # Failures go to stderr: callers often send this function's output (the command's) to a file.
+  [ -n "$pid" ] || pc_fail "no guest $name" >&2
   # A name unique without shared state: callers run this in $(…) subshells too.
   local n="${EPOCHREALTIME/./}$BASHPID$RANDOM"
   printf '# timeout %s\n%s\n' "$secs" "$cmd" > "$dir/cmd/$n.tmp"
@@ -58,18 +59,19 @@ pc_guest_run() {
   local i
   for i in $(seq $(( (secs + 15) * 10 ))); do
     [ -e "$dir/out/$n.rc" ] && break
-    kill -0 "$pid" 2>/dev/null || { tail -30 "$PC_WORK/guest-$name/console.log"; pc_fail "guest $name died"; }
+    kill -0 "$pid" 2>/dev/null || { tail -30 "$PC_WORK/guest-$name/console.log"; pc_fail "guest $name died"; } >&2
     sleep 0.1
   done
-  [ -e "$dir/out/$n.rc" ] || pc_fail "guest $name did not answer command $n ($cmd) within $((secs + 15)) s"
+  [ -e "$dir/out/$n.rc" ] || { tail -20 "$PC_WORK/guest-$name/console.log"; ls -l "$dir/cmd" "$dir/out" | tail -8
+    pc_fail "guest $name did not answer command $n ($cmd) within $((secs + 15)) s"; } >&2
   cat "$dir/out/$n.out"
   return "$(cat "$dir/out/$n.rc")"
 }
 
 pc_guest_copy() {
   local dir="$PC_WORK/guest-$1/share/files" f; f="$(basename "$2").$RANDOM"
-  cp "$2" "$dir/$f" || pc_fail "copy $2 for guest $1"
-  pc_guest_run "$1" "install -D -m 600 /pc/files/$f '$3'" 10 || pc_fail "copy $2 to $3 in guest $1"
+  cp "$2" "$dir/$f" || pc_fail "copy $2 for guest $1" >&2
+  pc_guest_run "$1" "install -D -m 600 /pc/files/$f '$3'" 10 || pc_fail "copy $2 to $3 in guest $1" >&2
 }
 
 pc_guest_stop() {
