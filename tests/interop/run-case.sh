@@ -2106,14 +2106,15 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
     grep -q "PPP link up: user 'alice', peer ${addr[1]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g1; pc_fail "the server did not log alice's PPP link with ${addr[1]}"; }
     grep -q "PPP link up: user 'bob', peer ${addr[2]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g2; pc_fail "the server did not log bob's PPP link with ${addr[2]}"; }
     for i in 1 2; do
-      # The server's own PPP address (local_ip) is not on its host, so the server's inner address is what answers.
+      # The server's inner address through a route over ppp0, and the server's own end of the link (l2tp.local_ip,
+      # pppd's "remote IP"), which the server holds on its TUN device while a link is up.
       pc_guest_run g$i "grep -E 'CHAP authentication|local  IP|remote IP' /var/log/ppp.log | head -5; ip route add $INNER/32 dev ppp0; \
-        ping -c 3 -i 0.2 -W 2 $INNER" 30 > "$PC_WORK/ping$i.out" \
+        ping -c 3 -i 0.2 -W 2 $INNER && ping -c 3 -i 0.2 -W 2 198.18.101.1" 30 > "$PC_WORK/ping$i.out" \
         || { cat "$PC_WORK/ping$i.out"; l2tp_logs g$i; pc_fail "guest g$i: ping over PPP/L2TP/IPsec"; }
       grep -E 'CHAP authentication|packets transmitted' "$PC_WORK/ping$i.out"
-      grep -q ' 0% packet loss' "$PC_WORK/ping$i.out" || { cat "$PC_WORK/ping$i.out"; l2tp_logs g$i; pc_fail "guest g$i: pings lost over PPP/L2TP/IPsec"; }
+      [ "$(grep -c ' 0% packet loss' "$PC_WORK/ping$i.out")" -eq 2 ] || { cat "$PC_WORK/ping$i.out"; l2tp_logs g$i; pc_fail "guest g$i: pings lost over PPP/L2TP/IPsec"; }
     done
-    pc_log "both guests ping the server's inner address $INNER over ppp0 at once"
+    pc_log "both guests ping the server's inner address $INNER and its PPP address 198.18.101.1 over ppp0 at once"
     pc_portcullis "$RIGHT" srv list-sas | grep -E "^l2tp|TRANSPORT" | head -6
     pc_portcullis "$RIGHT" srv list-sas | grep -q "TRANSPORT-in-UDP" && pc_fail "the transport-mode SA is UDP-encapsulated without a NAT"
 

@@ -58,6 +58,8 @@ internal sealed class L2tpService : IDisposable
         public Lease? Lease { get; set; }
         public IPAddress? Address { get; set; }
         public IPAddress? Address6 { get; set; }
+        /// <summary>Server: our own address on the link (l2tp.local_ip), held on the TUN device while the link is up.</summary>
+        public IPAddress? ServerAddress { get; set; }
         /// <summary>Server: the client's own /64, delegated from an IPv6 pool, once asked for (null: the shared /64).</summary>
         public Lease? Prefix6 { get; set; }
         public bool Prefix6Asked { get; set; }
@@ -410,6 +412,9 @@ internal sealed class L2tpService : IDisposable
                 }
                 else
                 {
+                    // Our end of the link is a local address, as on pppd's ppp0, so a client can ping it or use it as
+                    // DNS server; counted by the data plane, as every link has the same one.
+                    if (link.ServerAddress is null) { link.ServerAddress = up.LocalAddress; _dataPlane.AddVirtualIp(up.LocalAddress); }
                     // The peer's address routes into the TUN device, where OnTunPacket hands it to this link.
                     string prefix = $"{up.PeerAddress}/32";
                     IpResult r = IpCommand.RouteReplace(prefix, _tun.Name);
@@ -472,6 +477,7 @@ internal sealed class L2tpService : IDisposable
             _byAddress.TryRemove(Key(address), out _);
             if (link.Client) _dataPlane.RemoveVirtualIp(address);
         }
+        if (link.ServerAddress is { } server) _dataPlane.RemoveVirtualIp(server);
         if (link.Address6 is { } address6)
         {
             _byAddress6.TryRemove(Key6(address6), out _);
