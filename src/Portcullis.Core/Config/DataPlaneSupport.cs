@@ -12,9 +12,9 @@ public static class DataPlaneSupport
     {
         var errors = new List<ConfigError>();
         foreach (ConnectionConfig c in config.Connections)
-            foreach (ChildConfig child in c.Children.Where(ch => ch.AhProposals.Count > 0))
+            foreach (ChildConfig child in c.Children.Where(ch => ch.UsesAh && ch.Mode == ChildMode.Transport))
                 errors.Add(new ConfigError(child.Location.File, child.Location.Line, $"connections.{c.Name}.children.{child.Name}.ah_proposals",
-                    "AH (IP protocol 51) is not supported by Portcullis' data plane yet; use esp_proposals"));
+                    "AH in transport mode is not wired into Portcullis' host data plane yet (tunnel mode is); use mode = tunnel or esp_proposals"));
         return errors;
     }
 }

@@ -15,8 +15,6 @@ public sealed class EspSa : IpsecSa
     private ICipher? _cipher;
     private IIntegrity? _integrity;
 
-    internal long PaddingErrorCount, DummyCount;
-
     private EspSa(uint spi, bool inbound, EncryptionTransform encryption, IntegrityTransform? integrity, int replayWindow, bool extendedSequenceNumbers)
         : base(spi, inbound, extendedSequenceNumbers, replayWindow)
     {
@@ -90,12 +88,6 @@ public sealed class EspSa : IpsecSa
 
     /// <summary>CBC: a random IV per packet. Counter modes and AEADs use the sequence number instead.</summary>
     internal bool UsesRandomIv { get; private set; }
-
-    /// <summary>Authentic inbound packets with bad padding.</summary>
-    public long PaddingErrors => Volatile.Read(ref PaddingErrorCount);
-
-    /// <summary>Authentic dummy packets (Next Header 59) received and discarded.</summary>
-    public long DummyPackets => Volatile.Read(ref DummyCount);
 
     internal IAead? Aead => _aead;
     internal ICipher? Cipher => _cipher;

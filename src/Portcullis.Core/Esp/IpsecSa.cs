@@ -12,7 +12,8 @@ public abstract class IpsecSa : IDisposable
     private ulong _sequence;
     private bool _disposed;
 
-    internal long PacketCount, ByteCount, ReplayCount, AuthenticationFailureCount, MalformedCount, PolicyViolationCount, ExhaustedCount;
+    internal long PacketCount, ByteCount, ReplayCount, AuthenticationFailureCount, MalformedCount, PolicyViolationCount, ExhaustedCount,
+        PaddingErrorCount, DummyCount;
 
     private protected IpsecSa(uint spi, bool inbound, bool extendedSequenceNumbers, int replayWindow)
     {
@@ -76,6 +77,12 @@ public abstract class IpsecSa : IDisposable
 
     /// <summary>Decapsulated packets rejected by <see cref="MatchesInbound"/> (RFC 4301 §5.2).</summary>
     public long PolicyViolations => Volatile.Read(ref PolicyViolationCount);
+
+    /// <summary>Authentic inbound ESP packets with bad padding (AH has no padding: always 0).</summary>
+    public long PaddingErrors => Volatile.Read(ref PaddingErrorCount);
+
+    /// <summary>Authentic ESP dummy packets (Next Header 59) received and discarded (AH has none: always 0).</summary>
+    public long DummyPackets => Volatile.Read(ref DummyCount);
 
     /// <summary>Outbound packets refused because the sequence number would cycle.</summary>
     public long SequenceExhaustedDrops => Volatile.Read(ref ExhaustedCount);

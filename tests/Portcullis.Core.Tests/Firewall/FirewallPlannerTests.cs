@@ -150,13 +150,23 @@ public sealed class FirewallPlannerTests
     }
 
     [Fact]
-    public void AhProposalsAreReadButTheDaemonRefusesThem()
+    public void AhProposalsAreReadAndTheDaemonTakesThemInTunnelMode()
     {
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(Path.Combine(FirewallGoldenTests.GoldenDirectory, "ah.conf"));
         Assert.Empty(errors);
-        Assert.Equal("sha256", config!.Connections[0].Children[0].AhProposals.Single().ToString());
-        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(config));
-        Assert.Equal("connections.legacy.children.auth-only.ah_proposals", refusal.Key);
+        Assert.Equal("sha256-noesn", config!.Connections[0].Children[0].AhProposals.Single().ToString());
+        Assert.Empty(DataPlaneSupport.Check(config));
+
+        // Transport mode is refused, naming the file, line and key.
+        var fs = new InMemoryConfigFileSystem();
+        fs.Add("/s.conf", "connections {\n c {\n children {\n n {\n ah_proposals = aes256gmac-esn\n mode = transport\n }\n }\n }\n}\n");
+        (PortcullisConfig? transport, IReadOnlyList<ConfigError> loadErrors) = SwanctlConfigLoader.Load("/s.conf", fs);
+        Assert.Empty(loadErrors);
+        Assert.Equal("aes256gmacauth-esn", transport!.Connections[0].Children[0].AhProposals.Single().ToString());
+        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(transport));
+        Assert.Equal("connections.c.children.n.ah_proposals", refusal.Key);
+        Assert.Equal("/s.conf", refusal.File);
+        Assert.Contains("transport mode", refusal.Message, StringComparison.Ordinal);
     }
 
     [Theory]
