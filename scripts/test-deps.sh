@@ -11,8 +11,11 @@ command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || need+=(iproute2)   # Hos
 # nft and legacy flavours) and socat for the firewall cases, which load the generated rulesets and probe a port;
 # strongswan-pki makes the certificates of the cert cases; systemd provides systemd-analyze, which checks the unit
 # the package case installs (and socat plays systemd's notify socket there).
+# The kernel-peer cases boot a Debian guest under QEMU (tests/interop/guest): qemu-system-x86 runs it, debootstrap
+# builds its root, mkfs.ext4 (e2fsprogs) its image, busybox-static and cpio its initrd.
 interop=(strongswan-charon strongswan-swanctl libcharon-extra-plugins libstrongswan-standard-plugins
-         libstrongswan-extra-plugins tshark nftables iputils-ping iptables socat strongswan-pki systemd)
+         libstrongswan-extra-plugins tshark nftables iputils-ping iptables socat strongswan-pki systemd
+         qemu-system-x86 debootstrap e2fsprogs busybox-static cpio)
 if [ "$(id -u)" -eq 0 ]; then
   for p in "${interop[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || need+=("$p"); done
 fi

@@ -22,7 +22,7 @@ public static class CommandLine
           compat-profiles [NAME...]               The proposals each built-in client sends by default, in
                                                   strongSwan's notation (what compat = NAME accepts).
           daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE]
-                 [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,...] [--no-offload]
+                 [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,...] [--no-offload] [--fwmark MARK]
                                                   Run the IKE daemon in the foreground (default config
                                                   /etc/portcullis/swanctl.conf); SIGTERM deletes the SAs and exits,
                                                   SIGHUP reloads the configuration. --settings reads the charon
@@ -38,6 +38,8 @@ public static class CommandLine
                                                   subsystems ike, esp, daemon, l2tp, ppp or mgr, chd, knl, cfg, net).
                                                   --no-offload: one system call per packet in the data plane (no TUN
                                                   TSO, UDP GSO or GRO), for comparison.
+                                                  --fwmark: the mark bits on the daemon's IKE and ESP sockets that
+                                                  keep them out of transport mode's routing table (default 0x1000).
           firewall [--config FILE] [--format nftables|iptables|ip6tables] [--interface IF] [--allow PROTO/PORT]...
                    [--nat-front PUBLIC_ADDR [--front] [--server ADDR]] [--tun NAME] [--nat66] [--explain]
                                                   Print the firewall ruleset the configuration needs (nft -f or

@@ -16,7 +16,7 @@ public static class DaemonCommands
     /// <summary>The swanctl.conf the daemon, <c>firewall</c> and <c>doctor</c> read unless <c>--config</c> names another.</summary>
     public static string DefaultConfigPath => new DaemonOptions().ConfigPath;
 
-    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE] [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,…] [--no-offload]</c>.</summary>
+    /// <summary><c>portcullis daemon [--config FILE] [--settings FILE] [--socket PATH] [--tun NAME] [--debug] [--keylog FILE] [--vici-socket PATH] [--metrics ADDR:PORT] [--log SUBSYS=LEVEL,…] [--no-offload] [--fwmark MARK]</c>.</summary>
     public static int RunDaemon(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var options = new DaemonOptions { SocketPath = Environment.GetEnvironmentVariable(SocketVariable) ?? ControlSocket.DefaultPath };
@@ -46,6 +46,19 @@ public static class DaemonCommands
                 }
                 case "--keylog": options = options with { KeyLogPath = Next() ?? "" }; break;
                 case "--no-offload": options = options with { Offload = false }; break;
+                case "--fwmark":
+                {
+                    string text = Next() ?? "";
+                    bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+                    if (!uint.TryParse(hex ? text[2..] : text, hex ? System.Globalization.NumberStyles.AllowHexSpecifier : System.Globalization.NumberStyles.None,
+                        System.Globalization.CultureInfo.InvariantCulture, out uint mark))
+                    {
+                        stderr.WriteLine($"portcullis daemon: --fwmark takes a mark (e.g. 0x1000; 0 turns transport-mode routing off), not '{text}'");
+                        return CommandLine.UsageError;
+                    }
+                    options = options with { FwMark = mark };
+                    break;
+                }
                 case "--vici-socket": options = options with { ViciSocketPath = Next() ?? "" }; break;
                 case "--metrics":
                 {

@@ -31,6 +31,22 @@ internal static class InteropEnvironment
         }
     }
 
+    /// <summary>
+    /// What the kernel-peer cases need beyond <see cref="MissingReason"/>: QEMU to run the Debian guest and the tools
+    /// tests/interop/guest/build.sh builds it with (scripts/test-deps.sh installs them as root).
+    /// </summary>
+    public static string? GuestMissingReason
+    {
+        get
+        {
+            if (MissingReason is { } missing) return missing;
+            foreach (string tool in (string[])["/usr/bin/qemu-system-x86_64", "/usr/sbin/debootstrap", "/usr/sbin/mkfs.ext4", "/usr/bin/cpio"])
+                if (!File.Exists(tool)) return $"{tool} is not installed (the kernel-peer guest needs qemu-system-x86, debootstrap, e2fsprogs and cpio)";
+            if (!File.Exists("/bin/busybox")) return "busybox-static is not installed (the kernel-peer guest's initrd)";
+            return null;
+        }
+    }
+
     [System.Runtime.InteropServices.DllImport("libc")]
     private static extern uint geteuid();
 
@@ -46,10 +62,10 @@ internal static class InteropEnvironment
 
     /// <summary>
     /// The cases that load the machine (24 MB through the tunnel, 20 charons, a flood of spoofed requests, hostile
-    /// traffic, a self-contained publish and dpkg): each runs alone, while the others run two at a time, one from each
+    /// traffic, a self-contained publish and dpkg, QEMU guests emulated without KVM): each runs alone, while the others run two at a time, one from each
     /// collection, as most of their time is spent waiting on timers, lifetimes and daemons starting.
     /// </summary>
-    private static readonly HashSet<string> s_heavyCases = ["bulk", "clients", "flood", "hostile", "package"];
+    private static readonly HashSet<string> s_heavyCases = ["bulk", "clients", "flood", "hostile", "package", "kernel", "kernel-l2tp"];
 
     /// <summary>Held shared by a case that runs beside another, exclusively by a heavy one.</summary>
     private static readonly ReaderWriterLockSlim s_machine = new();
@@ -58,6 +74,8 @@ internal static class InteropEnvironment
     public static void RunCase(ITestOutputHelper output, TimeSpan limit, params string[] arguments)
     {
         if (MissingReason is { } missing) Assert.Fail($"interop prerequisites missing under CI: {missing}");
+        if (arguments[0].StartsWith("kernel", StringComparison.Ordinal) && GuestMissingReason is { } guest)
+            Assert.Fail($"kernel-peer prerequisites missing under CI: {guest}");
         bool heavy = s_heavyCases.Contains(arguments[0]);
         if (heavy) s_machine.EnterWriteLock(); else s_machine.EnterReadLock();
         try
@@ -106,5 +124,25 @@ public sealed class InteropTheoryAttribute : TheoryAttribute
     public InteropTheoryAttribute()
     {
         if (InteropEnvironment.MissingReason is { } reason && !InteropEnvironment.IsCi) Skip = $"{reason}; skipped (with CI=true this would fail)";
+    }
+}
+
+/// <summary>A theory that needs the kernel-peer guest (see <see cref="InteropEnvironment.GuestMissingReason"/>).</summary>
+public sealed class KernelPeerTheoryAttribute : TheoryAttribute
+{
+    /// <summary>Sets Skip when the environment is missing and CI is not set.</summary>
+    public KernelPeerTheoryAttribute()
+    {
+        if (InteropEnvironment.GuestMissingReason is { } reason && !InteropEnvironment.IsCi) Skip = $"{reason}; skipped (with CI=true this would fail)";
+    }
+}
+
+/// <summary>A fact that needs the kernel-peer guest (see <see cref="InteropEnvironment.GuestMissingReason"/>).</summary>
+public sealed class KernelPeerFactAttribute : FactAttribute
+{
+    /// <summary>Sets Skip when the environment is missing and CI is not set.</summary>
+    public KernelPeerFactAttribute()
+    {
+        if (InteropEnvironment.GuestMissingReason is { } reason && !InteropEnvironment.IsCi) Skip = $"{reason}; skipped (with CI=true this would fail)";
     }
 }

@@ -152,6 +152,20 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void PortcullisPairPlainEsp(string ikeProposal, string espProposal) =>
         InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", ikeProposal, espProposal);
 
+    /// <summary>
+    /// Two Portcullis daemons host to host in transport mode (IKEv2 or IKEv1, plain ESP over IPv4 or IPv6, or ESP in UDP behind the NAT):
+    /// ping both ways and a TCP transfer between the hosts' own addresses, nothing but IKE in the clear, the policy
+    /// rules and table routes removed on exit. (strongSwan's userspace ESP has no transport mode to test against.)
+    /// </summary>
+    [InteropTheory]
+    [InlineData("ikev2", "pair")]
+    [InlineData("ikev1", "pair")]
+    [InlineData("ikev2", "pair6")]
+    [InlineData("ikev2", "nat")]
+    [InlineData("ikev1", "nat")]
+    public void PortcullisPairTransportMode(string version, string topology) =>
+        InteropEnvironment.RunCase(output, "transport-pair", "portcullis", version, topology);
+
     /// <summary>Two Portcullis daemons over IPv6: plain ESP as IPv6 next header 50, IPv6 and IPv4 inside.</summary>
     [InteropFact]
     public void PortcullisPairPlainEspOverIpv6() =>

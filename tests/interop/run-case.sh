@@ -30,6 +30,9 @@
 #   run-case.sh portcullis-pair portcullis IKE ESP [ipv4|ipv6]           two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
 #   run-case.sh ah-pair portcullis IKE AH                                two Portcullis daemons: an AH tunnel (IP protocol 51) and an
 #                                                                        ESP tunnel with ESN (aes128gcm16-esn) beside it
+#   run-case.sh transport-pair portcullis [ikev2|ikev1] [pair|pair6|nat] two Portcullis daemons host to host in transport mode: ping
+#                                                                        both ways and a TCP transfer protected (nothing but IKE in
+#                                                                        the clear), plain ESP or, behind the NAT, ESP in UDP
 #   run-case.sh trap portcullis                                          start_action = trap: traffic brings the tunnel up;
 #                                                                        close_action = start: a peer's DELETE brings it back
 #   run-case.sh rekey portcullis                                         rekey_time = 10s both sides, a 90 s ping stream:
@@ -100,12 +103,13 @@ needs_build=1
 case "${1:-}" in cert|clients) [ "${PC_SERVER:-portcullis}" = strongswan ] && needs_build=0 ;; esac
 [ "$needs_build" = 0 ] || [ -x "$PORTCULLIS_BIN" ] || { echo "FAIL: $PORTCULLIS_BIN not built"; exit 1; }
 source "$here/lib.sh"
+source "$here/guest/guest.sh"
 
 case_name=$1; initiator=${2:-portcullis}
 # cert takes the key type first: run-case.sh cert rsa|ecdsa portcullis|strongswan.
 [ "$case_name" = cert ] && { cert_kind=${2:-rsa}; initiator=${3:-portcullis}; }
 case "$case_name" in
-  compat|clients) ;;
+  compat|clients|kernel|kernel-l2tp) ;;
   *) [ "$initiator" = portcullis ] || [ "$initiator" = strongswan ] || pc_fail "initiator must be portcullis or strongswan" ;;
 esac
 SECRET="interop-$RANDOM-secret"
@@ -172,6 +176,87 @@ check_listings() { # IKE ESP
   for kw in $(echo "$1" | tr '-' ' '); do echo "-$ours_ike-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's IKE SA ($ours_ike) lacks $kw"; done
   for kw in $(echo "$2" | tr '-' ' '); do echo "-$ours_esp-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's CHILD SA ($ours_esp) lacks $kw"; done
   pc_log "both sides list SPIs ${spi_in}_i ${spi_out}_o (ours) and $1 / $2"
+}
+
+# The L2TP/IPsec server's swanctl.conf (Portcullis) and a client's (Portcullis or strongSwan): IKEv1 PSK $SECRET, a
+# transport-mode SA for UDP 1701 between $CLI and $SRV; the server's pool ppp (198.18.101.10-50) and user alice with
+# $password; POOLS6 and L2TP_POOLS add an IPv6 pool, L2TP_MORE_SECRETS more users.
+POOLS6="" L2TP_POOLS=ppp
+l2tp_server_conf() {
+  cat <<CONF
+connections {
+  l2tp {
+    version = 1
+    local_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+pools {
+  ppp {
+    addrs = 198.18.101.10-198.18.101.50
+    dns = 198.18.0.53
+  }
+$(printf '%b' "$POOLS6")
+}
+l2tp {
+  pools = $L2TP_POOLS
+  local_ip = 198.18.101.1
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+  eap-alice {
+    id = alice
+    secret = "$password"
+  }
+$(printf '%b' "${L2TP_MORE_SECRETS:-}")
+}
+CONF
+}
+l2tp_client_conf() {
+  cat <<CONF
+connections {
+  home {
+    version = 1
+    local_addrs = $CLI
+    remote_addrs = $SRV
+    proposals = aes128-sha256-modp2048
+    local {
+      auth = psk
+    }
+    remote {
+      auth = psk
+    }
+    children {
+      l2tp {
+        mode = transport
+        local_ts = $CLI[udp/1701]
+        remote_ts = $SRV[udp/1701]
+        esp_proposals = aes128-sha256
+      }
+    }
+  }
+}
+secrets {
+  ike-l2tp {
+    secret = "$SECRET"
+  }
+}
+CONF
 }
 
 case "$case_name" in
@@ -908,6 +993,77 @@ CONF
     # The ESN child's ESP: 12 pings, low sequence numbers only (ESN puts nothing more on the wire).
     [ "$esp" -ge 12 ] || pc_fail "expected the ESN child's ESP: $esp packets of IP protocol 50"
     pc_log "AH: $ah_l2r + $ah_r2l ICMP frames of IP protocol 51 with SPIs $lo/$li; ESP with ESN: $esp frames"
+  transport-pair)
+    # Two Portcullis daemons, host to host in transport mode (RFC 4303 §3.1.1): the CHILD SA's selectors are the two
+    # hosts' own addresses, and the hosts' own traffic (ping, a TCP transfer) goes through it while the daemons' IKE
+    # and ESP to the same addresses keep the main table (fwmark, table 220). ARGS: ikev2|ikev1, then pair (plain ESP,
+    # IP protocol 50), pair6 (the same over IPv6) or nat (the left host behind the port-rewriting NAT: ESP in UDP 4500,
+    # RFC 3948, checksums fixed).
+    version=${3:-ikev2}; where=${4:-pair}
+    if [ "$version" = ikev1 ]; then ike=aes128-sha256-modp2048; esp=aes128-sha256; else ike=aes128gcm16-prfsha256-ecp256; esp=aes128gcm16; fi
+    if [ "$where" = nat ]; then
+      # The server sees the client as the NAT's address: its selectors say dynamic, and so do the client's.
+      pc_topology_nat; L=198.51.100.2; R=203.0.113.2; LSEEN=203.0.113.1; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    elif [ "$where" = pair6 ]; then
+      # IPv6 outside: plain ESP as next header 50, ICMPv6 and TCP over IPv6 inside.
+      pc_topology_pair6; L=2001:db8:1::1; R=2001:db8:1::2; LSEEN=$L; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    else
+      pc_topology_pair; L=192.0.2.1; R=192.0.2.2; LSEEN=$L; cap_if=$RIGHT_IF; cap_ns=$RIGHT
+    fi
+    transport_conf() {
+      pc_conf "$1" "$2" "$1" "$2" "$ike" "$esp" "$SECRET" "mode = transport" | sed -e "s/version = 2/version = ${version#ikev}/" \
+        -e "s|local_ts = .*|local_ts = dynamic|" -e "s|remote_ts = .*|remote_ts = dynamic|"
+    }
+    transport_conf "$L" "$R" > "$PC_WORK/l.conf"
+    transport_conf "$R" "$L" > "$PC_WORK/r.conf"
+    # A responder behind no NAT names the initiator's address as it sees it (the NAT's).
+    [ "$where" = nat ] && sed -i "s|remote_addrs = $L|remote_addrs = %any|; s|id = $L|id = %any|; s|id-2 = $L|id-2 = $L|" "$PC_WORK/r.conf"
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+    pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    # Everything on the server's link, to prove that nothing but IKE travels in the clear.
+    ip netns exec "$cap_ns" tshark -q -i "$cap_if" -w "$PC_WORK/all.pcap" > "$PC_WORK/all.tshark.out" 2>&1 &
+    PC_PIDS+=($!); CAPTURE_all=$!
+    for i in $(seq 50); do [ -s "$PC_WORK/all.pcap" ] && break; sleep 0.1; done; sleep 0.5
+    pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
+    l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
+    echo "$l"; echo "$r"
+    if [ "$where" = nat ]; then want="TRANSPORT-in-UDP, ESP SPIs"; else want="TRANSPORT, ESP SPIs"; fi
+    echo "$l" | grep -q "$want" && echo "$r" | grep -q "$want" || pc_fail "expected $want on both sides"
+    fam=-4; [ "$where" = pair6 ] && fam=-6
+    echo "--- left's rules and table 220"; ip -n "$LEFT" $fam rule show priority 220; ip -n "$LEFT" $fam route show table 220
+    ip -n "$LEFT" $fam rule show priority 220 | grep -q "to $R .*fwmark 0/0x1000 lookup 220" || pc_fail "no transport-mode rule for $R on the left"
+    pc_ping "$LEFT" "$L" "$R" || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping left to right"; }
+    pc_ping "$RIGHT" "$R" "$LSEEN" || { tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping right to left"; }
+    # A TCP transfer, 2 MB from left to right, checked end to end.
+    head -c 2000000 /dev/urandom > "$PC_WORK/tcp.in"
+    listen=TCP-LISTEN; [ "$where" = pair6 ] && listen=TCP6-LISTEN
+    ip netns exec "$RIGHT" socat -u "$listen:5001,reuseaddr" "OPEN:$PC_WORK/tcp.out,creat,trunc" &
+    PC_PIDS+=($!); sink=$!
+    sleep 0.5
+    if [ "$where" = pair6 ]; then target="TCP6:[$R]:5001"; else target="TCP:$R:5001"; fi
+    timeout 60 ip netns exec "$LEFT" socat -u "FILE:$PC_WORK/tcp.in" "$target" || pc_fail "the TCP transfer failed"
+    wait "$sink"
+    [ "$(sha256sum < "$PC_WORK/tcp.in")" = "$(sha256sum < "$PC_WORK/tcp.out")" ] || pc_fail "the TCP transfer arrived damaged ($(stat -c %s "$PC_WORK/tcp.out") bytes)"
+    pc_log "TCP: 2000000 bytes left to right, SHA-256 equal"
+    pc_capture_check wire
+    sleep 0.5; kill -INT "$CAPTURE_all" 2>/dev/null; wait "$CAPTURE_all" 2>/dev/null
+    # ICMPv6 neighbour discovery (types 133-137) is the link's own, not the hosts' traffic.
+    clear_filter='icmp || (icmpv6 && !(icmpv6.type >= 133 && icmpv6.type <= 137)) || tcp || (udp && !(udp.port == 500 || udp.port == 4500))'
+    clear=$(tshark -r "$PC_WORK/all.pcap" -Y "$clear_filter" 2>/dev/null | wc -l)
+    case "$where" in nat) esp_filter='udp.port == 4500 && esp' ;; pair6) esp_filter='ipv6.nxt == 50' ;; *) esp_filter='ip.proto == 50' ;; esac
+    espn=$(tshark -r "$PC_WORK/all.pcap" -Y "$esp_filter" 2>/dev/null | wc -l)
+    [ "$clear" -eq 0 ] || { tshark -r "$PC_WORK/all.pcap" -Y "$clear_filter" 2>/dev/null | head; pc_fail "$clear packets between the hosts in the clear"; }
+    [ "$espn" -ge 20 ] || pc_fail "only $espn ESP packets ($esp_filter)"
+    pc_log "on the wire: $espn ESP packets ($esp_filter), no ICMP, TCP or other UDP in the clear"
+    grep -hE "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" "$PC_WORK/pcr/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in a log"
+    # Stopping removes the rules and the table routes.
+    kill -TERM "$PID_pc" "$PID_pcr"; wait "$PID_pc" "$PID_pcr"
+    for ns in "$LEFT" "$RIGHT"; do
+      left=$(ip -n "$ns" $fam rule show priority 220; ip -n "$ns" $fam route show table 220 2>/dev/null)
+      [ -z "$left" ] || pc_fail "left behind in $ns after SIGTERM: $left"
+    done
+    pc_log "transport mode ($version, $where): ping both ways and TCP protected; rules and routes removed on exit"
     ;;
   trap)
     pc_topology_pair
@@ -1848,6 +2004,197 @@ CONF
     [ "$n2" -ge 1 ] || pc_fail "tshark saw no COOKIE2 echoed by the gateway"
     pc_log "tshark: UPDATE_SA_ADDRESSES from $NEW_ADDR, COOKIE2 echoed by $GW_ADDR"
     ;;
+  kernel)
+    # A stock Debian kernel as the peer (tests/interop/guest): strongSwan in a QEMU guest with the kernel's own ESP/AH
+    # (kernel-netlink, no libipsec), Portcullis at 192.0.2.1 on the same bridge, no NAT. Both configurations come
+    # from pc_kernel_conf. run-case.sh kernel VERSION tunnel|transport esp|ah IKE CHILD [guest|portcullis initiates]
+    version=$2; mode=$3; proto=$4; ike=$5; child=$6; who=${7:-guest}
+    case "$mode/$proto/$who" in tunnel/esp/*|transport/esp/*|tunnel/ah/*|transport/ah/*) ;; *) pc_fail "kernel VERSION tunnel|transport esp|ah IKE CHILD [guest|portcullis]" ;; esac
+    case "$who" in guest|portcullis) ;; *) pc_fail "the initiator must be guest or portcullis" ;; esac
+    pc_guest_image
+    pc_topology_guests 1
+    G=${GUEST_ADDR[1]}
+    if [ "$mode" = tunnel ]; then PC_IN=198.18.2.1 G_IN=198.18.1.1; else PC_IN=192.0.2.1 G_IN=$G; fi
+    pc_kernel_conf "$version" "$mode" "$proto" "$ike" "$child" "$SECRET" 192.0.2.1 "$G" 198.18.2.1 198.18.1.1 > "$PC_WORK/pc.conf"
+    pc_kernel_conf "$version" "$mode" "$proto" "$ike" "$child" "$SECRET" "$G" 192.0.2.1 198.18.1.1 198.18.2.1 > "$PC_WORK/guest.conf"
+    pc_guest_boot "$SWITCH_NS" g1 "$G/24"
+    [ "$mode" = tunnel ] && pc_guest_run g1 "ip addr add 198.18.1.1/32 dev lo" > /dev/null
+    pc_start_portcullis "$RIGHT" pc "$PC_WORK/pc.conf"
+    # Cleartext ICMP is captured too, so a ping that left the tunnel would show (and fail the ESP variants).
+    PC_CAPTURE_EXTRA="icmp"; [ "$proto" = ah ] && PC_CAPTURE_EXTRA="icmp or ip proto 51"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_guest_charon g1
+    pc_guest_swanctl g1 "$PC_WORK/guest.conf"
+    kernel_logs() {
+      echo "--- portcullis log"; grep -v DEBUG "$PC_WORK/pc/portcullis.log" | tail -30
+      echo "--- guest charon log"; pc_guest_run g1 "grep -E '\[(IKE|CFG|KNL|ENC)\]' /var/log/charon.log | tail -40; ip xfrm state; ip xfrm policy; ip route show table all | grep -v local" 20
+    }
+    t0=$SECONDS
+    if [ "$who" = guest ]; then
+      pc_guest_run g1 "swanctl --initiate --child net --timeout 30" 40 > "$PC_WORK/initiate.out" 2>&1 || { tail -20 "$PC_WORK/initiate.out"; kernel_logs; pc_fail "the guest's strongSwan could not initiate"; }
+    else
+      pc_portcullis "$RIGHT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; kernel_logs; pc_fail "Portcullis could not initiate"; }
+    fi
+    # The responder installs its SAs last (an IKEv1 responder after Quick Mode's third message): wait for the guest's.
+    pc_guest_run g1 'for i in $(seq 100); do swanctl --list-sas | grep -q INSTALLED && exit 0; sleep 0.1; done; exit 1' 20 > /dev/null \
+      || { kernel_logs; pc_fail "the guest's CHILD SA is not installed"; }
+    pc_log "IKEv$version $mode $proto SA up, initiated by $who, in $((SECONDS - t0)) s"
+    pc_guest_run g1 "ping -c 3 -i 0.2 -W 2 -I $G_IN $PC_IN" 20 > "$PC_WORK/gping.out" || { cat "$PC_WORK/gping.out"; kernel_logs; pc_fail "ping from the guest to $PC_IN"; }
+    grep 'packets transmitted' "$PC_WORK/gping.out"; grep -q ' 0% packet loss' "$PC_WORK/gping.out" || { cat "$PC_WORK/gping.out"; kernel_logs; pc_fail "pings from the guest lost"; }
+    pc_ping "$RIGHT" "$PC_IN" "$G_IN" || { kernel_logs; pc_fail "ping from Portcullis's side to $G_IN"; }
+    # The guest's kernel holds both SAs (no UDP encapsulation) and counted the packets; their SPIs are ours.
+    pcl=$(pc_portcullis "$RIGHT" pc list-sas); echo "$pcl"
+    P=${proto^^}; M=${mode^^}
+    read -r spi_in spi_out < <(echo "$pcl" | sed -n "s/.*$P SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p" | head -1 | sed 's/\b0*\([0-9a-f]\)/\1/g')
+    [ -n "$spi_in" ] || pc_fail "Portcullis lists no $P CHILD SA"
+    echo "$pcl" | grep -q "$M, $P SPIs" || pc_fail "Portcullis's CHILD SA is not plain $M mode $P"
+    pc_guest_run g1 "ip -s xfrm state" 10 > "$PC_WORK/xfrm.out"; grep -E "^src|proto|packets" "$PC_WORK/xfrm.out"
+    grep -q encap "$PC_WORK/xfrm.out" && pc_fail "the guest's SA is UDP-encapsulated"
+    awk -v p="$proto" -v m="$mode" -v i="$spi_in" -v o="$spi_out" -v g="$G" '
+      /^src / { dst = $4 }
+      $1 == "proto" { match($0, /spi 0x[0-9a-f]+/); spi = substr($0, RSTART + 6, RLENGTH - 6); sub(/^0*/, "", spi)
+                      ok = ($2 == p && index($0, "mode " m) > 0) }
+      /lifetime current:/ { cur = 1; next } cur { cur = 0; n = $2; sub(/\(packets\)/, "", n)
+        if (ok && dst == "192.0.2.1" && spi == i && n + 0 >= 6) inb = 1
+        if (ok && dst == g && spi == o && n + 0 >= 6) outb = 1 }
+      END { exit !(inb && outb) }' <(sed "s/^\t*//; s/^ *//" "$PC_WORK/xfrm.out") \
+      || pc_fail "the guest's kernel does not hold $proto $mode SAs ${spi_in} (to us) and ${spi_out} (from us) with 6 packets each"
+    pc_log "guest kernel: $proto $mode SAs 0x$spi_in out, 0x$spi_out in, 6+ packets each, no encapsulation; Portcullis lists the same SPIs"
+    pc_capture_check wire
+    filter="ip.proto == 50"; [ "$proto" = ah ] && filter="ip.proto == 51"
+    wire=$(tshark -r "$PC_WORK/wire.pcap" -Y "$filter" 2>/dev/null | wc -l)
+    udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && (esp || ah)' 2>/dev/null | wc -l)
+    plain=$(tshark -r "$PC_WORK/wire.pcap" -Y 'icmp && !esp && !ah' 2>/dev/null | wc -l)
+    ports=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp' -T fields -e udp.dstport 2>/dev/null | sort -u | paste -sd,)
+    [ "$wire" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected $proto on IP protocol ${filter##* }: $wire packets of it, $udp4500 in UDP 4500"
+    [ "$proto" = esp ] && [ "$plain" -ne 0 ] && pc_fail "$plain ICMP packets in the clear, outside ESP"
+    pc_log "wire: $wire packets of IP protocol ${filter##* } ($proto, $mode), none in UDP 4500; IKE on UDP ${ports:-?}"
+    pc_scan_secrets
+    ;;
+  kernel-l2tp)
+    # Portcullis's L2TP/IPsec server against the stock Linux client stack in QEMU guests (tests/interop/guest):
+    # strongSwan IKEv1 PSK with a kernel transport-mode SA for UDP 1701, xl2tpd as LAC, pppd with MS-CHAPv2 only.
+    # Two guests at once (alice, bob), each gets its own address from the pool and pings the server's inner
+    # addresses; then bob's password is wrong and MS-CHAPv2 refuses him. Cleartext L2TP never leaves a guest.
+    pc_guest_image
+    pc_topology_guests 2
+    SRV=192.0.2.1 INNER=198.18.2.1
+    password="pw-$RANDOM-$RANDOM" password_bob="pw-$RANDOM-$RANDOM"
+    L2TP_MORE_SECRETS="  eap-bob {\n    id = bob\n    secret = \"$password_bob\"\n  }"
+    l2tp_server_conf > "$PC_WORK/server.conf"
+    # strongSwan takes a selector's address as a prefix only (192.0.2.11/32[udp/1701]); Portcullis takes both.
+    for i in 1 2; do CLI=${GUEST_ADDR[$i]} l2tp_client_conf | sed 's#\([0-9]\)\[udp/1701\]#\1/32[udp/1701]#' > "$PC_WORK/client$i.conf"; done
+    pc_guest_boot "$SWITCH_NS" g1 "${GUEST_ADDR[1]}/24"
+    pc_guest_boot "$SWITCH_NS" g2 "${GUEST_ADDR[2]}/24"
+    pc_start_portcullis "$RIGHT" srv "$PC_WORK/server.conf"
+    PC_CAPTURE_EXTRA="udp port 1701" pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    l2tp_logs() {
+      echo "--- server"; grep -v DEBUG "$PC_WORK/srv/portcullis.log" | tail -40; pc_portcullis "$RIGHT" srv list-sas
+      local g; for g in "$@"; do echo "--- guest $g"; pc_guest_run "$g" "tail -25 /var/log/ppp.log; tail -15 /var/log/xl2tpd.log; grep -E '\[(IKE|KNL)\]' /var/log/charon.log | tail -15; ip xfrm state | grep -E 'proto|src'; ip addr show ppp0" 20; done
+    }
+    # kernel_l2tp_dial GUEST USER PASSWORD: the IPsec SA first (a transport-mode policy for UDP 1701 both ways), then
+    # xl2tpd dials at once (autodial) and hands the session to pppd over the kernel's L2TP (pppol2tp).
+    kernel_l2tp_dial() {
+      pc_guest_run "$1" "
+modprobe -a l2tp_ppp ppp_generic ppp_async 2>/dev/null
+pkill -F /run/xl2tpd.pid 2>/dev/null; sleep 0.5; rm -f /run/xl2tpd.pid /var/log/ppp.log
+mkdir -p /etc/xl2tpd /etc/ppp /var/run/xl2tpd
+cat > /etc/xl2tpd/xl2tpd.conf <<CONF
+[global]
+port = 1701
+access control = no
+[lac portcullis]
+lns = $SRV
+pppoptfile = /etc/ppp/options.portcullis
+length bit = yes
+autodial = yes
+redial = no
+require authentication = no
+refuse pap = yes
+refuse chap = yes
+CONF
+cat > /etc/ppp/options.portcullis <<CONF
+name $2
+user $2
+noauth
+refuse-pap
+refuse-chap
+refuse-mschap
+refuse-eap
+noccp
+noipdefault
+ipcp-accept-local
+ipcp-accept-remote
+nodefaultroute
+mtu 1400
+mru 1400
+debug
+logfile /var/log/ppp.log
+CONF
+printf '%s * \"%s\" *\n' '$2' '$3' > /etc/ppp/chap-secrets; chmod 600 /etc/ppp/chap-secrets
+setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tpd/l2tp-control > /var/log/xl2tpd.log 2>&1 < /dev/null &
+" 20 || pc_fail "xl2tpd in guest $1"
+    }
+    t0=$SECONDS
+    for i in 1 2; do
+      pc_guest_charon g$i
+      pc_guest_swanctl g$i "$PC_WORK/client$i.conf"
+      pc_guest_run g$i "swanctl --initiate --child l2tp --timeout 30" 40 > "$PC_WORK/initiate$i.out" 2>&1 || { tail -20 "$PC_WORK/initiate$i.out"; l2tp_logs g$i; pc_fail "guest g$i: IKEv1 transport-mode SA"; }
+    done
+    pc_log "both guests have their IKEv1 transport-mode SA in $((SECONDS - t0)) s"
+    t0=$SECONDS
+    kernel_l2tp_dial g1 alice "$password"
+    kernel_l2tp_dial g2 bob "$password_bob"
+    declare -A addr
+    for i in 1 2; do
+      addr[$i]=$(pc_guest_run g$i 'for i in $(seq 300); do a=$(ip -4 -o addr show ppp0 2>/dev/null | grep -oE "inet [0-9.]+" | cut -d" " -f2); [ -n "$a" ] && { echo $a; exit 0; }; sleep 0.1; done; exit 1' 40) \
+        || { l2tp_logs g$i; pc_fail "guest g$i's ppp0 got no address"; }
+      case "${addr[$i]}" in 198.18.101.*) ;; *) pc_fail "guest g$i's ppp0 address ${addr[$i]} is not from the pool 198.18.101.10-50";; esac
+    done
+    [ "${addr[1]}" != "${addr[2]}" ] || pc_fail "both guests got ${addr[1]}"
+    pc_log "ppp0 up in both guests in $((SECONDS - t0)) s: g1 (alice) ${addr[1]}, g2 (bob) ${addr[2]}"
+    grep -q "PPP link up: user 'alice', peer ${addr[1]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g1; pc_fail "the server did not log alice's PPP link with ${addr[1]}"; }
+    grep -q "PPP link up: user 'bob', peer ${addr[2]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g2; pc_fail "the server did not log bob's PPP link with ${addr[2]}"; }
+    for i in 1 2; do
+      # The server's own PPP address (local_ip) is not on its host, so the server's inner address is what answers.
+      pc_guest_run g$i "grep -E 'CHAP authentication|local  IP|remote IP' /var/log/ppp.log | head -5; ip route add $INNER/32 dev ppp0; \
+        ping -c 3 -i 0.2 -W 2 $INNER" 30 > "$PC_WORK/ping$i.out" \
+        || { cat "$PC_WORK/ping$i.out"; l2tp_logs g$i; pc_fail "guest g$i: ping over PPP/L2TP/IPsec"; }
+      grep -E 'CHAP authentication|packets transmitted' "$PC_WORK/ping$i.out"
+      grep -q ' 0% packet loss' "$PC_WORK/ping$i.out" || { cat "$PC_WORK/ping$i.out"; l2tp_logs g$i; pc_fail "guest g$i: pings lost over PPP/L2TP/IPsec"; }
+    done
+    pc_log "both guests ping the server's inner address $INNER over ppp0 at once"
+    pc_portcullis "$RIGHT" srv list-sas | grep -E "^l2tp|TRANSPORT" | head -6
+    pc_portcullis "$RIGHT" srv list-sas | grep -q "TRANSPORT-in-UDP" && pc_fail "the transport-mode SA is UDP-encapsulated without a NAT"
+
+    # A wrong password: bob's xl2tpd again, with a password the server does not know.
+    t0=$SECONDS
+    kernel_l2tp_dial g2 bob "wrong-$password_bob"
+    pc_guest_run g2 'for i in $(seq 300); do grep -q "MS-CHAP authentication failed" /var/log/ppp.log 2>/dev/null && break; sleep 0.1; done
+      grep -E "MS-CHAP|authentication failed" /var/log/ppp.log; ! ip -4 -o addr show ppp0 2>/dev/null | grep -q inet' 40 > "$PC_WORK/wrong.out" \
+      || { cat "$PC_WORK/wrong.out"; l2tp_logs g2; pc_fail "bob's wrong password was not refused at MS-CHAPv2 (or ppp0 got an address)"; }
+    cat "$PC_WORK/wrong.out"
+    grep -q "MS-CHAP authentication failed" "$PC_WORK/wrong.out" || { l2tp_logs g2; pc_fail "pppd did not report the MS-CHAPv2 failure"; }
+    sleep 0.3
+    line=$(grep -E "MS-CHAPv2 response of 'bob' is wrong" "$PC_WORK/srv/portcullis.log" | tail -1)
+    [ -n "$line" ] || { l2tp_logs g2; pc_fail "the server did not say bob's MS-CHAPv2 response was wrong"; }
+    pc_log "wrong password refused in $((SECONDS - t0)) s: ${line#*Z }"
+
+    PC_DECRYPT_ESP=1 pc_capture_check wire
+    home="$PC_WORK/wireshark-home"
+    for proto in l2tp lcp chap ipcp icmp; do
+      n=$(HOME=$home tshark -r "$PC_WORK/wire.pcap" -Y "esp && $proto" 2>/dev/null | wc -l)
+      [ "$n" -gt 0 ] || pc_fail "tshark found no $proto inside the ESP of the capture"
+      printf '%s: %s frames  ' "$proto" "$n"
+    done; echo
+    esp=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+    # The guests answer a transport-mode L2TP packet they have no socket for with an ICMP port unreachable, which
+    # their policy does not protect: ICMP quoting UDP 1701 is not cleartext L2TP.
+    clear=$(HOME=$home tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 1701 && !esp && !icmp' 2>/dev/null | wc -l)
+    [ "$clear" -eq 0 ] || pc_fail "$clear cleartext L2TP (UDP 1701) packets on the wire"
+    pc_log "wire: $esp ESP packets (IP protocol 50), no cleartext UDP 1701"
+    pc_scan_secrets "wrong-$password_bob"
+    ;;
   l2tp)
     # L2TP/IPsec between two Portcullis daemons: IKEv1 Main Mode PSK, a transport-mode SA for UDP 1701, then
     # `portcullis l2tp-connect` as the client (L2TP, PPP with MS-CHAPv2, IPCP) to the server's l2tp section.
@@ -1872,81 +2219,6 @@ CONF
       POOLS6=$'  ppp6 {\n    addrs = 2001:db8:300::/56\n    dns = 2001:db8::53\n  }' L2TP_POOLS="ppp, ppp6" CONNECT6=--ipv6 ROUTES=$INNER/32,2001:db8:100::1/128
     fi
     password="pw-$RANDOM-$RANDOM"
-    l2tp_server_conf() {
-      cat <<CONF
-connections {
-  l2tp {
-    version = 1
-    local_addrs = $SRV
-    proposals = aes128-sha256-modp2048
-    local {
-      auth = psk
-    }
-    remote {
-      auth = psk
-    }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = $SRV[udp/1701]
-        esp_proposals = aes128-sha256
-      }
-    }
-  }
-}
-pools {
-  ppp {
-    addrs = 198.18.101.10-198.18.101.50
-    dns = 198.18.0.53
-  }
-$(printf '%b' "$POOLS6")
-}
-l2tp {
-  pools = $L2TP_POOLS
-  local_ip = 198.18.101.1
-}
-secrets {
-  ike-l2tp {
-    secret = "$SECRET"
-  }
-  eap-alice {
-    id = alice
-    secret = "$password"
-  }
-}
-CONF
-    }
-    l2tp_client_conf() {
-      cat <<CONF
-connections {
-  home {
-    version = 1
-    local_addrs = $CLI
-    remote_addrs = $SRV
-    proposals = aes128-sha256-modp2048
-    local {
-      auth = psk
-    }
-    remote {
-      auth = psk
-    }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = $CLI[udp/1701]
-        remote_ts = $SRV[udp/1701]
-        esp_proposals = aes128-sha256
-      }
-    }
-  }
-}
-secrets {
-  ike-l2tp {
-    secret = "$SECRET"
-  }
-}
-CONF
-    }
     l2tp_server_conf > "$PC_WORK/server.conf"; l2tp_client_conf > "$PC_WORK/client.conf"
     pc_start_portcullis "$SRV_NS" srv "$PC_WORK/server.conf"
     pc_start_portcullis "$CLI_NS" cli "$PC_WORK/client.conf"

@@ -46,6 +46,15 @@ public sealed record DaemonSettings
     /// <summary><c>charon.init_limit_half_open</c>: half-open IKE SAs beyond which IKE_SA_INIT is dropped (0: none).</summary>
     public int? InitLimitHalfOpen { get; init; }
 
+    /// <summary>
+    /// <c>charon.routing_table</c>: the table the host routes of transport-mode peers go into (strongSwan's default is
+    /// 220, and so is ours); 0: none, transport mode then carries only the daemon's own L2TP.
+    /// </summary>
+    public int? RoutingTable { get; init; }
+
+    /// <summary><c>charon.routing_table_prio</c>: the priority of the policy rules that look that table up (default 220).</summary>
+    public int? RoutingTablePriority { get; init; }
+
     /// <summary>The engine options with every setting the file made applied.</summary>
     public IkeEngineOptions ApplyTo(IkeEngineOptions options) => options with
     {
@@ -177,6 +186,11 @@ public static class DaemonSettingsLoader
         ["cookie_threshold"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 1_000_000) is { } n ? s with { CookieThreshold = n } : s,
         ["block_threshold"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 1_000_000) is { } n ? s with { BlockThreshold = n } : s,
         ["init_limit_half_open"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, 10_000_000) is { } n ? s with { InitLimitHalfOpen = n } : s,
+        // 253–255 are the kernel's default, main and local tables.
+        ["routing_table"] = (s, v, key, ctx) => ctx.Integer(v, key, 0, int.MaxValue) is { } n ? n is >= 253 and <= 255
+            ? ctx.Reject(v, key, $"{n} is the kernel's {(n == 253 ? "default" : n == 254 ? "main" : "local")} table; pick another (0: none)", s)
+            : s with { RoutingTable = n } : s,
+        ["routing_table_prio"] = (s, v, key, ctx) => ctx.Integer(v, key, 1, 32765) is { } n ? s with { RoutingTablePriority = n } : s,
     };
 
     private sealed class Context
@@ -192,6 +206,12 @@ public static class DaemonSettingsLoader
         public List<ConfigError> Warnings { get; } = [];
 
         public void Error(SettingsValue v, string key, string message) => Errors.Add(new ConfigError(v.Location.File, v.Location.Line, key, message));
+
+        public DaemonSettings Reject(SettingsValue v, string key, string message, DaemonSettings unchanged)
+        {
+            Error(v, key, message);
+            return unchanged;
+        }
 
         public void Warning(SourceLocation at, string key, string message) => Warnings.Add(new ConfigError(at.File, at.Line, key, message));
 

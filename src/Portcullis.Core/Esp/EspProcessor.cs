@@ -24,7 +24,7 @@ public static class EspProcessor
     /// <summary>Next Header of a dummy packet (RFC 4303 §2.6).</summary>
     public const byte NextHeaderNone = 59;
 
-    /// <summary>Next Header of a UDP segment in a transport-mode SA (the daemon's own L2TP).</summary>
+    /// <summary>Next Header of a UDP segment in a transport-mode SA (e.g. the daemon's own L2TP).</summary>
     public const byte NextHeaderUdp = 17;
 
     /// <summary>The size of the ESP packet <see cref="Encapsulate(EspSa, ReadOnlySpan{byte}, Span{byte}, out int)"/> writes for an inner packet of <paramref name="innerLength"/> bytes.</summary>
@@ -175,7 +175,8 @@ public static class EspProcessor
         if (diff != 0) return Count(ref sa.PaddingErrorCount, DecapsulateResult.BadPadding);
 
         if (next == NextHeaderNone) return Count(ref sa.DummyCount, DecapsulateResult.DummyPacket);
-        bool supported = sa.TransportMode ? next == NextHeaderUdp : next is NextHeaderIPv4 or NextHeaderIPv6;
+        // Transport mode carries whatever upper layer the host's packet had (RFC 4303 §3.1.1); tunnel mode an IP packet.
+        bool supported = sa.TransportMode || next is NextHeaderIPv4 or NextHeaderIPv6;
         if (!supported) return Count(ref sa.MalformedCount, DecapsulateResult.UnsupportedNextHeader);
 
         sa.PacketCount++;

@@ -47,7 +47,7 @@ public enum DecapsulateResult
     /// <summary>A dummy packet (Next Header 59, RFC 4303 §2.6): authentic, counted, to be discarded silently.</summary>
     DummyPacket,
 
-    /// <summary>Authentic, but the Next Header is neither IPv4 (4) nor IPv6 (41), which tunnel mode does not carry.</summary>
+    /// <summary>Authentic, but on a tunnel-mode SA the Next Header is neither IPv4 (4) nor IPv6 (41).</summary>
     UnsupportedNextHeader,
 
     /// <summary>The SA is outbound, or has been disposed.</summary>

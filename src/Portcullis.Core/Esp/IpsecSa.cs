@@ -37,8 +37,10 @@ public abstract class IpsecSa : IDisposable
     public bool ExtendedSequenceNumbers { get; }
 
     /// <summary>
-    /// A transport-mode SA (RFC 4303 §3.1.1, RFC 4302 §3.1.1): what is protected is the host's own transport
-    /// segment, not an inner IP packet.
+    /// A transport-mode SA (RFC 4303 §3.1.1, RFC 4302 §3.1.1): what follows the ESP or AH header is the upper-layer
+    /// payload of a host's packet (TCP, UDP, ICMP … whose protocol is the Next Header; see
+    /// <see cref="Ipsec.TransportModePacket"/>), not an inner IP packet, so any Next Header is valid on it; on a
+    /// tunnel-mode SA only IPv4 (4) and IPv6 (41) are.
     /// </summary>
     public bool TransportMode { get; set; }
 

@@ -140,13 +140,12 @@ public static class FirewallPlanner
 
             foreach (ChildConfig child in c.Children)
             {
-                if (child.Mode == ChildMode.Transport)
+                if (child.Mode == ChildMode.Transport && config.L2tp is not null && child.LocalTs.Any(t => t.Protocol == 17 && t.StartPort <= 1701 && t.EndPort >= 1701))
                 {
-                    lines.Add(config.L2tp is not null && child.LocalTs.Any(t => t.Protocol == 17 && t.StartPort <= 1701 && t.EndPort >= 1701)
-                        ? $"child {child.Name} (transport, L2TP): L2TP inside the SA is decrypted and consumed by the daemon; nothing reaches {tun} or the kernel's UDP 1701."
-                        : $"child {child.Name} (transport): the data plane carries only the daemon's own L2TP in transport mode; no TUN rules.");
+                    lines.Add($"child {child.Name} (transport, L2TP): L2TP inside the SA is decrypted and consumed by the daemon; nothing reaches {tun} or the kernel's UDP 1701.");
                     continue;
                 }
+                // Any other transport-mode child carries the hosts' own traffic, which enters through the TUN device like a tunnel's.
                 // dynamic: our own address (local), the peer's address or, for a responder with pools, the virtual IPs (remote).
                 IReadOnlyList<TrafficSelector?> localTs = child.LocalTs.Count > 0 ? child.LocalTs.Select(t => (TrafficSelector?)t).ToList() : locals;
                 IReadOnlyList<TrafficSelector?> remoteTs = child.RemoteTs.Count > 0 ? child.RemoteTs.Select(t => (TrafficSelector?)t).ToList()
@@ -174,7 +173,7 @@ public static class FirewallPlanner
                         }, $"into tunnel: {Text(l)} to {Text(r)}", owner));
                     }
                 }
-                lines.Add($"child {child.Name} (tunnel, {string.Join(", ", localTs.Select(Text))} === {string.Join(", ", remoteTs.Select(Text))}): " +
+                lines.Add($"child {child.Name} ({(child.Mode == ChildMode.Transport ? "transport" : "tunnel")}, {string.Join(", ", localTs.Select(Text))} === {string.Join(", ", remoteTs.Select(Text))}): " +
                     $"decrypted packets come out of {tun}; they are let in (to this host) and forwarded (to the networks behind it), and the local side may send into the tunnel.");
             }
             foreach (string pool in c.Pools)

@@ -28,6 +28,7 @@ public sealed class ChildSa : IDisposable
         Uid = uid;
         Owner = ikeSa;
         Config = config;
+        Mode = config.Mode;
         Proposal = proposal;
         InboundSpi = inboundSpi;
         OutboundSpi = outboundSpi;
@@ -56,6 +57,7 @@ public sealed class ChildSa : IDisposable
         Uid = uid;
         Owner = owner;
         Config = config;
+        Mode = config.Mode;
         Proposal = proposal;
         InboundSpi = inboundSpi;
         OutboundSpi = outboundSpi;
@@ -120,7 +122,7 @@ public sealed class ChildSa : IDisposable
     public IReadOnlyList<TrafficSelector> RemoteTs { get; }
 
     /// <summary>Tunnel or transport.</summary>
-    public ChildMode Mode => Config.Mode;
+    public ChildMode Mode { get; internal set; }
 
     /// <summary>When it was installed.</summary>
     public DateTimeOffset EstablishedAt { get; }

@@ -212,7 +212,7 @@ public sealed partial class IkeSa
             _authChildSpi = _engine.AllocateEspSpi();
             _authTsI = LocalSelectors(child);
             _authTsR = RemoteSelectors(child);
-            if (child.Mode == ChildMode.Transport) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
+            if (AsksTransportMode(child, _authTsI, _authTsR)) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
             payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.ChildProposals, ChildProtocol(child), SpiBytes(_authChildSpi), withKeyExchange: false)));
             payloads.Add(new TsPayload(PayloadType.TrafficSelectorInitiator, _authTsI));
             payloads.Add(new TsPayload(PayloadType.TrafficSelectorResponder, _authTsR));

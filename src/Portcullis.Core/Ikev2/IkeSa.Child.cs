@@ -46,6 +46,34 @@ public sealed partial class IkeSa
         return result;
     }
 
+    /// <summary>
+    /// Transport mode through a NAT (RFC 7296 §2.23.1): the selectors name each host's own address, which the NAT
+    /// changed, so both sides read them as the IKE SA's addresses (ours as we see it, the peer's as we see it) before
+    /// matching, as strongSwan does ("changing received traffic selectors … due to NAT"); protocol and ports stay.
+    /// </summary>
+    private bool TransportThroughNat(ChildConfig child, IkeMessage message) =>
+        child.Mode == ChildMode.Transport && (LocalBehindNat || RemoteBehindNat) && message.Notify(NotifyType.UseTransportMode) is not null;
+
+    /// <summary>
+    /// Transport mode protects the hosts' own packets, so every selector must be the host itself (after the NAT
+    /// substitution above): with others strongSwan uses tunnel mode ("not using transport mode, not host-to-host").
+    /// </summary>
+    private bool HostToHost(IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
+    {
+        static bool Is(IReadOnlyList<TrafficSelector> list, IPAddress host) =>
+            list.Count > 0 && list.All(ts => ts.StartAddress.Equals(host) && ts.EndAddress.Equals(host));
+        return Is(local, LocalEndpoint.Address) && Is(remote, RemoteEndpoint.Address);
+    }
+
+    /// <summary>Whether an initiator asks for transport mode: configured, and the selectors it proposes are the hosts.</summary>
+    private bool AsksTransportMode(ChildConfig child, IReadOnlyList<TrafficSelector> tsI, IReadOnlyList<TrafficSelector> tsR)
+    {
+        if (child.Mode != ChildMode.Transport) return false;
+        if (HostToHost(tsI, tsR)) return true;
+        IkeLog.TransportModeNotUsed(Log, Name, Uid, child.Name, $"not host-to-host ({string.Join(",", tsI)} === {string.Join(",", tsR)})");
+        return false;
+    }
+
     private static bool Within(IReadOnlyList<TrafficSelector> returned, IReadOnlyList<TrafficSelector> proposed) =>
         returned.Count > 0 && returned.All(r => proposed.Any(p => p.Covers(r)));
 
@@ -65,7 +93,7 @@ public sealed partial class IkeSa
             tsI = LocalSelectors(child);
             tsR = RemoteSelectors(child);
             var payloads = new List<Payload>();
-            if (child.Mode == ChildMode.Transport) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
+            if (AsksTransportMode(child, tsI, tsR)) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
             payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.ChildProposals, ChildProtocol(child), SpiBytes(spi))));
             payloads.Add(new NoncePayload(nonce));
             KeyExchangeTransform? group = child.ChildProposals.SelectMany(p => p.KeyExchange).FirstOrDefault();
@@ -130,9 +158,21 @@ public sealed partial class IkeSa
         NegotiatedProposal? chosen = ProposalMatcher.Select(child.ChildProposals, sa.Proposals, ChildProtocol(child), ignoreKeyExchange, out string? mismatch);
         if (chosen is null) return $"peer selected {ProposalMatcher.Describe(sa.Proposals)}, which we did not offer ({mismatch})";
         if (chosen.Spi.Length != 4) return $"peer's {(child.UsesAh ? "AH" : "ESP")} SPI has {chosen.Spi.Length} bytes";
-        if (!Within(rtsI.Selectors, tsI) || !Within(rtsR.Selectors, tsR))
+        IReadOnlyList<TrafficSelector> returnedI = rtsI.Selectors, returnedR = rtsR.Selectors;
+        if (TransportThroughNat(child, response))
+        {
+            (returnedI, tsI) = (TransportModePacket.HostSelectors(returnedI, LocalEndpoint.Address), TransportModePacket.HostSelectors(tsI, LocalEndpoint.Address));
+            (returnedR, tsR) = (TransportModePacket.HostSelectors(returnedR, RemoteEndpoint.Address), TransportModePacket.HostSelectors(tsR, RemoteEndpoint.Address));
+        }
+        if (!Within(returnedI, tsI) || !Within(returnedR, tsR))
             return $"peer narrowed the traffic selectors to {string.Join(",", rtsI.Selectors)} === {string.Join(",", rtsR.Selectors)}, outside what we proposed";
-        created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, rtsI.Selectors, rtsR.Selectors, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
+        created = CreateChild(now, child, chosen, inboundSpi, chosen.Spi32, returnedI, returnedR, sharedSecret, nonceI, nonceR, exchangeInitiator: true);
+        // Without USE_TRANSPORT_MODE in the answer the SA is a tunnel (RFC 7296 §1.3.1), whatever we asked for.
+        if (created.Mode == ChildMode.Transport && response.Notify(NotifyType.UseTransportMode) is null)
+        {
+            created.Mode = ChildMode.Tunnel;
+            if (HostToHost(returnedI, returnedR)) IkeLog.TransportModeNotUsed(Log, Name, Uid, child.Name, "the peer did not accept it (no USE_TRANSPORT_MODE)");
+        }
         return null;
     }
 
@@ -165,11 +205,14 @@ public sealed partial class IkeSa
         int best = -1;
         foreach (ChildConfig candidate in candidates ?? Connection!.Children)
         {
-            List<TrafficSelector> i = Narrow(tsI.Selectors, RemoteSelectors(candidate));
-            List<TrafficSelector> r = Narrow(tsR.Selectors, LocalSelectors(candidate));
+            bool nat = TransportThroughNat(candidate, request);
+            IReadOnlyList<TrafficSelector> offeredI = nat ? TransportModePacket.HostSelectors(tsI.Selectors, RemoteEndpoint.Address) : tsI.Selectors;
+            IReadOnlyList<TrafficSelector> offeredR = nat ? TransportModePacket.HostSelectors(tsR.Selectors, LocalEndpoint.Address) : tsR.Selectors;
+            List<TrafficSelector> i = Narrow(offeredI, RemoteSelectors(candidate));
+            List<TrafficSelector> r = Narrow(offeredR, LocalSelectors(candidate));
             if (i.Count == 0 || r.Count == 0) continue;
-            int score = (i.SequenceEqual(tsI.Selectors) ? 1 : 0) + (r.SequenceEqual(tsR.Selectors) ? 1 : 0)
-                + (RemoteSelectors(candidate).SequenceEqual(tsI.Selectors) && LocalSelectors(candidate).SequenceEqual(tsR.Selectors) ? 2 : 0);
+            int score = (i.SequenceEqual(offeredI) ? 1 : 0) + (r.SequenceEqual(offeredR) ? 1 : 0)
+                + (RemoteSelectors(candidate).SequenceEqual(offeredI) && LocalSelectors(candidate).SequenceEqual(offeredR) ? 2 : 0);
             if (score <= best) continue;
             (matched, narrowedI, narrowedR, best) = (candidate, i, r, score);
         }
@@ -199,7 +242,17 @@ public sealed partial class IkeSa
         using (shared)
             child = CreateChild(now, matched, chosen, spi, chosen.Spi32, narrowedR, narrowedI, shared is null ? default : shared.ReadOnlySpan, nonceI, nonceR, exchangeInitiator: false);
         var payloads = new List<Payload>();
-        if (matched.Mode == ChildMode.Transport && request.Notify(NotifyType.UseTransportMode) is not null) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
+        // Transport mode only when both ask for it and the selectors are the hosts; otherwise a tunnel (RFC 7296 §1.3.1).
+        if (child.Mode == ChildMode.Transport)
+        {
+            bool asked = request.Notify(NotifyType.UseTransportMode) is not null;
+            if (asked && HostToHost(narrowedR, narrowedI)) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
+            else
+            {
+                child.Mode = ChildMode.Tunnel;
+                IkeLog.TransportModeNotUsed(Log, Name, Uid, matched.Name, asked ? $"not host-to-host ({string.Join(",", narrowedR)} === {string.Join(",", narrowedI)})" : "the peer did not ask for it");
+            }
+        }
         payloads.Add(new SaPayload([chosen.ToWire(SpiBytes(spi))]));
         payloads.Add(new TsPayload(PayloadType.TrafficSelectorInitiator, narrowedI));
         payloads.Add(new TsPayload(PayloadType.TrafficSelectorResponder, narrowedR));

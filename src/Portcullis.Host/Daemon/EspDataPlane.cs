@@ -38,8 +38,16 @@ internal sealed class PolicyHandle(SecurityPolicy policy, IReadOnlyList<string> 
 {
     public SecurityPolicy Policy { get; } = policy;
     public IReadOnlyList<string> Routes { get; } = routes;
+    /// <summary>Transport mode: the policy rules and table route (<see cref="TransportRouting"/>) that bring its traffic to the TUN device.</summary>
+    public IReadOnlyList<string> TransportKeys { get; init; } = [];
     public int Users;
 }
+
+/// <summary>
+/// The addresses a transport-mode inbound SA rebuilds IP headers with (<see cref="TransportModePacket.WriteHeader"/>):
+/// the peer's and ours as the IKE SA knows them, and whether a NAT lies between (checksums then recomputed).
+/// </summary>
+internal sealed record TransportHosts(byte[] Peer, byte[] Local, bool Nat);
 
 /// <summary>The ESP SAs of one CHILD SA, as installed in the data plane.</summary>
 /// <summary>Takes a TUN packet for another path than the SPD; true when taken.</summary>
@@ -82,8 +90,12 @@ internal sealed class EspDataPlane : IDisposable
     private readonly byte[] _outBuffer = new byte[TunDevice.MaxPacketSize + 512];
     // One per receive thread: the NAT-T and raw ESP sockets of each family decrypt on their own threads, at once.
     [ThreadStatic] private static byte[]? t_inBuffer;
-    private static byte[] InBuffer => t_inBuffer ??= new byte[TunDevice.MaxPacketSize + 512];
-    private long _noPolicy, _noSa, _badInbound, _sendErrors;
+    private static byte[] InBuffer => t_inBuffer ??= new byte[Headroom + TunDevice.MaxPacketSize + 512];
+    private long _noPolicy, _noSa, _badInbound, _sendErrors, _transportRefused;
+    // Inbound transport-mode SAs by SPI: read per packet on the receive threads, without allocating.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<uint, TransportHosts> _transportHosts = new();
+    // Room in front of a decrypted transport-mode payload for the IP header rebuilt there.
+    private const int Headroom = 64;
     private readonly EspSendBatch _batch;
     private readonly TcpCoalescer? _coalescer;
     private long _coalescedWrites, _coalescedSegments;
@@ -101,6 +113,12 @@ internal sealed class EspDataPlane : IDisposable
         _batch = new EspSendBatch(remote => UdpFor(remote));
         _coalescer = tun.VnetHeader ? new TcpCoalescer() : null;
     }
+
+    /// <summary>Policy routing for transport-mode CHILD SAs (the host's own traffic to the peer); null: transport mode carries only the daemon's L2TP.</summary>
+    public TransportRouting? TransportRouting { get; init; }
+
+    /// <summary>Host packets a transport-mode SA cannot carry (fragments, IPv6 headers that go before ESP), dropped.</summary>
+    public long TransportRefusedDrops => Interlocked.Read(ref _transportRefused);
 
     /// <summary>The IPv6 NAT-T socket (UDP 4500 on ::), for peers with IPv6 addresses; null: none.</summary>
     public UdpEndpoint? NatT6 { get; init; }
@@ -180,8 +198,16 @@ internal sealed class EspDataPlane : IDisposable
             child.InboundEncryptionKey.ReadOnlySpan, child.InboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
         EspSa outbound = EspSa.CreateOutbound(child.OutboundSpi, child.Proposal.Encryption!, child.Proposal.Integrity,
             child.OutboundEncryptionKey.ReadOnlySpan, child.OutboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
-        inbound.LocalSelectors = new SelectorSet(child.LocalTs);
-        inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
+        bool transport = child.Mode == ChildMode.Transport;
+        IReadOnlyList<TrafficSelector> local = child.LocalTs, remote = child.RemoteTs;
+        if (transport && child.UdpEncapsulation)
+        {
+            // Behind a NAT the peer's selectors name its private address; its packets arrive from the NAT's (RFC 3948 §3.1.2).
+            local = TransportModePacket.HostSelectors(local, child.LocalEndpoint.Address);
+            remote = TransportModePacket.HostSelectors(remote, child.RemoteEndpoint.Address);
+        }
+        inbound.LocalSelectors = new SelectorSet(local);
+        inbound.RemoteSelectors = new SelectorSet(remote);
         inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
         KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
@@ -191,11 +217,14 @@ internal sealed class EspDataPlane : IDisposable
         // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;
-        // Transport mode protects the daemon's own traffic (L2TP), which never passes the TUN device: no routes, and
-        // the policy stays out of the SPD the TUN reader consults.
-        bool transport = child.Mode == ChildMode.Transport;
+        // Transport mode protects the hosts' own traffic: the peer's address is routed into the TUN device by policy
+        // rules that pass the daemon's own IKE and ESP by (TransportRouting); tunnel mode routes the remote selectors.
         inbound.TransportMode = outbound.TransportMode = transport;
-        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs));
+        handle ??= new PolicyHandle(new SecurityPolicy(local, remote), transport ? [] : AddRoutes(local, remote))
+        {
+            TransportKeys = transport && TransportRouting is { } routing ? routing.Add(local, remote) : [],
+        };
+        if (transport) _transportHosts[inbound.Spi] = HostsOf(child);
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
         lock (_children)
@@ -204,7 +233,7 @@ internal sealed class EspDataPlane : IDisposable
             _children[child.Uid] = installed;
         }
         if (child.OutboundActive) Activate(installed);
-        if (fresh && !transport) _spd.Add(handle.Policy);
+        if (fresh) _spd.Add(handle.Policy);
     }
 
     /// <summary>
@@ -238,6 +267,9 @@ internal sealed class EspDataPlane : IDisposable
         if (fresh) _spd.Add(handle.Policy);
     }
 
+    private static TransportHosts HostsOf(ChildSa child) =>
+        new(child.RemoteEndpoint.Address.GetAddressBytes(), child.LocalEndpoint.Address.GetAddressBytes(), child.UdpEncapsulation);
+
     /// <summary>Outbound traffic of the policy goes through this CHILD SA from now on.</summary>
     public void ActivateOutbound(ChildSa child)
     {
@@ -262,7 +294,9 @@ internal sealed class EspDataPlane : IDisposable
     public void UpdateEndpoints(ChildSa child)
     {
         InstalledChild? installed = Find(child.Uid);
-        if (installed is not null && installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child, installed.Outbound);
+        if (installed is null) return;
+        if (installed.Policy.OutboundSa == installed.Outbound) installed.Policy.Tag = Route(child, installed.Outbound);
+        if (installed.Inbound.TransportMode) _transportHosts[installed.Inbound.Spi] = HostsOf(child);
     }
 
     private EspRoute Route(ChildSa child, IpsecSa outbound)
@@ -277,8 +311,10 @@ internal sealed class EspDataPlane : IDisposable
         // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
         RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
         int outerMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
-        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6, raw is null,
-            espOutbound.IvSize, espOutbound.IcvSize, espOutbound.PaddingUnit);
+        bool v6 = child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6;
+        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, v6, raw is null, espOutbound.IvSize, espOutbound.IcvSize, espOutbound.PaddingUnit);
+        // Transport mode sends the host's packet without its IP header, which the outer one replaces.
+        if (outbound.TransportMode) innerMtu += v6 ? TransportModePacket.Ipv6HeaderSize : TransportModePacket.Ipv4HeaderSize;
         return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw, InnerMtu = innerMtu };
     }
 
@@ -355,6 +391,7 @@ internal sealed class EspDataPlane : IDisposable
     {
         public string Child { get; } = child;
         public IReadOnlyList<string> Routes { get; } = routes;
+        public IReadOnlyList<string> TransportKeys { get; init; } = [];
         public int Pending;
     }
 
@@ -365,7 +402,7 @@ internal sealed class EspDataPlane : IDisposable
         foreach (SecurityPolicy old in _traps.Policies.ToArray())
         {
             _traps.Remove(old);
-            ReleaseRoutes(((Trap)old.Tag!).Routes);
+            ReleaseTrap((Trap)old.Tag!);
         }
         foreach (ConnectionConfig conn in config.Connections)
         {
@@ -389,7 +426,18 @@ internal sealed class EspDataPlane : IDisposable
     private void InstallTrap(ChildConfig child, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote)
     {
         if (_traps.Policies.Any(p => ((Trap)p.Tag!).Child == child.Name)) return;
-        _traps.Add(new SecurityPolicy(local, remote, null, new Trap(child.Name, AddRoutes(local, remote))));
+        bool transport = child.Mode == ChildMode.Transport;
+        var trap = new Trap(child.Name, transport ? [] : AddRoutes(local, remote))
+        {
+            TransportKeys = transport && TransportRouting is { } routing ? routing.Add(local, remote) : [],
+        };
+        _traps.Add(new SecurityPolicy(local, remote, null, trap));
+    }
+
+    private void ReleaseTrap(Trap trap)
+    {
+        ReleaseRoutes(trap.Routes);
+        TransportRouting?.Release(trap.TransportKeys);
     }
 
     /// <summary>The CHILD SA came up or its attempt ended: the next matching packet may trigger again.</summary>
@@ -417,6 +465,7 @@ internal sealed class EspDataPlane : IDisposable
         {
             _spd.Remove(installed.Policy);
             ReleaseRoutes(installed.Handle.Routes);
+            TransportRouting?.Release(installed.Handle.TransportKeys);
         }
         // A rekeyed SA's inbound side keeps accepting a moment longer: the peer's last packets on it may still be on the way.
         TimeSpan linger = child.Superseded || child.IsRedundant ? RekeyedInboundLinger : TimeSpan.Zero;
@@ -442,6 +491,7 @@ internal sealed class EspDataPlane : IDisposable
         else if (_sad.TryGet(inbound.Spi, out EspSa? current) && current == inbound)
         {
             _sad.Remove(inbound.Spi);
+            _transportHosts.TryRemove(inbound.Spi, out _);
         }
     }
 
@@ -480,13 +530,29 @@ internal sealed class EspDataPlane : IDisposable
             return;
         }
         var sa = (EspSa)outboundSa;
+        // Tunnel mode carries the whole packet; transport mode what follows its IP header, whose protocol is the Next Header.
+        ReadOnlySpan<byte> payload = packet;
+        byte nextHeader = packet.IsEmpty ? (byte)0 : (packet[0] >> 4) switch { 4 => EspProcessor.NextHeaderIPv4, 6 => EspProcessor.NextHeaderIPv6, _ => (byte)0 };
+        if (sa.TransportMode)
+        {
+            if (TransportModePacket.TrySplit(packet, out int headerLength, out nextHeader, out int payloadLength) != TransportSplitError.None)
+            {
+                Interlocked.Increment(ref _transportRefused);
+                return;
+            }
+            payload = packet.Slice(headerLength, payloadLength);
+        }
+        else if (nextHeader == 0)
+        {
+            return;
+        }
         if (route.UdpEncapsulation && Batching)
         {
             // Encrypted straight into the batch; it goes out with the next packets in one sendmsg (UDP GSO).
-            Span<byte> slot = _batch.Reserve(route, EspProcessor.GetEncapsulatedLength(sa, packet.Length));
+            Span<byte> slot = _batch.Reserve(route, EspProcessor.GetEncapsulatedLength(sa, payload.Length));
             if (!slot.IsEmpty)
             {
-                if (EspProcessor.Encapsulate(sa, packet, slot, out int batched) != EncapsulateResult.Ok) return;
+                if (EspProcessor.Encapsulate(sa, payload, nextHeader, slot, out int batched) != EncapsulateResult.Ok) return;
                 _batch.Commit(batched);
                 if (sa.Limits is { } batchLimits && batchLimits.Check(sa) is var batchCrossed and not LimitCrossing.None)
                     _onLimit(batchLimits.Key, batchCrossed == LimitCrossing.Hard);
@@ -494,7 +560,7 @@ internal sealed class EspDataPlane : IDisposable
             }
         }
         _batch.Flush(); // a packet sent alone must not overtake batched ones
-        EncapsulateResult result = EspProcessor.Encapsulate(sa, packet, _outBuffer, out int written);
+        EncapsulateResult result = EspProcessor.Encapsulate(sa, payload, nextHeader, _outBuffer, out int written);
         if (result != EncapsulateResult.Ok) return;
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         if (route.UdpEncapsulation)
@@ -583,14 +649,14 @@ internal sealed class EspDataPlane : IDisposable
     public void OnEspDatagram(ReadOnlySpan<byte> esp, bool coalesce)
     {
         byte[] inBuffer = InBuffer;
-        if (esp.Length > inBuffer.Length) return;
+        if (esp.Length > inBuffer.Length - Headroom) return;
         EspSa? sa = _sad.Lookup(esp);
         if (sa is null)
         {
             Interlocked.Increment(ref _noSa);
             return;
         }
-        Span<byte> buffer = inBuffer.AsSpan(0, esp.Length);
+        Span<byte> buffer = inBuffer.AsSpan(Headroom, esp.Length);
         esp.CopyTo(buffer);
         if (EspProcessor.Decapsulate(sa, buffer, out int offset, out int length, out byte nextHeader) != DecapsulateResult.Ok) return;
         if (sa.Limits is { } limits)
@@ -600,16 +666,37 @@ internal sealed class EspDataPlane : IDisposable
             if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         }
         Span<byte> inner = buffer.Slice(offset, length);
-        if (nextHeader == UdpSegment.Protocol)
+        if (sa.TransportMode)
         {
-            DeliverTransport(sa, inner);
-            return;
+            // The daemon's own L2TP is handed over; any other payload is the peer host's and gets its IP header back.
+            if (nextHeader == UdpSegment.Protocol && TransportReceived is not null
+                && UdpSegment.TryParse(inner, out _, out ushort port, out _) && port == L2tpPort)
+            {
+                DeliverTransport(sa, inner);
+                return;
+            }
+            if (!_transportHosts.TryGetValue(sa.Spi, out TransportHosts? hosts)) return;
+            int start = TransportModePacket.WriteHeader(inBuffer, Headroom + offset, length, nextHeader, hosts.Peer, hosts.Local);
+            if (start < 0)
+            {
+                Interlocked.Increment(ref _badInbound);
+                return;
+            }
+            inner = inBuffer.AsSpan(start, Headroom + offset + length - start);
+            if (hosts.Nat && !TransportModePacket.RecomputeChecksum(inner))
+            {
+                Interlocked.Increment(ref _badInbound);
+                return;
+            }
         }
-        // Trim TFC padding: the inner IP header knows the packet's real length.
-        int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])
-            : inner.Length >= 40 && inner[0] >> 4 == 6 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(inner[4..]) : inner.Length;
-        if (total > inner.Length || total == 0) return;
-        inner = inner[..total];
+        else
+        {
+            // Trim TFC padding: the inner IP header knows the packet's real length.
+            int total = inner.Length >= 20 && inner[0] >> 4 == 4 ? BinaryPrimitives.ReadUInt16BigEndian(inner[2..])
+                : inner.Length >= 40 && inner[0] >> 4 == 6 ? 40 + BinaryPrimitives.ReadUInt16BigEndian(inner[4..]) : inner.Length;
+            if (total > inner.Length || total == 0) return;
+            inner = inner[..total];
+        }
         if (!sa.MatchesInbound(inner))
         {
             Interlocked.Increment(ref _badInbound);
@@ -706,7 +793,7 @@ internal sealed class EspDataPlane : IDisposable
         foreach (SecurityPolicy trap in _traps.Policies.ToArray())
         {
             _traps.Remove(trap);
-            ReleaseRoutes(((Trap)trap.Tag!).Routes);
+            ReleaseTrap((Trap)trap.Tag!);
         }
     }
 }

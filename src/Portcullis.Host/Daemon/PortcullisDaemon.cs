@@ -40,6 +40,15 @@ public sealed record DaemonOptions
     /// </summary>
     public bool Offload { get; init; } = true;
 
+    /// <summary>
+    /// The mark bits (SO_MARK) on the daemon's IKE and ESP sockets: the policy rules that route a transport-mode peer's
+    /// traffic into the TUN device match only packets without them (<see cref="TransportRouting"/>).
+    /// </summary>
+    public uint FwMark { get; init; } = DefaultFwMark;
+
+    /// <summary>The default of <see cref="FwMark"/>: one bit that the usual users of marks (kube-proxy, Cilium, Calico, Tailscale, wg-quick) leave alone.</summary>
+    public const uint DefaultFwMark = 0x1000;
+
     /// <summary>IKE port.</summary>
     public int IkePort { get; init; } = 500;
 
@@ -183,6 +192,7 @@ public sealed partial class PortcullisDaemon
             catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw AH socket (AH unavailable)", e.Message); }
         }
         using RawEspSocket? rawAhSocket = rawAh;
+        using TransportRouting? transportRouting = OpenTransportRouting(settings, tun.Name, [ikeSocket, natTSocket, ike6Socket, natT6Socket], [raw, raw6, rawAh]);
         using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"),
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)))
@@ -193,6 +203,7 @@ public sealed partial class PortcullisDaemon
             RawAh = rawAh,
             OuterMtuFor = IpCommand.PathMtu,
             Batching = _options.Offload,
+            TransportRouting = transportRouting,
         };
         _dataPlane = dataPlane;
         if (_options.KeyLogPath is { } espKeyLog) dataPlane.KeyLog = child => KeyLogWriter.AppendEsp(espKeyLog, child);
@@ -323,6 +334,27 @@ public sealed partial class PortcullisDaemon
             DaemonLog.Failure(_log, "binding the IPv6 IKE sockets (IPv6 peers unreachable)", e.Message);
             return (null, null);
         }
+    }
+
+    /// <summary>
+    /// Transport mode's policy routing (<see cref="TransportRouting"/>): the daemon's sockets are marked first, because
+    /// without the mark its own IKE and ESP to a transport-mode peer would be routed into the TUN device. Null (transport
+    /// mode then carries only the daemon's L2TP) with <c>charon.routing_table = 0</c> or when a socket refuses the mark.
+    /// </summary>
+    private TransportRouting? OpenTransportRouting(DaemonSettings settings, string tun, UdpEndpoint?[] udp, RawEspSocket?[] raw)
+    {
+        int table = settings.RoutingTable ?? 220, priority = settings.RoutingTablePriority ?? 220;
+        if (table == 0 || _options.FwMark == 0) return null;
+        bool marked = udp.All(s => s?.SetMark(_options.FwMark) != false) && raw.All(s => s?.SetMark(_options.FwMark) != false);
+        if (!marked)
+        {
+            DaemonLog.Failure(_log, $"marking the IKE and ESP sockets with fwmark 0x{_options.FwMark:x} (SO_MARK needs CAP_NET_ADMIN)",
+                "transport mode will carry only L2TP: the host's own traffic to a transport-mode peer is not routed to the TUN device");
+            return null;
+        }
+        var routing = new TransportRouting(tun, table, priority, _options.FwMark, _loggers.CreateLogger("esp"));
+        routing.ClearStale();
+        return routing;
     }
 
     /// <summary>

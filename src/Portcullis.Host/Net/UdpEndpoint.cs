@@ -98,6 +98,25 @@ public sealed unsafe partial class UdpEndpoint : IDisposable
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
     /// <summary>
+    /// Marks every packet the socket sends (SO_MARK, needs CAP_NET_ADMIN), so the policy routing rules that send a
+    /// transport-mode peer's traffic into the TUN device pass the daemon's own IKE and ESP packets by. False when refused.
+    /// </summary>
+    public bool SetMark(uint mark)
+    {
+        Span<byte> value = stackalloc byte[4];
+        BitConverter.TryWriteBytes(value, mark); // an int in host order, as setsockopt takes it
+        try
+        {
+            _socket.SetRawSocketOption(1 /* SOL_SOCKET */, 36 /* SO_MARK */, value);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Binds a UDP socket on <paramref name="local"/> (an address or the wildcard, and a port; 0 picks one) with
     /// SO_REUSEADDR. Ports below 1024 need root or CAP_NET_BIND_SERVICE. IPv6 sockets are IPv6-only.
     /// </summary>

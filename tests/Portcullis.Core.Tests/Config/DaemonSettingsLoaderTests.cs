@@ -39,6 +39,25 @@ public class DaemonSettingsLoaderTests
     }
 
     [Fact]
+    public void The_transport_mode_routing_table_and_its_rule_priority_are_read_and_checked()
+    {
+        (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load("""
+            charon {
+                routing_table = 0x1f4
+                routing_table_prio = 1000
+            }
+            """);
+        Assert.Empty(errors);
+        Assert.Empty(warnings);
+        Assert.Equal((500, 1000), (settings!.RoutingTable, settings.RoutingTablePriority));
+        (settings, _, _) = Load("charon {\n  routing_table = 0\n}\n");
+        Assert.Equal(0, settings!.RoutingTable);
+        (_, errors, _) = Load("charon {\n  routing_table = 254\n  routing_table_prio = 0\n}\n");
+        Assert.Equal([("charon.routing_table", 2), ("charon.routing_table_prio", 3)], errors.Select(e => (e.Key, e.Line)));
+        Assert.Contains("main", errors[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Every_implemented_key_is_read_and_applied_to_the_engine_options()
     {
         (DaemonSettings? settings, IReadOnlyList<ConfigError> errors, IReadOnlyList<ConfigError> warnings) = Load("""

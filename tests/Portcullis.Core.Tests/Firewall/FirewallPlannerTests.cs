@@ -90,6 +90,49 @@ public sealed class FirewallPlannerTests
     }
 
     [Fact]
+    public void A_transport_mode_child_opens_the_TUN_device_for_the_peer_hosts_own_traffic()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"portcullis-fw-transport-{Environment.ProcessId}.conf");
+        File.WriteAllText(path, """
+            connections {
+              gw {
+                local_addrs = 192.0.2.1
+                remote_addrs = 192.0.2.2
+                local {
+                  auth = psk
+                }
+                remote {
+                  auth = psk
+                }
+                children {
+                  host {
+                    mode = transport
+                  }
+                }
+              }
+            }
+            secrets {
+              ike-gw {
+                secret = "golden"
+              }
+            }
+            """);
+        try
+        {
+            (PortcullisConfig? config, _) = SwanctlConfigLoader.Load(path);
+            FirewallPlan plan = FirewallPlanner.Plan(config!, new FirewallOptions());
+            // dynamic: the peer's address to ours, as the rebuilt headers have them.
+            FirewallRule input = Assert.Single(plan.Rules, r => r.Chain == FirewallChain.Input && r.InInterface == "pcl0");
+            Assert.Equal((IPAddress.Parse("192.0.2.2"), IPAddress.Parse("192.0.2.1")), (input.Source!.Value.StartAddress, input.Destination!.Value.StartAddress));
+            Assert.Contains(plan.Explanation.SelectMany(e => e.Lines), l => l.StartsWith("child host (transport, ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void TrafficSelectorProtocolAndPortsCarryIntoTheTunnelRules()
     {
         FirewallRule web = Assert.Single(Plan("ah.conf").Rules, r => r.Chain == FirewallChain.Input && r.InInterface == "pcl0" && r.Protocol == 6);

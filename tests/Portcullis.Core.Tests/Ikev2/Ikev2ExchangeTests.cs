@@ -60,6 +60,78 @@ public class Ikev2ExchangeTests
         Assert.Equal(TimeSpan.FromSeconds(20), keepalives[1].At - keepalives[0].At);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Transport_mode_through_a_nat_reads_the_selectors_as_the_ike_addresses(bool nat)
+    {
+        // Both sides say dynamic: the initiator proposes its own (private) address, which the responder sees only as
+        // the NAT's (RFC 7296 §2.23.1); each side ends up with the addresses as it sees them.
+        static ChildConfig Transport(bool left) => new()
+        {
+            Name = "host",
+            Location = new SourceLocation("test", 1),
+            Mode = ChildMode.Transport,
+            EspProposals = [P("aes128gcm16", ike: false)],
+        };
+        var pair = new EnginePair(MakeConfig(Connection(left: true, extraChildren: [Transport(true)])),
+            MakeConfig(Connection(left: false, extraChildren: [Transport(false)])));
+        pair.NatLeft = nat;
+        pair.Establish("host", horizon: TimeSpan.Zero);
+        // Not AssertChildPair: through the NAT the two sides' selectors are not mirror images.
+        ChildSa l = Assert.Single(pair.Events<ChildSaInstalled>(Side.Left), e => e.ChildSa.Name == "host").ChildSa;
+        ChildSa r = Assert.Single(pair.Events<ChildSaInstalled>(Side.Right), e => e.ChildSa.Name == "host").ChildSa;
+        Assert.Equal((l.InboundSpi, l.OutboundSpi), (r.OutboundSpi, r.InboundSpi));
+        Assert.Equal(("host", ChildMode.Transport, ChildMode.Transport), (l.Name, l.Mode, r.Mode));
+        Assert.Equal(nat, l.UdpEncapsulation);
+        Assert.Equal([TrafficSelector.ForHost(LeftAddress)], l.LocalTs);
+        Assert.Equal([TrafficSelector.ForHost(RightAddress)], l.RemoteTs);
+        Assert.Equal([TrafficSelector.ForHost(RightAddress)], r.LocalTs);
+        Assert.Equal([TrafficSelector.ForHost(nat ? NatPublicAddress : LeftAddress)], r.RemoteTs);
+    }
+
+    [Theory]
+    [InlineData(ChildMode.Transport, ChildMode.Tunnel, true, "the peer did not accept it")]
+    [InlineData(ChildMode.Tunnel, ChildMode.Transport, false, "the peer did not ask for it")]
+    public void Transport_mode_needs_both_sides_else_it_is_a_tunnel(ChildMode left, ChildMode right, bool leftWarns, string warning)
+    {
+        static ChildConfig Host(ChildMode mode) => new()
+        {
+            Name = "host",
+            Location = new SourceLocation("test", 1),
+            Mode = mode,
+            EspProposals = [P("aes128gcm16", ike: false)],
+        };
+        var pair = new EnginePair(MakeConfig(Connection(left: true, extraChildren: [Host(left)])),
+            MakeConfig(Connection(left: false, extraChildren: [Host(right)])));
+        pair.Establish("host", horizon: TimeSpan.Zero);
+        (ChildSa l, ChildSa r) = AssertChildPair(pair, "host");
+        Assert.Equal((ChildMode.Tunnel, ChildMode.Tunnel), (l.Mode, r.Mode));
+        Assert.True((leftWarns ? pair.LeftLog : pair.RightLog).Has($"not using transport mode, {warning}"), pair.Dump());
+    }
+
+    [Fact]
+    public void Transport_mode_with_selectors_that_are_not_the_hosts_is_a_tunnel()
+    {
+        // strongSwan: "not using transport mode, not host-to-host". The initiator does not ask; the SA is a tunnel.
+        TrafficSelector a = TrafficSelector.ForPrefix(IPAddress.Parse("198.18.10.0"), 24), b = TrafficSelector.ForPrefix(IPAddress.Parse("198.18.20.0"), 24);
+        ChildConfig Subnets(bool left) => new()
+        {
+            Name = "subnets",
+            Location = new SourceLocation("test", 1),
+            Mode = ChildMode.Transport,
+            LocalTs = [left ? a : b],
+            RemoteTs = [left ? b : a],
+            EspProposals = [P("aes128gcm16", ike: false)],
+        };
+        var pair = new EnginePair(MakeConfig(Connection(left: true, extraChildren: [Subnets(true)])),
+            MakeConfig(Connection(left: false, extraChildren: [Subnets(false)])));
+        pair.Establish("subnets", horizon: TimeSpan.Zero);
+        (ChildSa l, ChildSa r) = AssertChildPair(pair, "subnets");
+        Assert.Equal((ChildMode.Tunnel, ChildMode.Tunnel), (l.Mode, r.Mode));
+        Assert.True(pair.LeftLog.Has("not using transport mode, not host-to-host"), pair.Dump());
+    }
+
     [Fact]
     public void Encap_yes_forces_udp_encapsulation_without_a_nat()
     {
