@@ -210,6 +210,12 @@ public sealed class FirewallPlannerTests
         Assert.Equal("connections.c.children.n.ah_proposals", refusal.Key);
         Assert.Equal("/s.conf", refusal.File);
         Assert.Contains("transport mode", refusal.Message, StringComparison.Ordinal);
+
+        // IKEv1 does not negotiate AH (yet): refused rather than quietly negotiating ESP.
+        fs.Add("/v1.conf", "connections {\n c {\n version = 1\n children {\n n {\n ah_proposals = sha256\n }\n }\n }\n}\n");
+        (PortcullisConfig? v1, IReadOnlyList<ConfigError> v1Errors) = SwanctlConfigLoader.Load("/v1.conf", fs);
+        Assert.Empty(v1Errors);
+        Assert.Contains("IKEv2 only", Assert.Single(DataPlaneSupport.Check(v1!)).Message, StringComparison.Ordinal);
     }
 
     [Theory]
