@@ -993,6 +993,7 @@ CONF
     # The ESN child's ESP: 12 pings, low sequence numbers only (ESN puts nothing more on the wire).
     [ "$esp" -ge 12 ] || pc_fail "expected the ESN child's ESP: $esp packets of IP protocol 50"
     pc_log "AH: $ah_l2r + $ah_r2l ICMP frames of IP protocol 51 with SPIs $lo/$li; ESP with ESN: $esp frames"
+    ;;
   transport-pair)
     # Two Portcullis daemons, host to host in transport mode (RFC 4303 §3.1.1): the CHILD SA's selectors are the two
     # hosts' own addresses, and the hosts' own traffic (ping, a TCP transfer) goes through it while the daemons' IKE
