@@ -182,6 +182,11 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void PortcullisPairAh(string ikeProposal, string ahProposal) =>
         InteropEnvironment.RunCase(output, "ah-pair", "portcullis", ikeProposal, ahProposal);
 
+    /// <summary>Two Portcullis daemons, AH in transport mode host to host: ping inside IP protocol 51 only.</summary>
+    [InteropFact]
+    public void PortcullisPairAhTransport() =>
+        InteropEnvironment.RunCase(output, "ah-pair", "portcullis", "aes128gcm16-prfsha256-ecp256", "sha256-esn", "transport");
+
     /// <summary>start_action = trap brings the tunnel up on traffic; close_action = start restores it after the peer's DELETE.</summary>
     [InteropFact]
     public void TrapAndCloseAction() => InteropEnvironment.RunCase(output, "trap", "portcullis");

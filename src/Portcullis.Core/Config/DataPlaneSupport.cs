@@ -18,9 +18,6 @@ public static class DataPlaneSupport
                 if (c.Version == 1)
                     errors.Add(new ConfigError(child.Location.File, child.Location.Line, key,
                         "AH is negotiated with IKEv2 only in Portcullis (IKEv1 Quick Mode with PROTO_IPSEC_AH is not supported yet); use version = 2 or esp_proposals"));
-                else if (child.Mode == ChildMode.Transport)
-                    errors.Add(new ConfigError(child.Location.File, child.Location.Line, key,
-                        "AH in transport mode is not wired into Portcullis' host data plane yet (tunnel mode is); use mode = tunnel or esp_proposals"));
             }
         return errors;
     }

@@ -237,14 +237,17 @@ internal sealed class EspDataPlane : IDisposable
     }
 
     /// <summary>
-    /// An AH CHILD SA (RFC 4302) in tunnel mode over IPv4: the integrity keys go to an AhSa pair, inbound AH is looked
-    /// up in its own SAD (AH SPIs are not ESP's), and the policy and routes are shared as with ESP.
+    /// An AH CHILD SA (RFC 4302) over IPv4: the integrity keys go to an AhSa pair, inbound AH is looked up in its own
+    /// SAD (AH SPIs are not ESP's), and the policy and routes (or, in transport mode, the policy routing of the hosts'
+    /// own traffic) are shared as with ESP. AH never crosses a NAT, so the selectors are the addresses as they are.
     /// </summary>
     private void InstallAh(ChildSa child)
     {
         bool esn = child.Proposal.ExtendedSequenceNumbers;
         AhSa inbound = AhSa.CreateInbound(child.InboundSpi, child.Proposal.Integrity!, child.InboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
         AhSa outbound = AhSa.CreateOutbound(child.OutboundSpi, child.Proposal.Integrity!, child.OutboundIntegrityKey.ReadOnlySpan, esn);
+        bool transport = child.Mode == ChildMode.Transport;
+        inbound.TransportMode = outbound.TransportMode = transport;
         inbound.LocalSelectors = new SelectorSet(child.LocalTs);
         inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
         inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
@@ -255,7 +258,10 @@ internal sealed class EspDataPlane : IDisposable
                 RawAh is null ? "the raw AH socket could not be opened" : "AH over IPv6 is not in the host data plane yet");
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;
-        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), AddRoutes(child.LocalTs, child.RemoteTs));
+        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs))
+        {
+            TransportKeys = transport && TransportRouting is { } routing ? routing.Add(child.LocalTs, child.RemoteTs) : [],
+        };
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _ahSad.TryAdd(inbound);
         lock (_children)
@@ -303,9 +309,11 @@ internal sealed class EspDataPlane : IDisposable
     {
         if (outbound is AhSa ah)
         {
-            // AH: the outer IPv4 header is ours (20 bytes) and AH's length is fixed per algorithm; never in UDP.
+            // AH: the outer IPv4 header is ours (20 bytes; in transport mode the host's own) and AH's length is fixed
+            // per algorithm; never in UDP.
             int ahOuterMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
-            return new(child.LocalEndpoint, child.RemoteEndpoint, false) { Raw = RawAh, InnerMtu = ahOuterMtu - 20 - ah.HeaderLength(ipv6: false) };
+            int ahInnerMtu = ahOuterMtu - ah.HeaderLength(ipv6: false) - (ah.TransportMode ? 0 : 20);
+            return new(child.LocalEndpoint, child.RemoteEndpoint, false) { Raw = RawAh, InnerMtu = ahInnerMtu };
         }
         var espOutbound = (EspSa)outbound;
         // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
@@ -575,7 +583,10 @@ internal sealed class EspDataPlane : IDisposable
         }
     }
 
-    /// <summary>TUN reader thread: AH tunnel mode, the outer IPv4 header written by AH itself (its ICV covers it).</summary>
+    /// <summary>
+    /// TUN reader thread: AH tunnel mode, the outer IPv4 header written by AH itself (its ICV covers it), or transport
+    /// mode, AH inserted after the host packet's own header.
+    /// </summary>
     private void SendAh(AhSa sa, ReadOnlySpan<byte> packet, EspRoute route)
     {
         _batch.Flush();
@@ -584,14 +595,22 @@ internal sealed class EspDataPlane : IDisposable
             Interlocked.Increment(ref _sendErrors);
             return;
         }
-        if (AhProcessor.EncapsulateTunnel(sa, packet, route.LocalAddressBytes, route.RemoteAddressBytes, _outBuffer, out int written) != EncapsulateResult.Ok) return;
+        EncapsulateResult result = sa.TransportMode
+            ? AhProcessor.EncapsulateTransport(sa, packet, _outBuffer, out int written)
+            : AhProcessor.EncapsulateTunnel(sa, packet, route.LocalAddressBytes, route.RemoteAddressBytes, _outBuffer, out written);
+        if (result != EncapsulateResult.Ok)
+        {
+            if (result == EncapsulateResult.InvalidInnerPacket && sa.TransportMode) Interlocked.Increment(ref _transportRefused);
+            return;
+        }
         if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
         if (!raw.Send(route.RawRemote, _outBuffer.AsSpan(0, written))) Interlocked.Increment(ref _sendErrors);
     }
 
     /// <summary>
     /// The raw AH socket's receive thread: a whole IPv4 packet with AH after its header. Verified in place (RFC 4302
-    /// §3.4), checked against the SA's selectors (RFC 4301 §5.2) and written to the TUN device.
+    /// §3.4), AH taken out (the inner packet in tunnel mode, the host's packet in transport mode), checked against
+    /// the SA's selectors (RFC 4301 §5.2) and written to the TUN device.
     /// </summary>
     public void OnAhPacket(ReadOnlySpan<byte> ipPacket)
     {
