@@ -13,9 +13,9 @@ namespace Portcullis.Interop.Tests;
 public sealed class KernelPeerInteropTests(ITestOutputHelper output)
 {
     /// <summary>
-    /// The variants run today: IKE version, mode, protocol, proposals and who initiates. Transport mode, AH and ESN
-    /// are written (run-case.sh kernel VERSION transport|tunnel esp|ah …) but wait for Portcullis to support them:
-    /// see tests/interop/README.md, "pending Portcullis support".
+    /// The variants run today: IKE version, mode, protocol, proposals and who initiates. ESP transport-mode variants
+    /// are written (run-case.sh kernel VERSION transport|tunnel esp|ah …); see tests/interop/README.md, "pending
+    /// Portcullis support".
     /// </summary>
     public static TheoryData<string, string, string, string, string, string> Variants() => new()
     {
@@ -23,6 +23,14 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
         { "2", "tunnel", "esp", "aes256-sha256-modp2048", "aes256-sha256", "portcullis" },
         { "1", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256", "guest" },
         { "1", "tunnel", "esp", "aes256-sha1-modp2048", "aes256gcm16", "portcullis" },
+        // AH (IP protocol 51) against the kernel's AH, tunnel and transport mode, with and without ESN; ESP with ESN.
+        { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256", "portcullis" },
+        { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256-esn", "guest" },
+        { "2", "transport", "ah", "aes128-sha256-modp2048", "sha1", "portcullis" },
+        { "2", "tunnel", "esp", "aes128gcm16-prfsha256-ecp256", "aes128gcm16-esn", "portcullis" },
+        { "2", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256-esn", "guest" },
+        // IKEv1 ESN: RFC 4304's Quick Mode attribute, sent by us and by strongSwan.
+        { "1", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256-esn", "portcullis" },
     };
 
     /// <summary>
