@@ -23,6 +23,9 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
         { "2", "tunnel", "esp", "aes256-sha256-modp2048", "aes256-sha256", "portcullis" },
         { "1", "tunnel", "esp", "aes128-sha256-modp2048", "aes128-sha256", "guest" },
         { "1", "tunnel", "esp", "aes256-sha1-modp2048", "aes256gcm16", "portcullis" },
+        // General transport mode: host to host, ping between the two hosts' own addresses.
+        { "2", "transport", "esp", "aes128gcm16-prfsha256-ecp256", "aes128gcm16", "guest" },
+        { "1", "transport", "esp", "aes128-sha256-modp2048", "aes128-sha256", "portcullis" },
         // AH (IP protocol 51) against the kernel's AH, tunnel and transport mode, with and without ESN; ESP with ESN.
         { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256", "portcullis" },
         { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256-esn", "guest" },
@@ -34,7 +37,7 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
     };
 
     /// <summary>
-    /// A tunnel with the guest's strongSwan on kernel ESP: established by either side, ping both ways, the guest's
+    /// A tunnel or a transport-mode SA with the guest's strongSwan on kernel ESP: established by either side, ping both ways, the guest's
     /// kernel holds SAs with Portcullis's SPIs and counted the packets, the capture shows IP protocol 50 and no ESP in
     /// UDP 4500, tshark decrypts our IKE.
     /// </summary>

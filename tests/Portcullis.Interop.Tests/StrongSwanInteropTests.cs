@@ -161,6 +161,7 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     [InlineData("ikev2", "pair")]
     [InlineData("ikev1", "pair")]
     [InlineData("ikev2", "pair6")]
+    [InlineData("ikev2", "trap")]
     [InlineData("ikev2", "nat")]
     [InlineData("ikev1", "nat")]
     public void PortcullisPairTransportMode(string version, string topology) =>

@@ -64,8 +64,9 @@ internal sealed class InstalledChild(ChildSa child, IpsecSa inbound, IpsecSa out
 }
 
 /// <summary>
-/// User-space ESP over a TUN device (RFC 4303 tunnel mode, RFC 3948 UDP encapsulation): the TUN reader thread looks
-/// up the SPD and encapsulates, the UDP receive thread looks up the SAD and decapsulates. Each thread owns one
+/// User-space ESP over a TUN device (RFC 4303 tunnel and transport mode, RFC 3948 UDP encapsulation): the TUN reader
+/// thread looks up the SPD and encapsulates (transport mode: the packet without its IP header), the receive threads look
+/// up the SAD and decapsulate (transport mode: an IP header rebuilt in front, <see cref="TransportModePacket"/>). Each thread owns one
 /// preallocated buffer; nothing is allocated per packet. SAs are installed and removed from the daemon's loop.
 /// </summary>
 internal sealed class EspDataPlane : IDisposable

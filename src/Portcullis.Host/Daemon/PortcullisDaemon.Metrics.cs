@@ -121,10 +121,11 @@ public sealed partial class PortcullisDaemon
             w.Sample(x?.Inbound.MalformedPackets ?? 0, ChildLabels(s, c, ("reason", "malformed")));
             w.Sample(x?.Inbound.PolicyViolations ?? 0, ChildLabels(s, c, ("reason", "policy")));
         }
-        w.Family("portcullis_esp_drops_total", MetricType.Counter, "Packets the data plane dropped outside any CHILD SA, by reason: no_policy (outbound, no selector matched), unknown_spi (inbound), too_big (outbound, bigger than the tunnel's MTU: answered with ICMP Packet Too Big).");
+        w.Family("portcullis_esp_drops_total", MetricType.Counter, "Packets the data plane dropped outside any CHILD SA, by reason: no_policy (outbound, no selector matched), unknown_spi (inbound), too_big (outbound, bigger than the tunnel's MTU: answered with ICMP Packet Too Big), transport_refused (outbound host packets transport mode cannot carry: fragments, IPv6 Hop-by-Hop, Routing or Fragment headers).");
         w.Sample(dp?.OutboundNoPolicyDrops ?? 0, ("reason", "no_policy"));
         w.Sample(dp?.InboundUnknownSpiDrops ?? 0, ("reason", "unknown_spi"));
         w.Sample(dp?.TooBigDrops ?? 0, ("reason", "too_big"));
+        w.Sample(dp?.TransportRefusedDrops ?? 0, ("reason", "transport_refused"));
         w.Family("portcullis_esp_send_errors_total", MetricType.Counter, "ESP packets the socket refused to send.");
         w.Sample(dp?.SendErrors ?? 0);
         return w.ToString();

@@ -201,7 +201,8 @@ public sealed partial class PortcullisDaemon
             NatT6 = natT6Socket,
             Raw6 = raw6,
             RawAh = rawAh,
-            OuterMtuFor = IpCommand.PathMtu,
+            // The ESP's own path: with the sockets' mark, so a transport-mode peer's rule does not point at the TUN device.
+            OuterMtuFor = transportRouting is { } marked ? address => IpCommand.PathMtu(address, marked.Mark) : IpCommand.PathMtu,
             Batching = _options.Offload,
             TransportRouting = transportRouting,
         };

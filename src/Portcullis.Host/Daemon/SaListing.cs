@@ -28,7 +28,7 @@ internal static class SaListing
         }
         foreach (Portcullis.Core.Ikev1.IsakmpSa sa in (engine?.Ikev1.Sas ?? []).OrderBy(s => s.Uid)) AppendIkev1(text, sa, dataPlane, now);
         if (dataPlane is not null)
-            text.Append($"data plane: dropped {dataPlane.OutboundNoPolicyDrops} outbound packets matching no policy, {dataPlane.InboundUnknownSpiDrops} inbound with an unknown SPI, {dataPlane.InboundPolicyDrops} inbound outside their selectors, {dataPlane.TooBigDrops} outbound too big for their tunnel (ICMP error returned); {dataPlane.SendErrors} send errors\n");
+            text.Append($"data plane: dropped {dataPlane.OutboundNoPolicyDrops} outbound packets matching no policy, {dataPlane.InboundUnknownSpiDrops} inbound with an unknown SPI, {dataPlane.InboundPolicyDrops} inbound outside their selectors, {dataPlane.TooBigDrops} outbound too big for their tunnel (ICMP error returned), {dataPlane.TransportRefusedDrops} that transport mode cannot carry (fragments); {dataPlane.SendErrors} send errors\n");
         if (dataPlane is not null)
             text.Append($"data plane offloads: {dataPlane.TsoReads} TSO packets from the TUN device cut into segments; ESP sent in {dataPlane.Batches.Sends} batches of {dataPlane.Batches.Packets} packets in all (UDP GSO); {dataPlane.Coalesced.Writes} GSO writes to the TUN device joining {dataPlane.Coalesced.Segments} segments\n");
         if (engine is not null) text.Append(DosSummary(engine)).Append('\n');

@@ -94,9 +94,17 @@ public static class IpCommand
     /// route) or the route's own <c>mtu</c>, as <c>ip route get</c> shows them, else the outgoing device's MTU; null when
     /// none is known.
     /// </summary>
-    public static int? PathMtu(IPAddress destination)
+    public static int? PathMtu(IPAddress destination) => PathMtu(destination, 0);
+
+    /// <summary>
+    /// As <see cref="PathMtu(IPAddress)"/>, for a packet with fwmark <paramref name="mark"/> (0: none): the daemon's own
+    /// ESP carries its mark, so the path it takes to a transport-mode peer is the main table's, not the TUN device.
+    /// </summary>
+    public static int? PathMtu(IPAddress destination, uint mark)
     {
-        if (!Run(["route", "get", destination.ToString()], out string output).Ok) return null;
+        string[] args = mark == 0 ? ["route", "get", destination.ToString()]
+            : ["route", "get", destination.ToString(), "mark", $"0x{mark:x}"];
+        if (!Run(args, out string output).Ok) return null;
         return ParsePathMtu(output, device =>
         {
             if (device.Contains('/') || device is "." or "..") return null;
