@@ -28,7 +28,8 @@ internal static class AlgorithmsCommand
         var rows = new List<string[]> { new[] { "TYPE", "ID", "KEYLEN", "KEYWORD", "NAME", "KIND", "USE", "DEFAULT" } };
         foreach (Transform t in TransformRegistry.All.Where(t => filter(t.Legacy)))
         {
-            string use = (t.ForIke, t.ForEsp) switch { (true, true) => "ike,esp", (true, false) => "ike", _ => "esp" };
+            // AES-GMAC as an integrity transform is AH's only (ESP negotiates it as ENCR_NULL_AUTH_AES_GMAC).
+            string use = t is IntegrityTransform { ForEsp: false, ForAh: true } ? "ah" : (t.ForIke, t.ForEsp) switch { (true, true) => "ike,esp", (true, false) => "ike", _ => "esp" };
             rows.Add([TypeName(t.Type), t.Id.ToString(), t.KeyBits == 0 ? "-" : t.KeyBits.ToString(), t.Keyword, t.Name, t.Kind, use, t.Legacy ? "no (legacy)" : "yes"]);
         }
         foreach (SignatureScheme s in SignatureScheme.All.Where(s => filter(s.Legacy)))

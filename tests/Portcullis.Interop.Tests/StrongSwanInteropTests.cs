@@ -172,6 +172,22 @@ public sealed class StrongSwanInteropTests(ITestOutputHelper output)
     public void PortcullisPairPlainEspOverIpv6() =>
         InteropEnvironment.RunCase(output, "portcullis-pair", "portcullis", "aes128gcm16-prfsha256-ecp256", "aes128gcm16", "ipv6");
 
+    /// <summary>
+    /// Two Portcullis daemons: an AH tunnel (IP protocol 51, RFC 4302) carrying ping, the captured AH frames bearing the
+    /// SPIs both daemons list, and beside it an ESP tunnel with extended sequence numbers (aes128gcm16-esn).
+    /// </summary>
+    [InteropTheory]
+    [InlineData("aes128gcm16-prfsha256-ecp256", "sha256-esn")]
+    [InlineData("aes256-sha256-modp2048", "sha1,aesxcbc")]
+    [InlineData("aes128gcm16-prfsha256-ecp256", "aes256gmac")]
+    public void PortcullisPairAh(string ikeProposal, string ahProposal) =>
+        InteropEnvironment.RunCase(output, "ah-pair", "portcullis", ikeProposal, ahProposal);
+
+    /// <summary>Two Portcullis daemons, AH in transport mode host to host: ping inside IP protocol 51 only.</summary>
+    [InteropFact]
+    public void PortcullisPairAhTransport() =>
+        InteropEnvironment.RunCase(output, "ah-pair", "portcullis", "aes128gcm16-prfsha256-ecp256", "sha256-esn", "transport");
+
     /// <summary>start_action = trap brings the tunnel up on traffic; close_action = start restores it after the peer's DELETE.</summary>
     [InteropFact]
     public void TrapAndCloseAction() => InteropEnvironment.RunCase(output, "trap", "portcullis");

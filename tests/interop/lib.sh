@@ -235,7 +235,7 @@ pc_portcullis() { local ns=$1 dir="$PC_WORK/$2"; shift 2; ip netns exec "$ns" en
 # IKE, ESP and IP fragments are captured; PC_CAPTURE_EXTRA adds to the filter (e.g. "ip proto 51", "udp port 1701").
 pc_capture_start() {
   # Non-first IP fragments carry no UDP header: without them a large IKE message (certificates) is never reassembled.
-  ip netns exec "$1" tshark -q -i "$2" -f "udp port 500 or udp port 4500 or ip proto 50 or ip6 proto 50 or (ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)${PC_CAPTURE_EXTRA:+ or $PC_CAPTURE_EXTRA}" -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
+  ip netns exec "$1" tshark -q -i "$2" -f "udp port 500 or udp port 4500 or ip proto 50 or ip6 proto 50 or ip proto 51 or (ip[6:2] & 0x1fff != 0) or (ip6 and ip6[6] == 44)${PC_CAPTURE_EXTRA:+ or $PC_CAPTURE_EXTRA}" -w "$PC_WORK/$3.pcap" > "$PC_WORK/$3.tshark.out" 2>&1 &
   PC_PIDS+=($!); eval "CAPTURE_$3=$!"
   local i
   for i in $(seq 100); do grep -q "Capturing on" "$PC_WORK/$3.tshark.out" 2>/dev/null && break; sleep 0.1; done

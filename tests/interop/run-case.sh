@@ -28,6 +28,9 @@
 #   run-case.sh wrong-psk portcullis|strongswan                          AUTHENTICATION_FAILED, one clear log line each side
 #   run-case.sh proposal-mismatch portcullis|strongswan                  NO_PROPOSAL_CHOSEN, both lists and the transform type logged
 #   run-case.sh portcullis-pair portcullis IKE ESP [ipv4|ipv6]           two Portcullis daemons, no NAT: plain ESP (IP protocol 50)
+#   run-case.sh ah-pair portcullis IKE AH [tunnel|transport]             two Portcullis daemons: an AH tunnel (IP protocol 51) and an
+#                                                                        ESP tunnel with ESN (aes128gcm16-esn) beside it; or AH in
+#                                                                        transport mode, host to host, ping inside AH only
 #   run-case.sh transport-pair portcullis [ikev2|ikev1] [pair|pair6|trap|nat]  two Portcullis daemons host to host in transport mode: ping
 #                                                                        both ways and a TCP transfer protected (nothing but IKE in
 #                                                                        the clear), plain ESP or, behind the NAT, ESP in UDP
@@ -925,6 +928,96 @@ CONF
     udp4500=$(tshark -r "$PC_WORK/wire.pcap" -Y 'udp.port == 4500 && esp' 2>/dev/null | wc -l)
     [ "$esp50" -ge 12 ] && [ "$udp4500" -eq 0 ] || pc_fail "expected plain ESP only: $esp50 packets of IP protocol 50, $udp4500 ESP in UDP 4500"
     pc_log "plain ESP: $esp50 packets of IP protocol 50 ($family), none on UDP 4500"
+    ;;
+  ah-pair)
+    # AH tunnel mode (RFC 4302) between two daemons: child "net" (198.18.1.1 === 198.18.2.1) with ah_proposals = AH,
+    # child "esn" (198.18.1.2 === 198.18.2.2) with ESP and extended sequence numbers. The capture must show the first's
+    # pings as IP protocol 51 with the SPIs the daemons list, and no ESP for them.
+    ike=$3; ah=$4; ahmode=${5:-tunnel}
+    pc_topology_pair
+    if [ "$ahmode" = transport ]; then
+      for side in l r; do
+        if [ $side = l ]; then me=192.0.2.1; peer=192.0.2.2; else me=192.0.2.2; peer=192.0.2.1; fi
+        pc_conf "$me" "$peer" "$me" "$peer" "$ike" aes128gcm16 "$SECRET" "mode = transport
+        ah_proposals = $ah" > "$PC_WORK/$side.conf"
+      done
+      pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+      pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+      PC_CAPTURE_EXTRA="icmp"
+      pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+      pc_portcullis "$LEFT" pc initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate"; }
+      pc_ping "$LEFT" 192.0.2.1 192.0.2.2 || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "AH transport ping left to right"; }
+      pc_ping "$RIGHT" 192.0.2.2 192.0.2.1 || pc_fail "AH transport ping right to left"
+      l=$(pc_portcullis "$LEFT" pc list-sas); echo "$l"
+      echo "$l" | grep -q "TRANSPORT, AH SPIs" || pc_fail "left's CHILD SA is not AH in transport mode"
+      pc_capture_check wire
+      inside=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ah && icmp && ip.proto == 51' 2>/dev/null | wc -l)
+      plain=$(tshark -r "$PC_WORK/wire.pcap" -Y 'icmp && !ah' 2>/dev/null | wc -l)
+      esp=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+      tshark -r "$PC_WORK/wire.pcap" -Y ah -T fields -e ip.src -e ip.dst -e ip.proto -e ah.next_header -e ah.spi -e ah.sequence 2>/dev/null | head -4
+      [ "$inside" -ge 12 ] && [ "$plain" -eq 0 ] && [ "$esp" -eq 0 ] || pc_fail "expected ping inside AH only: $inside ICMP in AH, $plain ICMP outside it, $esp ESP"
+      pc_log "AH transport mode: $inside ICMP packets inside IP protocol 51 (next header 1), none in the clear, no ESP"
+    else
+    ip -n "$LEFT" addr add 198.18.1.2/32 dev lo; ip -n "$RIGHT" addr add 198.18.2.2/32 dev lo
+    for side in l r; do
+      if [ $side = l ]; then me=192.0.2.1; peer=192.0.2.2; a=1; b=2; else me=192.0.2.2; peer=192.0.2.1; a=2; b=1; fi
+      cat > "$PC_WORK/$side.conf" <<CONF
+connections {
+  gw {
+    version = 2
+    local_addrs = $me
+    remote_addrs = $peer
+    proposals = $ike
+    local { auth = psk
+      id = $me }
+    remote { auth = psk
+      id = $peer }
+    children {
+      net {
+        local_ts = 198.18.$a.1/32
+        remote_ts = 198.18.$b.1/32
+        ah_proposals = $ah
+      }
+      esn {
+        local_ts = 198.18.$a.2/32
+        remote_ts = 198.18.$b.2/32
+        esp_proposals = aes128gcm16-esn
+      }
+    }
+  }
+}
+secrets { ike-gw { id-1 = $me
+    id-2 = $peer
+    secret = "$SECRET" } }
+CONF
+    done
+    pc_start_portcullis "$LEFT" pc "$PC_WORK/l.conf"
+    pc_start_portcullis "$RIGHT" pcr "$PC_WORK/r.conf"
+    pc_capture_start "$RIGHT" "$RIGHT_IF" wire
+    pc_portcullis "$LEFT" pc initiate --child net || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "initiate net"; }
+    pc_portcullis "$LEFT" pc initiate --child esn || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "initiate esn"; }
+    pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "AH ping left to right"; }
+    pc_ping "$RIGHT" 198.18.2.1 198.18.1.1 || pc_fail "AH ping right to left"
+    pc_ping "$LEFT" 198.18.1.2 198.18.2.2 || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "ESN ping left to right"; }
+    pc_ping "$RIGHT" 198.18.2.2 198.18.1.2 || pc_fail "ESN ping right to left"
+    l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
+    echo "$l"; echo "$r"
+    read -r li lo < <(echo "$l" | sed -n 's/.*TUNNEL, AH SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
+    [ -n "$li" ] || pc_fail "left lists no AH CHILD_SA"
+    echo "$r" | grep -q "AH SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on the AH SPIs"
+    echo "$l" | grep -q "esn-" || echo "$l" | grep -q "aes128gcm16-esn" || pc_fail "the ESP child did not negotiate ESN"
+    pc_capture_check wire
+    # Right's capture: AH from left carries left's outbound SPI (right's inbound), and the other way round.
+    ah_l2r=$(tshark -r "$PC_WORK/wire.pcap" -Y "ah && ip.src == 192.0.2.1 && ah.spi == 0x$lo && icmp" 2>/dev/null | wc -l)
+    ah_r2l=$(tshark -r "$PC_WORK/wire.pcap" -Y "ah && ip.src == 192.0.2.2 && ah.spi == 0x$li && icmp" 2>/dev/null | wc -l)
+    ah_esp=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ah && esp' 2>/dev/null | wc -l)
+    esp=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ip.proto == 50' 2>/dev/null | wc -l)
+    tshark -r "$PC_WORK/wire.pcap" -Y ah -T fields -e ip.src -e ip.dst -e ah.spi -e ah.sequence -e ah.icv 2>/dev/null | head -4
+    [ "$ah_l2r" -ge 6 ] && [ "$ah_r2l" -ge 6 ] && [ "$ah_esp" -eq 0 ] || pc_fail "expected AH with the listed SPIs: $ah_l2r left to right (SPI $lo), $ah_r2l right to left (SPI $li), $ah_esp AH frames with ESP"
+    # The ESN child's ESP: 12 pings, low sequence numbers only (ESN puts nothing more on the wire).
+    [ "$esp" -ge 12 ] || pc_fail "expected the ESN child's ESP: $esp packets of IP protocol 50"
+    pc_log "AH: $ah_l2r + $ah_r2l ICMP frames of IP protocol 51 with SPIs $lo/$li; ESP with ESN: $esp frames"
+    fi
     ;;
   transport-pair)
     # Two Portcullis daemons, host to host in transport mode (RFC 4303 §3.1.1): the CHILD SA's selectors are the two

@@ -37,6 +37,7 @@ public static class Seeds
             Add("esp", p);
             Add("udp-4500", p); // UDP-encapsulated ESP is the ESP packet itself (RFC 3948 §2.1)
         }
+        foreach (byte[] p in AhTarget.GenuinePackets(6)) Add("ah", p);
         Add("udp-4500", [0xFF]); // NAT-keepalive
         Add("udp-4500", [0, 0, 0, 0]); // a marker with nothing behind it
         Vici(Add);

@@ -18,6 +18,7 @@ public static class TargetRegistry
         new("ikev1-decrypted", "payload chains behind a correct HASH(1), encrypted with an established ISAKMP SA's key (Informational, Quick Mode, Transaction)", () => new Ikev1DecryptedTarget()),
         new("ikev1-forged", "datagrams with the live cookies into an established IKEv1 pair, without its keys; nothing may change", () => new ForgedTarget(1)),
         new("esp", "inbound ESP against AES-GCM and AES-CBC+HMAC SAs: only genuine packets delivered, once; drops counted", () => new EspTarget()),
+        new("ah", "inbound AH (whole IP packets) against HMAC, AES-GMAC+ESN tunnel and HMAC transport SAs: only genuine packets delivered, once; drops counted", () => new AhTarget()),
         new("udp-4500", "datagrams on the NAT-T port: RFC 3948 classification (non-ESP marker, NAT-keepalive, ESP), then ESP through the SAD into the ESP processor and IKE into the parsers", () => new UdpEncapsulationTarget()),
         new("l2tp-message", "L2TP header, control messages, AVPs and hidden AVPs", () => new L2tpMessageTarget()),
         new("l2tp-lns", "L2TP conversations (control and data) into a fresh LNS", () => new L2tpServerTarget()),

@@ -357,11 +357,16 @@ public sealed class ChildConfig
     private readonly IReadOnlyList<Proposal>? _configuredEspProposals;
 
     /// <summary>
-    /// AH proposals (<c>ah_proposals</c>): when set, strongSwan negotiates AH (IP protocol 51) instead of ESP. Portcullis'
-    /// data plane has no AH, so the daemon refuses such a child (<see cref="DataPlaneSupport"/>); the firewall and
-    /// doctor still read it, to say what the config asks for.
+    /// AH proposals (<c>ah_proposals</c>): when set, the child negotiates AH (IP protocol 51, RFC 4302) instead of ESP,
+    /// as strongSwan does: integrity only, never across a NAT.
     /// </summary>
     public IReadOnlyList<Proposal> AhProposals { get; init; } = [];
+
+    /// <summary>The child negotiates AH rather than ESP (<c>ah_proposals</c> is set).</summary>
+    public bool UsesAh => AhProposals.Count > 0;
+
+    /// <summary>The proposals the child negotiates: <see cref="AhProposals"/> when set, otherwise <see cref="EspProposals"/>.</summary>
+    public IReadOnlyList<Proposal> ChildProposals => UsesAh ? AhProposals : EspProposals;
 
     /// <summary>Tunnel or transport.</summary>
     public ChildMode Mode { get; init; } = ChildMode.Tunnel;

@@ -12,9 +12,13 @@ public static class DataPlaneSupport
     {
         var errors = new List<ConfigError>();
         foreach (ConnectionConfig c in config.Connections)
-            foreach (ChildConfig child in c.Children.Where(ch => ch.AhProposals.Count > 0))
-                errors.Add(new ConfigError(child.Location.File, child.Location.Line, $"connections.{c.Name}.children.{child.Name}.ah_proposals",
-                    "AH (IP protocol 51) is not supported by Portcullis' data plane yet; use esp_proposals"));
+            foreach (ChildConfig child in c.Children.Where(ch => ch.UsesAh))
+            {
+                string key = $"connections.{c.Name}.children.{child.Name}.ah_proposals";
+                if (c.Version == 1)
+                    errors.Add(new ConfigError(child.Location.File, child.Location.Line, key,
+                        "AH is negotiated with IKEv2 only in Portcullis (IKEv1 Quick Mode with PROTO_IPSEC_AH is not supported yet); use version = 2 or esp_proposals"));
+            }
         return errors;
     }
 }

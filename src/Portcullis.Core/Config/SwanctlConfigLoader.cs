@@ -546,27 +546,30 @@ public static partial class SwanctlConfigLoader
         var proposals = new List<Proposal>();
         foreach (string item in v.Value.Split(',', StringSplitOptions.TrimEntries))
         {
-            if (item.Equals("default", StringComparison.OrdinalIgnoreCase))
-            {
-                // strongSwan's AH default: the ESP default's integrity algorithms.
-                proposals.Add(new Proposal(ProposalParser.Default(ProposalKind.Esp).SelectMany(p => p.Integrity).Distinct()));
-                continue;
-            }
             var transforms = new List<Crypto.Registry.Transform>();
-            foreach (string keyword in item.Split('-', StringSplitOptions.TrimEntries))
+            // strongSwan's AH default: the ESP default's integrity algorithms.
+            if (item.Equals("default", StringComparison.OrdinalIgnoreCase))
+                transforms.AddRange(ProposalParser.Default(ProposalKind.Esp).SelectMany(p => p.Integrity).Distinct());
+            else foreach (string keyword in item.Split('-', StringSplitOptions.TrimEntries))
             {
                 if (!Crypto.Registry.TransformRegistry.TryGet(keyword, out Crypto.Registry.Transform? t) || t is null)
                 {
                     ctx.Error(v, key, $"unknown algorithm '{keyword}' in AH proposal '{item}'");
                     return null;
                 }
-                if (t is Crypto.Registry.EncryptionTransform || !t.ForEsp)
+                // strongSwan reads aes128gmac … aes256gmac in AH proposals as AUTH_AES_*_GMAC.
+                if (Crypto.Registry.TransformRegistry.AhIntegrityFor(t) is { } integrity) t = integrity;
+                else if (t is Crypto.Registry.EncryptionTransform or Crypto.Registry.IntegrityTransform || !t.ForEsp)
                 {
                     ctx.Error(v, key, $"'{keyword}' ({t.Kind}) cannot be used in AH proposals (integrity only), in proposal '{item}'");
                     return null;
                 }
                 if (!transforms.Contains(t)) transforms.Add(t);
             }
+            // ESN is a mandatory transform type of AH proposals too (RFC 7296 §3.3.3): noesn unless esn is named.
+            if (!transforms.OfType<Crypto.Registry.EsnTransform>().Any()
+                && Crypto.Registry.TransformRegistry.TryGet(Crypto.TransformType.ExtendedSequenceNumbers, 0, 0, out Crypto.Registry.Transform? noEsn) && noEsn is not null)
+                transforms.Add(noEsn);
             if (!transforms.OfType<Crypto.Registry.IntegrityTransform>().Any())
             {
                 ctx.Error(v, key, $"an integrity algorithm is mandatory in AH proposals, in proposal '{item}'");

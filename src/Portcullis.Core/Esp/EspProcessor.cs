@@ -94,7 +94,8 @@ public static class EspProcessor
         {
             // RFC 4106 §3.1 (and 4309, 4543, 7634): any IV unique per key will do; the sequence number is.
             BinaryPrimitives.WriteUInt64BigEndian(iv, sequence);
-            aead.Seal(iv, packet[..HeaderSize], encrypted, encrypted, icv);
+            Span<byte> aad = stackalloc byte[EsnAadSize];
+            aead.Seal(iv, AssociatedData(sa, packet, sequence, aad), encrypted, encrypted, icv);
         }
         else
         {
@@ -102,8 +103,10 @@ public static class EspProcessor
             if (sa.UsesRandomIv) RandomNumberGenerator.Fill(iv); // CBC: unpredictable (RFC 3602 §3)
             else if (ivSize == 8) BinaryPrimitives.WriteUInt64BigEndian(iv, sequence); // counter mode (RFC 3686 §3.1)
             cipher.Encrypt(iv, encrypted, encrypted);
-            // Encrypt-then-MAC over SPI ‖ Sequence Number ‖ IV ‖ ciphertext (RFC 4303 §3.3.4).
-            sa.IntegrityPrimitive!.Compute(packet[..^icvSize], icv);
+            // Encrypt-then-MAC over SPI ‖ Sequence Number ‖ IV ‖ ciphertext (RFC 4303 §3.3.4), with ESN followed by
+            // the sequence number's high-order bits, which are not sent (RFC 4303 §2.2.1).
+            Span<byte> high = stackalloc byte[4];
+            sa.IntegrityPrimitive!.Compute(packet[..^icvSize], SequenceHigh(sa, sequence, high), icv);
         }
 
         sa.PacketCount++;
@@ -115,7 +118,7 @@ public static class EspProcessor
     /// <summary>
     /// Verifies and decrypts, in place, an ESP packet (starting at the SPI) received for <paramref name="sa"/>
     /// (inbound). On <see cref="DecapsulateResult.Ok"/> the inner packet is
-    /// <c>espPacket.Slice(innerOffset, innerLength)</c> and still has to pass <see cref="EspSa.MatchesInbound"/>;
+    /// <c>espPacket.Slice(innerOffset, innerLength)</c> and still has to pass <see cref="IpsecSa.MatchesInbound"/>;
     /// on anything else the outputs are 0 and the packet must be dropped (its bytes may have been changed). The
     /// replay window is checked before the ICV and moved only after the ICV verifies.
     /// </summary>
@@ -133,7 +136,9 @@ public static class EspProcessor
         if (BinaryPrimitives.ReadUInt32BigEndian(espPacket) != sa.Spi)
             return Count(ref sa.MalformedCount, DecapsulateResult.SpiMismatch);
 
-        ulong sequence = BinaryPrimitives.ReadUInt32BigEndian(espPacket[4..]);
+        // With ESN the high-order bits are inferred from the window (RFC 4303 Appendix A2); the ICV, which covers
+        // them, confirms the guess.
+        ulong sequence = sa.InboundSequence(BinaryPrimitives.ReadUInt32BigEndian(espPacket[4..]));
         ReplayWindow window = sa.ReplayWindow!;
         if (!window.Check(sequence)) return Count(ref sa.ReplayCount, DecapsulateResult.Replayed);
 
@@ -143,13 +148,15 @@ public static class EspProcessor
 
         if (sa.Aead is { } aead)
         {
-            if (!aead.Open(iv, espPacket[..HeaderSize], encrypted, icv, encrypted))
+            Span<byte> aad = stackalloc byte[EsnAadSize];
+            if (!aead.Open(iv, AssociatedData(sa, espPacket, sequence, aad), encrypted, icv, encrypted))
                 return Count(ref sa.AuthenticationFailureCount, DecapsulateResult.AuthenticationFailed);
         }
         else
         {
             // Verify before decrypting (RFC 4303 §3.4.4.1).
-            if (!sa.IntegrityPrimitive!.Verify(espPacket[..^icvSize], icv))
+            Span<byte> high = stackalloc byte[4];
+            if (!sa.IntegrityPrimitive!.Verify(espPacket[..^icvSize], SequenceHigh(sa, sequence, high), icv))
                 return Count(ref sa.AuthenticationFailureCount, DecapsulateResult.AuthenticationFailed);
             sa.Cipher!.Decrypt(iv, encrypted, encrypted);
         }
@@ -178,6 +185,28 @@ public static class EspProcessor
         innerLength = payloadLength;
         nextHeader = next;
         return DecapsulateResult.Ok;
+    }
+
+    private const int EsnAadSize = 12; // SPI ‖ Sequence Number high ‖ low
+
+    /// <summary>
+    /// An AEAD's associated data: SPI ‖ Sequence Number as sent, or with ESN SPI ‖ high ‖ low order 32 bits
+    /// (RFC 4106 §5, RFC 4309 §5, RFC 4543 §3.3, RFC 7634 §2.1), built in <paramref name="scratch"/>.
+    /// </summary>
+    private static ReadOnlySpan<byte> AssociatedData(EspSa sa, ReadOnlySpan<byte> packet, ulong sequence, Span<byte> scratch)
+    {
+        if (!sa.ExtendedSequenceNumbers) return packet[..HeaderSize];
+        packet[..4].CopyTo(scratch);
+        BinaryPrimitives.WriteUInt64BigEndian(scratch[4..], sequence);
+        return scratch;
+    }
+
+    /// <summary>The high-order 32 bits of an extended sequence number for the ICV, in <paramref name="scratch"/>; empty without ESN.</summary>
+    internal static ReadOnlySpan<byte> SequenceHigh(IpsecSa sa, ulong sequence, Span<byte> scratch)
+    {
+        if (!sa.ExtendedSequenceNumbers) return [];
+        BinaryPrimitives.WriteUInt32BigEndian(scratch, (uint)(sequence >> 32));
+        return scratch;
     }
 
     private static DecapsulateResult Count(ref long counter, DecapsulateResult result)

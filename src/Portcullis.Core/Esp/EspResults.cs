@@ -13,7 +13,8 @@ public enum EncapsulateResult
     OutputTooSmall,
 
     /// <summary>
-    /// The sequence number counter would cycle (RFC 4303 §3.3.3): the SA has sent 2^32 − 1 packets and must be
+    /// The sequence number counter would cycle (RFC 4303 §3.3.3): the SA has sent 2^32 − 1 packets (2^64 − 1 with
+    /// ESN) and must be
     /// rekeyed; nothing was written.
     /// </summary>
     SequenceNumberExhausted,

@@ -52,6 +52,25 @@ public sealed class ReplayWindow
     }
 
     /// <summary>
+    /// The full 64-bit sequence number of a packet that carried only its low 32 bits, <paramref name="low"/>, under
+    /// extended sequence numbers (RFC 4303 Appendix A2.1, RFC 4302 §3.4.3): the high 32 bits are those of
+    /// <see cref="Highest"/>, one more when the low bits lie below the window (the counter wrapped), one less when the
+    /// window straddles a wrap and the low bits lie in its older half. The guess is checked by the ICV, which covers
+    /// the high bits, and by <see cref="Check"/>; before anything was received there is no older subspace.
+    /// </summary>
+    public ulong InferExtended(uint low)
+    {
+        uint tl = (uint)_highest, th = (uint)(_highest >> 32);
+        uint bottom = unchecked(tl - (uint)Size + 1); // the window's lowest low-order value, mod 2^32
+        uint high;
+        if (tl >= (uint)Size - 1)
+            high = low >= bottom ? th : unchecked(th + 1); // window within one subspace (Case A)
+        else
+            high = low >= bottom && th > 0 ? th - 1 : th; // window spans two subspaces (Case B)
+        return ((ulong)high << 32) | low;
+    }
+
+    /// <summary>
     /// Marks <paramref name="sequence"/> as received, sliding the window when it is the new highest. Call only after
     /// the packet's ICV verified. Returns false (and changes nothing) when <see cref="Check"/> would now reject it.
     /// </summary>

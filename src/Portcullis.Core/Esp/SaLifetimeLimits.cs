@@ -39,7 +39,7 @@ public sealed class SaLifetimeLimits(uint key, ulong softBytes, ulong hardBytes,
     private bool HasLimits => (SoftBytes | HardBytes | SoftPackets | HardPackets) != 0;
 
     /// <summary>After a packet on <paramref name="sa"/>: the limit it crossed, if it is the first to cross it.</summary>
-    public LimitCrossing Check(EspSa sa)
+    public LimitCrossing Check(IpsecSa sa)
     {
         if (!HasLimits) return LimitCrossing.None;
         ulong bytes = (ulong)sa.Bytes, packets = (ulong)sa.Packets;

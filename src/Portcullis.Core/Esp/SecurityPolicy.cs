@@ -9,10 +9,10 @@ namespace Portcullis.Core.Esp;
 /// </summary>
 public sealed class SecurityPolicy
 {
-    private EspSa? _outboundSa;
+    private IpsecSa? _outboundSa;
 
     /// <summary>A policy between the two sides' selectors.</summary>
-    public SecurityPolicy(IEnumerable<TrafficSelector> local, IEnumerable<TrafficSelector> remote, EspSa? outboundSa = null, object? tag = null)
+    public SecurityPolicy(IEnumerable<TrafficSelector> local, IEnumerable<TrafficSelector> remote, IpsecSa? outboundSa = null, object? tag = null)
     {
         Local = new SelectorSet(local);
         Remote = new SelectorSet(remote);
@@ -26,8 +26,8 @@ public sealed class SecurityPolicy
     /// <summary>The remote side: destinations of outbound packets.</summary>
     public SelectorSet Remote { get; }
 
-    /// <summary>The SA outbound packets are encapsulated with; null when none is established.</summary>
-    public EspSa? OutboundSa
+    /// <summary>The ESP or AH SA outbound packets are encapsulated with; null when none is established.</summary>
+    public IpsecSa? OutboundSa
     {
         get => Volatile.Read(ref _outboundSa);
         set

@@ -136,7 +136,7 @@ public static class FirewallPlanner
             if (plainEsp) lines.Add($"IP protocol 50 from {peerText}: without a NAT, ESP goes as plain IP protocol 50 (unless encap = yes).");
             else if (c.Encap) lines.Add("No IP protocol 50: encap = yes makes both sides put ESP in UDP 4500.");
             else lines.Add($"No IP protocol 50: behind the NAT front {options.NatFront} both sides detect the NAT and put ESP in UDP 4500.");
-            if (ah) lines.Add($"IP protocol 51 from {peerText}: a child has ah_proposals (note: the daemon refuses AH today; the data plane has none).");
+            if (ah) lines.Add($"IP protocol 51 from {peerText}: a child has ah_proposals (AH tunnel mode, IPv4).");
 
             foreach (ChildConfig child in c.Children)
             {
@@ -250,7 +250,7 @@ public static class FirewallPlanner
         if (anyHostname)
             notes.Add("Some remote_addrs are host names: their rules accept any source address.");
         if (config.Connections.Any(c => c.Children.Any(ch => ch.AhProposals.Count > 0)))
-            notes.Add("AH (ah_proposals) is configured: the daemon refuses it today (no AH in the data plane), but the rule is written as asked.");
+            notes.Add("AH (ah_proposals) is configured: AH tunnel mode over IPv4 (never across a NAT: AH cannot pass one).");
         if (!options.Nat66 && PoolSelectors(config, config.Connections.SelectMany(c => c.Pools).Concat(config.L2tp?.Pools ?? [])).Any(t => t.Family == AddressFamily.InterNetworkV6))
             notes.Add("IPv6 pools are not masqueraded (no NAT66): route them to this gateway on the upstream router; --nat66 masquerades them instead.");
         if (masquerades.Count > 0 || forwards.Count > 0)

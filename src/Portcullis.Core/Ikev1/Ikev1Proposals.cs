@@ -20,18 +20,29 @@ internal sealed record Phase1Choice(EncryptionTransform Encryption, IntegrityTra
 /// <summary>What a phase 1 transform offers, decoded.</summary>
 internal sealed record Phase1Offer(EncryptionTransform Encryption, PrfTransform Prf, KeyExchangeTransform Group, AuthenticationMethod Method, ulong? LifeSeconds, ulong? LifeKilobytes);
 
-/// <summary>One Quick Mode transform: an ESP cipher, its integrity algorithm (none with an AEAD), the PFS group if any.</summary>
-internal sealed record Phase2Choice(EncryptionTransform Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group)
+/// <summary>
+/// One Quick Mode transform: an ESP cipher, its integrity algorithm (none with an AEAD), the PFS group if any, and
+/// extended sequence numbers (RFC 4304).
+/// </summary>
+internal sealed record Phase2Choice(EncryptionTransform Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, bool Esn = false)
 {
     public NegotiatedProposal ToNegotiated(byte number, byte[] spi) =>
-        new() { Protocol = ProtocolId.Esp, Number = number, Spi = spi, Encryption = Encryption, Integrity = Integrity, KeyExchange = Group };
+        new()
+        {
+            Protocol = ProtocolId.Esp, Number = number, Spi = spi, Encryption = Encryption, Integrity = Integrity, KeyExchange = Group,
+            Esn = Esn ? TransformRegistry.Get<EsnTransform>("esn") : null,
+        };
 
     public override string ToString() => ToNegotiated(0, []).ToString();
 }
 
 /// <summary>What a Quick Mode transform offers, decoded.</summary>
 internal sealed record Phase2Offer(EncryptionTransform Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, EncapsulationMode Mode,
-    ulong? LifeSeconds, ulong? LifeKilobytes);
+    ulong? LifeSeconds, ulong? LifeKilobytes, bool Esn = false)
+{
+    /// <summary>The configured transform this offer is.</summary>
+    public bool Is(Phase2Choice c) => Encryption == c.Encryption && Integrity == c.Integrity && Group == c.Group && Esn == c.Esn;
+}
 
 /// <summary>The transform a responder selected, with the proposal it came in.</summary>
 internal sealed record Phase2Match(Phase2Choice Choice, Phase2Offer Offer, ProposalPayload Proposal, TransformPayload Transform);
@@ -179,12 +190,15 @@ internal static class Ikev1Proposals
             if (pfs is not null && group is null) continue;
             if (pfs is null && p.KeyExchange.Any()) continue;
             var list = new List<Phase2Choice>();
+            // ESN (RFC 4304) as the proposal orders esn and noesn; none named: without.
+            bool[] esns = p.Esn.Any() ? [.. p.Esn.Select(e => e.Id == 1)] : [false];
             foreach (EncryptionTransform enc in p.Encryption.Where(e => e.Ikev1Phase2Id is not null))
-            {
-                if (enc.IsAead) { list.Add(new Phase2Choice(enc, null, group)); continue; }
-                foreach (IntegrityTransform integ in p.Integrity.Where(i => i.Ikev1Phase2Id is not null))
-                    list.Add(new Phase2Choice(enc, integ, group));
-            }
+                foreach (bool esn in esns)
+                {
+                    if (enc.IsAead) { list.Add(new Phase2Choice(enc, null, group, esn)); continue; }
+                    foreach (IntegrityTransform integ in p.Integrity.Where(i => i.Ikev1Phase2Id is not null && i.ForEsp))
+                        list.Add(new Phase2Choice(enc, integ, group, esn));
+                }
             if (list.Count > 0) result.Add(list);
         }
         return result;
@@ -208,6 +222,8 @@ internal static class Ikev1Proposals
         attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.EncapsulationMode, (ushort)mode));
         if (c.Integrity is not null) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.AuthenticationAlgorithm, c.Integrity.Ikev1Phase2Id!.Value));
         if (c.Encryption.KeyBits != 0) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.KeyLength, (ushort)c.Encryption.KeyBits));
+        // Sent only for ESN: an implementation without RFC 4304 refuses an attribute it does not know.
+        if (c.Esn) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.ExtendedSequenceNumber, 1));
         return attributes;
     }
 
@@ -231,6 +247,7 @@ internal static class Ikev1Proposals
         offer = null;
         problem = "";
         ushort? auth = null, groupId = null, mode = null;
+        bool esn = false;
         int keyBits = 0;
         ulong? seconds = null, kilobytes = null;
         LifeType? lifeType = null;
@@ -249,6 +266,7 @@ internal static class Ikev1Proposals
                 case IpsecAttributeType.EncapsulationMode when a.IsBasic: mode = a.BasicValue; break;
                 case IpsecAttributeType.AuthenticationAlgorithm when a.IsBasic: auth = a.BasicValue; break;
                 case IpsecAttributeType.KeyLength when a.IsBasic: keyBits = a.BasicValue; break;
+                case IpsecAttributeType.ExtendedSequenceNumber when a.IsBasic && a.BasicValue == 1: esn = true; break;
                 default:
                     problem = $"attribute {a.Type} not supported";
                     return false;
@@ -261,7 +279,7 @@ internal static class Ikev1Proposals
         if (enc.IsAead != (integ is null)) { problem = enc.IsAead ? $"{enc.Keyword} with an Authentication Algorithm" : $"{enc.Keyword} without an Authentication Algorithm"; return false; }
         KeyExchangeTransform? group = null;
         if (groupId is not null && (group = TransformRegistry.Ikev1Group(groupId.Value)) is null) { problem = $"unknown Group Description {groupId}"; return false; }
-        offer = new Phase2Offer(enc, integ, group, (EncapsulationMode)(mode ?? (ushort)EncapsulationMode.Tunnel), seconds, kilobytes);
+        offer = new Phase2Offer(enc, integ, group, (EncapsulationMode)(mode ?? (ushort)EncapsulationMode.Tunnel), seconds, kilobytes, esn);
         return true;
     }
 
@@ -282,7 +300,7 @@ internal static class Ikev1Proposals
         }
         foreach (Phase2Choice c in ours.SelectMany(x => x))
             foreach ((Phase2Offer o, ProposalPayload p, TransformPayload t) in offers)
-                if (o.Encryption == c.Encryption && o.Integrity == c.Integrity && o.Group == c.Group) return new Phase2Match(c, o, p, t);
+                if (o.Is(c)) return new Phase2Match(c, o, p, t);
         return null;
     }
 

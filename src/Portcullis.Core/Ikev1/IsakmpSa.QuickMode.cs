@@ -228,7 +228,7 @@ public sealed partial class IsakmpSa
             problem = "the responder's SA must hold one ESP proposal with one transform and a 4-byte SPI";
         else if (!Ikev1Proposals.TryDecodePhase2(sa.Proposals[0].Transforms[0], out offer, out string why))
             problem = $"the responder selected a transform we cannot use ({why})";
-        else if ((choice = q.Offered.SelectMany(x => x).FirstOrDefault(c => c.Encryption == offer!.Encryption && c.Integrity == offer.Integrity && c.Group == offer.Group)) is null)
+        else if ((choice = q.Offered.SelectMany(x => x).FirstOrDefault(c => offer!.Is(c))) is null)
             problem = $"the responder selected {Ikev1Proposals.DescribePhase2(sa)}, which we did not offer";
         else if (Ikev1Proposals.ModeOf(offer!.Mode) != q.Config!.Mode)
             problem = $"the responder chose {offer.Mode} for a {q.Config.Mode.ToString().ToLowerInvariant()} mode child";

@@ -17,7 +17,7 @@ public enum ChildSaState
 }
 
 /// <summary>
-/// A negotiated CHILD SA (RFC 7296 §1.3): the pair of ESP SAs, their keys and traffic selectors. The key buffers are
+/// A negotiated CHILD SA (RFC 7296 §1.3): the pair of ESP (or AH) SAs, their keys and traffic selectors. The key buffers are
 /// wiped when the CHILD SA is removed; the data plane keys its transforms from them when it installs the SA.
 /// </summary>
 public sealed class ChildSa : IDisposable
@@ -36,7 +36,7 @@ public sealed class ChildSa : IDisposable
         RemoteTs = remoteTs;
         EstablishedAt = now;
         CreatedByUs = initiator;
-        int enc = proposal.Encryption.KeyMaterialSize, integ = proposal.Integrity?.KeySize ?? 0;
+        int enc = proposal.Encryption?.KeyMaterialSize ?? 0, integ = proposal.Integrity?.KeySize ?? 0;
         ReadOnlySpan<byte> k = keymat.ReadOnlySpan;
         var encIr = new SecretBuffer(k[..enc]);
         var integIr = new SecretBuffer(k.Slice(enc, integ));
@@ -65,7 +65,7 @@ public sealed class ChildSa : IDisposable
         RemoteTs = remoteTs;
         EstablishedAt = now;
         CreatedByUs = initiator;
-        int enc = proposal.Encryption.KeyMaterialSize, integ = proposal.Integrity?.KeySize ?? 0;
+        int enc = proposal.Encryption?.KeyMaterialSize ?? 0, integ = proposal.Integrity?.KeySize ?? 0;
         InboundEncryptionKey = new SecretBuffer(inboundKeymat.ReadOnlySpan[..enc]);
         InboundIntegrityKey = new SecretBuffer(inboundKeymat.ReadOnlySpan.Slice(enc, integ));
         OutboundEncryptionKey = new SecretBuffer(outboundKeymat.ReadOnlySpan[..enc]);
@@ -100,8 +100,14 @@ public sealed class ChildSa : IDisposable
     /// <summary>The child's name.</summary>
     public string Name => Config.Name;
 
-    /// <summary>The negotiated ESP transforms.</summary>
+    /// <summary>The negotiated ESP (or AH) transforms.</summary>
     public NegotiatedProposal Proposal { get; }
+
+    /// <summary>ESP or AH (RFC 7296 §3.3.1 Protocol ID), as negotiated.</summary>
+    public Wire.ProtocolId Protocol => Proposal.Protocol;
+
+    /// <summary>The CHILD SA is an AH SA (RFC 4302).</summary>
+    public bool IsAh => Proposal.Protocol == Wire.ProtocolId.Ah;
 
     /// <summary>The SPI this side chose: ESP packets to us carry it.</summary>
     public uint InboundSpi { get; }

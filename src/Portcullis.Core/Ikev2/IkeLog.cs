@@ -119,4 +119,10 @@ internal static partial class IkeLog
 
     [LoggerMessage(EventId = 162, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child}: not using transport mode, {Reason}; tunnel mode instead")]
     public static partial void TransportModeNotUsed(ILogger logger, string conn, uint uid, string child, string reason);
+
+    [LoggerMessage(EventId = 164, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} asks for AH, which cannot cross a NAT ({Why}); {Action}")]
+    public static partial void AhAcrossNatRefused(ILogger logger, string conn, uint uid, string child, string why, string action);
+
+    [LoggerMessage(EventId = 165, Level = LogLevel.Error, Message = "{Conn}[{Uid}] not proposing CHILD_SA {Child}: its ah_proposals ask for AH, which cannot cross a NAT ({Why}); use esp_proposals")]
+    public static partial void AhAcrossNatNotProposed(ILogger logger, string conn, uint uid, string child, string why);
 }

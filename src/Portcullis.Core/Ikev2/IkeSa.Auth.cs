@@ -206,13 +206,14 @@ public sealed partial class IkeSa
         payloads.AddRange(auth.Where(p => p is AuthPayload));
         if (VirtualIpRequest() is { } cp) payloads.Add(cp);
         AddMobikeSupported(payloads);
+        if (_authChild is { } ahChild && RefuseAhAcrossNat(ahChild)) _authChild = null;
         if (_authChild is { } child)
         {
             _authChildSpi = _engine.AllocateEspSpi();
             _authTsI = LocalSelectors(child);
             _authTsR = RemoteSelectors(child);
             if (AsksTransportMode(child, _authTsI, _authTsR)) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
-            payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.EspProposals, ProtocolId.Esp, SpiBytes(_authChildSpi), withKeyExchange: false)));
+            payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.ChildProposals, ChildProtocol(child), SpiBytes(_authChildSpi), withKeyExchange: false)));
             payloads.Add(new TsPayload(PayloadType.TrafficSelectorInitiator, _authTsI));
             payloads.Add(new TsPayload(PayloadType.TrafficSelectorResponder, _authTsR));
         }

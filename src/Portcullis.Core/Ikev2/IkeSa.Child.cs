@@ -81,6 +81,7 @@ public sealed partial class IkeSa
 
     private void InitiateChild(DateTimeOffset now, ChildConfig child)
     {
+        if (RefuseAhAcrossNat(child)) return;
         uint spi = 0;
         byte[] nonce = [];
         IKeyExchange? ke = null;
@@ -93,9 +94,9 @@ public sealed partial class IkeSa
             tsR = RemoteSelectors(child);
             var payloads = new List<Payload>();
             if (AsksTransportMode(child, tsI, tsR)) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
-            payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.EspProposals, ProtocolId.Esp, SpiBytes(spi))));
+            payloads.Add(new SaPayload(ProposalMatcher.ToWire(child.ChildProposals, ChildProtocol(child), SpiBytes(spi))));
             payloads.Add(new NoncePayload(nonce));
-            KeyExchangeTransform? group = child.EspProposals.SelectMany(p => p.KeyExchange).FirstOrDefault();
+            KeyExchangeTransform? group = child.ChildProposals.SelectMany(p => p.KeyExchange).FirstOrDefault();
             if (group is not null)
             {
                 ke = group.CreateInitiator();
@@ -154,9 +155,9 @@ public sealed partial class IkeSa
         TsPayload? rtsR = response.Get<TsPayload>(PayloadType.TrafficSelectorResponder);
         if (sa is null || rtsI is null || rtsR is null) return "response lacks SA, TSi or TSr";
         if (sa.Proposals.Count != 1) return $"response has {sa.Proposals.Count} proposals, must have exactly one";
-        NegotiatedProposal? chosen = ProposalMatcher.Select(child.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
+        NegotiatedProposal? chosen = ProposalMatcher.Select(child.ChildProposals, sa.Proposals, ChildProtocol(child), ignoreKeyExchange, out string? mismatch);
         if (chosen is null) return $"peer selected {ProposalMatcher.Describe(sa.Proposals)}, which we did not offer ({mismatch})";
-        if (chosen.Spi.Length != 4) return $"peer's ESP SPI has {chosen.Spi.Length} bytes";
+        if (chosen.Spi.Length != 4) return $"peer's {(child.UsesAh ? "AH" : "ESP")} SPI has {chosen.Spi.Length} bytes";
         IReadOnlyList<TrafficSelector> returnedI = rtsI.Selectors, returnedR = rtsR.Selectors;
         if (TransportThroughNat(child, response))
         {
@@ -220,11 +221,18 @@ public sealed partial class IkeSa
             IkeLog.ChildSaFailed(Log, Name, Uid, "-", $"traffic selectors {string.Join(",", tsI.Selectors)} === {string.Join(",", tsR.Selectors)} match no child of the connection; sending TS_UNACCEPTABLE");
             return (null, [NotifyPayload.Of(NotifyType.TsUnacceptable)]);
         }
-        NegotiatedProposal? chosen = ProposalMatcher.Select(matched.EspProposals, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange, out string? mismatch);
+        ProtocolId protocol = ChildProtocol(matched);
+        if (matched.UsesAh && UdpEncapsulation)
+        {
+            // AH authenticates the IP addresses a NAT rewrites, and has no UDP encapsulation (RFC 3948 is ESP only).
+            IkeLog.AhAcrossNatRefused(Log, Name, Uid, matched.Name, NatReason(), "sending NO_PROPOSAL_CHOSEN");
+            return (null, [NotifyPayload.Of(NotifyType.NoProposalChosen)]);
+        }
+        NegotiatedProposal? chosen = ProposalMatcher.Select(matched.ChildProposals, sa.Proposals, protocol, ignoreKeyExchange, out string? mismatch);
         if (chosen is null || chosen.Spi.Length != 4)
         {
-            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.EspProposals), "ESP " + (mismatch ?? "SPI"),
-                ProposalMatcher.ExplainMismatch(Name, matched.EspProposals, Connection!.Compat, sa.Proposals, ProtocolId.Esp, ignoreKeyExchange));
+            IkeLog.NoProposalChosen(Log, Name, Uid, ProposalMatcher.Describe(sa.Proposals), ProposalMatcher.Describe(matched.ChildProposals), (matched.UsesAh ? "AH " : "ESP ") + (mismatch ?? "SPI"),
+                ProposalMatcher.ExplainMismatch(Name, matched.ChildProposals, Connection!.Compat, sa.Proposals, protocol, ignoreKeyExchange));
             return (null, [NotifyPayload.Of(NotifyType.NoProposalChosen)]);
         }
         SecretBuffer? shared = null;
@@ -255,7 +263,7 @@ public sealed partial class IkeSa
         IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote, ReadOnlySpan<byte> sharedSecret,
         ReadOnlySpan<byte> nonceI, ReadOnlySpan<byte> nonceR, bool exchangeInitiator)
     {
-        int length = 2 * (proposal.Encryption.KeyMaterialSize + (proposal.Integrity?.KeySize ?? 0));
+        int length = 2 * ((proposal.Encryption?.KeyMaterialSize ?? 0) + (proposal.Integrity?.KeySize ?? 0));
         using SecretBuffer keymat = Ikev2KeyDerivation.ChildSaKeyMaterial(Proposal!.Prf!, Keys!.SkD.ReadOnlySpan, sharedSecret, nonceI, nonceR, length);
         // KEYMAT is taken i→r first, where i is the initiator of this exchange (RFC 7296 §2.17).
         var child = new ChildSa(_engine.NextUid(), this, config, proposal, inboundSpi, outboundSpi, local, remote, keymat, exchangeInitiator, now)
@@ -267,6 +275,25 @@ public sealed partial class IkeSa
         };
         ScheduleChildLifetimes(child, now);
         return child;
+    }
+
+    /// <summary>ESP or AH, as the child's configuration asks.</summary>
+    private static ProtocolId ChildProtocol(ChildConfig child) => child.UsesAh ? ProtocolId.Ah : ProtocolId.Esp;
+
+    /// <summary>Why this IKE SA's CHILD SAs go in UDP, for the line refusing AH.</summary>
+    private string NatReason() =>
+        LocalBehindNat && RemoteBehindNat ? "NAT detected on both sides" : LocalBehindNat ? "we are behind a NAT" : RemoteBehindNat ? "the peer is behind a NAT" : "encap = yes forces UDP encapsulation";
+
+    /// <summary>
+    /// An initiator never proposes AH across a NAT (or with forced UDP encapsulation): AH cannot pass one. Logs the
+    /// error and reports the child failed; true when it must not be proposed.
+    /// </summary>
+    private bool RefuseAhAcrossNat(ChildConfig child)
+    {
+        if (!child.UsesAh || !UdpEncapsulation) return false;
+        IkeLog.AhAcrossNatNotProposed(Log, Name, Uid, child.Name, NatReason());
+        _engine.Emit(new ChildSaFailed(this, child.Name, $"AH cannot cross a NAT ({NatReason()})"));
+        return true;
     }
 
     private void ChildFailed(string child, string reason)
@@ -286,7 +313,7 @@ public sealed partial class IkeSa
         if (child.Replaces is null) child.OutboundActive = true;
         _children.Add(child);
         IkeLog.ChildSaEstablished(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi,
-            string.Join(",", child.LocalTs), string.Join(",", child.RemoteTs), child.Proposal.ToString(), child.UdpEncapsulation ? "UDP-encapsulated" : "plain ESP");
+            string.Join(",", child.LocalTs), string.Join(",", child.RemoteTs), child.Proposal.ToString(), child.IsAh ? "AH" : child.UdpEncapsulation ? "UDP-encapsulated" : "plain ESP");
         _engine.Emit(new ChildSaInstalled(child));
     }
 

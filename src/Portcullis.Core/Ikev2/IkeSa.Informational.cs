@@ -23,7 +23,8 @@ public sealed partial class IkeSa
                 ChildSa? child = _children.FirstOrDefault(c => c.OutboundSpi == spi)
                     ?? _rekeyedBy?.Children.FirstOrDefault(c => c.OutboundSpi == spi)
                     ?? SamePeerChild(spi);
-                if (child is null) continue;
+                // ESP and AH SPIs are separate spaces (RFC 7296 §3.11): a DELETE names the protocol too.
+                if (child is null || child.Protocol != delete.Protocol) continue;
                 // A simultaneous delete (our DELETE crossed theirs) lists nothing in return (RFC 7296 §1.4.1).
                 if (child.State != ChildSaState.Deleting) ours.Add(child.InboundSpi);
                 IkeSa owner = child.IkeSa;
@@ -90,7 +91,7 @@ public sealed partial class IkeSa
         }
         child.State = ChildSaState.Deleting;
         child.DeleteReason = reason;
-        Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [child.InboundSpi])],
+        Request(now, ExchangeType.Informational, _ => [new DeletePayload(child.Protocol, [child.InboundSpi])],
             (_, _) => child.IkeSa.RemoveChild(child, reason), RequestKind.ChildDelete);
     }
 }

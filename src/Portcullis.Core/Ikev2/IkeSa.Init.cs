@@ -169,11 +169,11 @@ public sealed partial class IkeSa
     private void InstallKeys(SecretBuffer skeyseed)
     {
         NegotiatedProposal p = Proposal!;
-        Keys = Ikev2KeyDerivation.IkeSaKeys(p.Prf!, p.Encryption, p.Integrity, skeyseed.ReadOnlySpan, _nonceI, _nonceR, InitiatorSpi, ResponderSpi);
+        Keys = Ikev2KeyDerivation.IkeSaKeys(p.Prf!, p.Encryption!, p.Integrity, skeyseed.ReadOnlySpan, _nonceI, _nonceR, InitiatorSpi, ResponderSpi);
         _engine.Options.KeyLog?.Invoke(this, Keys);
         Protection = IsInitiator
-            ? new EncryptedPayload(p.Encryption, p.Integrity, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan)
-            : new EncryptedPayload(p.Encryption, p.Integrity, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan);
+            ? new EncryptedPayload(p.Encryption!, p.Integrity, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan)
+            : new EncryptedPayload(p.Encryption!, p.Integrity, Keys.SkEr.ReadOnlySpan, Keys.SkAr.ReadOnlySpan, Keys.SkEi.ReadOnlySpan, Keys.SkAi.ReadOnlySpan);
         _keyExchange?.Dispose();
         _keyExchange = null;
     }

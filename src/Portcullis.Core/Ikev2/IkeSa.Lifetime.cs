@@ -190,8 +190,9 @@ public sealed partial class IkeSa
     {
         if (child.State == ChildSaState.Deleted) return;
         uint spi = child.InboundSpi;
+        ProtocolId protocol = child.Protocol;
         RemoveChild(child, reason);
-        if (State == IkeSaState.Established) Request(now, ExchangeType.Informational, _ => [new DeletePayload(ProtocolId.Esp, [spi])], (_, _) => { }, RequestKind.ChildDelete);
+        if (State == IkeSaState.Established) Request(now, ExchangeType.Informational, _ => [new DeletePayload(protocol, [spi])], (_, _) => { }, RequestKind.ChildDelete);
     }
 
     /// <summary>A liveness check on demand (also what <c>dpd_delay</c> sends).</summary>

@@ -102,12 +102,12 @@ public sealed partial class IkeSa
             IkeLog.Rekeying(Log, Name, Uid, $"CHILD_SA {old.Name}{{{old.Uid}}}", why);
             spi = _engine.AllocateEspSpi();
             nonce = _engine.RandomBytes(32);
-            var payloads = new List<Payload> { new NotifyPayload(NotifyType.RekeySa, [], ProtocolId.Esp, SpiBytes(old.InboundSpi)) };
+            var payloads = new List<Payload> { new NotifyPayload(NotifyType.RekeySa, [], old.Protocol, SpiBytes(old.InboundSpi)) };
             if (old.Mode == ChildMode.Transport) payloads.Add(NotifyPayload.Of(NotifyType.UseTransportMode));
-            payloads.Add(new SaPayload(ProposalMatcher.ToWire(old.Config.EspProposals, ProtocolId.Esp, SpiBytes(spi))));
+            payloads.Add(new SaPayload(ProposalMatcher.ToWire(old.Config.ChildProposals, old.Protocol, SpiBytes(spi))));
             payloads.Add(new NoncePayload(nonce));
             // PFS: the group the old SA used, else the first configured one (RFC 7296 §1.3.3).
-            KeyExchangeTransform? kex = group ?? old.Proposal.KeyExchange ?? old.Config.EspProposals.SelectMany(p => p.KeyExchange).FirstOrDefault();
+            KeyExchangeTransform? kex = group ?? old.Proposal.KeyExchange ?? old.Config.ChildProposals.SelectMany(p => p.KeyExchange).FirstOrDefault();
             if (kex is not null)
             {
                 ke = kex.CreateInitiator();
@@ -147,7 +147,7 @@ public sealed partial class IkeSa
                     return;
                 case NotifyType.InvalidKePayload when error.Data.Length == 2 && attempt < 2:
                     ushort wanted = BinaryPrimitives.ReadUInt16BigEndian(error.Data);
-                    if (old.Config.EspProposals.SelectMany(p => p.KeyExchange).FirstOrDefault(g => g.Id == wanted) is { } g)
+                    if (old.Config.ChildProposals.SelectMany(p => p.KeyExchange).FirstOrDefault(g => g.Id == wanted) is { } g)
                     {
                         IkeLog.InvalidKeRetry(Log, Name, Uid, g.Keyword, exchange is null ? "none" : "ours");
                         RekeyChild(now, old, "with the group the peer asked for", g, attempt + 1);
@@ -231,7 +231,7 @@ public sealed partial class IkeSa
     private ChildSa? FindChildToRekey(NotifyPayload rekey, uint messageId, IPEndPoint local, IPEndPoint remote)
     {
         uint spi = rekey.Spi.Length == 4 ? BinaryPrimitives.ReadUInt32BigEndian(rekey.Spi) : 0;
-        ChildSa? old = _children.FirstOrDefault(c => c.OutboundSpi == spi && c.State != ChildSaState.Deleted);
+        ChildSa? old = _children.FirstOrDefault(c => c.OutboundSpi == spi && c.Protocol == rekey.Protocol && c.State != ChildSaState.Deleted);
         string why;
         NotifyPayload refusal;
         if (old is null && _outstanding?.Kind is RequestKind.ChildRekey or RequestKind.ChildCreate)

@@ -19,8 +19,8 @@ public sealed class NegotiatedProposal
     /// <summary>The protocol.</summary>
     public ProtocolId Protocol { get; init; }
 
-    /// <summary>The encryption transform.</summary>
-    public required EncryptionTransform Encryption { get; init; }
+    /// <summary>The encryption transform; null for AH, which has none.</summary>
+    public EncryptionTransform? Encryption { get; init; }
 
     /// <summary>The integrity transform (null with an AEAD).</summary>
     public IntegrityTransform? Integrity { get; init; }
@@ -31,13 +31,17 @@ public sealed class NegotiatedProposal
     /// <summary>The key exchange method (IKE; ESP with PFS).</summary>
     public KeyExchangeTransform? KeyExchange { get; init; }
 
-    /// <summary>ESN choice (ESP).</summary>
+    /// <summary>ESN choice (ESP, AH).</summary>
     public EsnTransform? Esn { get; init; }
+
+    /// <summary>Extended sequence numbers were chosen (RFC 7296 §3.3.2 transform type 5, ID 1).</summary>
+    public bool ExtendedSequenceNumbers => Esn is { Id: 1 };
 
     /// <summary>The proposal as sent in a response, with <paramref name="spi"/> as this side's SPI.</summary>
     public WireProposal ToWire(byte[] spi)
     {
-        var list = new List<WireTransform> { new(TransformType.Encryption, Encryption.Id, Encryption.KeyBits) };
+        var list = new List<WireTransform>();
+        if (Encryption is not null) list.Add(new(TransformType.Encryption, Encryption.Id, Encryption.KeyBits));
         if (Prf is not null) list.Add(new(TransformType.Prf, Prf.Id));
         if (Integrity is not null) list.Add(new(TransformType.Integrity, Integrity.Id));
         if (KeyExchange is not null) list.Add(new(TransformType.KeyExchange, KeyExchange.Id));
@@ -48,7 +52,8 @@ public sealed class NegotiatedProposal
     /// <summary>strongSwan's notation (<c>aes128gcm16-prfsha256-ecp256</c>).</summary>
     public override string ToString()
     {
-        var parts = new List<string> { Encryption.Keyword };
+        var parts = new List<string>();
+        if (Encryption is not null) parts.Add(Encryption.Keyword);
         if (Integrity is not null) parts.Add(Integrity.Keyword);
         if (Prf is not null) parts.Add(Prf.Keyword);
         if (KeyExchange is not null) parts.Add(KeyExchange.Keyword);

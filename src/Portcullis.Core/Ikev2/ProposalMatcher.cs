@@ -81,7 +81,7 @@ public static class ProposalMatcher
                         Number = theirs.Number,
                         Spi = theirs.Spi,
                         Protocol = protocol,
-                        Encryption = (EncryptionTransform)picks[TransformType.Encryption]!,
+                        Encryption = picks.GetValueOrDefault(TransformType.Encryption) as EncryptionTransform,
                         Prf = picks.GetValueOrDefault(TransformType.Prf) as PrfTransform,
                         Integrity = picks.GetValueOrDefault(TransformType.Integrity) as IntegrityTransform,
                         KeyExchange = picks.GetValueOrDefault(TransformType.KeyExchange) as KeyExchangeTransform,

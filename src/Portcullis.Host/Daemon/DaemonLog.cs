@@ -29,6 +29,9 @@ internal static partial class DaemonLog
     [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "{Conn}[{Uid}] CHILD_SA {Child} negotiated without UDP encapsulation; the raw ESP socket (IP protocol 50) could not be opened, sending ESP in UDP 4500 instead (set encap = yes on both sides)")]
     public static partial void PlainEspUnsupported(ILogger logger, string conn, uint uid, string child);
 
+    [LoggerMessage(EventId = 61, Level = LogLevel.Error, Message = "{Conn}[{Uid}] CHILD_SA {Child} negotiated AH, which this host cannot send: {Why}")]
+    public static partial void AhUnsupported(ILogger logger, string conn, uint uid, string child, string why);
+
     [LoggerMessage(EventId = 10, Level = LogLevel.Warning, Message = "writing every IKE SA's keys to {Path}: for decrypting captures while debugging, never in production")]
     public static partial void KeyLogEnabled(ILogger logger, string path);
 

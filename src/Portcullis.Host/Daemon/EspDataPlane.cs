@@ -25,6 +25,12 @@ internal sealed record EspRoute(IPEndPoint Local, IPEndPoint Remote, bool UdpEnc
 
     /// <summary>The largest inner packet one outer packet carries on this route (see <see cref="PacketTooBig.TunnelMtu"/>).</summary>
     public int InnerMtu { get; init; } = int.MaxValue;
+
+    /// <summary>The outer addresses as AH writes them into the outer IPv4 header (made once per route).</summary>
+    public byte[] LocalAddressBytes { get; } = Local.Address.GetAddressBytes();
+
+    /// <summary>The peer's address as AH writes it.</summary>
+    public byte[] RemoteAddressBytes { get; } = Remote.Address.GetAddressBytes();
 }
 
 /// <summary>A PROTECT policy and its routes, shared by a CHILD SA and the CHILD SAs that rekey it.</summary>
@@ -47,11 +53,12 @@ internal sealed record TransportHosts(byte[] Peer, byte[] Local, bool Nat);
 /// <summary>Takes a TUN packet for another path than the SPD; true when taken.</summary>
 internal delegate bool TunPacketHook(ReadOnlySpan<byte> packet);
 
-internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outbound, PolicyHandle handle)
+/// <summary>The ESP (or AH) SAs of one CHILD SA, as installed in the data plane.</summary>
+internal sealed class InstalledChild(ChildSa child, IpsecSa inbound, IpsecSa outbound, PolicyHandle handle)
 {
     public ChildSa Child { get; } = child;
-    public EspSa Inbound { get; } = inbound;
-    public EspSa Outbound { get; } = outbound;
+    public IpsecSa Inbound { get; } = inbound;
+    public IpsecSa Outbound { get; } = outbound;
     public PolicyHandle Handle { get; } = handle;
     public SecurityPolicy Policy => Handle.Policy;
 }
@@ -65,6 +72,7 @@ internal sealed class InstalledChild(ChildSa child, EspSa inbound, EspSa outboun
 internal sealed class EspDataPlane : IDisposable
 {
     private readonly SecurityAssociationDatabase _sad = new();
+    private readonly SecurityAssociationDatabase<AhSa> _ahSad = new();
     private readonly SecurityPolicyDatabase _spd = new();
     private readonly Dictionary<uint, InstalledChild> _children = [];
     private readonly SecurityPolicyDatabase _traps = new();
@@ -119,6 +127,9 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>The IPv6 raw ESP socket (next header 50), for plain ESP with IPv6 peers; null: none.</summary>
     public RawEspSocket? Raw6 { get; init; }
 
+    /// <summary>The raw AH socket (IPv4, protocol 51, IP_HDRINCL) for AH CHILD SAs (RFC 4302); null: none.</summary>
+    public RawEspSocket? RawAh { get; init; }
+
     /// <summary>
     /// The MTU of the outer path, against which each route's inner MTU is computed; an inner packet above it gets an
     /// ICMP Packet Too Big (Fragmentation Needed) back through the TUN device instead of a fragmented ESP packet.
@@ -164,7 +175,8 @@ internal sealed class EspDataPlane : IDisposable
     /// <summary>When the last packet arrived on the inbound SA with this SPI; null when none did (or no such SA).</summary>
     public DateTimeOffset? LastInbound(uint spi)
     {
-        if (!_sad.TryGet(spi, out EspSa? sa) || sa!.Limits is not { } limits) return null;
+        IpsecSa? sa = _sad.TryGet(spi, out EspSa? esp) ? esp : _ahSad.TryGet(spi, out AhSa? ah) ? ah : null;
+        if (sa?.Limits is not { } limits) return null;
         long at = limits.LastInboundTimestamp;
         return at == 0 ? null : DateTimeOffset.UtcNow - System.Diagnostics.Stopwatch.GetElapsedTime(at);
     }
@@ -177,10 +189,16 @@ internal sealed class EspDataPlane : IDisposable
 
     public void Install(ChildSa child)
     {
-        EspSa inbound = EspSa.CreateInbound(child.InboundSpi, child.Proposal.Encryption, child.Proposal.Integrity,
-            child.InboundEncryptionKey.ReadOnlySpan, child.InboundIntegrityKey.ReadOnlySpan);
-        EspSa outbound = EspSa.CreateOutbound(child.OutboundSpi, child.Proposal.Encryption, child.Proposal.Integrity,
-            child.OutboundEncryptionKey.ReadOnlySpan, child.OutboundIntegrityKey.ReadOnlySpan);
+        if (child.IsAh)
+        {
+            InstallAh(child);
+            return;
+        }
+        bool esn = child.Proposal.ExtendedSequenceNumbers;
+        EspSa inbound = EspSa.CreateInbound(child.InboundSpi, child.Proposal.Encryption!, child.Proposal.Integrity,
+            child.InboundEncryptionKey.ReadOnlySpan, child.InboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
+        EspSa outbound = EspSa.CreateOutbound(child.OutboundSpi, child.Proposal.Encryption!, child.Proposal.Integrity,
+            child.OutboundEncryptionKey.ReadOnlySpan, child.OutboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
         bool transport = child.Mode == ChildMode.Transport;
         IReadOnlyList<TrafficSelector> local = child.LocalTs, remote = child.RemoteTs;
         if (transport && child.UdpEncapsulation)
@@ -210,6 +228,43 @@ internal sealed class EspDataPlane : IDisposable
         if (transport) _transportHosts[inbound.Spi] = HostsOf(child);
         var installed = new InstalledChild(child, inbound, outbound, handle);
         _sad.TryAdd(inbound);
+        lock (_children)
+        {
+            handle.Users++;
+            _children[child.Uid] = installed;
+        }
+        if (child.OutboundActive) Activate(installed);
+        if (fresh) _spd.Add(handle.Policy);
+    }
+
+    /// <summary>
+    /// An AH CHILD SA (RFC 4302) over IPv4: the integrity keys go to an AhSa pair, inbound AH is looked up in its own
+    /// SAD (AH SPIs are not ESP's), and the policy and routes (or, in transport mode, the policy routing of the hosts'
+    /// own traffic) are shared as with ESP. AH never crosses a NAT, so the selectors are the addresses as they are.
+    /// </summary>
+    private void InstallAh(ChildSa child)
+    {
+        bool esn = child.Proposal.ExtendedSequenceNumbers;
+        AhSa inbound = AhSa.CreateInbound(child.InboundSpi, child.Proposal.Integrity!, child.InboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
+        AhSa outbound = AhSa.CreateOutbound(child.OutboundSpi, child.Proposal.Integrity!, child.OutboundIntegrityKey.ReadOnlySpan, esn);
+        bool transport = child.Mode == ChildMode.Transport;
+        inbound.TransportMode = outbound.TransportMode = transport;
+        inbound.LocalSelectors = new SelectorSet(child.LocalTs);
+        inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
+        inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
+        KeyLog?.Invoke(child);
+        child.Dispose();
+        if (RawAh is null || child.RemoteEndpoint.AddressFamily != AddressFamily.InterNetwork)
+            DaemonLog.AhUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name,
+                RawAh is null ? "the raw AH socket could not be opened" : "AH over IPv6 is not in the host data plane yet");
+        PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
+        bool fresh = handle is null;
+        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs))
+        {
+            TransportKeys = transport && TransportRouting is { } routing ? routing.Add(child.LocalTs, child.RemoteTs) : [],
+        };
+        var installed = new InstalledChild(child, inbound, outbound, handle);
+        _ahSad.TryAdd(inbound);
         lock (_children)
         {
             handle.Users++;
@@ -251,13 +306,22 @@ internal sealed class EspDataPlane : IDisposable
         if (installed.Inbound.TransportMode) _transportHosts[installed.Inbound.Spi] = HostsOf(child);
     }
 
-    private EspRoute Route(ChildSa child, EspSa outbound)
+    private EspRoute Route(ChildSa child, IpsecSa outbound)
     {
+        if (outbound is AhSa ah)
+        {
+            // AH: the outer IPv4 header is ours (20 bytes; in transport mode the host's own) and AH's length is fixed
+            // per algorithm; never in UDP.
+            int ahOuterMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
+            int ahInnerMtu = ahOuterMtu - ah.HeaderLength(ipv6: false) - (ah.TransportMode ? 0 : 20);
+            return new(child.LocalEndpoint, child.RemoteEndpoint, false) { Raw = RawAh, InnerMtu = ahInnerMtu };
+        }
+        var espOutbound = (EspSa)outbound;
         // The sockets of the peer's family and the inner MTU are worked out once per route, not per packet.
         RawEspSocket? raw = child.UdpEncapsulation ? null : RawFor(child.RemoteEndpoint);
         int outerMtu = OuterMtuFor?.Invoke(child.RemoteEndpoint.Address) ?? OuterMtu;
         bool v6 = child.RemoteEndpoint.AddressFamily == AddressFamily.InterNetworkV6;
-        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, v6, raw is null, outbound.IvSize, outbound.IcvSize, outbound.PaddingUnit);
+        int innerMtu = PacketTooBig.TunnelMtu(outerMtu, v6, raw is null, espOutbound.IvSize, espOutbound.IcvSize, espOutbound.PaddingUnit);
         // Transport mode sends the host's packet without its IP header, which the outer one replaces.
         if (outbound.TransportMode) innerMtu += v6 ? TransportModePacket.Ipv6HeaderSize : TransportModePacket.Ipv4HeaderSize;
         return new(child.LocalEndpoint, child.RemoteEndpoint, raw is null) { Udp = UdpFor(child.RemoteEndpoint), Raw = raw, InnerMtu = innerMtu };
@@ -414,22 +478,30 @@ internal sealed class EspDataPlane : IDisposable
         }
         // A rekeyed SA's inbound side keeps accepting a moment longer: the peer's last packets on it may still be on the way.
         TimeSpan linger = child.Superseded || child.IsRedundant ? RekeyedInboundLinger : TimeSpan.Zero;
-        if (linger == TimeSpan.Zero) RemoveInbound(installed.Inbound.Spi);
+        if (linger == TimeSpan.Zero) RemoveInbound(installed.Inbound);
         if (child.AfterRemoval == CloseAction.Trap)
             InstallTrap(child.Config, child.LocalTs, child.RemoteTs);
         // Let in-flight packets on the other threads finish with the SA before its keys are wiped.
         Task.Delay(linger + TimeSpan.FromSeconds(1)).ContinueWith(_ =>
         {
-            if (linger > TimeSpan.Zero && _sad.TryGet(installed.Inbound.Spi, out EspSa? current) && current == installed.Inbound) RemoveInbound(installed.Inbound.Spi);
+            if (linger > TimeSpan.Zero) RemoveInbound(installed.Inbound);
             installed.Inbound.Dispose();
             installed.Outbound.Dispose();
         });
     }
 
-    private void RemoveInbound(uint spi)
+    /// <summary>Takes an inbound SA out of its SAD, if it is still the one installed under its SPI.</summary>
+    private void RemoveInbound(IpsecSa inbound)
     {
-        _sad.Remove(spi);
-        _transportHosts.TryRemove(spi, out _);
+        if (inbound is AhSa ah)
+        {
+            if (_ahSad.TryGet(ah.Spi, out AhSa? current) && current == ah) _ahSad.Remove(ah.Spi);
+        }
+        else if (_sad.TryGet(inbound.Spi, out EspSa? current) && current == inbound)
+        {
+            _sad.Remove(inbound.Spi);
+            _transportHosts.TryRemove(inbound.Spi, out _);
+        }
     }
 
     /// <summary>With <c>--keylog</c>: each CHILD SA's ESP keys, written before the IKE layer's copies are wiped.</summary>
@@ -452,7 +524,7 @@ internal sealed class EspDataPlane : IDisposable
     {
         if (TunHook is { } hook && hook(packet)) return;
         SecurityPolicy? policy = _spd.Lookup(packet);
-        if (policy?.OutboundSa is not { } sa || policy.Tag is not EspRoute route)
+        if (policy?.OutboundSa is not { } outboundSa || policy.Tag is not EspRoute route)
         {
             // No SA: a trap policy asks for one (the packet itself is dropped, as strongSwan's kernel does).
             if (_traps.Lookup(packet)?.Tag is Trap trap && Interlocked.Exchange(ref trap.Pending, 1) == 0) _onAcquire?.Invoke(trap.Child);
@@ -461,6 +533,12 @@ internal sealed class EspDataPlane : IDisposable
         }
         if (packet.Length > route.InnerMtu && AnswerTooBig(packet, route.InnerMtu)) return;
         if (MssClampMtu > 0) TcpMssClamp.Apply(packet, Math.Min(MssClampMtu, route.InnerMtu));
+        if (outboundSa is AhSa ah)
+        {
+            SendAh(ah, packet, route);
+            return;
+        }
+        var sa = (EspSa)outboundSa;
         // Tunnel mode carries the whole packet; transport mode what follows its IP header, whose protocol is the Next Header.
         ReadOnlySpan<byte> payload = packet;
         byte nextHeader = packet.IsEmpty ? (byte)0 : (packet[0] >> 4) switch { 4 => EspProcessor.NextHeaderIPv4, 6 => EspProcessor.NextHeaderIPv6, _ => (byte)0 };
@@ -504,6 +582,64 @@ internal sealed class EspDataPlane : IDisposable
         {
             Interlocked.Increment(ref _sendErrors);
         }
+    }
+
+    /// <summary>
+    /// TUN reader thread: AH tunnel mode, the outer IPv4 header written by AH itself (its ICV covers it), or transport
+    /// mode, AH inserted after the host packet's own header.
+    /// </summary>
+    private void SendAh(AhSa sa, ReadOnlySpan<byte> packet, EspRoute route)
+    {
+        _batch.Flush();
+        if (route.Raw is not { } raw || route.LocalAddressBytes.Length != 4)
+        {
+            Interlocked.Increment(ref _sendErrors);
+            return;
+        }
+        EncapsulateResult result = sa.TransportMode
+            ? AhProcessor.EncapsulateTransport(sa, packet, _outBuffer, out int written)
+            : AhProcessor.EncapsulateTunnel(sa, packet, route.LocalAddressBytes, route.RemoteAddressBytes, _outBuffer, out written);
+        if (result != EncapsulateResult.Ok)
+        {
+            if (result == EncapsulateResult.InvalidInnerPacket && sa.TransportMode) Interlocked.Increment(ref _transportRefused);
+            return;
+        }
+        if (sa.Limits is { } limits && limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
+        if (!raw.Send(route.RawRemote, _outBuffer.AsSpan(0, written))) Interlocked.Increment(ref _sendErrors);
+    }
+
+    /// <summary>
+    /// The raw AH socket's receive thread: a whole IPv4 packet with AH after its header. Verified in place (RFC 4302
+    /// §3.4), AH taken out (the inner packet in tunnel mode, the host's packet in transport mode), checked against
+    /// the SA's selectors (RFC 4301 §5.2) and written to the TUN device.
+    /// </summary>
+    public void OnAhPacket(ReadOnlySpan<byte> ipPacket)
+    {
+        byte[] inBuffer = InBuffer;
+        if (ipPacket.Length > inBuffer.Length || ipPacket.Length < 20) return;
+        int spiAt = (ipPacket[0] & 0x0F) * 4 + 4;
+        if (ipPacket.Length < spiAt + 4 || _ahSad.Lookup(ipPacket[spiAt..]) is not { } sa)
+        {
+            Interlocked.Increment(ref _noSa);
+            return;
+        }
+        Span<byte> buffer = inBuffer.AsSpan(0, ipPacket.Length);
+        ipPacket.CopyTo(buffer);
+        if (AhProcessor.Decapsulate(sa, buffer, out int offset, out int length, out _) != DecapsulateResult.Ok) return;
+        if (sa.Limits is { } limits)
+        {
+            limits.LastInboundTimestamp = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (limits.FirstInboundUse()) _onInboundUsed(limits.Key);
+            if (limits.Check(sa) is var crossed and not LimitCrossing.None) _onLimit(limits.Key, crossed == LimitCrossing.Hard);
+        }
+        Span<byte> inner = buffer.Slice(offset, length);
+        if (!sa.MatchesInbound(inner))
+        {
+            Interlocked.Increment(ref _badInbound);
+            return;
+        }
+        if (MssClampMtu > 0) TcpMssClamp.Apply(inner, MssClampMtu);
+        _tun.Write(inner);
     }
 
     /// <summary>
@@ -658,11 +794,11 @@ internal sealed class EspDataPlane : IDisposable
     {
         InstalledChild? installed;
         lock (_children)
-            installed = _children.Values.FirstOrDefault(c => c.Child.Mode == ChildMode.Transport && c.Child.RemoteEndpoint.Equals(peer) && c.Policy.OutboundSa == c.Outbound);
+            installed = _children.Values.FirstOrDefault(c => c.Child.Mode == ChildMode.Transport && c.Child.RemoteEndpoint.Equals(peer) && c.Policy.OutboundSa == c.Outbound && c.Outbound is EspSa);
         if (installed is null || installed.Policy.Tag is not EspRoute route) return false;
         int n = UdpSegment.Write(_transportSegment, sourcePort, destinationPort, payload, route.Local.Address, route.Remote.Address);
         if (n == 0) return false;
-        if (EspProcessor.Encapsulate(installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
+        if (EspProcessor.Encapsulate((EspSa)installed.Outbound, _transportSegment.AsSpan(0, n), UdpSegment.Protocol, _transportOut, out int written) != EncapsulateResult.Ok) return false;
         bool ok = route.UdpEncapsulation ? route.Udp?.SendEsp(route.Remote, _transportOut.AsSpan(0, written), route.Local.Address).Ok == true
             : route.Raw!.Send(route.RawRemote, _transportOut.AsSpan(0, written));
         if (!ok) Interlocked.Increment(ref _sendErrors);

@@ -18,7 +18,7 @@ internal static class KeyLogWriter
     {
         NegotiatedProposal p = sa.Proposal!;
         static string Hex(ReadOnlySpan<byte> b) => b.IsEmpty ? "-" : Convert.ToHexStringLower(b);
-        string line = $"ike {sa.InitiatorSpi:x16} {sa.ResponderSpi:x16} {p.Encryption.Keyword} {p.Integrity?.Keyword ?? "-"} " +
+        string line = $"ike {sa.InitiatorSpi:x16} {sa.ResponderSpi:x16} {p.Encryption!.Keyword} {p.Integrity?.Keyword ?? "-"} " +
             $"{Hex(keys.SkEi.ReadOnlySpan)} {Hex(keys.SkEr.ReadOnlySpan)} {Hex(keys.SkAi.ReadOnlySpan)} {Hex(keys.SkAr.ReadOnlySpan)}\n" +
             $"ike-secrets {sa.InitiatorSpi:x16} {sa.ResponderSpi:x16} {Hex(keys.SkD.ReadOnlySpan)} {Hex(keys.SkPi.ReadOnlySpan)} {Hex(keys.SkPr.ReadOnlySpan)}\n";
         Write(path, line);
@@ -33,8 +33,10 @@ internal static class KeyLogWriter
         NegotiatedProposal p = child.Proposal;
         static string Hex(ReadOnlySpan<byte> b) => b.IsEmpty ? "-" : Convert.ToHexStringLower(b);
         string integ = p.Integrity?.Keyword ?? "-";
-        string lines = $"esp {child.InboundSpi:x8} {p.Encryption.Keyword} {integ} {Hex(child.InboundEncryptionKey.ReadOnlySpan)} {Hex(child.InboundIntegrityKey.ReadOnlySpan)}\n" +
-            $"esp {child.OutboundSpi:x8} {p.Encryption.Keyword} {integ} {Hex(child.OutboundEncryptionKey.ReadOnlySpan)} {Hex(child.OutboundIntegrityKey.ReadOnlySpan)}\n";
+        // AH has no encryption: "-" where the ESP lines name it (Wireshark's esp_sa table has no AH keys anyway).
+        string protocol = child.IsAh ? "ah" : "esp", encryption = p.Encryption?.Keyword ?? "-";
+        string lines = $"{protocol} {child.InboundSpi:x8} {encryption} {integ} {Hex(child.InboundEncryptionKey.ReadOnlySpan)} {Hex(child.InboundIntegrityKey.ReadOnlySpan)}\n" +
+            $"{protocol} {child.OutboundSpi:x8} {encryption} {integ} {Hex(child.OutboundEncryptionKey.ReadOnlySpan)} {Hex(child.OutboundIntegrityKey.ReadOnlySpan)}\n";
         Write(path, lines);
     }
 
@@ -45,7 +47,7 @@ internal static class KeyLogWriter
     public static void AppendIkev1(string path, Portcullis.Core.Ikev1.IsakmpSa sa, byte[] key, Ikev1SaKeys keys)
     {
         string cookies = $"{sa.InitiatorCookie:x16} {sa.ResponderCookie:x16}";
-        string line = $"ikev1 {cookies} {sa.Proposal?.Encryption.Keyword ?? "-"} {Convert.ToHexStringLower(key)}\n" +
+        string line = $"ikev1 {cookies} {sa.Proposal?.Encryption?.Keyword ?? "-"} {Convert.ToHexStringLower(key)}\n" +
             $"ikev1-secrets {cookies} {Convert.ToHexStringLower(keys.SkeyId.ReadOnlySpan)} {Convert.ToHexStringLower(keys.SkeyIdD.ReadOnlySpan)} " +
             $"{Convert.ToHexStringLower(keys.SkeyIdA.ReadOnlySpan)} {Convert.ToHexStringLower(keys.SkeyIdE.ReadOnlySpan)}\n";
         System.Security.Cryptography.CryptographicOperations.ZeroMemory(key);

@@ -319,7 +319,7 @@ public sealed partial class PortcullisDaemon : IViciService
     {
         ViciMessage c = children.AddSection($"{child.Name}-{child.Uid}");
         c.Add("name", child.Name).Add("uniqueid", child.Uid.ToString(CultureInfo.InvariantCulture)).Add("reqid", child.Uid.ToString(CultureInfo.InvariantCulture));
-        c.Add("state", child.State.ToString().ToUpperInvariant()).Add("mode", child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT").Add("protocol", "ESP");
+        c.Add("state", child.State.ToString().ToUpperInvariant()).Add("mode", child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT").Add("protocol", child.IsAh ? "AH" : "ESP");
         if (child.UdpEncapsulation) c.Add("encap", "yes");
         c.Add("spi-in", child.InboundSpi.ToString("x8", CultureInfo.InvariantCulture)).Add("spi-out", child.OutboundSpi.ToString("x8", CultureInfo.InvariantCulture));
         AddAlgorithms(c, child.Proposal);
@@ -336,8 +336,11 @@ public sealed partial class PortcullisDaemon : IViciService
     /// <summary>Algorithms in charon's words: IANA names without their ENCR_/AUTH_ prefix, key size apart.</summary>
     private static void AddAlgorithms(ViciMessage s, NegotiatedProposal p)
     {
-        s.Add("encr-alg", Strip(p.Encryption.Name));
-        if (p.Encryption.KeyBits > 0) s.Add("encr-keysize", p.Encryption.KeyBits.ToString(CultureInfo.InvariantCulture));
+        if (p.Encryption is { } encryption)
+        {
+            s.Add("encr-alg", Strip(encryption.Name));
+            if (encryption.KeyBits > 0) s.Add("encr-keysize", encryption.KeyBits.ToString(CultureInfo.InvariantCulture));
+        }
         if (p.Integrity is { } integ) s.Add("integ-alg", Strip(integ.Name));
         if (p.Prf is { } prf) s.Add("prf-alg", prf.Name);
         if (p.KeyExchange is { } ke) s.Add("dh-group", GroupName(ke.Keyword));

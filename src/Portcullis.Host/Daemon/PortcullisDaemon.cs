@@ -184,7 +184,15 @@ public sealed partial class PortcullisDaemon
             catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the IPv6 raw ESP socket (plain ESP over IPv6 unavailable)", e.Message); }
         }
         using RawEspSocket? raw6Socket = raw6;
-        using TransportRouting? transportRouting = OpenTransportRouting(settings, tun.Name, [ikeSocket, natTSocket, ike6Socket, natT6Socket], [raw, raw6]);
+        // AH (IP protocol 51) only when a child asks for it: its socket receives every AH packet the host gets.
+        RawEspSocket? rawAh = null;
+        if (config.Connections.Any(c => c.Children.Any(ch => ch.UsesAh)))
+        {
+            try { rawAh = RawEspSocket.Open(AddressFamily.InterNetwork, RawEspSocket.IpProtoAh); }
+            catch (System.ComponentModel.Win32Exception e) { DaemonLog.Failure(_log, "opening the raw AH socket (AH unavailable)", e.Message); }
+        }
+        using RawEspSocket? rawAhSocket = rawAh;
+        using TransportRouting? transportRouting = OpenTransportRouting(settings, tun.Name, [ikeSocket, natTSocket, ike6Socket, natT6Socket], [raw, raw6, rawAh]);
         using var dataPlane = new EspDataPlane(tun, natTSocket, raw, _loggers.CreateLogger("esp"),
             spi => _work.Writer.TryWrite(() => _engine!.ChildSaInboundUsed(DateTimeOffset.UtcNow, spi)),
             (spi, hard) => _work.Writer.TryWrite(() => _engine!.ChildSaLimitReached(DateTimeOffset.UtcNow, spi, hard)))
@@ -192,6 +200,7 @@ public sealed partial class PortcullisDaemon
             MssClampMtu = _options.TunMtu,
             NatT6 = natT6Socket,
             Raw6 = raw6,
+            RawAh = rawAh,
             // The ESP's own path: with the sockets' mark, so a transport-mode peer's rule does not point at the TUN device.
             OuterMtuFor = transportRouting is { } marked ? address => IpCommand.PathMtu(address, marked.Mark) : IpCommand.PathMtu,
             Batching = _options.Offload,
@@ -213,6 +222,7 @@ public sealed partial class PortcullisDaemon
         tun.Start(dataPlane.OnTunPacket, dataPlane.OnTunIdle, e => DaemonLog.Failure(_log, "TUN reader", e.Message));
         raw?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "raw ESP socket", e.Message));
         raw6?.Start(dataPlane.OnEspDatagram, e => DaemonLog.Failure(_log, "IPv6 raw ESP socket", e.Message));
+        rawAh?.Start(dataPlane.OnAhPacket, e => DaemonLog.Failure(_log, "raw AH socket", e.Message));
 
         await using var control = new ControlSocket(_options.SocketPath, HandleControlAsync) { Vici = this };
         control.Start();

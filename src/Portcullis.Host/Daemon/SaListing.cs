@@ -38,7 +38,7 @@ internal static class SaListing
     /// <summary>One CHILD SA (or IKEv1 Quick Mode SA): mode, SPIs, algorithms, counters, selectors.</summary>
     private static void AppendChild(StringBuilder text, ChildSa child, EspDataPlane? dataPlane, DateTimeOffset now)
     {
-        text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, ESP SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
+        text.Append($"  {child.Name}: #{child.Uid}, {child.State.ToString().ToUpperInvariant()}, {(child.Mode == ChildMode.Tunnel ? "TUNNEL" : "TRANSPORT")}{(child.UdpEncapsulation ? "-in-UDP" : "")}, {(child.IsAh ? "AH" : "ESP")} SPIs: {child.InboundSpi:x8}_i {child.OutboundSpi:x8}_o\n");
         text.Append($"    {child.Proposal}\n");
         InstalledChild? installed = dataPlane?.Find(child.Uid);
         long inBytes = installed?.Inbound.Bytes ?? 0, inPackets = installed?.Inbound.Packets ?? 0;
@@ -119,7 +119,7 @@ internal static class SaListing
             foreach (ChildConfig ch in c.Children)
             {
                 text.Append($"  {ch.Name}: {ch.Mode.ToString().ToUpperInvariant()}, start {ch.StartAction.ToString().ToLowerInvariant()}, close {ch.CloseAction.ToString().ToLowerInvariant()}, rekey {Age(ch.RekeyTime)}\n");
-                text.Append($"    esp proposals: {string.Join(", ", ch.EspProposals)}\n");
+                text.Append(ch.UsesAh ? $"    ah proposals: {string.Join(", ", ch.AhProposals)}\n" : $"    esp proposals: {string.Join(", ", ch.EspProposals)}\n");
                 text.Append($"    local:  {(ch.LocalTs.Count == 0 ? ch.LocalDynamic.ToString() : string.Join(", ", ch.LocalTs))}\n");
                 text.Append($"    remote: {(ch.RemoteTs.Count == 0 ? ch.RemoteDynamic.ToString() : string.Join(", ", ch.RemoteTs))}\n");
             }

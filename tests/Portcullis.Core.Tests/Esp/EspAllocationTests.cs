@@ -31,7 +31,7 @@ public class EspAllocationTests(ITestOutputHelper output)
             {
                 for (int i = 0; i < count; i++)
                 {
-                    EspSa sa = spd.Lookup(inner)!.OutboundSa!;
+                    EspSa sa = (EspSa)spd.Lookup(inner)!.OutboundSa!;
                     if (EspProcessor.Encapsulate(sa, inner, wire, out int written) != EncapsulateResult.Ok) throw new InvalidOperationException("encapsulate");
                     Span<byte> packet = wire.AsSpan(0, written);
                     EspSa rx = sad.Lookup(packet)!;

@@ -33,12 +33,12 @@ internal static class EspTestData
     }
 
     /// <summary>An outbound SA and the matching inbound SA (same keys and SPI), as the two ends of one direction.</summary>
-    public static (EspSa Out, EspSa In) Pair(string suite, uint spi = 0x1234_5678, int window = 1024)
+    public static (EspSa Out, EspSa In) Pair(string suite, uint spi = 0x1234_5678, int window = 1024, bool esn = false)
     {
         (EncryptionTransform enc, IntegrityTransform? integ) = Parse(suite);
         byte[] ek = Key(enc.KeyMaterialSize, 1), ik = Key(integ?.KeySize ?? 0, 99);
-        var outbound = EspSa.CreateOutbound(spi, enc, integ, ek, ik);
-        var inbound = EspSa.CreateInbound(spi, enc, integ, ek, ik, window);
+        var outbound = EspSa.CreateOutbound(spi, enc, integ, ek, ik, esn);
+        var inbound = EspSa.CreateInbound(spi, enc, integ, ek, ik, window, esn);
         inbound.LocalSelectors = new SelectorSet([TrafficSelector.AnyV4, TrafficSelector.AnyV6]);
         inbound.RemoteSelectors = new SelectorSet([TrafficSelector.AnyV4, TrafficSelector.AnyV6]);
         return (outbound, inbound);

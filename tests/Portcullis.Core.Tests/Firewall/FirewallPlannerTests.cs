@@ -193,13 +193,28 @@ public sealed class FirewallPlannerTests
     }
 
     [Fact]
-    public void AhProposalsAreReadButTheDaemonRefusesThem()
+    public void AhProposalsAreReadAndTheDaemonTakesThemInTunnelMode()
     {
         (PortcullisConfig? config, IReadOnlyList<ConfigError> errors) = SwanctlConfigLoader.Load(Path.Combine(FirewallGoldenTests.GoldenDirectory, "ah.conf"));
         Assert.Empty(errors);
-        Assert.Equal("sha256", config!.Connections[0].Children[0].AhProposals.Single().ToString());
-        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(config));
-        Assert.Equal("connections.legacy.children.auth-only.ah_proposals", refusal.Key);
+        Assert.Equal("sha256-noesn", config!.Connections[0].Children[0].AhProposals.Single().ToString());
+        Assert.Empty(DataPlaneSupport.Check(config));
+
+        // Transport mode too; GMAC keywords are read as AUTH_AES_*_GMAC.
+        var fs = new InMemoryConfigFileSystem();
+        fs.Add("/s.conf", "connections {\n c {\n children {\n n {\n ah_proposals = aes256gmac-esn\n mode = transport\n }\n }\n }\n}\n");
+        (PortcullisConfig? transport, IReadOnlyList<ConfigError> loadErrors) = SwanctlConfigLoader.Load("/s.conf", fs);
+        Assert.Empty(loadErrors);
+        Assert.Equal("aes256gmacauth-esn", transport!.Connections[0].Children[0].AhProposals.Single().ToString());
+        Assert.Empty(DataPlaneSupport.Check(transport));
+
+        // IKEv1 does not negotiate AH (yet): refused, naming the file, line and key, rather than quietly negotiating ESP.
+        fs.Add("/v1.conf", "connections {\n c {\n version = 1\n children {\n n {\n ah_proposals = sha256\n }\n }\n }\n}\n");
+        (PortcullisConfig? v1, IReadOnlyList<ConfigError> v1Errors) = SwanctlConfigLoader.Load("/v1.conf", fs);
+        Assert.Empty(v1Errors);
+        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(v1!));
+        Assert.Equal(("/v1.conf", "connections.c.children.n.ah_proposals"), (refusal.File, refusal.Key));
+        Assert.Contains("IKEv2 only", refusal.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -127,7 +127,7 @@ public sealed class EnginePair
     /// <summary>A connection config with one child "net" (and optional extra children).</summary>
     public static ConnectionConfig Connection(bool left, string ike = "aes128gcm16-prfsha256-ecp256", string esp = "aes128gcm16",
         IReadOnlyList<TrafficSelector>? localTs = null, IReadOnlyList<TrafficSelector>? remoteTs = null, bool encap = false,
-        IReadOnlyList<ChildConfig>? extraChildren = null, string name = "net", string? localAddr = null, string? remoteAddr = null)
+        IReadOnlyList<ChildConfig>? extraChildren = null, string name = "net", string? localAddr = null, string? remoteAddr = null, string? ah = null)
     {
         var child = new ChildConfig
         {
@@ -136,6 +136,7 @@ public sealed class EnginePair
             LocalTs = localTs ?? [left ? LeftNet : RightNet],
             RemoteTs = remoteTs ?? [left ? RightNet : LeftNet],
             EspProposals = esp.Split(',').Select(p => P(p, ike: false)).ToList(),
+            AhProposals = ah is null ? [] : ah.Split(',').Select(AhProposal).ToList(),
         };
         return new ConnectionConfig
         {
@@ -150,6 +151,17 @@ public sealed class EnginePair
             Remote = new AuthConfig { Auth = "psk", Id = Id(left ? "@right.example" : "@left.example") },
             Children = [child, .. extraChildren ?? []],
         };
+    }
+
+    /// <summary>An AH proposal from keywords (integrity, optionally a group and ESN; noesn unless esn is named), as ah_proposals gives it.</summary>
+    public static Proposal AhProposal(string text)
+    {
+        List<Portcullis.Core.Crypto.Registry.Transform> transforms = [.. text.Split('-').Select(k =>
+            Portcullis.Core.Crypto.Registry.TransformRegistry.TryGet(k, out Portcullis.Core.Crypto.Registry.Transform? t)
+                ? Portcullis.Core.Crypto.Registry.TransformRegistry.AhIntegrityFor(t!) ?? t! : throw new ArgumentException(k))];
+        if (!transforms.Any(t => t.Type == Portcullis.Core.Crypto.TransformType.ExtendedSequenceNumbers))
+            transforms.Add(Portcullis.Core.Crypto.Registry.TransformRegistry.Get<Portcullis.Core.Crypto.Registry.EsnTransform>("noesn"));
+        return new Proposal(transforms);
     }
 
     public static ChildConfig Child(string name, bool left, IReadOnlyList<TrafficSelector> leftTs, IReadOnlyList<TrafficSelector> rightTs, string esp = "aes128gcm16") => new()

@@ -118,10 +118,10 @@ public class Ikev2CompatTests
         EnginePair pair = Run("windows", Gateway("native-clients"));
         AssertEstablished(pair);
         NegotiatedProposal ike = pair.Right.IkeSas.Single().Proposal!;
-        Assert.Equal("ENCR_AES_CBC", ike.Encryption.Name);
+        Assert.Equal("ENCR_AES_CBC", ike.Encryption!.Name);
         Assert.Equal("modp1024", ike.KeyExchange!.Keyword);
         ChildSa child = pair.Events<ChildSaInstalled>(Side.Right).Single().ChildSa;
-        Assert.Equal("aes256", child.Proposal.Encryption.Keyword);
+        Assert.Equal("aes256", child.Proposal.Encryption!.Keyword);
         Assert.Equal("sha1", child.Proposal.Integrity!.Keyword);
     }
 

@@ -21,8 +21,9 @@ public class Ikev2EstablishTests
         Assert.Equal(l.InboundEncryptionKey.ReadOnlySpan.ToArray(), r.OutboundEncryptionKey.ReadOnlySpan.ToArray());
         Assert.Equal(l.InboundIntegrityKey.ReadOnlySpan.ToArray(), r.OutboundIntegrityKey.ReadOnlySpan.ToArray());
         // The two directions must not share keys.
-        Assert.NotEqual(l.OutboundEncryptionKey.ReadOnlySpan.ToArray(), l.InboundEncryptionKey.ReadOnlySpan.ToArray());
-        Assert.Equal(l.Proposal.Encryption.KeyMaterialSize, l.OutboundEncryptionKey.Length);
+        if (l.Proposal.Encryption is null) Assert.NotEqual(l.OutboundIntegrityKey.ReadOnlySpan.ToArray(), l.InboundIntegrityKey.ReadOnlySpan.ToArray());
+        else Assert.NotEqual(l.OutboundEncryptionKey.ReadOnlySpan.ToArray(), l.InboundEncryptionKey.ReadOnlySpan.ToArray());
+        Assert.Equal(l.Proposal.Encryption?.KeyMaterialSize ?? 0, l.OutboundEncryptionKey.Length);
         Assert.Equal(l.Proposal.Integrity?.KeySize ?? 0, l.OutboundIntegrityKey.Length);
         Assert.Equal(l.LocalTs, r.RemoteTs);
         Assert.Equal(l.RemoteTs, r.LocalTs);

@@ -65,6 +65,11 @@ public static class TransformRegistry
         all.Add(Hmac(13, "sha384", "AUTH_HMAC_SHA2_384_192", "RFC 4868", false, HashAlgorithmName.SHA384, 48, 24, ikev1: 6, aliases: ["sha2_384"]));
         all.Add(Hmac(14, "sha512", "AUTH_HMAC_SHA2_512_256", "RFC 4868", false, HashAlgorithmName.SHA512, 64, 32, ikev1: 7, aliases: ["sha2_512"]));
         all.Add(new IntegrityTransform(5, "aesxcbc", "AUTH_AES_XCBC_96", "RFC 3566", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Xcbc(k), 12)) { Ikev1Phase2Id = 9 });
+        // AH only (RFC 4543 §4): ESP uses GMAC as ENCR_NULL_AUTH_AES_GMAC. strongSwan has no keyword for these; in
+        // ah_proposals its aes128gmac … aes256gmac name them (see AhIntegrityFor).
+        foreach ((ushort id, int bits) in (ReadOnlySpan<(ushort, int)>)[(9, 128), (10, 192), (11, 256)])
+            all.Add(new IntegrityTransform(id, 0, $"aes{bits}gmacauth", $"AUTH_AES_{bits}_GMAC", "RFC 4543", bits / 8 + EvpAead.SaltSize, 16, 8,
+                k => new AesGmacIntegrity(k)) { ForIke = false, ForEsp = false, Ikev1Phase2Id = (ushort)(id + 2) });
         all.Add(new IntegrityTransform(8, "aescmac", "AUTH_AES_CMAC_96", "RFC 4494", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Cmac(k), 12)));
 
         // --- PRF (Type 2) ---
@@ -162,6 +167,17 @@ public static class TransformRegistry
 
     /// <summary>A phase 2 Authentication Algorithm; null when unknown.</summary>
     public static IntegrityTransform? Ikev1AuthenticationAlgorithm(ushort id) => All.OfType<IntegrityTransform>().FirstOrDefault(t => t.Ikev1Phase2Id == id);
+
+    /// <summary>
+    /// The integrity transform an <c>ah_proposals</c> keyword names: an integrity keyword, or (as strongSwan reads
+    /// them for AH) one of the GMAC encryption keywords, aes128gmac … aes256gmac, for AUTH_AES_128/192/256_GMAC.
+    /// </summary>
+    public static IntegrityTransform? AhIntegrityFor(Transform transform) => transform switch
+    {
+        IntegrityTransform { ForAh: true } integrity => integrity,
+        EncryptionTransform { Id: 21 } gmac => All.OfType<IntegrityTransform>().FirstOrDefault(t => t.IvSize > 0 && t.KeySize == gmac.KeyMaterialSize),
+        _ => null,
+    };
 
     /// <summary>Looks a transform up by type, IANA ID and Key Length attribute (0 where the transform takes none).</summary>
     public static bool TryGet(TransformType type, ushort id, int keyBits, out Transform? transform) =>

@@ -71,12 +71,29 @@ internal sealed class AesCbcMac : IDisposable
     }
 
     /// <summary>Writes the full 16-byte MAC of <paramref name="message"/>.</summary>
-    public void Compute(ReadOnlySpan<byte> message, Span<byte> mac)
+    public void Compute(ReadOnlySpan<byte> message, Span<byte> mac) => Compute(message, [], mac);
+
+    /// <summary>
+    /// Writes the full 16-byte MAC of <paramref name="message"/> ‖ <paramref name="trailer"/> (a trailer of at most
+    /// one block, as an ESN's high-order bits): the message's whole blocks run straight from it, its tail and the
+    /// trailer are joined in a small stack buffer.
+    /// </summary>
+    public void Compute(ReadOnlySpan<byte> message, ReadOnlySpan<byte> trailer, Span<byte> mac)
     {
-        int blocks = Math.Max(1, (message.Length + BlockSize - 1) / BlockSize);
-        int head = (blocks - 1) * BlockSize;
+        if (trailer.Length > BlockSize) throw new ArgumentOutOfRangeException(nameof(trailer), "the trailer is at most one block");
+        int total = message.Length + trailer.Length;
+        int blocks = Math.Max(1, (total + BlockSize - 1) / BlockSize);
+        int head = (blocks - 1) * BlockSize; // bytes before the last block
+        // The bytes from the message's last whole block inside head, joined with the trailer: at most two blocks.
+        int direct = Math.Min(head, message.Length / BlockSize * BlockSize);
+        Span<byte> joined = stackalloc byte[3 * BlockSize];
+        int joinedLength = total - direct;
+        message[direct..].CopyTo(joined);
+        trailer.CopyTo(joined[(message.Length - direct)..]);
+
         Span<byte> last = stackalloc byte[BlockSize];
-        ReadOnlySpan<byte> tail = message[head..];
+        last.Clear();
+        ReadOnlySpan<byte> tail = joined[(head - direct)..joinedLength];
         tail.CopyTo(last);
         bool complete = tail.Length == BlockSize;
         if (!complete) last[tail.Length] = 0x80;
@@ -89,14 +106,21 @@ internal sealed class AesCbcMac : IDisposable
         Span<byte> chain = stackalloc byte[BlockSize];
         chain.Clear();
         Span<byte> scratch = stackalloc byte[ChunkSize];
-        for (int offset = 0; offset < head; offset += ChunkSize)
+        for (int offset = 0; offset < direct; offset += ChunkSize)
         {
-            int length = Math.Min(ChunkSize, head - offset);
+            int length = Math.Min(ChunkSize, direct - offset);
             _chain.Encrypt(chain, message.Slice(offset, length), scratch[..length]);
+            scratch.Slice(length - BlockSize, BlockSize).CopyTo(chain);
+        }
+        if (head > direct)
+        {
+            int length = head - direct;
+            _chain.Encrypt(chain, joined[..length], scratch[..length]);
             scratch.Slice(length - BlockSize, BlockSize).CopyTo(chain);
         }
         _chain.Encrypt(chain, last, mac[..BlockSize]);
         CryptographicOperations.ZeroMemory(last);
+        CryptographicOperations.ZeroMemory(joined);
         CryptographicOperations.ZeroMemory(scratch);
     }
 
@@ -113,10 +137,12 @@ internal sealed class AesCbcMacIntegrity(AesCbcMac mac, int icvSize) : IIntegrit
 {
     public int IcvSize => icvSize;
 
-    public void Compute(ReadOnlySpan<byte> data, Span<byte> icv)
+    public void Compute(ReadOnlySpan<byte> data, Span<byte> icv) => Compute(data, [], icv);
+
+    public void Compute(ReadOnlySpan<byte> data, ReadOnlySpan<byte> trailer, Span<byte> icv)
     {
         Span<byte> full = stackalloc byte[AesCbcMac.BlockSize];
-        mac.Compute(data, full);
+        mac.Compute(data, trailer, full);
         full[..IcvSize].CopyTo(icv);
         CryptographicOperations.ZeroMemory(full);
     }

@@ -143,6 +143,52 @@ internal sealed unsafe class EvpAead : SaltedAead
         }
     }
 
+    /// <summary>
+    /// GMAC (RFC 4543 §2): GCM with no plaintext, <paramref name="associatedData"/> ‖ <paramref name="trailer"/>
+    /// authenticated. AUTH_AES_GMAC in AH authenticates the whole packet this way, the trailer being an ESN's
+    /// high-order bits.
+    /// </summary>
+    internal void Authenticate(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> trailer, Span<byte> tag)
+    {
+        Span<byte> nonce = stackalloc byte[16];
+        int nonceLength = WriteNonce(iv, nonce);
+        nint ctx = EncryptContext;
+        nuint written;
+        fixed (byte* n = nonce)
+        fixed (byte* aad = associatedData)
+        fixed (byte* extra = trailer)
+        fixed (byte* t = tag)
+        {
+            LibCrypto.Check(_cipher.EncryptInit(ctx, null, 0, n, (nuint)nonceLength, null), "cipher encrypt_init(IV)");
+            BulkAad(ctx, aad, associatedData.Length);
+            Aad(ctx, extra, trailer.Length);
+            LibCrypto.Check(_cipher.Final(ctx, null, &written, 0), "cipher final");
+            LibCrypto.Check(_cipher.GetContextParams(ctx, TagParam(t, IcvSize)), "cipher get_ctx_params(tag)");
+        }
+    }
+
+    /// <summary>Verifies a GMAC tag made by <see cref="Authenticate"/> (constant time inside OpenSSL); false when it does not verify.</summary>
+    internal bool VerifyTag(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> trailer, ReadOnlySpan<byte> tag)
+    {
+        if (tag.Length != IcvSize) return false;
+        Span<byte> nonce = stackalloc byte[16];
+        int nonceLength = WriteNonce(iv, nonce);
+        nint ctx = DecryptContext;
+        nuint written;
+        fixed (byte* n = nonce)
+        fixed (byte* aad = associatedData)
+        fixed (byte* extra = trailer)
+        fixed (byte* t = tag)
+        {
+            LibCrypto.Check(_cipher.DecryptInit(ctx, null, 0, n, (nuint)nonceLength, TagParam(t, tag.Length)), "cipher decrypt_init(IV, tag)");
+            BulkAad(ctx, aad, associatedData.Length);
+            Aad(ctx, extra, trailer.Length);
+            bool ok = _cipher.Final(ctx, null, &written, 0) > 0;
+            if (!ok) LibCrypto.ERR_clear_error();
+            return ok;
+        }
+    }
+
     // The provider checks the output size even where it writes nothing (AAD): it is given the input's length.
     private void Aad(nint ctx, byte* data, int length)
     {

@@ -22,9 +22,12 @@ internal sealed class Hmac : IPrf, IIntegrity
     public int OutputSize { get; }
     public int IcvSize => OutputSize;
 
-    public void Compute(ReadOnlySpan<byte> data, Span<byte> output)
+    public void Compute(ReadOnlySpan<byte> data, Span<byte> output) => Compute(data, [], output);
+
+    public void Compute(ReadOnlySpan<byte> data, ReadOnlySpan<byte> trailer, Span<byte> output)
     {
         _hmac.AppendData(data);
+        if (!trailer.IsEmpty) _hmac.AppendData(trailer);
         if (OutputSize == _hashSize)
         {
             _hmac.GetHashAndReset(output[..OutputSize]);

@@ -54,6 +54,15 @@ internal abstract class SaltedAead : IAead
         return ok;
     }
 
+    /// <summary>Writes the nonce, salt ‖ <paramref name="iv"/>, into <paramref name="nonce"/> and returns its length.</summary>
+    protected int WriteNonce(ReadOnlySpan<byte> iv, Span<byte> nonce)
+    {
+        if (iv.Length != IvSize) throw new ArgumentException("the IV must be 8 bytes", nameof(iv));
+        _salt.CopyTo(nonce);
+        iv.CopyTo(nonce[_salt.Length..]);
+        return NonceSize;
+    }
+
     /// <summary>Encrypts and writes the <see cref="IcvSize"/>-byte tag.</summary>
     protected abstract void Encrypt(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag);
 

@@ -50,6 +50,8 @@ public enum IpsecAttributeType : ushort
     CompressDictionarySize = 8,
     /// <summary>Compress Private Algorithm.</summary>
     CompressPrivateAlgorithm = 9,
+    /// <summary>Extended (64-bit) Sequence Number (RFC 4304 §2): value 1 asks for ESN.</summary>
+    ExtendedSequenceNumber = 11,
 }
 
 /// <summary>Authentication Method values (RFC 2409 Appendix A, RFC 4754).</summary>
