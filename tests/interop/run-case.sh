@@ -2629,75 +2629,8 @@ NFT
         # comes up and pings, and cleartext UDP 1701 is dropped by the ruleset before it reaches the daemon.
         pc_topology_pair; CLI_NS=$RIGHT; SRV_NS=$LEFT; SRV=192.0.2.1; CLI=192.0.2.2
         password="pw-$RANDOM-$RANDOM"
-        cat > "$PC_WORK/server.conf" <<CONF
-connections {
-  l2tp {
-    version = 1
-    local_addrs = $SRV
-    proposals = aes128-sha256-modp2048
-    local {
-      auth = psk
-    }
-    remote {
-      auth = psk
-    }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = $SRV[udp/1701]
-        esp_proposals = aes128-sha256
-      }
-    }
-  }
-}
-pools {
-  ppp {
-    addrs = 198.18.101.10-198.18.101.50
-  }
-}
-l2tp {
-  pools = ppp
-  local_ip = 198.18.101.1
-}
-secrets {
-  ike-l2tp {
-    secret = "$SECRET"
-  }
-  eap-alice {
-    id = alice
-    secret = "$password"
-  }
-}
-CONF
-        cat > "$PC_WORK/client.conf" <<CONF
-connections {
-  home {
-    version = 1
-    local_addrs = $CLI
-    remote_addrs = $SRV
-    proposals = aes128-sha256-modp2048
-    local {
-      auth = psk
-    }
-    remote {
-      auth = psk
-    }
-    children {
-      l2tp {
-        mode = transport
-        local_ts = $CLI[udp/1701]
-        remote_ts = $SRV[udp/1701]
-        esp_proposals = aes128-sha256
-      }
-    }
-  }
-}
-secrets {
-  ike-l2tp {
-    secret = "$SECRET"
-  }
-}
-CONF
+        l2tp_server_conf > "$PC_WORK/server.conf"
+        l2tp_client_conf > "$PC_WORK/client.conf"
         fw_open_before "$CLI_NS" $SRV "$SRV_NS"
         fw_load "$SRV_NS" "$PC_WORK/server.conf"; fw_policy_is_drop "$SRV_NS"; fw_policy_probe "$SRV_NS"
         pc_start_portcullis "$SRV_NS" srv "$PC_WORK/server.conf"

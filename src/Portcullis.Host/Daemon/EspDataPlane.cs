@@ -207,27 +207,37 @@ internal sealed class EspDataPlane : IDisposable
             local = TransportModePacket.HostSelectors(local, child.LocalEndpoint.Address);
             remote = TransportModePacket.HostSelectors(remote, child.RemoteEndpoint.Address);
         }
-        inbound.LocalSelectors = new SelectorSet(local);
-        inbound.RemoteSelectors = new SelectorSet(remote);
-        inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
         KeyLog?.Invoke(child);
         // The IKE layer's copies of the keys are no longer needed once the transforms are keyed.
         child.Dispose();
         if (!child.UdpEncapsulation && RawFor(child.RemoteEndpoint) is null)
             DaemonLog.PlainEspUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name);
-        // A rekey (or reauthentication) takes over its predecessor's policy and routes: no gap, no route churn.
+        if (transport) _transportHosts[inbound.Spi] = HostsOf(child);
+        Attach(child, inbound, outbound, local, remote, transport, () => _sad.TryAdd(inbound));
+    }
+
+    /// <summary>
+    /// What ESP and AH share once the SA pair is keyed: selectors and limits, the policy and its routes (in transport
+    /// mode the policy routing of the hosts' own traffic, <see cref="TransportRouting"/>; a rekey or reauthentication
+    /// takes over its predecessor's: no gap, no route churn), the inbound SA into its protocol's SAD
+    /// (<paramref name="addInbound"/>), the CHILD SA's entry, and the outbound side when active, before a new policy is
+    /// in the SPD (a policy there without its SA would look like a trap's).
+    /// </summary>
+    private void Attach(ChildSa child, IpsecSa inbound, IpsecSa outbound, IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote,
+        bool transport, Action addInbound)
+    {
+        inbound.LocalSelectors = new SelectorSet(local);
+        inbound.RemoteSelectors = new SelectorSet(remote);
+        inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
+        inbound.TransportMode = outbound.TransportMode = transport;
         PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
         bool fresh = handle is null;
-        // Transport mode protects the hosts' own traffic: the peer's address is routed into the TUN device by policy
-        // rules that pass the daemon's own IKE and ESP by (TransportRouting); tunnel mode routes the remote selectors.
-        inbound.TransportMode = outbound.TransportMode = transport;
         handle ??= new PolicyHandle(new SecurityPolicy(local, remote), transport ? [] : AddRoutes(local, remote))
         {
             TransportKeys = transport && TransportRouting is { } routing ? routing.Add(local, remote) : [],
         };
-        if (transport) _transportHosts[inbound.Spi] = HostsOf(child);
         var installed = new InstalledChild(child, inbound, outbound, handle);
-        _sad.TryAdd(inbound);
+        addInbound();
         lock (_children)
         {
             handle.Users++;
@@ -248,30 +258,12 @@ internal sealed class EspDataPlane : IDisposable
         AhSa inbound = AhSa.CreateInbound(child.InboundSpi, child.Proposal.Integrity!, child.InboundIntegrityKey.ReadOnlySpan, extendedSequenceNumbers: esn);
         AhSa outbound = AhSa.CreateOutbound(child.OutboundSpi, child.Proposal.Integrity!, child.OutboundIntegrityKey.ReadOnlySpan, esn);
         bool transport = child.Mode == ChildMode.Transport;
-        inbound.TransportMode = outbound.TransportMode = transport;
-        inbound.LocalSelectors = new SelectorSet(child.LocalTs);
-        inbound.RemoteSelectors = new SelectorSet(child.RemoteTs);
-        inbound.Limits = outbound.Limits = new SaLifetimeLimits(child.InboundSpi, child.RekeyBytes, child.LifeBytes, child.RekeyPackets, child.LifePackets);
         KeyLog?.Invoke(child);
         child.Dispose();
         if (RawAh is null || child.RemoteEndpoint.AddressFamily != AddressFamily.InterNetwork)
             DaemonLog.AhUnsupported(_logger, child.Owner.Name, child.Owner.Uid, child.Name,
                 RawAh is null ? "the raw AH socket could not be opened" : "AH over IPv6 is not in the host data plane yet");
-        PolicyHandle? handle = child.Replaces is { } previous ? Find(previous.Uid)?.Handle : null;
-        bool fresh = handle is null;
-        handle ??= new PolicyHandle(new SecurityPolicy(child.LocalTs, child.RemoteTs), transport ? [] : AddRoutes(child.LocalTs, child.RemoteTs))
-        {
-            TransportKeys = transport && TransportRouting is { } routing ? routing.Add(child.LocalTs, child.RemoteTs) : [],
-        };
-        var installed = new InstalledChild(child, inbound, outbound, handle);
-        _ahSad.TryAdd(inbound);
-        lock (_children)
-        {
-            handle.Users++;
-            _children[child.Uid] = installed;
-        }
-        if (child.OutboundActive) Activate(installed);
-        if (fresh) _spd.Add(handle.Policy);
+        Attach(child, inbound, outbound, child.LocalTs, child.RemoteTs, transport, () => _ahSad.TryAdd(inbound));
     }
 
     private static TransportHosts HostsOf(ChildSa child) =>

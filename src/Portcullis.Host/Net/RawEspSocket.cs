@@ -100,23 +100,9 @@ public sealed class RawEspSocket : IDisposable
     }
 
     /// <summary>
-    /// Marks every packet the socket sends (SO_MARK, needs CAP_NET_ADMIN), so the policy routing rules that send a
-    /// transport-mode peer's traffic into the TUN device pass the daemon's own IKE and ESP packets by. False when refused.
+    /// Marks every packet the socket sends (<see cref="SocketMark"/>). False when refused.
     /// </summary>
-    public bool SetMark(uint mark)
-    {
-        Span<byte> value = stackalloc byte[4];
-        BitConverter.TryWriteBytes(value, mark); // an int in host order, as setsockopt takes it
-        try
-        {
-            _socket.SetRawSocketOption(1 /* SOL_SOCKET */, 36 /* SO_MARK */, value);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public bool SetMark(uint mark) => SocketMark.Set(_socket, mark);
 
     /// <summary>The socket address to pass to <see cref="Send"/> for a peer (made once per SA, not per packet).</summary>
     public static SocketAddress AddressOf(IPAddress remote) => new IPEndPoint(remote, 0).Serialize();

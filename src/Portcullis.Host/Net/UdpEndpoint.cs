@@ -98,23 +98,9 @@ public sealed unsafe partial class UdpEndpoint : IDisposable
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
     /// <summary>
-    /// Marks every packet the socket sends (SO_MARK, needs CAP_NET_ADMIN), so the policy routing rules that send a
-    /// transport-mode peer's traffic into the TUN device pass the daemon's own IKE and ESP packets by. False when refused.
+    /// Marks every packet the socket sends (<see cref="SocketMark"/>). False when refused.
     /// </summary>
-    public bool SetMark(uint mark)
-    {
-        Span<byte> value = stackalloc byte[4];
-        BitConverter.TryWriteBytes(value, mark); // an int in host order, as setsockopt takes it
-        try
-        {
-            _socket.SetRawSocketOption(1 /* SOL_SOCKET */, 36 /* SO_MARK */, value);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
+    public bool SetMark(uint mark) => SocketMark.Set(_socket, mark);
 
     /// <summary>
     /// Binds a UDP socket on <paramref name="local"/> (an address or the wildcard, and a port; 0 picks one) with
