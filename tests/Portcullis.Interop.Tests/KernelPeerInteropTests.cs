@@ -6,15 +6,16 @@ namespace Portcullis.Interop.Tests;
 /// Portcullis against a stock Debian kernel: strongSwan and the L2TP/PPP client stack in QEMU guests
 /// (tests/interop/guest), with the kernel's own ESP (XFRM) as the data plane, so plain ESP on IP protocol 50 and
 /// L2TP/IPsec are checked against the implementation most peers run. Emulated without KVM, the guests load the
-/// machine: each case runs alone (see <c>InteropEnvironment.RunCase</c>). The image is built once and cached
+/// machine while they boot: a case with one guest runs beside the other collections, the two-guest L2TP case alone
+/// (see <c>InteropEnvironment.RunCase</c>). The image is built once and cached
 /// (scripts/test.sh builds it before the tests; a case builds it when missing).
 /// </summary>
-[Collection("interop")]
+[Collection("interop-kernel")]
 public sealed class KernelPeerInteropTests(ITestOutputHelper output)
 {
     /// <summary>
     /// The variants CI runs: IKE version, mode, protocol, proposals and who initiates. Each row proves something the
-    /// others do not, since every case boots a guest (about 35 s, alone on the machine): IKEv2 and IKEv1, tunnel and
+    /// others do not, since every case boots a guest (about 35 s): IKEv2 and IKEv1, tunnel and
     /// transport mode, ESP (AEAD and CBC+HMAC) and AH, ESN with each, either side initiating. More combinations run by
     /// hand (run-case.sh kernel VERSION tunnel|transport esp|ah IKE CHILD guest|portcullis; tests/interop/README.md).
     /// </summary>
