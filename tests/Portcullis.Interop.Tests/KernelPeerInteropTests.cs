@@ -33,6 +33,8 @@ public sealed class KernelPeerInteropTests(ITestOutputHelper output)
         // AH (IP protocol 51) against the kernel's ah4, tunnel with ESN and transport without.
         { "2", "tunnel", "ah", "aes128-sha256-modp2048", "sha256-esn", "guest" },
         { "2", "transport", "ah", "aes128-sha256-modp2048", "sha1", "portcullis" },
+        // AH negotiated in IKEv1 Quick Mode (PROTO_IPSEC_AH): strongSwan's proposal parsed by us.
+        { "1", "tunnel", "ah", "aes128-sha256-modp2048", "sha256", "guest" },
     };
 
     /// <summary>

@@ -15,9 +15,11 @@ public static class DataPlaneSupport
             foreach (ChildConfig child in c.Children.Where(ch => ch.UsesAh))
             {
                 string key = $"connections.{c.Name}.children.{child.Name}.ah_proposals";
-                if (c.Version == 1)
+                // IKEv1 names AH algorithms by AH transform ID (RFC 2407 §4.4.3): an algorithm without one (aescmac),
+                // or a PFS group IKEv1 has no number for, leaves Quick Mode nothing to propose.
+                if (c.Version == 1 && Ikev1.Ikev1Proposals.Phase2(child).Count == 0)
                     errors.Add(new ConfigError(child.Location.File, child.Location.Line, key,
-                        "AH is negotiated with IKEv2 only in Portcullis (IKEv1 Quick Mode with PROTO_IPSEC_AH is not supported yet); use version = 2 or esp_proposals"));
+                        "no proposal is usable with IKEv1 (AH needs an integrity algorithm with an IKEv1 AH transform ID: md5, sha1, sha256, sha384, sha512, aesxcbc or AES-GMAC, and a PFS group IKEv1 knows); use version = 2 or other ah_proposals"));
             }
         return errors;
     }

@@ -457,8 +457,8 @@ public static partial class SwanctlConfigLoader
         ["local_ts"] = (b, v, key, ctx) => (b.LocalTs, b.LocalDynamic) = TrafficSelectors(v, key, ctx) ?? (b.LocalTs, b.LocalDynamic),
         ["remote_ts"] = (b, v, key, ctx) => (b.RemoteTs, b.RemoteDynamic) = TrafficSelectors(v, key, ctx) ?? (b.RemoteTs, b.RemoteDynamic),
         ["esp_proposals"] = (b, v, key, ctx) => b.EspProposals = ctx.Proposals(v, key, ProposalKind.Esp),
-        // Read so that what a config asks for is known (the firewall opens IP protocol 51 for it); the daemon refuses
-        // it at load (DataPlaneSupport), since the user-space data plane has no AH.
+        // AH (RFC 4302) instead of ESP; the firewall opens IP protocol 51 for it. With IKEv1 the daemon refuses at load
+        // (DataPlaneSupport) proposals Quick Mode cannot carry.
         ["ah_proposals"] = (b, v, key, ctx) => b.AhProposals = AhProposals(v, key, ctx) ?? b.AhProposals,
         ["mode"] = (b, v, key, ctx) =>
         {

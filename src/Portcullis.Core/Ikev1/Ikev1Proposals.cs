@@ -22,22 +22,31 @@ internal sealed record Phase1Offer(EncryptionTransform Encryption, PrfTransform 
 
 /// <summary>
 /// One Quick Mode transform: an ESP cipher, its integrity algorithm (none with an AEAD), the PFS group if any, and
-/// extended sequence numbers (RFC 4304).
+/// extended sequence numbers (RFC 4304); for AH (PROTO_IPSEC_AH) no cipher, only the integrity algorithm.
 /// </summary>
-internal sealed record Phase2Choice(EncryptionTransform Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, bool Esn = false)
+internal sealed record Phase2Choice(EncryptionTransform? Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, bool Esn = false)
 {
+    /// <summary>An AH transform (RFC 2407 §4.4.3): integrity only.</summary>
+    public bool IsAh => Encryption is null;
+
+    /// <summary>The Protocol-Id of its proposal.</summary>
+    public IsakmpProtocolId Protocol => IsAh ? IsakmpProtocolId.IpsecAh : IsakmpProtocolId.IpsecEsp;
+
+    /// <summary>The Transform-Id: the ESP transform ID of the cipher, or the AH transform ID of the integrity algorithm.</summary>
+    public byte TransformId => (byte)(Encryption is not null ? Encryption.Ikev1Phase2Id!.Value : Integrity!.Ikev1AhId!.Value);
+
     public NegotiatedProposal ToNegotiated(byte number, byte[] spi) =>
         new()
         {
-            Protocol = ProtocolId.Esp, Number = number, Spi = spi, Encryption = Encryption, Integrity = Integrity, KeyExchange = Group,
+            Protocol = IsAh ? ProtocolId.Ah : ProtocolId.Esp, Number = number, Spi = spi, Encryption = Encryption, Integrity = Integrity, KeyExchange = Group,
             Esn = Esn ? TransformRegistry.Get<EsnTransform>("esn") : null,
         };
 
     public override string ToString() => ToNegotiated(0, []).ToString();
 }
 
-/// <summary>What a Quick Mode transform offers, decoded.</summary>
-internal sealed record Phase2Offer(EncryptionTransform Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, EncapsulationMode Mode,
+/// <summary>What a Quick Mode transform offers, decoded (no cipher for AH).</summary>
+internal sealed record Phase2Offer(EncryptionTransform? Encryption, IntegrityTransform? Integrity, KeyExchangeTransform? Group, EncapsulationMode Mode,
     ulong? LifeSeconds, ulong? LifeKilobytes, bool Esn = false)
 {
     /// <summary>The configured transform this offer is.</summary>
@@ -79,7 +88,7 @@ internal static class Ikev1Proposals
         {
             Phase1Choice c = choices[i];
             var attributes = new List<DataAttribute> { DataAttribute.Basic((ushort)IkeAttributeType.EncryptionAlgorithm, c.Encryption.Ikev1Phase1Id!.Value) };
-            if (c.Encryption.KeyBits != 0) attributes.Add(DataAttribute.Basic((ushort)IkeAttributeType.KeyLength, (ushort)c.Encryption.KeyBits));
+            if (c.Encryption is { KeyBits: not 0 }) attributes.Add(DataAttribute.Basic((ushort)IkeAttributeType.KeyLength, (ushort)c.Encryption.KeyBits));
             attributes.Add(DataAttribute.Basic((ushort)IkeAttributeType.HashAlgorithm, c.Prf.Ikev1Phase1Id!.Value));
             attributes.Add(DataAttribute.Basic((ushort)IkeAttributeType.GroupDescription, c.Group.Ikev1Phase1Id!.Value));
             attributes.Add(DataAttribute.Basic((ushort)IkeAttributeType.AuthenticationMethod, (ushort)method));
@@ -176,11 +185,15 @@ internal static class Ikev1Proposals
 
     // --- Quick Mode ---
 
+    /// <summary>The Quick Mode transforms of a child: AH when it has <c>ah_proposals</c>, otherwise ESP.</summary>
+    public static List<List<Phase2Choice>> Phase2(ChildConfig child) => Phase2(child.ChildProposals, child.UsesAh);
+
     /// <summary>
-    /// The ESP transforms of a child's proposals, grouped by proposal. Only proposals with the same PFS group as the
-    /// first (or all without one) are offered: the one KE payload of Quick Mode serves every transform.
+    /// The ESP (or, with <paramref name="ah"/>, AH) transforms of a child's proposals, grouped by proposal. Only
+    /// proposals with the same PFS group as the first (or all without one) are offered: the one KE payload of Quick
+    /// Mode serves every transform.
     /// </summary>
-    public static List<List<Phase2Choice>> Phase2(IReadOnlyList<Proposal> proposals)
+    public static List<List<Phase2Choice>> Phase2(IReadOnlyList<Proposal> proposals, bool ah = false)
     {
         KeyExchangeTransform? pfs = proposals.SelectMany(p => p.KeyExchange).FirstOrDefault(g => g.Ikev1Phase1Id is not null);
         var result = new List<List<Phase2Choice>>();
@@ -192,6 +205,14 @@ internal static class Ikev1Proposals
             var list = new List<Phase2Choice>();
             // ESN (RFC 4304) as the proposal orders esn and noesn; none named: without.
             bool[] esns = p.Esn.Any() ? [.. p.Esn.Select(e => e.Id == 1)] : [false];
+            if (ah)
+            {
+                foreach (IntegrityTransform integ in p.Integrity.Where(i => i.Ikev1AhId is not null && i.ForAh))
+                    foreach (bool esn in esns)
+                        list.Add(new Phase2Choice(null, integ, group, esn));
+                if (list.Count > 0) result.Add(list);
+                continue;
+            }
             foreach (EncryptionTransform enc in p.Encryption.Where(e => e.Ikev1Phase2Id is not null))
                 foreach (bool esn in esns)
                 {
@@ -221,13 +242,13 @@ internal static class Ikev1Proposals
         if (c.Group is not null) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.GroupDescription, c.Group.Ikev1Phase1Id!.Value));
         attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.EncapsulationMode, (ushort)mode));
         if (c.Integrity is not null) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.AuthenticationAlgorithm, c.Integrity.Ikev1Phase2Id!.Value));
-        if (c.Encryption.KeyBits != 0) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.KeyLength, (ushort)c.Encryption.KeyBits));
+        if (c.Encryption is { KeyBits: not 0 }) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.KeyLength, (ushort)c.Encryption.KeyBits));
         // Sent only for ESN: an implementation without RFC 4304 refuses an attribute it does not know.
         if (c.Esn) attributes.Add(DataAttribute.Basic((ushort)IpsecAttributeType.ExtendedSequenceNumber, 1));
         return attributes;
     }
 
-    /// <summary>The initiator's Quick Mode SA payload: one ESP proposal per configured proposal, its combinations as transforms.</summary>
+    /// <summary>The initiator's Quick Mode SA payload: one ESP (or AH) proposal per configured proposal, its combinations as transforms.</summary>
     public static SaPayload Phase2Sa(IReadOnlyList<List<Phase2Choice>> proposals, byte[] spi, EncapsulationMode mode, TimeSpan lifetime, ulong lifeBytes)
     {
         var list = new List<ProposalPayload>();
@@ -235,14 +256,17 @@ internal static class Ikev1Proposals
         {
             var transforms = new List<TransformPayload>();
             for (int j = 0; j < proposals[i].Count; j++)
-                transforms.Add(new TransformPayload((byte)(j + 1), (byte)proposals[i][j].Encryption.Ikev1Phase2Id!.Value, Phase2Attributes(proposals[i][j], mode, lifetime, lifeBytes)));
-            list.Add(new ProposalPayload((byte)(i + 1), IsakmpProtocolId.IpsecEsp, spi, transforms));
+                transforms.Add(new TransformPayload((byte)(j + 1), proposals[i][j].TransformId, Phase2Attributes(proposals[i][j], mode, lifetime, lifeBytes)));
+            list.Add(new ProposalPayload((byte)(i + 1), proposals[i][0].Protocol, spi, transforms));
         }
         return new SaPayload(list);
     }
 
-    /// <summary>Decodes an ESP transform; false with the reason when something in it is unknown.</summary>
-    public static bool TryDecodePhase2(TransformPayload t, out Phase2Offer? offer, out string problem)
+    /// <summary>
+    /// Decodes an ESP transform (or, for <see cref="IsakmpProtocolId.IpsecAh"/>, an AH one); false with the reason
+    /// when something in it is unknown.
+    /// </summary>
+    public static bool TryDecodePhase2(TransformPayload t, out Phase2Offer? offer, out string problem, IsakmpProtocolId protocol = IsakmpProtocolId.IpsecEsp)
     {
         offer = null;
         problem = "";
@@ -272,31 +296,46 @@ internal static class Ikev1Proposals
                     return false;
             }
         }
-        EncryptionTransform? enc = TransformRegistry.Ikev1EspTransform(t.TransformId, keyBits);
-        if (enc is null) { problem = $"unknown ESP transform {t.TransformId}/{keyBits}"; return false; }
-        IntegrityTransform? integ = null;
-        if (auth is not null && (integ = TransformRegistry.Ikev1AuthenticationAlgorithm(auth.Value)) is null) { problem = $"unknown Authentication Algorithm {auth}"; return false; }
-        if (enc.IsAead != (integ is null)) { problem = enc.IsAead ? $"{enc.Keyword} with an Authentication Algorithm" : $"{enc.Keyword} without an Authentication Algorithm"; return false; }
         KeyExchangeTransform? group = null;
         if (groupId is not null && (group = TransformRegistry.Ikev1Group(groupId.Value)) is null) { problem = $"unknown Group Description {groupId}"; return false; }
-        offer = new Phase2Offer(enc, integ, group, (EncapsulationMode)(mode ?? (ushort)EncapsulationMode.Tunnel), seconds, kilobytes, esn);
+        var encapsulation = (EncapsulationMode)(mode ?? (ushort)EncapsulationMode.Tunnel);
+        IntegrityTransform? integ = null;
+        if (auth is not null && (integ = TransformRegistry.Ikev1AuthenticationAlgorithm(auth.Value)) is null) { problem = $"unknown Authentication Algorithm {auth}"; return false; }
+        if (protocol == IsakmpProtocolId.IpsecAh)
+        {
+            // The AH transform ID names the algorithm; the Authentication Algorithm attribute, when sent, must agree
+            // (RFC 2407 §4.4.3, §4.5).
+            IntegrityTransform? byId = TransformRegistry.Ikev1AhTransform(t.TransformId);
+            if (byId is null || !byId.ForAh) { problem = $"unknown AH transform {t.TransformId}"; return false; }
+            if (integ is not null && integ != byId) { problem = $"AH transform {t.TransformId} with Authentication Algorithm {auth}"; return false; }
+            if (keyBits != 0) { problem = "Key Length in an AH transform"; return false; }
+            offer = new Phase2Offer(null, byId, group, encapsulation, seconds, kilobytes, esn);
+            return true;
+        }
+        EncryptionTransform? enc = TransformRegistry.Ikev1EspTransform(t.TransformId, keyBits);
+        if (enc is null) { problem = $"unknown ESP transform {t.TransformId}/{keyBits}"; return false; }
+        if (integ is { ForEsp: false }) { problem = $"Authentication Algorithm {auth} is not for ESP"; return false; }
+        if (enc.IsAead != (integ is null)) { problem = enc.IsAead ? $"{enc.Keyword} with an Authentication Algorithm" : $"{enc.Keyword} without an Authentication Algorithm"; return false; }
+        offer = new Phase2Offer(enc, integ, group, encapsulation, seconds, kilobytes, esn);
         return true;
     }
 
     /// <summary>
-    /// The responder's selection among the initiator's ESP proposals: the first configured transform (configured
-    /// order) that a received transform offers in the wanted mode (tunnel or transport, UDP-encapsulated or not).
-    /// Bundles (several proposals under one number) are not supported and are skipped.
+    /// The responder's selection among the initiator's ESP (or AH, as <paramref name="ours"/> are) proposals: the
+    /// first configured transform (configured order) that a received transform offers in the wanted mode (tunnel or
+    /// transport, UDP-encapsulated or not). Bundles (several proposals under one number) are not supported and are
+    /// skipped.
     /// </summary>
     public static Phase2Match? SelectPhase2(IReadOnlyList<List<Phase2Choice>> ours, SaPayload received, ChildMode mode)
     {
+        IsakmpProtocolId protocol = ours.SelectMany(x => x).FirstOrDefault()?.Protocol ?? IsakmpProtocolId.IpsecEsp;
         var offers = new List<(Phase2Offer, ProposalPayload, TransformPayload)>();
         foreach (ProposalPayload p in received.Proposals)
         {
-            if (p.Protocol != IsakmpProtocolId.IpsecEsp || p.Spi.Length != 4) continue;
+            if (p.Protocol != protocol || p.Spi.Length != 4) continue;
             if (received.Proposals.Count(q => q.Number == p.Number) > 1) continue;
             foreach (TransformPayload t in p.Transforms)
-                if (TryDecodePhase2(t, out Phase2Offer? o, out _) && ModeOf(o!.Mode) == mode) offers.Add((o, p, t));
+                if (TryDecodePhase2(t, out Phase2Offer? o, out _, protocol) && ModeOf(o!.Mode) == mode) offers.Add((o, p, t));
         }
         foreach (Phase2Choice c in ours.SelectMany(x => x))
             foreach ((Phase2Offer o, ProposalPayload p, TransformPayload t) in offers)
@@ -317,9 +356,9 @@ internal static class Ikev1Proposals
         _ => EncapsulationMode.UdpEncapsulatedTransport,
     };
 
-    /// <summary>The received ESP transforms in strongSwan's notation, for logs.</summary>
+    /// <summary>The received ESP and AH transforms in strongSwan's notation, each after its protocol, for logs.</summary>
     public static string DescribePhase2(SaPayload sa) => string.Join(", ", sa.Proposals.SelectMany(p => p.Transforms.Select(t =>
-        TryDecodePhase2(t, out Phase2Offer? o, out string problem)
-            ? $"{new Phase2Choice(o!.Encryption, o.Integrity, o.Group)} ({o.Mode})"
+        TryDecodePhase2(t, out Phase2Offer? o, out string problem, p.Protocol)
+            ? $"{(p.Protocol == IsakmpProtocolId.IpsecAh ? "AH" : "ESP")} {new Phase2Choice(o!.Encryption, o.Integrity, o.Group)} ({o.Mode})"
             : $"#{p.Number}.{t.Number} ({problem})")));
 }

@@ -88,10 +88,11 @@ public sealed partial class IsakmpSa
                         return;
                     }
                     break;
-                case DeletePayload d when d.Protocol == IsakmpProtocolId.IpsecEsp:
+                case DeletePayload d when d.Protocol is IsakmpProtocolId.IpsecEsp or IsakmpProtocolId.IpsecAh:
                     foreach (uint spi in d.Spis32)
                     {
-                        if (_children.FirstOrDefault(c => c.OutboundSpi == spi) is not { } child) continue;
+                        // ESP and AH SPIs are separate spaces: the protocol must be the SA's too.
+                        if (_children.FirstOrDefault(c => c.OutboundSpi == spi && c.IsAh == (d.Protocol == IsakmpProtocolId.IpsecAh)) is not { } child) continue;
                         bool closing = !child.Superseded;
                         RemoveChild(child, closing ? "deleted by peer" : "rekeyed", byPeer: closing);
                         if (closing) closed.Add(child.Config);
@@ -183,8 +184,9 @@ public sealed partial class IsakmpSa
         if (State == IsakmpSaState.Deleted) return;
         if (State == IsakmpSaState.Established)
         {
-            uint[] spis = _children.Select(c => c.InboundSpi).ToArray();
-            if (spis.Length > 0) SendInformational(now, [DeletePayload.ForEsp(spis)]);
+            // One DELETE per protocol: its SPIs share the Protocol-Id (RFC 2408 §3.15).
+            foreach (IGrouping<bool, ChildSa> byProtocol in _children.GroupBy(c => c.IsAh))
+                SendInformational(now, [DeletePayload.ForIpsec(ProtocolOf(byProtocol.First()), byProtocol.Select(c => c.InboundSpi))]);
             SendInformational(now, [DeletePayload.ForIsakmpSa(InitiatorCookie, ResponderCookie)]);
         }
         Remove(now, reason);
@@ -194,7 +196,10 @@ public sealed partial class IsakmpSa
     internal void DeleteChild(DateTimeOffset now, ChildSa child, string reason)
     {
         if (child.State == ChildSaState.Deleted) return;
-        SendInformational(now, [DeletePayload.ForEsp([child.InboundSpi])]);
+        SendInformational(now, [DeletePayload.ForIpsec(ProtocolOf(child), [child.InboundSpi])]);
         RemoveChild(child, reason);
     }
+
+    /// <summary>The Protocol-Id of a Quick Mode SA: PROTO_IPSEC_AH or PROTO_IPSEC_ESP.</summary>
+    private static IsakmpProtocolId ProtocolOf(ChildSa child) => child.IsAh ? IsakmpProtocolId.IpsecAh : IsakmpProtocolId.IpsecEsp;
 }

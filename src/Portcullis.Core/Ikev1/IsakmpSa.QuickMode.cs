@@ -114,10 +114,18 @@ public sealed partial class IsakmpSa
     /// <summary>Starts a Quick Mode now, whatever waits (internal so that a test can play a peer that does not wait for XAUTH).</summary>
     internal void StartQuickMode(DateTimeOffset now, ChildConfig config, ChildSa? replaces)
     {
-        List<List<Phase2Choice>> offered = Ikev1Proposals.Phase2(config.EspProposals);
+        List<List<Phase2Choice>> offered = Ikev1Proposals.Phase2(config);
         if (offered.Count == 0)
         {
-            ChildFailed(config.Name, "no ESP proposal usable with IKEv1");
+            ChildFailed(config.Name, $"no {(config.UsesAh ? "AH" : "ESP")} proposal usable with IKEv1");
+            return;
+        }
+        if (config.UsesAh && UdpEncapsulation)
+        {
+            // AH authenticates the IP addresses a NAT rewrites, and has no UDP encapsulation (RFC 3948 is ESP only).
+            IkeLog.AhAcrossNatNotProposed(Log, Name, Uid, config.Name, NatReason());
+            if (replaces is not null) replaces.RekeyAt = null;
+            _v1.Main.Emit(new ChildSaFailed(this, config.Name, $"AH cannot cross a NAT ({NatReason()})"));
             return;
         }
         uint mid = NewMessageId();
@@ -224,9 +232,11 @@ public sealed partial class IsakmpSa
         string? problem = null;
         Phase2Offer? offer = null;
         Phase2Choice? choice = null;
-        if (sa is null || sa.Proposals.Count != 1 || sa.Proposals[0].Transforms.Count != 1 || sa.Proposals[0].Spi.Length != 4)
-            problem = "the responder's SA must hold one ESP proposal with one transform and a 4-byte SPI";
-        else if (!Ikev1Proposals.TryDecodePhase2(sa.Proposals[0].Transforms[0], out offer, out string why))
+        IsakmpProtocolId protocol = q.Offered[0][0].Protocol;
+        string kind = protocol == IsakmpProtocolId.IpsecAh ? "AH" : "ESP";
+        if (sa is null || sa.Proposals.Count != 1 || sa.Proposals[0].Transforms.Count != 1 || sa.Proposals[0].Spi.Length != 4 || sa.Proposals[0].Protocol != protocol)
+            problem = $"the responder's SA must hold one {kind} proposal with one transform and a 4-byte SPI";
+        else if (!Ikev1Proposals.TryDecodePhase2(sa.Proposals[0].Transforms[0], out offer, out string why, protocol))
             problem = $"the responder selected a transform we cannot use ({why})";
         else if ((choice = q.Offered.SelectMany(x => x).FirstOrDefault(c => offer!.Is(c))) is null)
             problem = $"the responder selected {Ikev1Proposals.DescribePhase2(sa)}, which we did not offer";
@@ -375,13 +385,20 @@ public sealed partial class IsakmpSa
             QuickModeRefused(now, $"traffic selectors {tsI} === {tsR} match no child of the connection", NotifyMessageType.InvalidIdInformation);
             return;
         }
-        List<List<Phase2Choice>> ours = Ikev1Proposals.Phase2(config.EspProposals);
+        if (config.UsesAh && UdpEncapsulation)
+        {
+            // AH authenticates the IP addresses a NAT rewrites, and has no UDP encapsulation (RFC 3948 is ESP only).
+            IkeLog.AhAcrossNatRefused(Log, Name, Uid, config.Name, NatReason(), "sending NO_PROPOSAL_CHOSEN");
+            SendInformational(now, [new NotificationPayload(IsakmpProtocolId.IpsecAh, NotifyMessageType.NoProposalChosen, [], [])]);
+            return;
+        }
+        List<List<Phase2Choice>> ours = Ikev1Proposals.Phase2(config);
         Phase2Match? match = Ikev1Proposals.SelectPhase2(ours, sa, config.Mode);
         if (match is null)
         {
-            Ikev1Log.NoProposalChosen(Log, Name, Uid, $"ESP {Ikev1Proposals.DescribePhase2(sa)}",
+            Ikev1Log.NoProposalChosen(Log, Name, Uid, Ikev1Proposals.DescribePhase2(sa),
                 $"{Ikev1Proposals.Describe(ours.SelectMany(x => x))} ({config.Mode.ToString().ToLowerInvariant()} mode) for CHILD_SA {config.Name}");
-            SendInformational(now, [new NotificationPayload(IsakmpProtocolId.IpsecEsp, NotifyMessageType.NoProposalChosen, [], [])]);
+            SendInformational(now, [new NotificationPayload(config.UsesAh ? IsakmpProtocolId.IpsecAh : IsakmpProtocolId.IpsecEsp, NotifyMessageType.NoProposalChosen, [], [])]);
             return;
         }
         IKeyExchange? ke = null;
@@ -420,7 +437,7 @@ public sealed partial class IsakmpSa
         ulong lifeKb = ShorterKb(match.Offer.LifeKilobytes, config.EffectiveLifeBytes);
         var rest = new List<IsakmpPayload>
         {
-            new SaPayload([new ProposalPayload(match.Proposal.Number, IsakmpProtocolId.IpsecEsp, SpiBytes(q.LocalSpi), [match.Transform])]),
+            new SaPayload([new ProposalPayload(match.Proposal.Number, match.Choice.Protocol, SpiBytes(q.LocalSpi), [match.Transform])]),
             new NoncePayload(q.Nr),
         };
         if (ke is not null) rest.Add(new KePayload(ke.PublicValue));
@@ -441,7 +458,7 @@ public sealed partial class IsakmpSa
             byte[] data = new byte[lifetimeAttributes.Sum(a => a.Length)];
             int offset = 0;
             foreach (DataAttribute a in lifetimeAttributes) offset += a.Write(data.AsSpan(offset));
-            rest.Add(new NotificationPayload(IsakmpProtocolId.IpsecEsp, NotifyMessageType.ResponderLifetime, SpiBytes(q.LocalSpi), data));
+            rest.Add(new NotificationPayload(match.Choice.Protocol, NotifyMessageType.ResponderLifetime, SpiBytes(q.LocalSpi), data));
         }
         if (match.Offer.Mode == EncapsulationMode.UdpEncapsulatedTransport) rest.AddRange(NatOaPayloads(initiator: false));
         q.Pending = CreateChild(now, config, match.Choice, match.Proposal.Number, q.LocalSpi, match.Proposal.Spi32, [tsR], [tsI],
@@ -540,6 +557,11 @@ public sealed partial class IsakmpSa
         return best;
     }
 
+    /// <summary>Why this ISAKMP SA's Quick Mode SAs go in UDP, for the line refusing AH.</summary>
+    private string NatReason() =>
+        LocalBehindNat && RemoteBehindNat ? "NAT detected on both sides" : LocalBehindNat ? "we are behind a NAT" : RemoteBehindNat ? "the peer is behind a NAT"
+        : Connection.Encap ? "encap = yes forces UDP encapsulation" : "the peer chose UDP encapsulation";
+
     private void QuickModeRefused(DateTimeOffset now, string reason, NotifyMessageType notify)
     {
         IkeLog.ChildSaFailed(Log, Name, Uid, "-", $"{reason}; sending {notify.RfcName()}");
@@ -550,10 +572,12 @@ public sealed partial class IsakmpSa
         IReadOnlyList<TrafficSelector> local, IReadOnlyList<TrafficSelector> remote, ReadOnlySpan<byte> pfs, byte[] ni, byte[] nr, bool initiator,
         TimeSpan lifetime, ulong lifeKb)
     {
-        int length = choice.Encryption.KeyMaterialSize + (choice.Integrity?.KeySize ?? 0);
-        const byte esp = (byte)IsakmpProtocolId.IpsecEsp;
-        using SecretBuffer inbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice!.Prf, _keys!.SkeyIdD.ReadOnlySpan, pfs, esp, inboundSpi, ni, nr, length);
-        using SecretBuffer outbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice.Prf, _keys.SkeyIdD.ReadOnlySpan, pfs, esp, outboundSpi, ni, nr, length);
+        // KEYMAT per SA, from its protocol and SPI (RFC 2409 §5.5): the cipher's key then the integrity key for ESP,
+        // the integrity key alone for AH.
+        int length = (choice.Encryption?.KeyMaterialSize ?? 0) + (choice.Integrity?.KeySize ?? 0);
+        var protocol = (byte)choice.Protocol;
+        using SecretBuffer inbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice!.Prf, _keys!.SkeyIdD.ReadOnlySpan, pfs, protocol, inboundSpi, ni, nr, length);
+        using SecretBuffer outbound = Ikev1KeyDerivation.QuickModeKeyMaterial(_choice.Prf, _keys.SkeyIdD.ReadOnlySpan, pfs, protocol, outboundSpi, ni, nr, length);
         var child = new ChildSa(_v1.Main.NextUid(), this, config, choice.ToNegotiated(number, SpiBytes(outboundSpi)), inboundSpi, outboundSpi,
             local, remote, inbound, outbound, initiator, now)
         {
@@ -570,7 +594,7 @@ public sealed partial class IsakmpSa
         _children.Add(child);
         IkeLog.ChildSaEstablished(Log, Name, Uid, child.Name, child.Uid, child.InboundSpi, child.OutboundSpi,
             string.Join(",", child.LocalTs), string.Join(",", child.RemoteTs), child.Proposal.ToString(),
-            (child.UdpEncapsulation ? "UDP-encapsulated " : "plain ESP ") + child.Mode.ToString().ToLowerInvariant() + " mode");
+            (child.IsAh ? "AH " : child.UdpEncapsulation ? "UDP-encapsulated " : "plain ESP ") + child.Mode.ToString().ToLowerInvariant() + " mode");
         _v1.Main.Emit(new ChildSaInstalled(child));
     }
 }

@@ -208,13 +208,19 @@ public sealed class FirewallPlannerTests
         Assert.Equal("aes256gmacauth-esn", transport!.Connections[0].Children[0].AhProposals.Single().ToString());
         Assert.Empty(DataPlaneSupport.Check(transport));
 
-        // IKEv1 does not negotiate AH (yet): refused, naming the file, line and key, rather than quietly negotiating ESP.
-        fs.Add("/v1.conf", "connections {\n c {\n version = 1\n children {\n n {\n ah_proposals = sha256\n }\n }\n }\n}\n");
+        // IKEv1 negotiates AH in Quick Mode (PROTO_IPSEC_AH) with the algorithms that have an AH transform ID.
+        fs.Add("/v1.conf", "connections {\n c {\n version = 1\n children {\n n {\n ah_proposals = sha256,aes128gmac\n }\n }\n }\n}\n");
         (PortcullisConfig? v1, IReadOnlyList<ConfigError> v1Errors) = SwanctlConfigLoader.Load("/v1.conf", fs);
         Assert.Empty(v1Errors);
-        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(v1!));
-        Assert.Equal(("/v1.conf", "connections.c.children.n.ah_proposals"), (refusal.File, refusal.Key));
-        Assert.Contains("IKEv2 only", refusal.Message, StringComparison.Ordinal);
+        Assert.Empty(DataPlaneSupport.Check(v1!));
+
+        // AES-CMAC has none (RFC 2407 §4.4.3): refused, naming the file, line and key, rather than failing every Quick Mode.
+        fs.Add("/cmac.conf", "connections {\n c {\n version = 1\n children {\n n {\n ah_proposals = aescmac\n }\n }\n }\n}\n");
+        (PortcullisConfig? cmac, IReadOnlyList<ConfigError> cmacErrors) = SwanctlConfigLoader.Load("/cmac.conf", fs);
+        Assert.Empty(cmacErrors);
+        ConfigError refusal = Assert.Single(DataPlaneSupport.Check(cmac!));
+        Assert.Equal(("/cmac.conf", "connections.c.children.n.ah_proposals"), (refusal.File, refusal.Key));
+        Assert.Contains("IKEv1 AH transform ID", refusal.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -42,7 +42,7 @@ public class Ikev1EsnTests
         Assert.Contains(with, a => a.Type == (ushort)IpsecAttributeType.ExtendedSequenceNumber && a.BasicValue == 1);
         List<DataAttribute> without = Ikev1Proposals.Phase2Attributes(choice with { Esn = false }, EncapsulationMode.Tunnel, TimeSpan.FromHours(1), 0);
         Assert.DoesNotContain(without, a => a.Type == (ushort)IpsecAttributeType.ExtendedSequenceNumber);
-        Assert.True(Ikev1Proposals.TryDecodePhase2(new TransformPayload(1, (byte)choice.Encryption.Ikev1Phase2Id!.Value, with), out Phase2Offer? offer, out string problem), problem);
+        Assert.True(Ikev1Proposals.TryDecodePhase2(new TransformPayload(1, choice.TransformId, with), out Phase2Offer? offer, out string problem), problem);
         Assert.True(offer!.Esn);
         Assert.True(offer.Is(choice));
         Assert.False(offer.Is(choice with { Esn = false }));

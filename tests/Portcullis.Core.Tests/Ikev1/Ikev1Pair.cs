@@ -13,7 +13,7 @@ internal static class Ikev1Pair
         bool aggressive = false, ChildMode mode = ChildMode.Tunnel, bool encap = false, TimeSpan? dpdDelay = null, TimeSpan? dpdTimeout = null,
         CloseAction dpdAction = CloseAction.None, TimeSpan? childRekey = null, TimeSpan? childLife = null, IReadOnlyList<TrafficSelector>? localTs = null,
         IReadOnlyList<TrafficSelector>? remoteTs = null, string? remoteId = null, bool rightInitiates = false, ulong lifeBytes = 0,
-        CloseAction closeAction = CloseAction.None, TimeSpan? ikeRekey = null)
+        CloseAction closeAction = CloseAction.None, TimeSpan? ikeRekey = null, string? ah = null)
     {
         var child = new ChildConfig
         {
@@ -22,6 +22,7 @@ internal static class Ikev1Pair
             LocalTs = localTs ?? [left ? LeftNet : RightNet],
             RemoteTs = remoteTs ?? [left ? RightNet : LeftNet],
             EspProposals = esp.Split(',').Select(p => P(p, ike: false)).ToList(),
+            AhProposals = ah is null ? [] : ah.Split(',').Select(AhProposal).ToList(),
             Mode = mode,
             DpdAction = dpdAction,
             RekeyTime = childRekey ?? TimeSpan.FromHours(1),

@@ -54,6 +54,12 @@ public abstract class Transform
     /// <summary>IKEv1 phase 2 value (RFC 2407 §4.4.4 ESP transform ID, or §4.5 Authentication Algorithm), if any.</summary>
     public ushort? Ikev1Phase2Id { get; init; }
 
+    /// <summary>
+    /// IKEv1 AH transform ID of an integrity algorithm (RFC 2407 §4.4.3, IANA "IPSEC AH Transform Identifiers"), if
+    /// any: AH names its algorithm by transform ID and repeats it as the Authentication Algorithm attribute.
+    /// </summary>
+    public ushort? Ikev1AhId { get; init; }
+
     /// <summary>What kind of algorithm this is, for listings.</summary>
     public abstract string Kind { get; }
 

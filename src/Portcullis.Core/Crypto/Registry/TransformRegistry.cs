@@ -59,17 +59,17 @@ public static class TransformRegistry
             cipher: _ => new NullCipher()) { ForIke = false, Ikev1Phase2Id = 11 });
 
         // --- Integrity (Type 3) ---
-        all.Add(Hmac(1, "md5", "AUTH_HMAC_MD5_96", "RFC 2403", true, HashAlgorithmName.MD5, 16, 12, ikev1: 1));
-        all.Add(Hmac(2, "sha1", "AUTH_HMAC_SHA1_96", "RFC 2404", true, HashAlgorithmName.SHA1, 20, 12, ikev1: 2, aliases: ["sha"]));
-        all.Add(Hmac(12, "sha256", "AUTH_HMAC_SHA2_256_128", "RFC 4868", false, HashAlgorithmName.SHA256, 32, 16, ikev1: 5, aliases: ["sha2_256"]));
-        all.Add(Hmac(13, "sha384", "AUTH_HMAC_SHA2_384_192", "RFC 4868", false, HashAlgorithmName.SHA384, 48, 24, ikev1: 6, aliases: ["sha2_384"]));
-        all.Add(Hmac(14, "sha512", "AUTH_HMAC_SHA2_512_256", "RFC 4868", false, HashAlgorithmName.SHA512, 64, 32, ikev1: 7, aliases: ["sha2_512"]));
-        all.Add(new IntegrityTransform(5, "aesxcbc", "AUTH_AES_XCBC_96", "RFC 3566", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Xcbc(k), 12)) { Ikev1Phase2Id = 9 });
+        all.Add(Hmac(1, "md5", "AUTH_HMAC_MD5_96", "RFC 2403", true, HashAlgorithmName.MD5, 16, 12, ikev1: 1, ah: 2));
+        all.Add(Hmac(2, "sha1", "AUTH_HMAC_SHA1_96", "RFC 2404", true, HashAlgorithmName.SHA1, 20, 12, ikev1: 2, ah: 3, aliases: ["sha"]));
+        all.Add(Hmac(12, "sha256", "AUTH_HMAC_SHA2_256_128", "RFC 4868", false, HashAlgorithmName.SHA256, 32, 16, ikev1: 5, ah: 5, aliases: ["sha2_256"]));
+        all.Add(Hmac(13, "sha384", "AUTH_HMAC_SHA2_384_192", "RFC 4868", false, HashAlgorithmName.SHA384, 48, 24, ikev1: 6, ah: 6, aliases: ["sha2_384"]));
+        all.Add(Hmac(14, "sha512", "AUTH_HMAC_SHA2_512_256", "RFC 4868", false, HashAlgorithmName.SHA512, 64, 32, ikev1: 7, ah: 7, aliases: ["sha2_512"]));
+        all.Add(new IntegrityTransform(5, "aesxcbc", "AUTH_AES_XCBC_96", "RFC 3566", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Xcbc(k), 12)) { Ikev1Phase2Id = 9, Ikev1AhId = 9 });
         // AH only (RFC 4543 §4): ESP uses GMAC as ENCR_NULL_AUTH_AES_GMAC. strongSwan has no keyword for these; in
         // ah_proposals its aes128gmac … aes256gmac name them (see AhIntegrityFor).
         foreach ((ushort id, int bits) in (ReadOnlySpan<(ushort, int)>)[(9, 128), (10, 192), (11, 256)])
             all.Add(new IntegrityTransform(id, 0, $"aes{bits}gmacauth", $"AUTH_AES_{bits}_GMAC", "RFC 4543", bits / 8 + EvpAead.SaltSize, 16, 8,
-                k => new AesGmacIntegrity(k)) { ForIke = false, ForEsp = false, Ikev1Phase2Id = (ushort)(id + 2) });
+                k => new AesGmacIntegrity(k)) { ForIke = false, ForEsp = false, Ikev1Phase2Id = (ushort)(id + 2), Ikev1AhId = (ushort)(id + 2) });
         all.Add(new IntegrityTransform(8, "aescmac", "AUTH_AES_CMAC_96", "RFC 4494", false, 16, 12, k => new AesCbcMacIntegrity(AesCbcMac.Cmac(k), 12)));
 
         // --- PRF (Type 2) ---
@@ -115,12 +115,13 @@ public static class TransformRegistry
     }
 
     private static IntegrityTransform Hmac(ushort id, string keyword, string name, string reference, bool legacy, HashAlgorithmName hash, int keySize, int icvSize,
-        ushort ikev1, string[]? aliases = null) =>
+        ushort ikev1, ushort ah, string[]? aliases = null) =>
         new(id, keyword, name, reference, legacy, keySize, icvSize, k => new Transforms.Hmac(hash, k, icvSize))
         {
             Aliases = aliases ?? [],
             Ikev1Phase1Id = null,
             Ikev1Phase2Id = ikev1,
+            Ikev1AhId = ah,
         };
 
     private static PrfTransform HmacPrf(ushort id, string keyword, string name, string reference, bool legacy, HashAlgorithmName hash, int size, ushort ikev1) =>
@@ -167,6 +168,9 @@ public static class TransformRegistry
 
     /// <summary>A phase 2 Authentication Algorithm; null when unknown.</summary>
     public static IntegrityTransform? Ikev1AuthenticationAlgorithm(ushort id) => All.OfType<IntegrityTransform>().FirstOrDefault(t => t.Ikev1Phase2Id == id);
+
+    /// <summary>The integrity algorithm of an AH transform ID (RFC 2407 §4.4.3); null when unknown.</summary>
+    public static IntegrityTransform? Ikev1AhTransform(ushort id) => All.OfType<IntegrityTransform>().FirstOrDefault(t => t.Ikev1AhId == id);
 
     /// <summary>
     /// The integrity transform an <c>ah_proposals</c> keyword names: an integrity keyword, or (as strongSwan reads

@@ -28,7 +28,10 @@ public sealed class DeletePayload(IsakmpProtocolId protocol, int spiSize, IReadO
     public IEnumerable<uint> Spis32 => SpiSize == 4 ? Spis.Select(s => BinaryPrimitives.ReadUInt32BigEndian(s)) : [];
 
     /// <summary>Deletes ESP SAs by our inbound SPIs.</summary>
-    public static DeletePayload ForEsp(IEnumerable<uint> spis) => new(IsakmpProtocolId.IpsecEsp, 4, spis.Select(s =>
+    public static DeletePayload ForEsp(IEnumerable<uint> spis) => ForIpsec(IsakmpProtocolId.IpsecEsp, spis);
+
+    /// <summary>Deletes ESP or AH SAs (PROTO_IPSEC_ESP or PROTO_IPSEC_AH) by our inbound SPIs.</summary>
+    public static DeletePayload ForIpsec(IsakmpProtocolId protocol, IEnumerable<uint> spis) => new(protocol, 4, spis.Select(s =>
     {
         var b = new byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(b, s);
