@@ -28,6 +28,9 @@ public sealed class SignalHandling : IDisposable
 
     public SignalHandling()
     {
+        // Started under nohup, SIGHUP is ignored, and the runtime leaves an ignored signal alone: reloading would
+        // silently do nothing. A daemon that documents SIGHUP as reload takes it back.
+        if (OperatingSystem.IsLinux()) Native.Libc.Signal(Native.Libc.SIGHUP, 0);
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, Handle),

@@ -181,6 +181,10 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "kill", SetLastError = true)]
     public static partial int Kill(int pid, int signal);
 
+    /// <summary>signal(2); <paramref name="handler"/> 0 is SIG_DFL, 1 SIG_IGN. Returns the previous handler.</summary>
+    [LibraryImport(Lib, EntryPoint = "signal")]
+    public static partial nint Signal(int signal, nint handler);
+
     [LibraryImport(Lib, EntryPoint = "setns", SetLastError = true)]
     public static partial int SetNs(int fd, int namespaceType);
 
