@@ -11,6 +11,9 @@ PC_KEEP=${PC_KEEP:-0}
 
 pc_log() { echo "[$(date +%T.%3N)] $*"; }
 pc_fail() { echo "FAIL: $*"; exit 1; }
+# pc_grepq ARGS…: grep -q for the end of a pipeline. grep -q exits at the first match; the writer before it then dies of
+# SIGPIPE (or echo fails with EPIPE) and, under pipefail, a match would fail the pipeline. This reads its input whole.
+pc_grepq() { grep "$@" > /dev/null; }
 
 pc_cleanup() {
   local pid

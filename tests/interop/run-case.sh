@@ -166,16 +166,16 @@ check_listings() { # IKE ESP
   local spi_in spi_out
   read -r spi_in spi_out < <(echo "$pcl" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p' | head -1)
   [ -n "$spi_in" ] || pc_fail "portcullis lists no CHILD SA"
-  echo "$ssl" | grep -Eq "in  +$spi_out," || pc_fail "strongSwan's inbound SPI is not our outbound $spi_out"
-  echo "$ssl" | grep -Eq "out +$spi_in," || pc_fail "strongSwan's outbound SPI is not our inbound $spi_in"
+  echo "$ssl" | pc_grepq -E "in  +$spi_out," || pc_fail "strongSwan's inbound SPI is not our outbound $spi_out"
+  echo "$ssl" | pc_grepq -E "out +$spi_in," || pc_fail "strongSwan's outbound SPI is not our inbound $spi_in"
   local ike_line esp_line kw
   ike_line=$(echo "$ssl" | sed -n '3,4p' | grep -E '^ +[A-Z0-9]' | head -1); esp_line=$(echo "$ssl" | grep -E 'ESP:' | head -1)
-  for kw in $(echo "$1" | tr '-' ' '); do echo "$ike_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's IKE SA lacks $kw: $ike_line"; done
-  for kw in $(echo "$2" | tr '-' ' '); do echo "$esp_line" | grep -q "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's CHILD SA lacks $kw: $esp_line"; done
+  for kw in $(echo "$1" | tr '-' ' '); do echo "$ike_line" | pc_grepq "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's IKE SA lacks $kw: $ike_line"; done
+  for kw in $(echo "$2" | tr '-' ' '); do echo "$esp_line" | pc_grepq "$(pc_strongswan_name "$kw")" || pc_fail "strongSwan's CHILD SA lacks $kw: $esp_line"; done
   local ours_ike ours_esp
   ours_ike=$(echo "$pcl" | sed -n '4p'); ours_esp=$(echo "$pcl" | grep -A1 'ESP SPIs' | tail -1)
-  for kw in $(echo "$1" | tr '-' ' '); do echo "-$ours_ike-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's IKE SA ($ours_ike) lacks $kw"; done
-  for kw in $(echo "$2" | tr '-' ' '); do echo "-$ours_esp-" | grep -q -- "[ -]$kw-" || pc_fail "portcullis's CHILD SA ($ours_esp) lacks $kw"; done
+  for kw in $(echo "$1" | tr '-' ' '); do echo "-$ours_ike-" | pc_grepq -- "[ -]$kw-" || pc_fail "portcullis's IKE SA ($ours_ike) lacks $kw"; done
+  for kw in $(echo "$2" | tr '-' ' '); do echo "-$ours_esp-" | pc_grepq -- "[ -]$kw-" || pc_fail "portcullis's CHILD SA ($ours_esp) lacks $kw"; done
   pc_log "both sides list SPIs ${spi_in}_i ${spi_out}_o (ours) and $1 / $2"
 }
 
@@ -270,7 +270,7 @@ case "$case_name" in
     check_listings "$ike" "$esp"
     # A packet routed into the tunnel device but outside the selectors (wrong source) is dropped and counted.
     ip netns exec "$LEFT" ping -c 2 -i 0.2 -W 1 -I "$LEFT_ADDR" "$SS_INNER" > /dev/null 2>&1 && pc_fail "a packet outside the selectors got through"
-    pc_portcullis "$LEFT" pc list-sas | grep -q "data plane: dropped 2 outbound packets matching no policy" \
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "data plane: dropped 2 outbound packets matching no policy" \
       || { pc_portcullis "$LEFT" pc list-sas | tail -1; pc_fail "the no-policy drops were not counted"; }
     # A broken file on reload is refused with file, line and key, and the running SA keeps carrying traffic.
     cp "$PC_WORK/pc/swanctl.conf" "$PC_WORK/pc/good.conf"
@@ -280,11 +280,11 @@ case "$case_name" in
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "traffic stopped after a refused reload"; }
     pc_log "refused reload: $(head -2 "$PC_WORK/reload.out" | tail -1)"
     cp "$PC_WORK/pc/good.conf" "$PC_WORK/pc/swanctl.conf"
-    pc_portcullis "$LEFT" pc list-conns | grep -q "esp proposals: $esp" || pc_fail "list-conns does not show the connection"
+    pc_portcullis "$LEFT" pc list-conns | pc_grepq "esp proposals: $esp" || pc_fail "list-conns does not show the connection"
     # SIGTERM: the daemon deletes its SAs before it exits.
     kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
     [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "strongSwan still has the IKE SA after the daemon stopped"
     grep -q "stopped" "$PC_WORK/pc/portcullis.log" || pc_fail "no 'stopped' line"
     pc_log "SIGTERM: DELETE sent, strongSwan has no SA left, daemon exited 0"
     pc_scan_secrets
@@ -321,15 +321,15 @@ case "$case_name" in
     fi
     check_listings "$ike" "$esp"
     pcl=$(pc_portcullis "$LEFT" pc list-sas)
-    echo "$pcl" | grep -qF "$RIGHT_ADDR" || pc_fail "Portcullis's IKE SA is not with $RIGHT_ADDR"
+    echo "$pcl" | pc_grepq -F "$RIGHT_ADDR" || pc_fail "Portcullis's IKE SA is not with $RIGHT_ADDR"
     if [ "$case_name" = ipv6-inner ]; then
       # Inner MTU 1238 is below IPv6's minimum: a 1348-byte packet gets Packet Too Big with 1280 (RFC 8200 §5), and
       # 1280-byte packets then pass in fragmented outer IPv4 packets.
       ip netns exec "$LEFT" ping -c 1 -W 1 -s 1300 -M do -I 2001:db8:100::1 2001:db8:200::1 > "$PC_WORK/ptb6.out" 2>&1
       pmtu6=$(ip -n "$LEFT" -6 route get 2001:db8:200::1 from 2001:db8:100::1)
-      echo "$pmtu6" | grep -q "mtu 1280" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1280 cached for 2001:db8:200::1 behind a 1300-byte link"; }
-      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1232 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 lost"
-      ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 -s 1232 -I 2001:db8:200::1 2001:db8:100::1 | grep -q ' 0% packet loss' || pc_fail "1280-byte ping6 from strongSwan's side lost"
+      echo "$pmtu6" | pc_grepq "mtu 1280" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1280 cached for 2001:db8:200::1 behind a 1300-byte link"; }
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1232 -M do -I 2001:db8:100::1 2001:db8:200::1 | pc_grepq ' 0% packet loss' || pc_fail "1280-byte ping6 lost"
+      ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 -s 1232 -I 2001:db8:200::1 2001:db8:100::1 | pc_grepq ' 0% packet loss' || pc_fail "1280-byte ping6 from strongSwan's side lost"
       pc_log "a 1300-byte link: Packet Too Big with MTU 1280 cached by the sender, 1280-byte pings pass both ways"
     fi
     if [ "$case_name" = ipv6 ]; then
@@ -338,16 +338,16 @@ case "$case_name" in
       ip netns exec "$LEFT" ping -c 1 -W 1 -s 1347 -M do -I 2001:db8:100::1 2001:db8:200::1 > "$PC_WORK/ptb6.out" 2>&1
       ip netns exec "$LEFT" ping -c 1 -W 1 -s 1372 -M do -I 198.18.1.1 198.18.2.1 > "$PC_WORK/ptb4.out" 2>&1
       pmtu6=$(ip -n "$LEFT" -6 route get 2001:db8:200::1 from 2001:db8:100::1); pmtu4=$(ip -n "$LEFT" -4 route get 198.18.2.1 from 198.18.1.1)
-      echo "$pmtu6" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1390 cached for 2001:db8:200::1 (Packet Too Big)"; }
-      echo "$pmtu4" | grep -q "mtu 1390" || { cat "$PC_WORK/ptb4.out"; echo "$pmtu4"; pc_fail "no path MTU 1390 cached for 198.18.2.1 (Fragmentation Needed)"; }
-      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1342 -M do -I 2001:db8:100::1 2001:db8:200::1 | grep -q ' 0% packet loss' || pc_fail "1390-byte ping6 lost"
-      pc_portcullis "$LEFT" pc list-sas | grep -q ", 2 outbound too big for their tunnel" || { pc_portcullis "$LEFT" pc list-sas | tail -2; pc_fail "list-sas does not count the 2 packets too big"; }
+      echo "$pmtu6" | pc_grepq "mtu 1390" || { cat "$PC_WORK/ptb6.out"; echo "$pmtu6"; pc_fail "no path MTU 1390 cached for 2001:db8:200::1 (Packet Too Big)"; }
+      echo "$pmtu4" | pc_grepq "mtu 1390" || { cat "$PC_WORK/ptb4.out"; echo "$pmtu4"; pc_fail "no path MTU 1390 cached for 198.18.2.1 (Fragmentation Needed)"; }
+      ip netns exec "$LEFT" ping -c 3 -i 0.2 -W 2 -s 1342 -M do -I 2001:db8:100::1 2001:db8:200::1 | pc_grepq ' 0% packet loss' || pc_fail "1390-byte ping6 lost"
+      pc_portcullis "$LEFT" pc list-sas | pc_grepq ", 2 outbound too big for their tunnel" || { pc_portcullis "$LEFT" pc list-sas | tail -2; pc_fail "list-sas does not count the 2 packets too big"; }
       pc_log "Packet Too Big / Fragmentation Needed: the sender caches mtu 1390 for both families; 1390-byte pings pass"
     fi
     routes=$(ip -n "$LEFT" -6 route show dev pcl0)
-    echo "$routes" | grep -q "^2001:db8:200::1 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "no IPv6 route to 2001:db8:200::1 from 2001:db8:100::1 on pcl0"; }
+    echo "$routes" | pc_grepq "^2001:db8:200::1 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "no IPv6 route to 2001:db8:200::1 from 2001:db8:100::1 on pcl0"; }
     if [ "$case_name" = ipv6-inner ]; then
-      echo "$routes" | grep -q "^2001:db8:200::2 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "the range 2001:db8:200::1-2001:db8:200::2 is not routed as two prefixes"; }
+      echo "$routes" | pc_grepq "^2001:db8:200::2 .*src 2001:db8:100::1" || { echo "$routes"; pc_fail "the range 2001:db8:200::1-2001:db8:200::2 is not routed as two prefixes"; }
     fi
     pc_log "IPv6 routes on pcl0: $(echo "$routes" | grep '^2001:db8:200::' | tr '\n' ';')"
     pc_capture_check wire
@@ -435,15 +435,15 @@ CONF
     sas=$(pc_swanctl "$RIGHT" ss --list-sas); echo "$sas"
     vip=$(echo "$sas" | sed -n "s/^ *local  *'client\.example' @ [0-9a-f:]*\[[0-9]*\] \[\([0-9a-f:]*\)\].*/\1/p" | head -1)
     [[ "$vip" =~ ^2001:db8:300::([0-9a-f]{1,2})$ ]] && [ $((16#${BASH_REMATCH[1]})) -ge 1 ] || { echo "$sas"; pc_fail "the client got '$vip', not an address of pool rw6"; }
-    echo "$sas" | grep -Eq "local +$vip/128" || pc_fail "the client's CHILD SA is not from its virtual IP $vip"
-    ip -n "$RIGHT" -6 addr show | grep -q "inet6 $vip/" || pc_fail "the client's virtual IP $vip is on no interface"
+    echo "$sas" | pc_grepq -E "local +$vip/128" || pc_fail "the client's CHILD SA is not from its virtual IP $vip"
+    ip -n "$RIGHT" -6 addr show | pc_grepq "inet6 $vip/" || pc_fail "the client's virtual IP $vip is on no interface"
     grep -q "installing DNS server 2001:db8::53" "$PC_WORK/ss/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/ss/charon.log" | tail -20; pc_fail "the client logged no IPv6 DNS server"; }
     grep -q "^nameserver 2001:db8::53" "$PC_WORK/ss/resolv.conf" || pc_fail "the client's resolv.conf lacks 2001:db8::53"
     pc_log "the client got $vip and DNS 2001:db8::53: $(grep -m1 "installing DNS server" "$PC_WORK/ss/charon.log" | sed 's/^.*\] //')"
     pc_ping "$RIGHT" "$vip" 2001:db8:100::1 || { show_logs; pc_fail "ping6 from the client's virtual IP"; }
     pc_ping "$LEFT" 2001:db8:100::1 "$vip" || { show_logs; pc_fail "ping6 from the gateway to the client's virtual IP"; }
     leases=$(pc_portcullis "$LEFT" pc list-pools --leases); echo "$leases"
-    echo "$leases" | grep -Eq "^ *$vip +online +'client\.example'" || pc_fail "no online lease of $vip for client.example"
+    echo "$leases" | pc_grepq -E "^ *$vip +online +'client\.example'" || pc_fail "no online lease of $vip for client.example"
     pc_capture_check wire
     ;;
   nat)
@@ -453,13 +453,13 @@ CONF
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
     pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
     echo "$pcl"; echo "$ssl"
-    echo "$pcl" | grep -Eq "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
-    echo "$pcl" | grep -q "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
+    echo "$pcl" | pc_grepq -E "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
+    echo "$pcl" | pc_grepq "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
     if [ "$initiator" = portcullis ]; then
-      echo "$pcl" | grep -q "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
-      echo "$ssl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
+      echo "$pcl" | pc_grepq "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
+      echo "$ssl" | pc_grepq -E "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
     else
-      echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
+      echo "$pcl" | pc_grepq -E "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
     fi
     pc_capture_check wire
     ;;
@@ -472,14 +472,14 @@ CONF
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
     check_listings "$ike" "$esp"
-    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Main Mode" || pc_fail "list-sas does not say IKEv1 Main Mode"
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q "IKEv1" || pc_fail "strongSwan's SA is not IKEv1"
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "IKEv1 Main Mode" || pc_fail "list-sas does not say IKEv1 Main Mode"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq "IKEv1" || pc_fail "strongSwan's SA is not IKEv1"
     # strongSwan deletes the Quick Mode SA: ours goes, the ISAKMP SA stays, and a new Quick Mode over it brings the
     # tunnel back.
     pc_swanctl "$RIGHT" ss --terminate --child net > /dev/null 2>&1
     for i in $(seq 50); do grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" && break; sleep 0.1; done
     grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "strongSwan's DELETE did not remove our Quick Mode SA"; }
-    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" && pc_fail "the deleted Quick Mode SA is still listed"
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "net: .*INSTALLED" && pc_fail "the deleted Quick Mode SA is still listed"
     pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate2.out" 2>&1 || { cat "$PC_WORK/initiate2.out"; show_logs; pc_fail "a new Quick Mode failed"; }
     [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c "IKEv1 Main Mode")" -eq 1 ] || pc_fail "the new Quick Mode did not reuse the ISAKMP SA"
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping after the new Quick Mode"; }
@@ -488,7 +488,7 @@ CONF
     kill -TERM "$PID_pc"; wait "$PID_pc"; rc=$?
     [ $rc -eq 0 ] || pc_fail "daemon exited $rc on SIGTERM"
     sleep 0.5
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan still has the IKE SA after the daemon stopped"; }
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && { pc_swanctl "$RIGHT" ss --list-sas; pc_fail "strongSwan still has the IKE SA after the daemon stopped"; }
     grep -q "received DELETE for IKE_SA" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log our DELETE"
     pc_log "SIGTERM: DELETE for the Quick Mode SA and the ISAKMP SA, strongSwan has no SA left"
     pc_scan_secrets
@@ -502,15 +502,15 @@ CONF
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
     pcl=$(pc_portcullis "$LEFT" pc list-sas); ssl=$(pc_swanctl "$RIGHT" ss --list-sas)
     echo "$pcl"; echo "$ssl"
-    echo "$pcl" | grep -q "IKEv1 Main Mode" || pc_fail "not an IKEv1 SA"
-    echo "$pcl" | grep -Eq "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
-    echo "$pcl" | grep -q "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
+    echo "$pcl" | pc_grepq "IKEv1 Main Mode" || pc_fail "not an IKEv1 SA"
+    echo "$pcl" | pc_grepq -E "local .*\[4500\]" || pc_fail "Portcullis's IKE SA is not on port 4500"
+    echo "$pcl" | pc_grepq "TUNNEL-in-UDP" || pc_fail "Portcullis's CHILD SA is not UDP-encapsulated"
     if [ "$initiator" = portcullis ]; then
-      echo "$pcl" | grep -q "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
-      echo "$ssl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
+      echo "$pcl" | pc_grepq "NAT: local yes" || pc_fail "Portcullis did not detect that it is behind the NAT"
+      echo "$ssl" | pc_grepq -E "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\]" || pc_fail "strongSwan does not see the NAT's rewritten port"
       # Behind the NAT we keep the mapping open (RFC 3948 keepalives every 20 s; here we only check one is due).
     else
-      echo "$pcl" | grep -Eq "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
+      echo "$pcl" | pc_grepq -E "remote .*@ 203\.0\.113\.1\[(3[0-9]{4}|40000)\] \(behind NAT\)" || pc_fail "Portcullis does not see the peer behind the NAT's rewritten port"
     fi
     grep -E "(WARN|ERROR)" "$PC_WORK/pc/portcullis.log" | grep -v "IKE SA.s keys to" | head -5 | grep . && pc_fail "warnings in Portcullis's log"
     pc_capture_check wire
@@ -523,10 +523,10 @@ CONF
       initiate fail
       line=$(grep -E "WARN .*Aggressive Mode .* refused" "$PC_WORK/pc/portcullis.log" | head -1)
       echo "$line"
-      echo "$line" | grep -q "cracked offline" || { show_logs; pc_fail "no warning that Aggressive Mode with a PSK can be cracked offline"; }
-      echo "$line" | grep -q "aggressive = yes" || pc_fail "the warning does not name the setting"
+      echo "$line" | pc_grepq "cracked offline" || { show_logs; pc_fail "no warning that Aggressive Mode with a PSK can be cracked offline"; }
+      echo "$line" | pc_grepq "aggressive = yes" || pc_fail "the warning does not name the setting"
       grep -q "received AUTHENTICATION_FAILED" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan was not told"; }
-      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "an IKE SA was established"
       # With aggressive = yes on our side (reloaded) the same offer is accepted.
       sed -i "s/version = 1/version = 1\n    aggressive = yes/" "$PC_WORK/pc/swanctl.conf"
       pc_portcullis "$LEFT" pc load-all > /dev/null || pc_fail "load-all"
@@ -539,7 +539,7 @@ CONF
     fi
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
     pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
-    pc_portcullis "$LEFT" pc list-sas | grep -q "IKEv1 Aggressive Mode" || { pc_portcullis "$LEFT" pc list-sas; pc_fail "list-sas does not say IKEv1 Aggressive Mode"; }
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "IKEv1 Aggressive Mode" || { pc_portcullis "$LEFT" pc list-sas; pc_fail "list-sas does not say IKEv1 Aggressive Mode"; }
     grep -q "AGGRESSIVE" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not log an Aggressive Mode exchange"
     pc_log "Aggressive Mode with aggressive = yes: established, ping goes through"
     pc_capture_check wire
@@ -607,8 +607,8 @@ CONF
     grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-dpd.conf"
-    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
-    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
+    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | pc_grepq "net: .*INSTALLED" && break; sleep 0.1; done
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
     pc_log "the tunnel came back by itself after strongSwan returned"
     sleep 3
@@ -631,7 +631,7 @@ CONF
       grep -q "WARN .*protected notify we cannot read.*pre-shared key mismatch?" "$PC_WORK/pc/portcullis.log" || pc_fail "our initiator's warning does not name the PSK"
       grep -q "decryption failed?" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not fail to decrypt our message 5"
     fi
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "an IKE SA was established"
     # Our key decrypts only our half of the encrypted messages: Wireshark would garble strongSwan's with it.
     sed -i '/^ikev1 /d' "$PC_WORK/keys.log"
     pc_capture_check wire
@@ -769,12 +769,12 @@ CONF
       grep -q "installing DNS server 198.18.0.53" "$client_log" || { xauth_logs; pc_fail "strongSwan got no DNS server"; }
       grep -q "XAuth authentication of 'alice' (myself) successful" "$client_log" || { xauth_logs; pc_fail "strongSwan did not pass XAUTH"; }
       ssl=$(pc_swanctl "$CL_NS" ss --list-sas); echo "$ssl"
-      echo "$ssl" | grep -q "IKEv1" && echo "$ssl" | grep -q "ESTABLISHED" && echo "$ssl" | grep -q "$vip" || pc_fail "swanctl --list-sas does not show the IKEv1 SA with $vip"
+      echo "$ssl" | pc_grepq "IKEv1" && echo "$ssl" | pc_grepq "ESTABLISHED" && echo "$ssl" | pc_grepq "$vip" || pc_fail "swanctl --list-sas does not show the IKEv1 SA with $vip"
       pc_ping "$CL_NS" "$vip" "$GW_INNER" || { xauth_logs; pc_fail "ping from the virtual IP $vip"; }
       pc_portcullis "$GW_NS" pc list-sas > "$PC_WORK/pc/list-sas.out"
       grep -q "remote XAUTH user: alice" "$PC_WORK/pc/list-sas.out" && grep -q "remote virtual IP $vip" "$PC_WORK/pc/list-sas.out" \
         || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis does not list alice with $vip"; }
-      pc_portcullis "$GW_NS" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
+      pc_portcullis "$GW_NS" pc list-pools --leases | pc_grepq -E "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
       grep -q "XAUTH authentication of 'alice' from .* successful" "$server_log" || pc_fail "our log does not name alice's XAUTH"
       if [ "$case_name" = ikev1-xauth-nat ]; then grep -q "remote .*203\.0\.113\.1\[[0-9]*\] (behind NAT)" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "the client is not seen behind the NAT"; }; fi
     else
@@ -800,13 +800,13 @@ CONF
     if [ "$client" = strongswan ]; then
       pc_swanctl "$CL_NS" ss --terminate --ike home --timeout 10 > /dev/null 2>&1
       sleep 0.5
-      pc_portcullis "$GW_NS" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
+      pc_portcullis "$GW_NS" pc list-pools --leases | pc_grepq -E "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$GW_NS" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
       xauth_client_conf "wrong-$password" > "$PC_WORK/client/swanctl.conf"
       pc_strongswan_load "$CL_NS" ss "$PC_WORK/client/swanctl.conf"
       xauth_initiate fail
       sleep 0.5
       line=$(grep -E "WARN .*XAUTH authentication of 'alice' .*failed" "$server_log" | tail -1); echo "$line"
-      echo "$line" | grep -q "wrong password" || { xauth_logs; pc_fail "Portcullis did not log alice's wrong password"; }
+      echo "$line" | pc_grepq "wrong password" || { xauth_logs; pc_fail "Portcullis did not log alice's wrong password"; }
       grep -q "XAuth authentication of 'alice' (myself) failed" "$client_log" || { xauth_logs; pc_fail "strongSwan was not told XAUTH failed"; }
       [ "$(pc_portcullis "$GW_NS" pc list-pools --leases | grep -c ' online ')" -eq 0 ] || pc_fail "a failed client holds a lease"
       grep -q "$password" "$server_log" && pc_fail "the password is in our log"
@@ -861,11 +861,11 @@ CONF
     n=$(grep -Ec '(WARN|ERROR).*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log")
     grep -E '(WARN|ERROR).*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log"
     [ "$n" -eq 1 ] || { show_logs; pc_fail "Portcullis logged $n AUTHENTICATION_FAILED lines, want exactly 1"; }
-    grep -E 'WARN .*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log" | grep -q "Uid=" || pc_fail "the line is not a warning with the SA's id"
+    grep -E 'WARN .*AUTHENTICATION_FAILED' "$PC_WORK/pc/portcullis.log" | pc_grepq "Uid=" || pc_fail "the line is not a warning with the SA's id"
     if [ "$initiator" = portcullis ]; then pattern='MAC mismatched|AUTHENTICATION_FAILED'; else pattern='received AUTHENTICATION_FAILED'; fi
     grep -E "$pattern" "$PC_WORK/ss/charon.log" | head -3
     grep -Eq "$pattern" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not log the failure"; }
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "an IKE SA was established"
     pc_capture_check wire
     ;;
   proposal-mismatch)
@@ -875,7 +875,7 @@ CONF
     line=$(grep -E 'WARN .*(no proposal chosen|NO_PROPOSAL_CHOSEN)' "$PC_WORK/pc/portcullis.log" | head -1)
     echo "$line"
     [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
-    echo "$line" | grep -q "configured aes256-sha256-modp2048-prfsha256" || pc_fail "our list is missing from the line"
+    echo "$line" | pc_grepq "configured aes256-sha256-modp2048-prfsha256" || pc_fail "our list is missing from the line"
     pc_portcullis "$LEFT" pc explain > "$PC_WORK/explain.out" 2>&1 || { cat "$PC_WORK/explain.out"; pc_fail "portcullis explain"; }
     cat "$PC_WORK/explain.out"
     if [ "$initiator" = strongswan ]; then
@@ -886,8 +886,8 @@ CONF
       grep -q "the peer refused our proposals" "$PC_WORK/explain.out" || pc_fail "explain does not say the peer refused"
     fi
     if [ "$initiator" = strongswan ]; then
-      echo "$line" | grep -q "received aes128gcm16-prfsha256-ecp256" || pc_fail "the peer's list is missing from the line"
-      echo "$line" | grep -q "no match for ENCRYPTION_ALGORITHM" || pc_fail "the transform type is missing from the line"
+      echo "$line" | pc_grepq "received aes128gcm16-prfsha256-ecp256" || pc_fail "the peer's list is missing from the line"
+      echo "$line" | pc_grepq "no match for ENCRYPTION_ALGORITHM" || pc_fail "the transform type is missing from the line"
       grep -q "received NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" || pc_fail "strongSwan did not get NO_PROPOSAL_CHOSEN"
     else
       grep -E "received proposals|configured proposals|NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" | head -4
@@ -920,8 +920,8 @@ CONF
     l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
     echo "$l"; echo "$r"
     read -r li lo < <(echo "$l" | sed -n 's/.*ESP SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
-    echo "$r" | grep -q "ESP SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on SPIs"
-    echo "$l" | grep -q "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
+    echo "$r" | pc_grepq "ESP SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on SPIs"
+    echo "$l" | pc_grepq "TUNNEL, ESP SPIs" || pc_fail "left is not plain tunnel mode (expected no UDP encapsulation)"
     pc_capture_check wire
     esp50=$(tshark -r "$PC_WORK/wire.pcap" -Y "$esp_filter" 2>/dev/null | wc -l)
     # IKE itself is on 4500 (MOBIKE moves it there, NAT or not); no ESP may be in UDP.
@@ -949,7 +949,7 @@ CONF
       pc_ping "$LEFT" 192.0.2.1 192.0.2.2 || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "AH transport ping left to right"; }
       pc_ping "$RIGHT" 192.0.2.2 192.0.2.1 || pc_fail "AH transport ping right to left"
       l=$(pc_portcullis "$LEFT" pc list-sas); echo "$l"
-      echo "$l" | grep -q "TRANSPORT, AH SPIs" || pc_fail "left's CHILD SA is not AH in transport mode"
+      echo "$l" | pc_grepq "TRANSPORT, AH SPIs" || pc_fail "left's CHILD SA is not AH in transport mode"
       pc_capture_check wire
       inside=$(tshark -r "$PC_WORK/wire.pcap" -Y 'ah && icmp && ip.proto == 51' 2>/dev/null | wc -l)
       plain=$(tshark -r "$PC_WORK/wire.pcap" -Y 'icmp && !ah' 2>/dev/null | wc -l)
@@ -1004,8 +1004,8 @@ CONF
     echo "$l"; echo "$r"
     read -r li lo < <(echo "$l" | sed -n 's/.*TUNNEL, AH SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p')
     [ -n "$li" ] || pc_fail "left lists no AH CHILD_SA"
-    echo "$r" | grep -q "AH SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on the AH SPIs"
-    echo "$l" | grep -q "esn-" || echo "$l" | grep -q "aes128gcm16-esn" || pc_fail "the ESP child did not negotiate ESN"
+    echo "$r" | pc_grepq "AH SPIs: ${lo}_i ${li}_o" || pc_fail "the two daemons disagree on the AH SPIs"
+    echo "$l" | pc_grepq "esn-" || echo "$l" | pc_grepq "aes128gcm16-esn" || pc_fail "the ESP child did not negotiate ESN"
     pc_capture_check wire
     # Right's capture: AH from left carries left's outbound SPI (right's inbound), and the other way round.
     ah_l2r=$(tshark -r "$PC_WORK/wire.pcap" -Y "ah && ip.src == 192.0.2.1 && ah.spi == 0x$lo && icmp" 2>/dev/null | wc -l)
@@ -1054,8 +1054,8 @@ CONF
     PC_PIDS+=($!); CAPTURE_all=$!
     for i in $(seq 50); do [ -s "$PC_WORK/all.pcap" ] && break; sleep 0.1; done; sleep 0.5
     if [ "$where" = trap ]; then
-      ip -n "$LEFT" rule show priority 220 | grep -q "to $R .*lookup 220" || pc_fail "no trap rule for $R before the SA"
-      pc_portcullis "$LEFT" pc list-sas | grep -q ESTABLISHED && pc_fail "an SA exists before any traffic"
+      ip -n "$LEFT" rule show priority 220 | pc_grepq "to $R .*lookup 220" || pc_fail "no trap rule for $R before the SA"
+      pc_portcullis "$LEFT" pc list-sas | pc_grepq ESTABLISHED && pc_fail "an SA exists before any traffic"
       ip netns exec "$LEFT" ping -c 10 -i 0.3 -W 2 -I "$L" "$R" > "$PC_WORK/ping.out" 2>&1
       received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$PC_WORK/ping.out")
       [ "${received:-0}" -ge 5 ] || { tail -30 "$PC_WORK/pc/portcullis.log"; pc_fail "traffic did not bring the SA up (${received:-0} of 10 replies)"; }
@@ -1068,13 +1068,13 @@ CONF
     # An IKEv1 responder installs its Quick Mode SA on message 3, a moment after the initiator's command returned.
     for i in $(seq 50); do
       l=$(pc_portcullis "$LEFT" pc list-sas); r=$(pc_portcullis "$RIGHT" pcr list-sas)
-      echo "$l" | grep -q "$want" && echo "$r" | grep -q "$want" && break; sleep 0.1
+      echo "$l" | pc_grepq "$want" && echo "$r" | pc_grepq "$want" && break; sleep 0.1
     done
     echo "$l"; echo "$r"
-    echo "$l" | grep -q "$want" && echo "$r" | grep -q "$want" || pc_fail "expected $want on both sides"
+    echo "$l" | pc_grepq "$want" && echo "$r" | pc_grepq "$want" || pc_fail "expected $want on both sides"
     fam=-4; [ "$where" = pair6 ] && fam=-6
     echo "--- left's rules and table 220"; ip -n "$LEFT" $fam rule show priority 220; ip -n "$LEFT" $fam route show table 220
-    ip -n "$LEFT" $fam rule show priority 220 | grep -q "to $R .*fwmark 0/0x1000 lookup 220" || pc_fail "no transport-mode rule for $R on the left"
+    ip -n "$LEFT" $fam rule show priority 220 | pc_grepq "to $R .*fwmark 0/0x1000 lookup 220" || pc_fail "no transport-mode rule for $R on the left"
     pc_ping "$LEFT" "$L" "$R" || { tail -30 "$PC_WORK/pc/portcullis.log"; tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping left to right"; }
     pc_ping "$RIGHT" "$R" "$LSEEN" || { tail -30 "$PC_WORK/pcr/portcullis.log"; pc_fail "ping right to left"; }
     # A TCP transfer, 2 MB from left to right, checked end to end.
@@ -1118,7 +1118,7 @@ CONF
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
     pc_start_portcullis "$LEFT" pc "$PC_WORK/pc.conf"
     pc_capture_start "$RIGHT" "$RIGHT_IF" wire
-    pc_portcullis "$LEFT" pc list-sas | grep -q ESTABLISHED && pc_fail "an SA exists before any traffic"
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq ESTABLISHED && pc_fail "an SA exists before any traffic"
     # The first packet triggers the exchange and is dropped; the ones after it go through the new tunnel.
     ip netns exec "$LEFT" ping -c 6 -i 0.3 -W 2 -I 198.18.1.1 198.18.2.1 > "$PC_WORK/ping.out" 2>&1
     received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$PC_WORK/ping.out")
@@ -1129,7 +1129,7 @@ CONF
     [ "$n" -eq 1 ] || pc_fail "$n IKE SAs initiated for one trap, want 1"
     # strongSwan deletes the IKE SA: close_action = start brings it up again at once.
     pc_swanctl "$RIGHT" ss --terminate --ike gw > /dev/null 2>&1
-    for i in $(seq 50); do pc_swanctl "$RIGHT" ss --list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
+    for i in $(seq 50); do pc_swanctl "$RIGHT" ss --list-sas 2>/dev/null | pc_grepq "net: .*INSTALLED" && break; sleep 0.1; done
     grep -q "close_action = start brings it up again" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "close_action = start did not act"; }
     pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "no traffic after the restart"; }
     n=$(grep -c "initiating IKE_SA" "$PC_WORK/pc/portcullis.log")
@@ -1217,7 +1217,7 @@ CONF
     took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     pc_log "DPD cleared the SA ${took}s after the peer died (dpd_delay 2 s + dpd_timeout 10 s)"
     awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
-    pc_portcullis "$LEFT" pc list-sas | grep -q "ESTABLISHED" && pc_fail "the dead peer's SA is still listed"
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "ESTABLISHED" && pc_fail "the dead peer's SA is still listed"
     # The restart's log line follows the death's by a moment (one turn of the daemon's loop): wait for it.
     for i in $(seq 30); do grep -q "dpd_action = restart brings it up again" "$log" && break; sleep 0.1; done
     grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
@@ -1225,8 +1225,8 @@ CONF
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
     ss_pid=$CHARON_PID
-    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "net: .*INSTALLED" && break; sleep 0.1; done
-    pc_portcullis "$LEFT" pc list-sas | grep -q "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
+    for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | pc_grepq "net: .*INSTALLED" && break; sleep 0.1; done
+    pc_portcullis "$LEFT" pc list-sas | pc_grepq "net: .*INSTALLED" || { tail -20 "$log"; pc_fail "the tunnel did not come back after the peer returned"; }
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic after the restart"
     pc_log "the tunnel came back by itself after strongSwan returned"
     # 2. strongSwan restarts at once and connects itself: its INITIAL_CONTACT makes us drop the stale SA before DPD would.
@@ -1282,7 +1282,7 @@ CONF
       ip netns exec "$3" timeout 150 socat -u TCP-LISTEN:5001,bind="$4",reuseaddr SYSTEM:"sha256sum > $PC_WORK/got" &
       local listener=$!
       PC_PIDS+=($listener)
-      for i in $(seq 50); do ip netns exec "$3" ss -Hltn "sport = :5001" | grep -q . && break; sleep 0.1; done
+      for i in $(seq 50); do ip netns exec "$3" ss -Hltn "sport = :5001" | pc_grepq . && break; sleep 0.1; done
       # The sender's TCP state every 2 s (bytes acked, cwnd, retransmissions): printed if the copy fails.
       ( while sleep 2; do date +%T; ip netns exec "$1" ss -Htin "dport = :5001"; done ) > "$PC_WORK/tcp.out" 2>&1 &
       local sampler=$!
@@ -1364,8 +1364,8 @@ NFT
     # hundred runs), so "still trying" is given the rest of that time before it counts as a failure.
     if ! pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1; then
       grep -q "still trying" "$PC_WORK/initiate.out" || { show_logs; pc_fail "initiate through the lossy router"; }
-      for _ in $(seq 60); do pc_portcullis "$LEFT" pc list-sas | grep -q "INSTALLED" && break; sleep 1; done
-      pc_portcullis "$LEFT" pc list-sas | grep -q "INSTALLED" || { show_logs; ip netns exec "$ROUTER_NS" nft list table ip pcloss; pc_fail "initiate through the lossy router"; }
+      for _ in $(seq 60); do pc_portcullis "$LEFT" pc list-sas | pc_grepq "INSTALLED" && break; sleep 1; done
+      pc_portcullis "$LEFT" pc list-sas | pc_grepq "INSTALLED" || { show_logs; ip netns exec "$ROUTER_NS" nft list table ip pcloss; pc_fail "initiate through the lossy router"; }
       pc_log "the CHILD SA needed more than 60 s of retransmissions, but came up"
     fi
     pc_log "established through the lossy router ($(grep -c retransmitting "$PC_WORK/pc/portcullis.log") retransmissions so far)"
@@ -1468,7 +1468,7 @@ NFT
     # (a) Cookies engage once cookie_threshold (10) spoofed requests are half-open.
     engaged=0
     for i in $(seq 50); do
-      pc_portcullis "$LEFT" pc list-sas 2>/dev/null | grep -q "cookies required" && { engaged=1; break; }
+      pc_portcullis "$LEFT" pc list-sas 2>/dev/null | pc_grepq "cookies required" && { engaged=1; break; }
       sleep 0.1
     done
     [ $engaged = 1 ] || { cat "$PC_WORK/flood.out"; tail -20 "$PC_WORK/pc/portcullis.log"; pc_fail "cookies did not engage within 5 s of the flood's start"; }
@@ -1497,7 +1497,7 @@ NFT
     sleep 1.2 # the engine's timer writes the last "suppressed" summaries
     summary=$(pc_portcullis "$LEFT" pc list-sas | tail -1)
     echo "$summary"
-    echo "$summary" | grep -q "cookies required" || pc_fail "list-sas does not show cookies required"
+    echo "$summary" | pc_grepq "cookies required" || pc_fail "list-sas does not show cookies required"
     cookies=$(echo "$summary" | sed -n 's/.*; \([0-9]*\) IKE_SA_INIT answered with a COOKIE.*/\1/p')
     halfopen=$(echo "$summary" | sed -n 's/^half-open IKE_SAs: \([0-9]*\),.*/\1/p')
     # Every spoofed request past the threshold got a cookie, none an SA (a few may still sit in the socket buffer).
@@ -1595,9 +1595,9 @@ NFT
       line=$(grep -E "authentication of 'client@example.org' with [A-Z0-9_-]+ successful" "$server_log" | head -1)
       [ -n "$line" ] || { cert_logs; pc_fail "the server did not verify the client's signature"; }
       pc_log "server: ${line#*] }"
-      pc_swanctl "$LEFT" srv --list-sas | grep -q "client@example.org" || pc_fail "the server's SA does not name client@example.org"
+      pc_swanctl "$LEFT" srv --list-sas | pc_grepq "client@example.org" || pc_fail "the server's SA does not name client@example.org"
     else
-      pc_portcullis "$LEFT" pc list-sas | grep -q "client@example.org" || { cert_logs; pc_fail "Portcullis's SA does not name client@example.org"; }
+      pc_portcullis "$LEFT" pc list-sas | pc_grepq "client@example.org" || { cert_logs; pc_fail "Portcullis's SA does not name client@example.org"; }
     fi
     pc_swanctl "$RIGHT" cli --list-sas | grep -E "ESTABLISHED|server.example" | head -3
 
@@ -1610,7 +1610,7 @@ NFT
     if [ "$server" = strongswan ]; then
       line=$(grep -E "certificate was revoked on" "$server_log" | head -1)
       [ -n "$line" ] || { cert_logs; pc_fail "strongSwan's server did not refuse the revoked certificate"; }
-      pc_swanctl "$LEFT" srv --list-sas --ike gw-revoked | grep -q ESTABLISHED && pc_fail "the revoked client has an IKE SA"
+      pc_swanctl "$LEFT" srv --list-sas --ike gw-revoked | pc_grepq ESTABLISHED && pc_fail "the revoked client has an IKE SA"
     else
       line=$(grep -iE "revoked" "$server_log" | head -1)
       [ -n "$line" ] || { cert_logs; pc_fail "Portcullis did not log the revoked certificate"; }
@@ -1649,9 +1649,9 @@ NFT
       # At load, one line per connection says what compat lets in; native-clients includes Windows, so legacy ones.
       line=$(grep "connection gw: compat native-clients accepts legacy algorithms" "$log")
       echo "$line"
-      echo "$line" | grep -q "WARN" || pc_fail "the compat line is not a warning"
-      echo "$line" | grep -q "ENCR_3DES (Windows, macOS/iOS)" || pc_fail "the compat line does not name 3DES and who offers it"
-      echo "$line" | grep -q "1024-bit MODP Group (Windows, macOS/iOS)" || pc_fail "the compat line does not name MODP-1024"
+      echo "$line" | pc_grepq "WARN" || pc_fail "the compat line is not a warning"
+      echo "$line" | pc_grepq "ENCR_3DES (Windows, macOS/iOS)" || pc_fail "the compat line does not name 3DES and who offers it"
+      echo "$line" | pc_grepq "1024-bit MODP Group (Windows, macOS/iOS)" || pc_fail "the compat line does not name MODP-1024"
       initiate ok
       pc_ping "$RIGHT" "$SS_INNER" "$PC_INNER" || { show_logs; pc_fail "ping from strongSwan's side"; }
       pc_ping "$LEFT" "$PC_INNER" "$SS_INNER" || { show_logs; pc_fail "ping from Portcullis's side"; }
@@ -1659,10 +1659,10 @@ NFT
       pc_swanctl "$RIGHT" ss --list-sas
       if [ "$profile" = windows ]; then
         # The least legacy of Windows' proposals: AES with SHA-2 over MODP-1024, never 3DES; ESP AES-256 with SHA-1.
-        echo "$pcl" | sed -n '4p' | grep -Eq "^ +aes(128|192|256)(gcm16)?-.*modp1024" || pc_fail "Portcullis did not pick an AES proposal with MODP-1024"
-        echo "$pcl" | grep -A1 'ESP SPIs' | tail -1 | grep -q "aes256-sha1" || pc_fail "Portcullis did not pick aes256-sha1 for ESP"
+        echo "$pcl" | sed -n '4p' | pc_grepq -E "^ +aes(128|192|256)(gcm16)?-.*modp1024" || pc_fail "Portcullis did not pick an AES proposal with MODP-1024"
+        echo "$pcl" | grep -A1 'ESP SPIs' | tail -1 | pc_grepq "aes256-sha1" || pc_fail "Portcullis did not pick aes256-sha1 for ESP"
       fi
-      pc_portcullis "$LEFT" pc list-conns | grep -q "compat native-clients" || pc_fail "list-conns does not show compat"
+      pc_portcullis "$LEFT" pc list-conns | pc_grepq "compat native-clients" || pc_fail "list-conns does not show compat"
     else
       grep -q "compat native-clients" "$log" && pc_fail "a compat line without compat"
       initiate fail
@@ -1670,16 +1670,16 @@ NFT
       line=$(grep -E 'WARN .*no proposal chosen' "$log" | head -1)
       echo "$line"
       [ -n "$line" ] || { show_logs; pc_fail "Portcullis logged no proposal mismatch"; }
-      echo "$line" | grep -q "Uid=" || pc_fail "the line lacks the SA's id"
+      echo "$line" | pc_grepq "Uid=" || pc_fail "the line lacks the SA's id"
       if [ "$profile" = windows ]; then
-        echo "$line" | grep -q "connection gw lacks ENCR_3DES, AUTH_HMAC_SHA1_96, 1024-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
-        echo "$line" | grep -q "(this is Windows' default list; set compat = windows or native-clients to accept it)" || pc_fail "the line does not name Windows' list"
+        echo "$line" | pc_grepq "connection gw lacks ENCR_3DES, AUTH_HMAC_SHA1_96, 1024-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | pc_grepq "(this is Windows' default list; set compat = windows or native-clients to accept it)" || pc_fail "the line does not name Windows' list"
       else
-        echo "$line" | grep -q "connection gw lacks .*2048-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
-        echo "$line" | grep -q "(this is Android's default list; set compat = android or native-clients to accept it)" || pc_fail "the line does not name Android's list"
+        echo "$line" | pc_grepq "connection gw lacks .*2048-bit MODP Group that the peer offered" || pc_fail "the line does not name the lacked algorithms"
+        echo "$line" | pc_grepq "(this is Android's default list; set compat = android or native-clients to accept it)" || pc_fail "the line does not name Android's list"
       fi
       grep -q "received NO_PROPOSAL_CHOSEN" "$PC_WORK/ss/charon.log" || { show_logs; pc_fail "strongSwan did not get NO_PROPOSAL_CHOSEN"; }
-      pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "an IKE SA was established"
+      pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "an IKE SA was established"
       pc_log "refused as expected; strongSwan: $(grep -m1 'received NO_PROPOSAL_CHOSEN' "$PC_WORK/ss/charon.log" | sed 's/.*\] //')"
     fi
     pc_capture_check wire
@@ -1731,8 +1731,8 @@ NFT
         || pc_fail "client $i got ${vip[$i]}, not an address of pool rw (198.18.100.1-254)"
       [ -z "${owner[${vip[$i]}]:-}" ] || pc_fail "clients ${owner[${vip[$i]}]} and $i both got ${vip[$i]}"
       owner[${vip[$i]}]=$i
-      echo "$sas" | grep -Eq "local +${vip[$i]//./\\.}/32" || { echo "$sas"; pc_fail "client $i's CHILD SA is not from its virtual IP ${vip[$i]}"; }
-      ip -n "${CLIENT_NS[$i]}" -4 addr show | grep -q "inet ${vip[$i]}/32" || pc_fail "client $i's virtual IP ${vip[$i]} is on no interface"
+      echo "$sas" | pc_grepq -E "local +${vip[$i]//./\\.}/32" || { echo "$sas"; pc_fail "client $i's CHILD SA is not from its virtual IP ${vip[$i]}"; }
+      ip -n "${CLIENT_NS[$i]}" -4 addr show | pc_grepq "inet ${vip[$i]}/32" || pc_fail "client $i's virtual IP ${vip[$i]} is on no interface"
       grep -q "installing DNS server 198.18.0.53" "$PC_WORK/c$i/charon.log" || { grep -E '\[(IKE|CFG)\]' "$PC_WORK/c$i/charon.log" | tail -20; pc_fail "client $i logged no DNS server"; }
       grep -q "^nameserver 198.18.0.53" "$PC_WORK/c$i/resolv.conf" || pc_fail "client $i's resolv.conf lacks the DNS server"
     done
@@ -1757,7 +1757,7 @@ NFT
     online=$(echo "$leases" | grep -c " online ")
     [ "$online" -eq "$n" ] || { echo "$leases"; pc_fail "the gateway lists $online online leases, want $n"; }
     for i in $(seq "$n"); do
-      echo "$leases" | grep -Eq "^ *${vip[$i]//./\\.} +online +'client$i\.pools\.test'" || { echo "$leases"; pc_fail "no online lease of ${vip[$i]} for client$i.pools.test"; }
+      echo "$leases" | pc_grepq -E "^ *${vip[$i]//./\\.} +online +'client$i\.pools\.test'" || { echo "$leases"; pc_fail "no online lease of ${vip[$i]} for client$i.pools.test"; }
     done
     pc_log "the gateway lists $n online leases, each the address its client shows"
     pc_capture_check wire
@@ -1882,13 +1882,13 @@ CONF
       pc_portcullis "$LEFT" pc list-sas > "$PC_WORK/pc/list-sas.out"
       grep -q "remote EAP identity: alice" "$PC_WORK/pc/list-sas.out" && grep -q "remote virtual IP $vip" "$PC_WORK/pc/list-sas.out" \
         || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis does not list alice with $vip"; }
-      pc_portcullis "$LEFT" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
+      pc_portcullis "$LEFT" pc list-pools --leases | pc_grepq -E "^ *${vip//./\\.} +online +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "no online lease of $vip for alice"; }
     else
       pc_portcullis "$RIGHT" pc list-sas > "$PC_WORK/pc/list-sas.out"
       vip=$(grep -oE "local  virtual IP 198\.18\.100\.[0-9]+" "$PC_WORK/pc/list-sas.out" | awk '{print $NF}')
       [ -n "$vip" ] || { cat "$PC_WORK/pc/list-sas.out"; eap_logs; pc_fail "Portcullis got no virtual IP"; }
       grep -q "DNS 198.18.0.53" "$PC_WORK/pc/list-sas.out" || { cat "$PC_WORK/pc/list-sas.out"; pc_fail "Portcullis got no DNS server"; }
-      ip -n "$RIGHT" -4 addr show | grep -q "inet $vip/32" || { ip -n "$RIGHT" addr; pc_fail "the virtual IP is not on the TUN device"; }
+      ip -n "$RIGHT" -4 addr show | pc_grepq "inet $vip/32" || { ip -n "$RIGHT" addr; pc_fail "the virtual IP is not on the TUN device"; }
       # No -I: the route into the tunnel carries the virtual IP as its source.
       ip netns exec "$RIGHT" ping -c 3 -i 0.2 -W 2 198.18.1.1 > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
         || { cat "$PC_WORK/ping.out"; ip -n "$RIGHT" route; eap_logs; pc_fail "ping through the tunnel from the virtual IP"; }
@@ -1901,7 +1901,7 @@ CONF
     if [ "$client" = strongswan ]; then
       pc_swanctl "$RIGHT" ss --terminate --ike home --timeout 10 > /dev/null 2>&1
       sleep 0.5
-      pc_portcullis "$LEFT" pc list-pools --leases | grep -Eq "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
+      pc_portcullis "$LEFT" pc list-pools --leases | pc_grepq -E "^ *${vip//./\\.} +offline +'alice'" || { pc_portcullis "$LEFT" pc list-pools --leases; pc_fail "the lease of $vip was not returned"; }
       eap_client_conf "wrong-$password" > "$PC_WORK/client/swanctl.conf"
       pc_strongswan_load_dir "$RIGHT" ss "$PC_WORK/client"
       eap_initiate fail
@@ -1912,7 +1912,7 @@ CONF
     else
       pc_portcullis "$RIGHT" pc terminate --ike home > /dev/null 2>&1
       sleep 0.5
-      ip -n "$RIGHT" -4 addr show | grep -q "inet $vip/32" && pc_fail "the virtual IP stayed on the TUN device after the SA died"
+      ip -n "$RIGHT" -4 addr show | pc_grepq "inet $vip/32" && pc_fail "the virtual IP stayed on the TUN device after the SA died"
       eap_client_conf "wrong-$password" > "$PC_WORK/pc/swanctl.conf"
       pc_portcullis "$RIGHT" pc load-all > /dev/null || pc_fail "load-all of the wrong password"
       eap_initiate fail
@@ -1976,7 +1976,7 @@ CONF
     }
     pc_before=$(pc_view "$LEFT" pc); peer_before=$(peer_view)
     echo "before: portcullis $pc_before; peer $peer_before"
-    echo "$pc_before" | grep -qE '^[0-9a-f]{16}_i [0-9a-f]{16}_r \| [0-9a-f]{8} [0-9a-f]{8}$' || { pc_portcullis "$LEFT" pc list-sas; pc_fail "could not read Portcullis's SPIs"; }
+    echo "$pc_before" | pc_grepq -E '^[0-9a-f]{16}_i [0-9a-f]{16}_r \| [0-9a-f]{8} [0-9a-f]{8}$' || { pc_portcullis "$LEFT" pc list-sas; pc_fail "could not read Portcullis's SPIs"; }
     agree "$pc_before" "$peer_before" || pc_fail "the two sides disagree on SPIs before the move"
     ike_uid=$(pc_portcullis "$LEFT" pc list-sas | sed -n 's/^gw: #\([0-9]*\),.*/\1/p' | head -1)
     # A numbered stream from the client through the move: 100 pings 0.1 s apart.
@@ -2021,8 +2021,8 @@ CONF
     [ "${pc_before%% |*}" = "${pc_after%% |*}" ] || pc_fail "the IKE SA was replaced, not moved"
     pcl=$(pc_portcullis "$LEFT" pc list-sas); echo "$pcl"
     [ "$(echo "$pcl" | grep -c ESTABLISHED)" -eq 1 ] || pc_fail "not one IKE SA on Portcullis's side"
-    echo "$pcl" | grep -q "^gw: #$ike_uid, ESTABLISHED" || pc_fail "Portcullis's IKE SA is not the one from before the move"
-    echo "$pcl" | grep -q "@ $new_re\\[4500\\]" || pc_fail "Portcullis does not list the client's new address"
+    echo "$pcl" | pc_grepq "^gw: #$ike_uid, ESTABLISHED" || pc_fail "Portcullis's IKE SA is not the one from before the move"
+    echo "$pcl" | pc_grepq "@ $new_re\\[4500\\]" || pc_fail "Portcullis does not list the client's new address"
     if [ $pair = 1 ]; then
       [ "$pc_before" = "$pc_after" ] || pc_fail "the CHILD SA was replaced: two Portcullis daemons should move it in place"
       n=$(tshark -r "$PC_WORK/wire.pcap" -Y "esp.spi == 0x${pc_before##* } && ip.src == $NEW_ADDR" 2>/dev/null | wc -l)
@@ -2031,7 +2031,7 @@ CONF
     else
       ssl=$(pc_swanctl "$RIGHT" ss --list-sas); echo "$ssl"
       [ "$(echo "$ssl" | grep -c ESTABLISHED)" -eq 1 ] || pc_fail "not one IKE SA on strongSwan's side"
-      echo "$ssl" | grep -q "@ $new_re\\[4500\\]" || pc_fail "strongSwan does not list the client's new address"
+      echo "$ssl" | pc_grepq "@ $new_re\\[4500\\]" || pc_fail "strongSwan does not list the client's new address"
       if [ "$pc_before" != "$pc_after" ]; then
         grep -q "queueing CHILD_REKEY task" "$PC_WORK/ss/charon.log" || pc_fail "the CHILD SA changed without strongSwan rekeying it"
         grep -Eq "CHILD_SA net\\{[0-9]+\\} rekeyed to .*initiated by the peer" "$log" || pc_fail "the CHILD SA changed without a rekey"
@@ -2079,7 +2079,7 @@ CONF
       pc_portcullis "$RIGHT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; kernel_logs; pc_fail "Portcullis could not initiate"; }
     fi
     # The responder installs its SAs last (an IKEv1 responder after Quick Mode's third message): wait for the guest's.
-    pc_guest_run g1 'for i in $(seq 100); do swanctl --list-sas | grep -q INSTALLED && exit 0; sleep 0.1; done; exit 1' 20 > /dev/null \
+    pc_guest_run g1 'for i in $(seq 100); do swanctl --list-sas | pc_grepq INSTALLED && exit 0; sleep 0.1; done; exit 1' 20 > /dev/null \
       || { kernel_logs; pc_fail "the guest's CHILD SA is not installed"; }
     pc_log "IKEv$version $mode $proto SA up, initiated by $who, in $((SECONDS - t0)) s"
     pc_guest_run g1 "ping -c 3 -i 0.2 -W 2 -I $G_IN $PC_IN" 20 > "$PC_WORK/gping.out" || { cat "$PC_WORK/gping.out"; kernel_logs; pc_fail "ping from the guest to $PC_IN"; }
@@ -2090,7 +2090,7 @@ CONF
     P=${proto^^}; M=${mode^^}
     read -r spi_in spi_out < <(echo "$pcl" | sed -n "s/.*$P SPIs: \([0-9a-f]*\)_i \([0-9a-f]*\)_o.*/\1 \2/p" | head -1 | sed 's/\b0*\([0-9a-f]\)/\1/g')
     [ -n "$spi_in" ] || pc_fail "Portcullis lists no $P CHILD SA"
-    echo "$pcl" | grep -q "$M, $P SPIs" || pc_fail "Portcullis's CHILD SA is not plain $M mode $P"
+    echo "$pcl" | pc_grepq "$M, $P SPIs" || pc_fail "Portcullis's CHILD SA is not plain $M mode $P"
     pc_guest_run g1 "ip -s xfrm state" 10 > "$PC_WORK/xfrm.out"; grep -E "^src|proto|packets" "$PC_WORK/xfrm.out"
     grep -q encap "$PC_WORK/xfrm.out" && pc_fail "the guest's SA is UDP-encapsulated"
     awk -v p="$proto" -v m="$mode" -v i="$spi_in" -v o="$spi_out" -v g="$G" '
@@ -2209,7 +2209,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
     done
     pc_log "both guests ping the server's inner address $INNER and its PPP address 198.18.101.1 over ppp0 at once"
     pc_portcullis "$RIGHT" srv list-sas | grep -E "^l2tp|TRANSPORT" | head -6
-    pc_portcullis "$RIGHT" srv list-sas | grep -q "TRANSPORT-in-UDP" && pc_fail "the transport-mode SA is UDP-encapsulated without a NAT"
+    pc_portcullis "$RIGHT" srv list-sas | pc_grepq "TRANSPORT-in-UDP" && pc_fail "the transport-mode SA is UDP-encapsulated without a NAT"
 
     # A wrong password: bob's xl2tpd again, with a password the server does not know.
     t0=$SECONDS
@@ -2217,7 +2217,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
     # Our server closes the L2TP session as it sends the MS-CHAPv2 Failure, so xl2tpd may stop pppd (SIGTERM) before
     # pppd logs "MS-CHAP authentication failed"; the Failure packet itself (E=691) is in its log either way.
     pc_guest_run g2 'for i in $(seq 300); do grep -qE "MS-CHAP authentication failed|rcvd \[CHAP Failure .*E=691" /var/log/ppp.log 2>/dev/null && break; sleep 0.1; done
-      sleep 0.5; grep -E "CHAP Failure|MS-CHAP authentication failed|Terminating" /var/log/ppp.log; ! ip -4 -o addr show ppp0 2>/dev/null | grep -q inet' 40 > "$PC_WORK/wrong.out" \
+      sleep 0.5; grep -E "CHAP Failure|MS-CHAP authentication failed|Terminating" /var/log/ppp.log; ! ip -4 -o addr show ppp0 2>/dev/null | pc_grepq inet' 40 > "$PC_WORK/wrong.out" \
       || { cat "$PC_WORK/wrong.out"; l2tp_logs g2; pc_fail "bob's wrong password was not refused at MS-CHAPv2 (or ppp0 got an address)"; }
     cat "$PC_WORK/wrong.out"
     grep -qE "MS-CHAP authentication failed|rcvd \[CHAP Failure .*E=691" "$PC_WORK/wrong.out" || { l2tp_logs g2; pc_fail "pppd did not receive the MS-CHAPv2 Failure (E=691)"; }
@@ -2273,7 +2273,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
 
     # 1. IPsec first: IKEv1 Main Mode and a transport-mode Quick Mode SA for L2TP.
     pc_portcullis "$CLI_NS" cli initiate --child l2tp > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; l2tp_logs; pc_fail "IKEv1 transport-mode SA"; }
-    pc_portcullis "$CLI_NS" cli list-sas | grep -q "TRANSPORT" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "the SA is not in transport mode"; }
+    pc_portcullis "$CLI_NS" cli list-sas | pc_grepq "TRANSPORT" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "the SA is not in transport mode"; }
 
     # 2. L2TP, PPP with MS-CHAPv2 and IPCP; the client's address goes on its TUN device, the server's inner address
     #    (198.18.1.1) routes through the link.
@@ -2286,7 +2286,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
     ip netns exec "$CLI_NS" ping -c 3 -i 0.2 -W 2 $INNER > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
       || { cat "$PC_WORK/ping.out"; ip -n "$CLI_NS" route; l2tp_logs; pc_fail "ping over PPP/L2TP/IPsec to $INNER"; }
     if [ "${3:-pair}" = nat ]; then
-      pc_portcullis "$CLI_NS" cli list-sas | grep -q "TRANSPORT-in-UDP" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "behind the NAT the transport-mode SA is not UDP-encapsulated"; }
+      pc_portcullis "$CLI_NS" cli list-sas | pc_grepq "TRANSPORT-in-UDP" || { pc_portcullis "$CLI_NS" cli list-sas; pc_fail "behind the NAT the transport-mode SA is not UDP-encapsulated"; }
     fi
     pc_log "client got $addr by IPCP after MS-CHAPv2, ping to the server's inner address through L2TP/IPsec"
     if [ "${3:-pair}" = ipv6cp ]; then
@@ -2295,7 +2295,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
       case "$addr6" in 2001:db8:300:1:*) ;; *) l2tp_logs; pc_fail "the client's address $addr6 is not in the first delegated /64 2001:db8:300:1::/64";; esac
       grep -q "PPP IPv6 up: user 'alice', peer $addr6, routed 2001:db8:300:1::/64" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's IPv6 address $addr6 with her own /64"; }
       grep -q "PPP IPv6 address $addr6 from the Router Advertisement of fe80::[0-9a-f:]*, DNS 2001:db8::53 (RDNSS, 1800 s)" "$PC_WORK/cli/portcullis.log" || { l2tp_logs; pc_fail "the client did not log SLAAC of $addr6 with the RDNSS server 2001:db8::53"; }
-      ip -n "$SRV_NS" -6 route | grep -q "^2001:db8:300:1::/64 dev" || { ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "the server has no route for alice's /64"; }
+      ip -n "$SRV_NS" -6 route | pc_grepq "^2001:db8:300:1::/64 dev" || { ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "the server has no route for alice's /64"; }
       ip netns exec "$CLI_NS" ping -6 -c 3 -i 0.2 -W 2 2001:db8:100::1 > "$PC_WORK/ping6.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping6.out" \
         || { cat "$PC_WORK/ping6.out"; ip -n "$CLI_NS" -6 route; ip -n "$SRV_NS" -6 route; l2tp_logs; pc_fail "ping6 over PPP/L2TP/IPsec to 2001:db8:100::1"; }
       # A second address in the /64, as a temporary (RFC 4941) one: routed to the client and accepted from it.
@@ -2697,7 +2697,7 @@ NFT
     grep -q "^gw: IKEv2" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show gw as IKEv2"
     grep -q "net: TUNNEL" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show child net"
     grep -q "remote: $SS_INNER/32" "$PC_WORK/conns.out" || pc_fail "swanctl --list-conns does not show the remote selector"
-    pc_portcullis "$LEFT" pc list-conns | grep -q "esp proposals: $esp" || pc_fail "our own list-conns does not show the VICI-loaded connection"
+    pc_portcullis "$LEFT" pc list-conns | pc_grepq "esp proposals: $esp" || pc_fail "our own list-conns does not show the VICI-loaded connection"
     sw --list-pools > "$PC_WORK/pools.out" 2>&1; cat "$PC_WORK/pools.out"
     grep -q "^rw " "$PC_WORK/pools.out" || pc_fail "swanctl --list-pools does not show pool rw"
 
@@ -2719,7 +2719,7 @@ NFT
     grep -q "^gw: #[0-9]*, ESTABLISHED, IKEv2" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas shows no established IKE SA"
     grep -q "net: #[0-9]*, reqid [0-9]*, INSTALLED, TUNNEL-in-UDP, ESP:AES_GCM_16-256" "$PC_WORK/sas.out" || pc_fail "swanctl --list-sas shows no installed CHILD SA"
     our_in=$(sed -n 's/^ *in  \([0-9a-f]*\),.*/\1/p' "$PC_WORK/sas.out" | head -1)
-    pc_swanctl "$RIGHT" ss --list-sas | grep -Eq "out +$our_in," || pc_fail "strongSwan's outbound SPI is not the inbound $our_in that swanctl listed for us"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq -E "out +$our_in," || pc_fail "strongSwan's outbound SPI is not the inbound $our_in that swanctl listed for us"
     in_bytes=$(sed -n 's/^ *in  [0-9a-f]*, *\([0-9]*\) bytes.*/\1/p' "$PC_WORK/sas.out" | head -1)
     [ "${in_bytes:-0}" -gt 0 ] || pc_fail "swanctl --list-sas shows no inbound bytes"
     sw --stats > "$PC_WORK/stats.out" 2>&1; cat "$PC_WORK/stats.out"
@@ -2752,8 +2752,8 @@ NFT
 
     sw --terminate --ike gw > "$PC_WORK/terminate.out" 2>&1 || { cat "$PC_WORK/terminate.out"; pc_fail "swanctl --terminate --ike gw"; }
     sleep 1
-    pc_swanctl "$RIGHT" ss --list-sas | grep -q ESTABLISHED && pc_fail "strongSwan still has the IKE SA after swanctl --terminate"
-    sw --list-sas | grep -q ESTABLISHED && pc_fail "swanctl still lists an IKE SA after --terminate"
+    pc_swanctl "$RIGHT" ss --list-sas | pc_grepq ESTABLISHED && pc_fail "strongSwan still has the IKE SA after swanctl --terminate"
+    sw --list-sas | pc_grepq ESTABLISHED && pc_fail "swanctl still lists an IKE SA after --terminate"
     pc_log "swanctl --terminate deleted the SA on both sides"
     sleep 0.5
     kill -INT $monitor_pid 2>/dev/null; wait $monitor_pid 2>/dev/null
@@ -2825,7 +2825,7 @@ NFT
     touch "$inst/var/lib/dpkg/status"
     dpkg --root="$inst" --log=/dev/null --force-depends --force-script-chrootless -i "$deb" > "$PC_WORK/dpkg.out" 2>&1 \
       || { cat "$PC_WORK/dpkg.out"; pc_fail "dpkg -i into $inst"; }
-    dpkg --root="$inst" -s portcullis | grep -q "^Status: install ok installed" || pc_fail "dpkg does not list portcullis as installed"
+    dpkg --root="$inst" -s portcullis | pc_grepq "^Status: install ok installed" || pc_fail "dpkg does not list portcullis as installed"
     [ "$(stat -c %a "$inst/etc/portcullis/swanctl.conf")" = 600 ] || pc_fail "the installed swanctl.conf is not 0600"
     grep -q "^Type=notify" "$inst/lib/systemd/system/portcullis.service" || pc_fail "the unit is not Type=notify"
     grep -q "^ExecStart=/usr/bin/portcullis daemon" "$inst/lib/systemd/system/portcullis.service" || pc_fail "the unit does not run /usr/bin/portcullis"
@@ -2848,7 +2848,7 @@ NFT
     for i in $(seq 100); do grep -q "READY=1" "$PC_WORK/notify.out" 2>/dev/null && break; sleep 0.1; done
     grep -q "READY=1" "$PC_WORK/notify.out" 2>/dev/null || { cat "$PC_WORK/pkg.log"; pc_fail "the installed daemon sent no READY=1"; }
     pc_log "installed daemon ready: $(tr '\n' ' ' < "$PC_WORK/notify.out")"
-    ip netns exec "$PKG" env -i PATH=/usr/bin:/bin "$inst/usr/bin/portcullis" list-conns --socket "$PC_WORK/pkg.sock" | grep -q "^site-b: IKEv2" \
+    ip netns exec "$PKG" env -i PATH=/usr/bin:/bin "$inst/usr/bin/portcullis" list-conns --socket "$PC_WORK/pkg.sock" | pc_grepq "^site-b: IKEv2" \
       || { cat "$PC_WORK/pkg.log"; pc_fail "the installed daemon does not list the example connection"; }
     kill -TERM "$pkg_pid"; wait "$pkg_pid"; rc=$?
     [ $rc -eq 0 ] || pc_fail "the installed daemon exited $rc on SIGTERM"
@@ -2857,7 +2857,7 @@ NFT
     "$inst/usr/bin/portcullis" --help | sed -n '/^Commands:/,/^Options:/p' | grep -oE '^  [a-z][a-z0-9-]+' | sort -u > "$PC_WORK/help-commands"
     [ -s "$PC_WORK/help-commands" ] || pc_fail "no commands in --help"
     while read -r cmd; do
-      zcat "$inst/usr/share/man/man8/portcullis.8.gz" | grep -q "^\.B ${cmd//-/\\\\-}\b" || pc_fail "the man page lacks the command '$cmd' of --help"
+      zcat "$inst/usr/share/man/man8/portcullis.8.gz" | pc_grepq "^\.B ${cmd//-/\\\\-}\b" || pc_fail "the man page lacks the command '$cmd' of --help"
     done < "$PC_WORK/help-commands"
     pc_log "package: installed into $inst, started in a fresh namespace, READY=1 and STOPPING=1, man page matches --help ($(wc -l < "$PC_WORK/help-commands") commands)"
     ;;
@@ -2892,7 +2892,7 @@ NFT
     sleep 1.2 # the last "suppressed" summaries
     listing=$(pc_portcullis "$LEFT" pc list-sas)
     echo "$listing"
-    echo "$listing" | grep -qF "$(echo "$spis_before" | sed 's/^ *//')" || pc_fail "the CHILD SA changed under attack (was: $spis_before)"
+    echo "$listing" | pc_grepq -F "$(echo "$spis_before" | sed 's/^ *//')" || pc_fail "the CHILD SA changed under attack (was: $spis_before)"
     replayed=$(echo "$listing" | sed -n 's/.*dropped: \([0-9]*\) replayed, \([0-9]*\) failed integrity.*/\1/p' | head -1)
     badicv=$(echo "$listing" | sed -n 's/.*dropped: \([0-9]*\) replayed, \([0-9]*\) failed integrity.*/\2/p' | head -1)
     # Every replayed and bit-flipped copy carries a sequence number already received: each one is a counted replay
