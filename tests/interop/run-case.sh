@@ -2079,7 +2079,7 @@ CONF
       pc_portcullis "$RIGHT" pc initiate --child net > "$PC_WORK/initiate.out" 2>&1 || { cat "$PC_WORK/initiate.out"; kernel_logs; pc_fail "Portcullis could not initiate"; }
     fi
     # The responder installs its SAs last (an IKEv1 responder after Quick Mode's third message): wait for the guest's.
-    pc_guest_run g1 'for i in $(seq 100); do swanctl --list-sas | pc_grepq INSTALLED && exit 0; sleep 0.1; done; exit 1' 20 > /dev/null \
+    pc_guest_run g1 'for i in $(seq 100); do swanctl --list-sas | grep -q INSTALLED && exit 0; sleep 0.1; done; exit 1' 20 > /dev/null \
       || { kernel_logs; pc_fail "the guest's CHILD SA is not installed"; }
     pc_log "IKEv$version $mode $proto SA up, initiated by $who, in $((SECONDS - t0)) s"
     pc_guest_run g1 "ping -c 3 -i 0.2 -W 2 -I $G_IN $PC_IN" 20 > "$PC_WORK/gping.out" || { cat "$PC_WORK/gping.out"; kernel_logs; pc_fail "ping from the guest to $PC_IN"; }
