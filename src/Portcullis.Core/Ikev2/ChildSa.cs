@@ -76,7 +76,17 @@ public sealed class ChildSa : IDisposable
     public uint Uid { get; }
 
     /// <summary>The IKE SA (IKEv2) or ISAKMP SA (IKEv1) it belongs to (the successor, once that SA was rekeyed).</summary>
-    public IIkeSa Owner { get; internal set; }
+    public IIkeSa Owner
+    {
+        get => _owner;
+        internal set
+        {
+            TimersChanged();
+            _owner = value;
+            TimersChanged();
+        }
+    }
+    private IIkeSa _owner = null!;
 
     /// <summary>The IKEv2 SA it belongs to; throws for an IKEv1 Quick Mode SA (use <see cref="Owner"/> where either will do).</summary>
     public IkeSa IkeSa
@@ -128,10 +138,20 @@ public sealed class ChildSa : IDisposable
     public DateTimeOffset EstablishedAt { get; }
 
     /// <summary>When it is due for rekeying (rekey_time less a random part of rand_time); null: never.</summary>
-    public DateTimeOffset? RekeyAt { get; internal set; }
+    public DateTimeOffset? RekeyAt
+    {
+        get => _rekeyAt;
+        internal set { _rekeyAt = value; TimersChanged(); }
+    }
+    private DateTimeOffset? _rekeyAt;
 
     /// <summary>When it expires for good (life_time); null: never.</summary>
-    public DateTimeOffset? ExpireAt { get; internal set; }
+    public DateTimeOffset? ExpireAt
+    {
+        get => _expireAt;
+        internal set { _expireAt = value; TimersChanged(); }
+    }
+    private DateTimeOffset? _expireAt;
 
     /// <summary>Soft byte limit (rekey_bytes less a random part of rand_bytes) in either direction; 0: none.</summary>
     public ulong RekeyBytes { get; internal set; }
@@ -146,10 +166,27 @@ public sealed class ChildSa : IDisposable
     public ulong LifePackets { get; internal set; }
 
     /// <summary>The CHILD SA this one rekeyed (or replaced on reauthentication): it shares its policy in the data plane.</summary>
-    public ChildSa? Replaces { get; internal set; }
+    public ChildSa? Replaces
+    {
+        get => _replaces;
+        internal set { _replaces = value; TimersChanged(); }
+    }
+    private ChildSa? _replaces;
 
     /// <summary>The CHILD SA that took this one's place after a rekey.</summary>
-    public ChildSa? ReplacedBy { get; internal set; }
+    public ChildSa? ReplacedBy
+    {
+        get => _replacedBy;
+        internal set
+        {
+            // Whether a successor is redundant depends on this: the old one and the new one may change.
+            _replacedBy?.TimersChanged();
+            _replacedBy = value;
+            value?.TimersChanged();
+            TimersChanged();
+        }
+    }
+    private ChildSa? _replacedBy;
 
     /// <summary>
     /// Outbound traffic uses this SA. A rekey responder holds the new outbound SA back until the peer deletes the old
@@ -170,13 +207,27 @@ public sealed class ChildSa : IDisposable
     internal string? DeleteReason { get; set; }
 
     /// <summary>A CREATE_CHILD_SA rekeying this SA is under way from our side.</summary>
-    internal bool Rekeying { get; set; }
+    internal bool Rekeying
+    {
+        get => _rekeying;
+        set { _rekeying = value; TimersChanged(); }
+    }
+    private bool _rekeying;
 
     /// <summary>Nonces of the exchange that created this SA (for the lowest-nonce rule of RFC 7296 §2.8.1).</summary>
     internal byte[] NonceI { get; set; } = [];
 
     /// <summary>The responder's nonce of that exchange.</summary>
     internal byte[] NonceR { get; set; } = [];
+
+    /// <summary>
+    /// Its IKE SA's timers depend on it (lifetimes, rekeying, state); other IKE SAs change it too (a rekey moves CHILD
+    /// SAs to the successor), so each setter tells the owner's engine.
+    /// </summary>
+    private void TimersChanged()
+    {
+        if (_owner is IkeSa sa) sa.TimersChanged();
+    }
 
     /// <summary>This side initiated the exchange that created the SA.</summary>
     public bool CreatedByUs { get; }
@@ -185,7 +236,12 @@ public sealed class ChildSa : IDisposable
     public CloseAction AfterRemoval { get; internal set; }
 
     /// <summary>State.</summary>
-    public ChildSaState State { get; internal set; }
+    public ChildSaState State
+    {
+        get => _state;
+        internal set { _state = value; TimersChanged(); }
+    }
+    private ChildSaState _state;
 
     /// <summary>The peer deleted it (or its IKE SA): <c>close_action</c> applies.</summary>
     public bool ClosedByPeer { get; internal set; }

@@ -76,9 +76,8 @@ public sealed partial class IkeEngine
     {
         get
         {
-            DateTimeOffset? next = null;
-            foreach (IkeSa sa in _byLocalSpi.Values)
-                if (sa.NextTimeout is { } t && (next is null || t < next)) next = t;
+            DateTimeOffset? next = EarliestTimer();
+            if (VerifyTimerQueue) CheckTimerQueue(next);
             if (Ikev1.NextTimeout is { } v1 && (next is null || v1 < next)) next = v1;
             return next;
         }
@@ -87,10 +86,9 @@ public sealed partial class IkeEngine
     /// <summary>Runs retransmissions, keepalives and expiries due at <paramref name="now"/>.</summary>
     public void HandleTimeout(DateTimeOffset now)
     {
-        // Only the SAs with something due: the host calls this on every turn of its loop, so no copy of the table.
-        List<IkeSa>? due = null;
-        foreach (IkeSa sa in _byLocalSpi.Values)
-            if (sa.NextTimeout is { } t && t <= now) (due ??= []).Add(sa);
+        // Only the SAs with something due, from the timer queue: the host calls this on every turn of its loop.
+        if (VerifyTimerQueue) CheckTimerQueue(EarliestTimer());
+        List<IkeSa>? due = DueTimers(now);
         if (due is not null)
             foreach (IkeSa sa in due) sa.HandleTimeout(now);
         Ikev1.HandleTimeout(now);
@@ -314,6 +312,7 @@ public sealed partial class IkeEngine
     {
         _byLocalSpi[sa.LocalSpi] = sa;
         if (sa.RemoteId is { } id) Index(id, sa);
+        Touch(sa);
     }
 
     /// <summary>An SA learnt (or changed) its peer's identity: re-indexed if registered (unregistered ones are indexed by <see cref="Add"/>).</summary>

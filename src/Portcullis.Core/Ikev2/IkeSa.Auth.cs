@@ -54,6 +54,7 @@ public sealed partial class IkeSa
     /// <summary>Children to create with CREATE_CHILD_SA once the IKE SA is up.</summary>
     internal void QueueChild(DateTimeOffset now, ChildConfig child)
     {
+        _engine.Touch(this);
         if (State == IkeSaState.Established) InitiateChild(now, child);
         else if (_authChild is null && State == IkeSaState.Connecting && IsInitiator) _authChild = child;
         else _pendingChildren.Add(child);

@@ -65,6 +65,7 @@ public sealed partial class IkeSa
     /// <summary>Sends DELETE for the IKE SA (and so every CHILD SA); removes it when answered or given up on.</summary>
     internal void Delete(DateTimeOffset now, string reason)
     {
+        _engine.Touch(this);
         if (State is IkeSaState.Deleted or IkeSaState.Deleting) return;
         if (State != IkeSaState.Established)
         {
@@ -82,6 +83,7 @@ public sealed partial class IkeSa
     /// <summary>Sends DELETE for one CHILD SA.</summary>
     internal void DeleteChild(DateTimeOffset now, ChildSa child, string reason)
     {
+        _engine.Touch(this);
         if (child.State != ChildSaState.Installed) return;
         // An IKE SA rekey may have moved it on (a late CREATE_CHILD_SA response): its current IKE SA sends the DELETE.
         if (child.Owner is IkeSa owner && owner != this)

@@ -26,6 +26,7 @@ public sealed partial class IkeSa
 
     internal void StartInitiator(DateTimeOffset now)
     {
+        _engine.Touch(this);
         ConnectionConfig conn = Connection!;
         _keGroup = conn.Proposals.SelectMany(p => p.KeyExchange).First();
         _nonceI = _engine.RandomBytes(32);
@@ -186,6 +187,7 @@ public sealed partial class IkeSa
     /// </summary>
     internal bool HandleInitRequest(DateTimeOffset now, IkeMessage request, byte[] datagram)
     {
+        _engine.Touch(this);
         ConnectionConfig conn = Connection!;
         SaPayload? sa = request.Get<SaPayload>();
         KePayload? ke = request.Get<KePayload>();

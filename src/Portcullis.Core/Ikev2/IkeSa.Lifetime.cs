@@ -188,6 +188,7 @@ public sealed partial class IkeSa
     /// </summary>
     internal void ExpireChild(DateTimeOffset now, ChildSa child, string reason)
     {
+        _engine.Touch(this);
         if (child.State == ChildSaState.Deleted) return;
         uint spi = child.InboundSpi;
         ProtocolId protocol = child.Protocol;
@@ -196,5 +197,9 @@ public sealed partial class IkeSa
     }
 
     /// <summary>A liveness check on demand (also what <c>dpd_delay</c> sends).</summary>
-    internal void CheckLiveness(DateTimeOffset now) => Request(now, ExchangeType.Informational, _ => [], (_, _) => { }, RequestKind.Liveness);
+    internal void CheckLiveness(DateTimeOffset now)
+    {
+        _engine.Touch(this);
+        Request(now, ExchangeType.Informational, _ => [], (_, _) => { }, RequestKind.Liveness);
+    }
 }

@@ -189,6 +189,7 @@ public sealed partial class IkeSa
     /// </summary>
     internal void LocalAddressesChanged(DateTimeOffset now, IReadOnlyList<IPAddress> addresses)
     {
+        _engine.Touch(this);
         if (!MobikeEnabled || !OriginalInitiator || State != IkeSaState.Established || _rekeyedBy is not null) return;
         if (addresses.Contains(LocalEndpoint.Address)) return;
         IPAddress? routed = _engine.Options.SourceAddressFor?.Invoke(RemoteEndpoint.Address);
@@ -209,6 +210,7 @@ public sealed partial class IkeSa
     /// </summary>
     internal void RequestAddressUpdate(DateTimeOffset now, IPAddress address)
     {
+        _engine.Touch(this);
         _moveFrom ??= (LocalEndpoint, RemoteEndpoint);
         IPEndPoint oldLocal = LocalEndpoint;
         LocalEndpoint = new IPEndPoint(address, LocalEndpoint.Port);

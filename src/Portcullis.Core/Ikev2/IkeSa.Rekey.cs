@@ -84,6 +84,7 @@ public sealed partial class IkeSa
     /// <summary>Rekeys a CHILD SA: CREATE_CHILD_SA with N(REKEY_SA), new SPI, nonce and (with PFS) a new key exchange.</summary>
     internal void RekeyChild(DateTimeOffset now, ChildSa old, string why = "on request", KeyExchangeTransform? group = null, int attempt = 0)
     {
+        _engine.Touch(this);
         // A redundant SA (the loser of a simultaneous rekey) is its creator's to delete, never to renew.
         if (old.State != ChildSaState.Installed || old.Rekeying || old.ReplacedBy is not null || old.IsRedundant) return;
         old.Rekeying = true;
@@ -282,6 +283,7 @@ public sealed partial class IkeSa
     /// </summary>
     internal void ActivateOutbound(ChildSa child)
     {
+        _engine.Touch(this);
         if (child.OutboundActive || child.State != ChildSaState.Installed) return;
         if (child.Replaces is { } previous && previous.ReplacedBy != child) return;
         child.OutboundActive = true;
@@ -295,6 +297,7 @@ public sealed partial class IkeSa
     /// <summary>Rekeys this IKE SA: CREATE_CHILD_SA with an IKE proposal, new SPI, nonce and key exchange.</summary>
     internal void RekeyIke(DateTimeOffset now, KeyExchangeTransform? group = null)
     {
+        _engine.Touch(this);
         if (_ikeRekeying || State != IkeSaState.Established || _rekeyedBy is not null) return;
         _ikeRekeying = true;
         ulong spi = 0;
@@ -544,6 +547,7 @@ public sealed partial class IkeSa
     /// <summary>Hands every CHILD SA to <paramref name="successor"/>; control exchanges for them now run there.</summary>
     private void MoveChildrenTo(DateTimeOffset now, IkeSa successor)
     {
+        _engine.Touch(successor); // its CHILD SAs' lifetimes are now its timers
         foreach (ChildSa child in _children)
         {
             child.IkeSa = successor;

@@ -100,7 +100,25 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
     public ulong LocalSpi => IsInitiator ? InitiatorSpi : ResponderSpi;
 
     /// <summary>State.</summary>
-    public IkeSaState State { get; private set; }
+    public IkeSaState State
+    {
+        get => _state;
+        private set
+        {
+            _state = value;
+            _engine.Touch(this); // its timers depend on it, and other SAs set it (a rekey's successor)
+        }
+    }
+    private IkeSaState _state;
+
+    /// <summary>Something its timers depend on changed (a CHILD SA's lifetime or state, from whichever SA did it).</summary>
+    internal void TimersChanged() => _engine.Touch(this);
+
+    /// <summary>Waiting in the engine's touched list for its due time to be computed again.</summary>
+    internal bool TimerTouched { get; set; }
+
+    /// <summary>The due time the engine's timer queue holds for this SA; null when none.</summary>
+    internal DateTimeOffset? TimerDue { get; set; }
 
     /// <summary>Local address and port in use.</summary>
     public IPEndPoint LocalEndpoint { get; private set; }
@@ -174,6 +192,7 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
 
     internal void HandleTimeout(DateTimeOffset now)
     {
+        _engine.Touch(this);
         if (State == IkeSaState.Deleted) return;
         if (_halfOpenDeadline is { } deadline && now >= deadline && State is IkeSaState.Connecting or IkeSaState.Authenticating)
         {
@@ -272,6 +291,7 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
     /// <summary>A message for this SA whose header was read and whose SPI matched.</summary>
     internal void HandleMessage(DateTimeOffset now, IkeHeader header, ReadOnlySpan<byte> datagram, IPEndPoint local, IPEndPoint remote)
     {
+        _engine.Touch(this);
         if (State == IkeSaState.Deleted) return;
         if (header.IsResponse)
         {
@@ -430,6 +450,7 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
     /// <summary>Removes the SA and its children at once, without telling the peer.</summary>
     internal void Remove(DateTimeOffset now, string reason, bool byPeer = false)
     {
+        _engine.Touch(this);
         if (State == IkeSaState.Deleted) return;
         foreach (ChildSa child in _children.ToArray()) RemoveChild(child, reason, byPeer);
         State = IkeSaState.Deleted;
@@ -445,6 +466,7 @@ public sealed partial class IkeSa : IIkeSa, IDisposable
 
     internal void RemoveChild(ChildSa child, string reason, bool byPeer = false)
     {
+        _engine.Touch(this);
         if (!_children.Remove(child)) return;
         child.State = ChildSaState.Deleted;
         child.ClosedByPeer = byPeer;
