@@ -14,6 +14,9 @@ pc_fail() { echo "FAIL: $*"; exit 1; }
 # pc_grepq ARGS…: grep -q for the end of a pipeline. grep -q exits at the first match; the writer before it then dies of
 # SIGPIPE (or echo fails with EPIPE) and, under pipefail, a match would fail the pipeline. This reads its input whole.
 pc_grepq() { grep "$@" > /dev/null; }
+# pc_wait_log FILE PATTERN [TENTHS]: waits up to TENTHS tenths of a second (default 50) for PATTERN (grep's basic
+# regular expression) in FILE; its status says whether it came. For lines a daemon logs just after what a case waited on.
+pc_wait_log() { local i; for i in $(seq "${3:-50}"); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done; grep -q -- "$2" "$1" 2>/dev/null; }
 
 pc_cleanup() {
   local pid

@@ -477,8 +477,7 @@ CONF
     # strongSwan deletes the Quick Mode SA: ours goes, the ISAKMP SA stays, and a new Quick Mode over it brings the
     # tunnel back.
     pc_swanctl "$RIGHT" ss --terminate --child net > /dev/null 2>&1
-    for i in $(seq 50); do grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" && break; sleep 0.1; done
-    grep -q "CHILD_SA net{.*deleted .*: deleted by peer" "$PC_WORK/pc/portcullis.log" || { show_logs; pc_fail "strongSwan's DELETE did not remove our Quick Mode SA"; }
+    pc_wait_log "$PC_WORK/pc/portcullis.log" "CHILD_SA net{.*deleted .*: deleted by peer" 50 || { show_logs; pc_fail "strongSwan's DELETE did not remove our Quick Mode SA"; }
     pc_portcullis "$LEFT" pc list-sas | pc_grepq "net: .*INSTALLED" && pc_fail "the deleted Quick Mode SA is still listed"
     pc_portcullis "$LEFT" pc initiate --child net > "$PC_WORK/initiate2.out" 2>&1 || { cat "$PC_WORK/initiate2.out"; show_logs; pc_fail "a new Quick Mode failed"; }
     [ "$(pc_portcullis "$LEFT" pc list-sas | grep -c "IKEv1 Main Mode")" -eq 1 ] || pc_fail "the new Quick Mode did not reuse the ISAKMP SA"
@@ -595,16 +594,16 @@ CONF
     pc_ping "$LEFT" 198.18.1.1 198.18.2.1 || pc_fail "no traffic"
     pc_log "our R-U-THERE answered: $(grep -c 'received INFORMATIONAL_V1 .*N(R-U-THERE-ACK)' "$log") R-U-THERE-ACKs"
     kill -9 "$ss_pid"; t0=$(date +%s.%N)
-    for i in $(seq 200); do grep -q "peer is dead" "$log" && break; sleep 0.1; done
-    t1=$(date +%s.%N)
+    pc_wait_log "$log" "peer is dead" 200
+    # When the daemon logged it (its own timestamp), not when this loop saw it: a loaded machine delays the loop.
+    t1=$(date -d "$(grep -m1 "peer is dead" "$log" | cut -d' ' -f1)" +%s.%N 2>/dev/null || date +%s.%N)
     grep "peer is dead" "$log" | head -1
     grep -q "peer is dead: no R-U-THERE-ACK within dpd_timeout" "$log" || { tail -20 "$log"; pc_fail "DPD did not declare the peer dead"; }
     took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     pc_log "DPD cleared the SA ${took}s after the peer died (dpd_delay 2 s + dpd_timeout 10 s)"
     awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
     # The restart's log line follows the death's by a moment (one turn of the daemon's loop): wait for it.
-    for i in $(seq 30); do grep -q "dpd_action = restart brings it up again" "$log" && break; sleep 0.1; done
-    grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
+    pc_wait_log "$log" "dpd_action = restart brings it up again" 30 || pc_fail "dpd_action = restart did not act"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-dpd.conf"
     for i in $(seq 300); do pc_portcullis "$LEFT" pc list-sas 2>/dev/null | pc_grepq "net: .*INSTALLED" && break; sleep 0.1; done
@@ -1210,8 +1209,9 @@ CONF
     log="$PC_WORK/pc/portcullis.log"
     # 1. strongSwan dies without a word: DPD notices, clears the SA within dpd_delay + dpd_timeout, and restarts it.
     kill -9 "$ss_pid"; t0=$(date +%s.%N)
-    for i in $(seq 200); do grep -q "peer is dead" "$log" && break; sleep 0.1; done
-    t1=$(date +%s.%N)
+    pc_wait_log "$log" "peer is dead" 200
+    # When the daemon logged it (its own timestamp), not when this loop saw it: a loaded machine delays the loop.
+    t1=$(date -d "$(grep -m1 "peer is dead" "$log" | cut -d' ' -f1)" +%s.%N 2>/dev/null || date +%s.%N)
     grep "peer is dead" "$log" | head -1
     grep -q "peer is dead: no answer to Informational request .* within dpd_timeout" "$log" || { tail -20 "$log"; pc_fail "DPD did not declare the peer dead"; }
     took=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -1219,8 +1219,7 @@ CONF
     awk -v t="$took" 'BEGIN { exit !(t <= 13.5) }' || pc_fail "DPD took ${took}s, more than dpd_delay + dpd_timeout"
     pc_portcullis "$LEFT" pc list-sas | pc_grepq "ESTABLISHED" && pc_fail "the dead peer's SA is still listed"
     # The restart's log line follows the death's by a moment (one turn of the daemon's loop): wait for it.
-    for i in $(seq 30); do grep -q "dpd_action = restart brings it up again" "$log" && break; sleep 0.1; done
-    grep -q "dpd_action = restart brings it up again" "$log" || pc_fail "dpd_action = restart did not act"
+    pc_wait_log "$log" "dpd_action = restart brings it up again" 30 || pc_fail "dpd_action = restart did not act"
     # strongSwan comes back (nothing configured to start): our retransmitted IKE_SA_INIT reaches it and the tunnel is back.
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss.conf"
@@ -1233,7 +1232,7 @@ CONF
     kill -9 "$ss_pid"
     pc_start_strongswan "$RIGHT" ss
     pc_strongswan_load "$RIGHT" ss "$PC_WORK/ss-start.conf"
-    for i in $(seq 100); do grep -q "INITIAL_CONTACT from" "$log" && break; sleep 0.1; done
+    pc_wait_log "$log" "INITIAL_CONTACT from" 100
     grep "INITIAL_CONTACT from" "$log" | head -1
     grep -q "removing its stale IKE_SA" "$log" || { tail -20 "$log"; pc_fail "INITIAL_CONTACT did not remove the stale SA"; }
     [ "$(grep -c "peer is dead" "$log")" -eq 1 ] || pc_fail "DPD acted before INITIAL_CONTACT could"
@@ -2196,8 +2195,8 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
     done
     [ "${addr[1]}" != "${addr[2]}" ] || pc_fail "both guests got ${addr[1]}"
     pc_log "ppp0 up in both guests in $((SECONDS - t0)) s: g1 (alice) ${addr[1]}, g2 (bob) ${addr[2]}"
-    grep -q "PPP link up: user 'alice', peer ${addr[1]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g1; pc_fail "the server did not log alice's PPP link with ${addr[1]}"; }
-    grep -q "PPP link up: user 'bob', peer ${addr[2]}" "$PC_WORK/srv/portcullis.log" || { l2tp_logs g2; pc_fail "the server did not log bob's PPP link with ${addr[2]}"; }
+    pc_wait_log "$PC_WORK/srv/portcullis.log" "PPP link up: user 'alice', peer ${addr[1]}" || { l2tp_logs g1; pc_fail "the server did not log alice's PPP link with ${addr[1]}"; }
+    pc_wait_log "$PC_WORK/srv/portcullis.log" "PPP link up: user 'bob', peer ${addr[2]}" || { l2tp_logs g2; pc_fail "the server did not log bob's PPP link with ${addr[2]}"; }
     for i in 1 2; do
       # The server's inner address through a route over ppp0, and the server's own end of the link (l2tp.local_ip,
       # pppd's "remote IP"), which the server holds on its TUN device while a link is up.
@@ -2281,7 +2280,7 @@ setsid xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /run/xl2tpd.pid -C /var/run/xl2tp
       || { cat "$PC_WORK/connect.out"; l2tp_logs; pc_fail "l2tp-connect with the right password"; }
     addr=$(ip -n "$CLI_NS" -4 addr show | grep -oE "inet 198\.18\.101\.[0-9]+" | head -1 | awk '{print $2}')
     [ -n "$addr" ] || { ip -n "$CLI_NS" addr; l2tp_logs; pc_fail "IPCP gave the client no address on its TUN device"; }
-    grep -q "PPP link up: user 'alice', peer $addr" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log alice's PPP link with $addr"; }
+    pc_wait_log "$PC_WORK/srv/portcullis.log" "PPP link up: user 'alice', peer $addr" || { l2tp_logs; pc_fail "the server did not log alice's PPP link with $addr"; }
     grep -Eq "authenticated with MS-?CHAPv2|MS-CHAPv2" "$PC_WORK/srv/portcullis.log" || { l2tp_logs; pc_fail "the server did not log MS-CHAPv2"; }
     ip netns exec "$CLI_NS" ping -c 3 -i 0.2 -W 2 $INNER > "$PC_WORK/ping.out" 2>&1; grep -q ' 0% packet loss' "$PC_WORK/ping.out" \
       || { cat "$PC_WORK/ping.out"; ip -n "$CLI_NS" route; l2tp_logs; pc_fail "ping over PPP/L2TP/IPsec to $INNER"; }
